@@ -1,0 +1,372 @@
+import type {
+  Axis,
+  Backend,
+  BinaryOp,
+  DType,
+  LinearSgdProgram,
+  LinearSgdSpec,
+  Precision,
+  Shape,
+  Tensor,
+  UnaryOp,
+} from "@wdecay/core";
+import {
+  type AnyArray,
+  type FloatArray,
+  linearLossImpl,
+  linearSgdStepImpl,
+  matmulImpl,
+} from "./kernels.js";
+
+/** Options of {@link createCpuBackend}. */
+export interface CpuBackendOptions {
+  /** float64 (the reference, default) or float32. */
+  readonly precision?: Precision;
+  /** Registry name (`cpu` for float64, `cpu-f32` for float32 by default). */
+  readonly name?: string;
+}
+
+class CpuTensor implements Tensor {
+  disposed = false;
+  constructor(
+    readonly shape: Shape,
+    readonly dtype: DType,
+    readonly data: AnyArray,
+    readonly owner: CpuBackend,
+  ) {}
+}
+
+const UNARY: Record<UnaryOp, (x: number) => number> = {
+  neg: (x) => -x,
+  abs: Math.abs,
+  sign: (x) => (x > 0 ? 1 : x < 0 ? -1 : x),
+  square: (x) => x * x,
+  sqrt: Math.sqrt,
+};
+
+const BINARY: Record<BinaryOp, (x: number, y: number) => number> = {
+  add: (x, y) => x + y,
+  sub: (x, y) => x - y,
+  mul: (x, y) => x * y,
+  div: (x, y) => x / y,
+};
+
+function describe(shape: Shape): string {
+  return `${shape[0]}×${shape[1]}`;
+}
+
+/** Plain TypeScript on typed arrays; see {@link createCpuBackend}. */
+export class CpuBackend implements Backend {
+  readonly name: string;
+  readonly precision: Precision;
+  readonly capabilities = { device: "cpu", maxTensorElements: 2 ** 31 - 1 } as const;
+  readonly fused = {
+    linearSgd: (spec: LinearSgdSpec): LinearSgdProgram => this.linearSgd(spec),
+    linearLoss: (X: Tensor, y: Tensor, w: Tensor, b: Tensor): Tensor => this.linearLoss(X, y, w, b),
+  };
+  private live = 0;
+  private destroyed = false;
+  private readonly Float: Float64ArrayConstructor | Float32ArrayConstructor;
+
+  constructor(options: CpuBackendOptions = {}) {
+    this.precision = options.precision ?? "float64";
+    if (this.precision !== "float64" && this.precision !== "float32") {
+      throw new RangeError(`precision must be float64 or float32, got ${String(this.precision)}`);
+    }
+    this.name = options.name ?? (this.precision === "float64" ? "cpu" : "cpu-f32");
+    this.Float = this.precision === "float64" ? Float64Array : Float32Array;
+  }
+
+  private make(shape: Shape, dtype: DType = "float", data?: AnyArray): CpuTensor {
+    if (this.destroyed) throw new Error(`backend ${this.name} was destroyed`);
+    const [rows, cols] = shape;
+    if (!(Number.isInteger(rows) && Number.isInteger(cols) && rows >= 1 && cols >= 1)) {
+      throw new RangeError(`shape must be two positive integers, got [${rows}, ${cols}]`);
+    }
+    if (rows * cols > this.capabilities.maxTensorElements) {
+      throw new RangeError(
+        `a ${describe(shape)} tensor exceeds ${this.capabilities.maxTensorElements} elements`,
+      );
+    }
+    const array =
+      data ?? (dtype === "int32" ? new Int32Array(rows * cols) : new this.Float(rows * cols));
+    this.live++;
+    return new CpuTensor([rows, cols], dtype, array, this);
+  }
+
+  private get(t: Tensor, what = "tensor"): CpuTensor {
+    if (!(t instanceof CpuTensor) || t.owner !== this) {
+      throw new TypeError(`${what} does not belong to backend ${this.name}`);
+    }
+    if (t.disposed) throw new Error(`${what} (${describe(t.shape)}) was already disposed`);
+    return t;
+  }
+
+  private float(t: Tensor, what: string): FloatArray {
+    const c = this.get(t, what);
+    if (c.dtype !== "float") throw new TypeError(`${what} must be a float tensor`);
+    return c.data as FloatArray;
+  }
+
+  upload(data: ArrayLike<number>, shape: Shape, dtype: DType = "float"): Tensor {
+    const t = this.make(shape, dtype);
+    try {
+      this.write(t, data);
+    } catch (error) {
+      this.dispose(t);
+      throw error;
+    }
+    return t;
+  }
+
+  write(target: Tensor, data: ArrayLike<number>): void {
+    const t = this.get(target, "write target");
+    if (data.length !== t.data.length) {
+      throw new RangeError(`write: ${data.length} values for a ${describe(t.shape)} tensor`);
+    }
+    if (t.dtype === "int32") {
+      for (let i = 0; i < data.length; i++) {
+        const v = data[i] as number;
+        if (!Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31) {
+          throw new RangeError(`write: int32 tensor given ${v} at ${i}`);
+        }
+      }
+    }
+    t.data.set(data);
+  }
+
+  async read(tensor: Tensor): Promise<Float64Array> {
+    return Float64Array.from(this.get(tensor).data);
+  }
+
+  dispose(tensor: Tensor): void {
+    const t = this.get(tensor);
+    t.disposed = true;
+    this.live--;
+  }
+
+  liveTensors(): number {
+    return this.live;
+  }
+
+  zeros(shape: Shape, dtype: DType = "float"): Tensor {
+    return this.make(shape, dtype);
+  }
+
+  matmul(a: Tensor, b: Tensor, transposeA = false, transposeB = false): Tensor {
+    const A = this.get(a, "matmul a");
+    const B = this.get(b, "matmul b");
+    const [ar, ac] = A.shape;
+    const [br, bc] = B.shape;
+    const m = transposeA ? ac : ar;
+    const k = transposeA ? ar : ac;
+    const k2 = transposeB ? bc : br;
+    const n = transposeB ? br : bc;
+    if (k !== k2) {
+      throw new RangeError(
+        `matmul: inner dimensions differ (${describe(A.shape)}${transposeA ? "ᵀ" : ""} · ${describe(B.shape)}${transposeB ? "ᵀ" : ""})`,
+      );
+    }
+    const out = this.make([m, n]);
+    matmulImpl(out.data as FloatArray, A.data, ar, ac, B.data, br, bc, transposeA, transposeB);
+    return out;
+  }
+
+  binary(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
+    const A = this.get(a, `${op} a`);
+    const B = this.get(b, `${op} b`);
+    const f = BINARY[op];
+    if (!f) throw new RangeError(`unknown binary op ${String(op)}`);
+    const [r, c] = A.shape;
+    const [br, bc] = B.shape;
+    const out = this.make([r, c]);
+    const o = out.data;
+    const x = A.data;
+    const y = B.data;
+    if (br === r && bc === c) {
+      for (let i = 0; i < o.length; i++) o[i] = f(x[i] as number, y[i] as number);
+    } else if (br === 1 && bc === c) {
+      for (let i = 0; i < r; i++)
+        for (let j = 0; j < c; j++) o[i * c + j] = f(x[i * c + j] as number, y[j] as number);
+    } else if (br === r && bc === 1) {
+      for (let i = 0; i < r; i++)
+        for (let j = 0; j < c; j++) o[i * c + j] = f(x[i * c + j] as number, y[i] as number);
+    } else {
+      this.dispose(out);
+      throw new RangeError(`${op}: cannot broadcast ${describe(B.shape)} to ${describe(A.shape)}`);
+    }
+    return out;
+  }
+
+  unary(op: UnaryOp, a: Tensor): Tensor {
+    const A = this.get(a, op);
+    const f = UNARY[op];
+    if (!f) throw new RangeError(`unknown unary op ${String(op)}`);
+    const out = this.make(A.shape);
+    for (let i = 0; i < out.data.length; i++) out.data[i] = f(A.data[i] as number);
+    return out;
+  }
+
+  axpby(alpha: number, x: Tensor, beta: number, y: Tensor): Tensor {
+    const X = this.get(x, "axpby x");
+    const Y = this.get(y, "axpby y");
+    if (X.shape[0] !== Y.shape[0] || X.shape[1] !== Y.shape[1]) {
+      throw new RangeError(`axpby: shapes differ (${describe(X.shape)} and ${describe(Y.shape)})`);
+    }
+    const out = this.make(X.shape);
+    for (let i = 0; i < out.data.length; i++) {
+      out.data[i] = alpha * (X.data[i] as number) + beta * (Y.data[i] as number);
+    }
+    return out;
+  }
+
+  softThreshold(a: Tensor, t: number): Tensor {
+    if (!(t >= 0)) throw new RangeError(`softThreshold: threshold must be ≥ 0, got ${t}`);
+    const A = this.get(a, "softThreshold");
+    const out = this.make(A.shape);
+    for (let i = 0; i < out.data.length; i++) {
+      const v = A.data[i] as number;
+      out.data[i] = v > t ? v - t : v < -t ? v + t : 0;
+    }
+    return out;
+  }
+
+  sum(a: Tensor, axis?: Axis): Tensor {
+    const A = this.get(a, "sum");
+    const [r, c] = A.shape;
+    const x = A.data;
+    if (axis === undefined) {
+      let s = 0;
+      for (let i = 0; i < x.length; i++) s += x[i] as number;
+      const out = this.make([1, 1]);
+      out.data[0] = s;
+      return out;
+    }
+    if (axis === 0) {
+      const acc = new Float64Array(c);
+      for (let i = 0; i < r; i++)
+        for (let j = 0; j < c; j++) acc[j] = (acc[j] as number) + (x[i * c + j] as number);
+      const out = this.make([1, c]);
+      out.data.set(acc);
+      return out;
+    }
+    if (axis === 1) {
+      const out = this.make([r, 1]);
+      for (let i = 0; i < r; i++) {
+        let s = 0;
+        for (let j = 0; j < c; j++) s += x[i * c + j] as number;
+        out.data[i] = s;
+      }
+      return out;
+    }
+    throw new RangeError(`sum: axis must be 0, 1 or undefined, got ${String(axis)}`);
+  }
+
+  gatherRows(a: Tensor, indices: Tensor, offset: number, count: number): Tensor {
+    const A = this.get(a, "gatherRows source");
+    const I = this.get(indices, "gatherRows indices");
+    if (I.dtype !== "int32") throw new TypeError("gatherRows: indices must be int32");
+    if (!(Number.isInteger(offset) && Number.isInteger(count) && offset >= 0 && count >= 1)) {
+      throw new RangeError(`gatherRows: bad range offset ${offset}, count ${count}`);
+    }
+    if (offset + count > I.data.length) {
+      throw new RangeError(
+        `gatherRows: rows ${offset}..${offset + count} exceed ${I.data.length} indices`,
+      );
+    }
+    const [r, c] = A.shape;
+    const out = this.make([count, c], A.dtype);
+    for (let t = 0; t < count; t++) {
+      const row = I.data[offset + t] as number;
+      if (row < 0 || row >= r)
+        throw new RangeError(`gatherRows: row index ${row} out of range [0, ${r})`);
+      out.data.set(A.data.subarray(row * c, row * c + c), t * c);
+    }
+    return out;
+  }
+
+  assign(target: Tensor, source: Tensor): void {
+    const T = this.get(target, "assign target");
+    const S = this.get(source, "assign source");
+    if (T.shape[0] !== S.shape[0] || T.shape[1] !== S.shape[1] || T.dtype !== S.dtype) {
+      throw new RangeError(`assign: ${describe(S.shape)} into ${describe(T.shape)}`);
+    }
+    T.data.set(S.data);
+  }
+
+  destroy(): void {
+    this.destroyed = true;
+  }
+
+  private linearSgd(spec: LinearSgdSpec): LinearSgdProgram {
+    const X = this.float(spec.X, "X");
+    const y = this.float(spec.y, "y");
+    const order = this.get(spec.order, "order").data as Int32Array;
+    const w = this.float(spec.w, "w");
+    const b = this.float(spec.b, "b");
+    const [n, d] = spec.X.shape;
+    const L = spec.w.shape[1];
+    const penalty = Float64Array.from(spec.weightPenalty);
+    const decay = Float64Array.from(spec.weightDecay);
+    const biasDecay = Float64Array.from(spec.biasDecay);
+    // Scratch for residuals and gradients, allocated once so that a step allocates nothing.
+    const r = new this.Float(L === 1 ? 1 : n * L);
+    const g = new this.Float(d * L);
+    const tensors = [spec.X, spec.y, spec.order, spec.w, spec.b];
+    return {
+      step: (offset, count, lr) => {
+        if (!(offset >= 0 && count >= 1 && offset + count <= n)) {
+          throw new RangeError(`linearSgd: rows ${offset}..${offset + count} outside [0, ${n}]`);
+        }
+        for (let i = 0; i < tensors.length; i++) this.get(tensors[i] as Tensor);
+        linearSgdStepImpl(
+          X,
+          y,
+          order,
+          w,
+          b,
+          d,
+          L,
+          offset,
+          count,
+          lr,
+          penalty,
+          decay,
+          biasDecay,
+          r,
+          g,
+        );
+      },
+      dispose: () => {},
+    };
+  }
+
+  private linearLoss(X: Tensor, y: Tensor, w: Tensor, b: Tensor): Tensor {
+    const [n, d] = X.shape;
+    const L = w.shape[1];
+    if (y.shape[0] !== n || w.shape[0] !== d || b.shape[1] !== L) {
+      throw new RangeError(
+        `linearLoss: shapes X ${describe(X.shape)}, y ${describe(y.shape)}, w ${describe(w.shape)}, b ${describe(b.shape)} do not fit`,
+      );
+    }
+    const out = this.make([1, L]);
+    linearLossImpl(
+      out.data as FloatArray,
+      this.float(X, "X"),
+      this.float(y, "y"),
+      this.float(w, "w"),
+      this.float(b, "b"),
+      d,
+      L,
+    );
+    return out;
+  }
+}
+
+/**
+ * The cpu backend: float64 (the reference every other backend is compared with) or float32.
+ * Fuses the SGD step and the loss so the chapter's workload runs at hand-written speed.
+ */
+export function createCpuBackend(options: CpuBackendOptions = {}): Backend {
+  return new CpuBackend(options);
+}

@@ -1,0 +1,156 @@
+/**
+ * The Backend interface: the only thing a compute backend implements.
+ *
+ * Everything is a 2-D tensor (a vector is n×1 or 1×n, a scalar 1×1), held behind an opaque
+ * handle that only the backend that made it can look inside. Parameters live on the backend
+ * between steps and are updated in place, so a training step needs no upload, no read and,
+ * with a fused kernel, no allocation.
+ */
+
+/** Float precision a backend computes in; conformance tolerances derive from it. */
+export type Precision = "float32" | "float64";
+
+/** Element type of a tensor: floats at the backend's precision, or 32-bit indices. */
+export type DType = "float" | "int32";
+
+/** `[rows, cols]`. */
+export type Shape = readonly [rows: number, cols: number];
+
+/**
+ * An opaque handle to data held by one backend. Consumers see its shape and element type only;
+ * the contents come back through {@link Backend.read}.
+ */
+export interface Tensor {
+  readonly shape: Shape;
+  readonly dtype: DType;
+}
+
+/** Elementwise maps on one tensor. */
+export type UnaryOp = "neg" | "abs" | "sign" | "square" | "sqrt";
+
+/** Elementwise maps on two tensors; the second operand broadcasts (see {@link Backend.binary}). */
+export type BinaryOp = "add" | "sub" | "mul" | "div";
+
+/** 0 reduces over rows (r×c → 1×c), 1 over columns (r×c → r×1). */
+export type Axis = 0 | 1;
+
+/** What a backend can do beyond the required primitives. */
+export interface BackendCapabilities {
+  /** Where the data lives; tells a caller whether a read crosses a device boundary. */
+  readonly device: "cpu" | "wasm" | "gpu";
+  /** The largest tensor, in elements, the backend accepts (a GPU binding limit, say). */
+  readonly maxTensorElements: number;
+}
+
+/**
+ * One minibatch-SGD problem for a linear model, fixed for a whole run so a backend can prepare
+ * it once (scratch buffers, pipelines, bind groups). L columns of weights train side by side,
+ * each with its own regularization; the chapter's runs use L = 1, a λ grid uses L > 1.
+ *
+ * Per step, for the rows `order[offset .. offset + count)` of X and y, with r = Xᵦw + b − yᵦ:
+ * ```
+ * g_w = Xᵦᵀr / count + weightPenalty ⊙ w      (coupled L2: the penalty's gradient)
+ * g_b = mean(r)
+ * w  ← (1 − lr·weightDecay) ⊙ w − lr·g_w     (decoupled decay, lr-scaled, per column)
+ * b  ← (1 − lr·biasDecay) ⊙ b − lr·g_b
+ * ```
+ */
+export interface LinearSgdSpec {
+  /** n×d features, resident for the whole run. */
+  readonly X: Tensor;
+  /** n×1 targets. */
+  readonly y: Tensor;
+  /** n×1 int32 row order; the caller rewrites it each epoch with {@link Backend.write}. */
+  readonly order: Tensor;
+  /** d×L weights, updated in place. */
+  readonly w: Tensor;
+  /** 1×L biases, updated in place. */
+  readonly b: Tensor;
+  /** Length L: λ of the penalty (λ/2)‖w‖² added to the loss (the chapter's "from scratch"). */
+  readonly weightPenalty: readonly number[];
+  /** Length L: decay applied by the optimizer to the weights (the chapter's "concise"). */
+  readonly weightDecay: readonly number[];
+  /** Length L: decay applied by the optimizer to the bias (0 unless asked). */
+  readonly biasDecay: readonly number[];
+}
+
+/** A prepared {@link LinearSgdSpec}: one call per minibatch, no allocation, no read. */
+export interface LinearSgdProgram {
+  /** One SGD step on the rows `order[offset .. offset + count)`. */
+  step(offset: number, count: number, lr: number): void;
+  /** Releases what the program holds (not the tensors of its spec). */
+  dispose(): void;
+}
+
+/**
+ * Optional fused kernels. A backend implements the ones it can make fast; core composes the
+ * others from primitives (`composeLinearSgd`, `composeLinearLoss`), and the conformance suite
+ * checks every fused kernel against its composition.
+ */
+export interface FusedKernels {
+  /** Prepares minibatch SGD for a linear model. */
+  linearSgd(spec: LinearSgdSpec): LinearSgdProgram;
+  /** Mean squared loss ½(Xw + b − y)² over all rows, per column: a 1×L tensor, left on the device. */
+  linearLoss(X: Tensor, y: Tensor, w: Tensor, b: Tensor): Tensor;
+}
+
+/** The names of the fused kernels a backend may provide. */
+export type FusedKernelName = keyof FusedKernels;
+
+/**
+ * A compute backend. Every op returns a new tensor the caller owns and must dispose, except
+ * `write` and `assign`, which change their target in place.
+ */
+export interface Backend {
+  /** The name it is registered under, e.g. `cpu`. */
+  readonly name: string;
+  readonly precision: Precision;
+  readonly capabilities: BackendCapabilities;
+  /** The fused kernels this backend provides; the missing ones are composed in core. */
+  readonly fused: Partial<FusedKernels>;
+
+  /** Copies host data (row-major) to a new tensor. */
+  upload(data: ArrayLike<number>, shape: Shape, dtype?: DType): Tensor;
+  /** Overwrites a tensor's contents from the host without reallocating it. */
+  write(target: Tensor, data: ArrayLike<number>): void;
+  /** Reads a tensor back to the host (row-major). The only way data leaves the backend. */
+  read(tensor: Tensor): Promise<Float64Array>;
+  /** Frees a tensor; using it afterwards is an error. */
+  dispose(tensor: Tensor): void;
+  /** How many tensors are allocated and not yet disposed. */
+  liveTensors(): number;
+
+  /** A new tensor of zeros. */
+  zeros(shape: Shape, dtype?: DType): Tensor;
+  /** `op(a)·op(b)` where `op` transposes when asked. */
+  matmul(a: Tensor, b: Tensor, transposeA?: boolean, transposeB?: boolean): Tensor;
+  /** `a op b`; `b` has the shape of `a`, or is a 1×c row, an r×1 column or a 1×1 scalar. */
+  binary(op: BinaryOp, a: Tensor, b: Tensor): Tensor;
+  /** `op(a)` elementwise. */
+  unary(op: UnaryOp, a: Tensor): Tensor;
+  /** `alpha·x + beta·y` for host scalars; x and y have the same shape. */
+  axpby(alpha: number, x: Tensor, beta: number, y: Tensor): Tensor;
+  /** Soft threshold `sign(a)·max(|a| − t, 0)` with a host scalar t ≥ 0. */
+  softThreshold(a: Tensor, t: number): Tensor;
+  /** Sum over an axis, or of every element (1×1) when no axis is given. */
+  sum(a: Tensor, axis?: Axis): Tensor;
+  /** Rows `indices[offset .. offset + count)` of `a`, in that order; `indices` is int32 n×1. */
+  gatherRows(a: Tensor, indices: Tensor, offset: number, count: number): Tensor;
+  /** Copies `source` into `target` (same shape) in place. */
+  assign(target: Tensor, source: Tensor): void;
+
+  /** Frees everything the backend holds; the backend is unusable afterwards. */
+  destroy(): void;
+}
+
+/** Names of the fused kernels a backend provides natively. */
+export function fusedKernelNames(backend: Backend): FusedKernelName[] {
+  return (Object.keys(backend.fused) as FusedKernelName[]).filter(
+    (name) => typeof backend.fused[name] === "function",
+  );
+}
+
+/** Number of elements of a shape. */
+export function sizeOf(shape: Shape): number {
+  return shape[0] * shape[1];
+}

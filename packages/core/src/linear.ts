@@ -1,0 +1,177 @@
+/**
+ * Linear regression with the squared loss, its analytic gradients, and the compositions of the
+ * fused kernels from primitives. The math is written here once; backends only supply primitives
+ * (and, optionally, fused versions that the conformance suite checks against these).
+ *
+ * Loss over n rows, per column l of W (d×L): L(w, b) = (1/n) Σᵢ ½(xᵢᵀw + b − yᵢ)².
+ * Gradients: ∇_w = Xᵀr/n, ∂_b = mean(r), with r = Xw + b − y; the L2 penalty (λ/2)‖w‖² adds λw.
+ */
+import type { Backend, LinearSgdProgram, LinearSgdSpec, Tensor } from "./backend.js";
+
+/** Disposes every tensor in the list (skipping undefined). */
+export function disposeAll(backend: Backend, tensors: ReadonlyArray<Tensor | undefined>): void {
+  for (const t of tensors) if (t) backend.dispose(t);
+}
+
+/** Residuals r = Xw + b − y (n×L); `b` is 1×L, `y` n×1. */
+export function linearResidual(
+  backend: Backend,
+  X: Tensor,
+  y: Tensor,
+  w: Tensor,
+  b: Tensor,
+): Tensor {
+  const xw = backend.matmul(X, w);
+  const z = backend.binary("add", xw, b);
+  backend.dispose(xw);
+  const r = backend.binary("sub", z, y);
+  backend.dispose(z);
+  return r;
+}
+
+/** Gradients of the mean squared loss plus an optional L2 penalty on w. */
+export interface LinearGradient {
+  /** d×L */
+  readonly gw: Tensor;
+  /** 1×L */
+  readonly gb: Tensor;
+}
+
+/**
+ * Analytic gradient of `L(w, b) + (λ/2)‖w‖²` over the rows of X: `gw = Xᵀr/n + λw`,
+ * `gb = mean(r)`. `penalty` is one λ for every column, or a 1×L row of λ per column.
+ */
+export function linearGradient(
+  backend: Backend,
+  X: Tensor,
+  y: Tensor,
+  w: Tensor,
+  b: Tensor,
+  penalty: number | Tensor = 0,
+): LinearGradient {
+  const n = X.shape[0];
+  const r = linearResidual(backend, X, y, w, b);
+  const xtr = backend.matmul(X, r, true, false);
+  let gw: Tensor;
+  if (typeof penalty === "number") {
+    gw = backend.axpby(1 / n, xtr, penalty, w);
+  } else {
+    const lw = backend.binary("mul", w, penalty);
+    gw = backend.axpby(1 / n, xtr, 1, lw);
+    backend.dispose(lw);
+  }
+  const rSum = backend.sum(r, 0);
+  const gb = backend.axpby(1 / n, rSum, 0, rSum);
+  disposeAll(backend, [r, xtr, rSum]);
+  return { gw, gb };
+}
+
+/** Mean squared loss ½(Xw + b − y)² per column (1×L), composed from primitives. */
+export function composeLinearLoss(
+  backend: Backend,
+  X: Tensor,
+  y: Tensor,
+  w: Tensor,
+  b: Tensor,
+): Tensor {
+  const r = linearResidual(backend, X, y, w, b);
+  const sq = backend.unary("square", r);
+  const total = backend.sum(sq, 0);
+  const loss = backend.axpby(0.5 / X.shape[0], total, 0, total);
+  disposeAll(backend, [r, sq, total]);
+  return loss;
+}
+
+/** The backend's fused loss kernel, or its composition from primitives. */
+export function linearLoss(backend: Backend, X: Tensor, y: Tensor, w: Tensor, b: Tensor): Tensor {
+  return backend.fused.linearLoss
+    ? backend.fused.linearLoss(X, y, w, b)
+    : composeLinearLoss(backend, X, y, w, b);
+}
+
+function uniform(values: readonly number[]): number | undefined {
+  const first = values[0] ?? 0;
+  return values.every((v) => v === first) ? first : undefined;
+}
+
+/** Checks a spec's shapes so that a wrong call fails with a message, not wrong numbers. */
+export function checkLinearSgdSpec(spec: LinearSgdSpec): void {
+  const [n, d] = spec.X.shape;
+  const L = spec.w.shape[1];
+  const expect = (what: string, ok: boolean, detail: string) => {
+    if (!ok) throw new RangeError(`linearSgd: ${what} ${detail}`);
+  };
+  expect("y", spec.y.shape[0] === n && spec.y.shape[1] === 1, `must be ${n}×1`);
+  expect(
+    "order",
+    spec.order.shape[0] === n && spec.order.dtype === "int32",
+    `must be int32 ${n}×1`,
+  );
+  expect("w", spec.w.shape[0] === d, `must have ${d} rows`);
+  expect("b", spec.b.shape[0] === 1 && spec.b.shape[1] === L, `must be 1×${L}`);
+  for (const key of ["weightPenalty", "weightDecay", "biasDecay"] as const) {
+    expect(key, spec[key].length === L, `must have ${L} entries`);
+  }
+}
+
+/**
+ * Minibatch SGD for a linear model composed from primitives: the fallback for backends without
+ * a fused `linearSgd`, and the reference the fused kernels are checked against.
+ */
+export function composeLinearSgd(backend: Backend, spec: LinearSgdSpec): LinearSgdProgram {
+  checkLinearSgdSpec(spec);
+  const L = spec.w.shape[1];
+  const scalarPenalty = uniform(spec.weightPenalty);
+  const scalarDecay = uniform(spec.weightDecay);
+  const scalarBiasDecay = uniform(spec.biasDecay);
+  const penaltyRow =
+    scalarPenalty === undefined ? backend.upload(spec.weightPenalty, [1, L]) : undefined;
+  const decayRow = scalarDecay === undefined ? backend.upload(spec.weightDecay, [1, L]) : undefined;
+  const biasDecayRow =
+    scalarBiasDecay === undefined ? backend.upload(spec.biasDecay, [1, L]) : undefined;
+
+  // p ← (1 − lr·δ)·p − lr·g, with δ one number or a 1×L row.
+  const update = (p: Tensor, g: Tensor, lr: number, delta: number | undefined, row?: Tensor) => {
+    let next: Tensor;
+    if (delta !== undefined) {
+      next = backend.axpby(1 - lr * delta, p, -lr, g);
+    } else {
+      const decayed = backend.binary("mul", p, row as Tensor);
+      const shrunk = backend.axpby(1, p, -lr, decayed);
+      next = backend.axpby(1, shrunk, -lr, g);
+      disposeAll(backend, [decayed, shrunk]);
+    }
+    backend.assign(p, next);
+    backend.dispose(next);
+  };
+
+  return {
+    step(offset, count, lr) {
+      const Xb = backend.gatherRows(spec.X, spec.order, offset, count);
+      const yb = backend.gatherRows(spec.y, spec.order, offset, count);
+      const { gw, gb } = linearGradient(
+        backend,
+        Xb,
+        yb,
+        spec.w,
+        spec.b,
+        scalarPenalty ?? (penaltyRow as Tensor),
+      );
+      update(spec.w, gw, lr, scalarDecay, decayRow);
+      update(spec.b, gb, lr, scalarBiasDecay, biasDecayRow);
+      disposeAll(backend, [Xb, yb, gw, gb]);
+    },
+    dispose() {
+      disposeAll(backend, [penaltyRow, decayRow, biasDecayRow]);
+    },
+  };
+}
+
+/** The backend's fused SGD program, or its composition from primitives. */
+export function linearSgd(backend: Backend, spec: LinearSgdSpec): LinearSgdProgram {
+  if (backend.fused.linearSgd) {
+    checkLinearSgdSpec(spec);
+    return backend.fused.linearSgd(spec);
+  }
+  return composeLinearSgd(backend, spec);
+}
