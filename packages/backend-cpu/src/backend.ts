@@ -3,6 +3,7 @@ import type {
   Backend,
   BinaryOp,
   DType,
+  FusedKernels,
   LinearSgdProgram,
   LinearSgdSpec,
   Precision,
@@ -24,6 +25,11 @@ export interface CpuBackendOptions {
   readonly precision?: Precision;
   /** Registry name (`cpu` for float64, `cpu-f32` for float32 by default). */
   readonly name?: string;
+  /**
+   * Provide the fused kernels (default true). Without them core composes every step from
+   * primitives: slower, but that is the path a new backend starts on, so it is worth testing.
+   */
+  readonly fused?: boolean;
 }
 
 class CpuTensor implements Tensor {
@@ -60,10 +66,7 @@ export class CpuBackend implements Backend {
   readonly name: string;
   readonly precision: Precision;
   readonly capabilities = { device: "cpu", maxTensorElements: 2 ** 31 - 1 } as const;
-  readonly fused = {
-    linearSgd: (spec: LinearSgdSpec): LinearSgdProgram => this.linearSgd(spec),
-    linearLoss: (X: Tensor, y: Tensor, w: Tensor, b: Tensor): Tensor => this.linearLoss(X, y, w, b),
-  };
+  readonly fused: Partial<FusedKernels>;
   private live = 0;
   private destroyed = false;
   private readonly Float: Float64ArrayConstructor | Float32ArrayConstructor;
@@ -75,6 +78,13 @@ export class CpuBackend implements Backend {
     }
     this.name = options.name ?? (this.precision === "float64" ? "cpu" : "cpu-f32");
     this.Float = this.precision === "float64" ? Float64Array : Float32Array;
+    this.fused =
+      options.fused === false
+        ? {}
+        : {
+            linearSgd: (spec) => this.linearSgd(spec),
+            linearLoss: (X, y, w, b) => this.linearLoss(X, y, w, b),
+          };
   }
 
   private make(shape: Shape, dtype: DType = "float", data?: AnyArray): CpuTensor {
@@ -185,6 +195,9 @@ export class CpuBackend implements Backend {
     const y = B.data;
     if (br === r && bc === c) {
       for (let i = 0; i < o.length; i++) o[i] = f(x[i] as number, y[i] as number);
+    } else if (br === 1 && bc === 1) {
+      const s = y[0] as number;
+      for (let i = 0; i < o.length; i++) o[i] = f(x[i] as number, s);
     } else if (br === 1 && bc === c) {
       for (let i = 0; i < r; i++)
         for (let j = 0; j < c; j++) o[i * c + j] = f(x[i * c + j] as number, y[j] as number);

@@ -1,0 +1,32 @@
+// Sums every package's vitest JSON report into one line: "tests: N passed, N failed".
+// A package with a test script but no report (its run crashed, or never started) counts as a
+// failure, so a broken run can never print "0 failed".
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+
+let passed = 0;
+let failed = 0;
+for (const group of ["packages", "apps", "tooling"]) {
+  if (!existsSync(group)) continue;
+  for (const name of readdirSync(group)) {
+    const dir = join(group, name);
+    const manifest = join(dir, "package.json");
+    if (!existsSync(manifest)) continue;
+    if (!JSON.parse(readFileSync(manifest, "utf8")).scripts?.test) continue;
+    const report = join(dir, "test-results", "vitest.json");
+    if (!existsSync(report)) {
+      console.log(`${dir}: no test report`);
+      failed += 1;
+      continue;
+    }
+    const r = JSON.parse(readFileSync(report, "utf8"));
+    const suiteErrors = (r.testResults ?? []).filter(
+      (f) => f.status === "failed" && (f.assertionResults ?? []).length === 0,
+    ).length;
+    console.log(`${dir}: ${r.numPassedTests} passed, ${r.numFailedTests + suiteErrors} failed`);
+    passed += r.numPassedTests;
+    failed += r.numFailedTests + suiteErrors;
+  }
+}
+console.log(`tests: ${passed} passed, ${failed} failed`);
+process.exit(failed > 0 ? 1 : 0);

@@ -1,0 +1,153 @@
+import type { Backend, Precision, Shape } from "@wdecay/core";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { createCpuBackend } from "../src/index.js";
+
+// Unit tests of the primitives against naive float64 loops written here. The conformance
+// package checks every backend the same way with random shapes; these pin the cpu backend.
+
+const EPS: Record<Precision, number> = { float64: 2 ** -52, float32: 2 ** -23 };
+
+/** Sums of k products of values ≤ 1 in magnitude: the rounding error is at most ~k·ε. */
+function tolerance(precision: Precision, k: number): number {
+  return 4 * (k + 1) * EPS[precision];
+}
+
+function naiveMatmul(
+  a: number[],
+  [ar, ac]: Shape,
+  b: number[],
+  [br, bc]: Shape,
+  tA: boolean,
+  tB: boolean,
+) {
+  const m = tA ? ac : ar;
+  const k = tA ? ar : ac;
+  const n = tB ? br : bc;
+  const out: number[] = [];
+  for (let i = 0; i < m; i++)
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let p = 0; p < k; p++) {
+        const x = tA ? a[p * ac + i] : a[i * ac + p];
+        const y = tB ? b[j * bc + p] : b[p * bc + j];
+        s += (x as number) * (y as number);
+      }
+      out.push(s);
+    }
+  return out;
+}
+
+const value = fc.double({ min: -1, max: 1, noNaN: true });
+const matrix = (rows: number, cols: number) =>
+  fc.array(value, { minLength: rows * cols, maxLength: rows * cols });
+
+function expectClose(actual: Float64Array, expected: number[], tol: number) {
+  expect(actual.length).toBe(expected.length);
+  for (let i = 0; i < expected.length; i++) {
+    expect(Math.abs((actual[i] as number) - (expected[i] as number))).toBeLessThanOrEqual(tol);
+  }
+}
+
+for (const precision of ["float64", "float32"] as const) {
+  describe(`cpu ${precision} primitives`, () => {
+    const backend: Backend = createCpuBackend({ precision });
+
+    it("matmul with every transpose matches the naive product", async () => {
+      const dims = fc.record({
+        m: fc.integer({ min: 1, max: 6 }),
+        k: fc.integer({ min: 1, max: 6 }),
+        n: fc.integer({ min: 1, max: 6 }),
+        tA: fc.boolean(),
+        tB: fc.boolean(),
+      });
+      await fc.assert(
+        fc.asyncProperty(
+          dims.chain((s) => fc.tuple(fc.constant(s), matrix(s.m, s.k), matrix(s.k, s.n))),
+          async ([{ m, k, n, tA, tB }, a, b]) => {
+            const aShape: Shape = tA ? [k, m] : [m, k];
+            const bShape: Shape = tB ? [n, k] : [k, n];
+            const A = backend.upload(a, aShape);
+            const B = backend.upload(b, bShape);
+            const C = backend.matmul(A, B, tA, tB);
+            expect(C.shape).toEqual([m, n]);
+            // Inputs are rounded to the precision on upload: compare against the rounded inputs.
+            const ra = Array.from(await backend.read(A));
+            const rb = Array.from(await backend.read(B));
+            expectClose(
+              await backend.read(C),
+              naiveMatmul(ra, aShape, rb, bShape, tA, tB),
+              tolerance(precision, k),
+            );
+            for (const t of [A, B, C]) backend.dispose(t);
+          },
+        ),
+        { numRuns: 40 },
+      );
+    });
+
+    it("broadcasts binary ops over rows, columns and scalars", async () => {
+      const A = backend.upload([1, 2, 3, 4, 5, 6], [2, 3]);
+      const row = backend.upload([10, 20, 30], [1, 3]);
+      const col = backend.upload([100, 200], [2, 1]);
+      const one = backend.upload([2], [1, 1]);
+      const cases = [
+        [backend.binary("add", A, row), [11, 22, 33, 14, 25, 36]],
+        [backend.binary("sub", A, col), [-99, -98, -97, -196, -195, -194]],
+        [backend.binary("mul", A, A), [1, 4, 9, 16, 25, 36]],
+        [backend.binary("div", A, one), [0.5, 1, 1.5, 2, 2.5, 3]],
+      ] as const;
+      for (const [t, expected] of cases) {
+        expect(Array.from(await backend.read(t))).toEqual(expected);
+        backend.dispose(t);
+      }
+      expect(() => backend.binary("add", A, backend.upload([1, 2], [1, 2]))).toThrow(/broadcast/);
+    });
+
+    it("reduces, maps, thresholds, gathers and assigns", async () => {
+      const A = backend.upload([1, -2, 3, -4, 0.5, 0], [3, 2]);
+      const read = async (t: ReturnType<Backend["sum"]>) => Array.from(await backend.read(t));
+      expect(await read(backend.sum(A))).toEqual([-1.5]);
+      expect(await read(backend.sum(A, 0))).toEqual([4.5, -6]);
+      expect(await read(backend.sum(A, 1))).toEqual([-1, -1, 0.5]);
+      expect(await read(backend.unary("abs", A))).toEqual([1, 2, 3, 4, 0.5, 0]);
+      expect(await read(backend.unary("sign", A))).toEqual([1, -1, 1, -1, 1, 0]);
+      expect(await read(backend.unary("square", A))).toEqual([1, 4, 9, 16, 0.25, 0]);
+      expect(await read(backend.softThreshold(A, 1.5))).toEqual([0, -0.5, 1.5, -2.5, 0, 0]);
+      expect(await read(backend.axpby(2, A, -1, A))).toEqual([1, -2, 3, -4, 0.5, 0]);
+      const idx = backend.upload([2, 0, 1, 2], [4, 1], "int32");
+      expect(await read(backend.gatherRows(A, idx, 1, 3))).toEqual([1, -2, 3, -4, 0.5, 0]);
+      expect(() => backend.gatherRows(A, idx, 2, 3)).toThrow(/exceed/);
+      const bad = backend.upload([7], [1, 1], "int32");
+      expect(() => backend.gatherRows(A, bad, 0, 1)).toThrow(/out of range/);
+      const Z = backend.zeros([3, 2]);
+      backend.assign(Z, A);
+      expect(await read(Z)).toEqual(await read(A));
+    });
+
+    it("counts live tensors and refuses disposed or foreign ones", async () => {
+      const before = backend.liveTensors();
+      const t = backend.upload([1, 2], [2, 1]);
+      expect(backend.liveTensors()).toBe(before + 1);
+      backend.dispose(t);
+      expect(backend.liveTensors()).toBe(before);
+      await expect(backend.read(t)).rejects.toThrow(/disposed/);
+      const other = createCpuBackend({ precision });
+      const foreign = other.upload([1], [1, 1]);
+      expect(() => backend.unary("neg", foreign)).toThrow(/does not belong/);
+      expect(() => backend.upload([1, 2, 3], [2, 2])).toThrow(/3 values/);
+      expect(() => backend.upload([1.5], [1, 1], "int32")).toThrow(/int32/);
+      expect(() => backend.zeros([0, 2])).toThrow(/positive integers/);
+    });
+  });
+}
+
+it("float32 rounds stored values to float32, float64 keeps them", async () => {
+  const x = 0.1;
+  const f32 = createCpuBackend({ precision: "float32" });
+  const f64 = createCpuBackend({ precision: "float64" });
+  expect((await f32.read(f32.upload([x], [1, 1])))[0]).toBe(Math.fround(x));
+  expect((await f64.read(f64.upload([x], [1, 1])))[0]).toBe(x);
+  expect(f32.name).toBe("cpu-f32");
+  expect(f64.name).toBe("cpu");
+});

@@ -1,0 +1,113 @@
+import { describe, expect, it } from "vitest";
+import type { Backend } from "../src/backend.js";
+import { BackendUnavailableError, createRegistry, UnknownBackendError } from "../src/registry.js";
+
+// Registry tests only need backends' identities, so each factory returns a tagged object; no
+// op is called on it.
+function fakeBackend(name: string, destroyed: string[] = []): Backend {
+  return { name, precision: "float64", destroy: () => destroyed.push(name) } as unknown as Backend;
+}
+
+describe("registry", () => {
+  it("resolves the caller's preference first, then falls back by priority", async () => {
+    const registry = createRegistry();
+    registry.register("low", () => fakeBackend("low"), 1);
+    registry.register("high", () => fakeBackend("high"), 5);
+    registry.register(
+      "broken",
+      () => {
+        throw new Error("no adapter");
+      },
+      9,
+    );
+    expect(registry.names()).toEqual(["broken", "high", "low"]);
+    expect((await registry.resolve(["low"])).name).toBe("low");
+    expect((await registry.resolve()).name).toBe("high");
+    expect((await registry.resolve(["broken"])).name).toBe("high");
+  });
+
+  it("lists every failure in one error when nothing starts", async () => {
+    const registry = createRegistry();
+    registry.register("a", () => Promise.reject(new Error("no SIMD")), 2);
+    registry.register(
+      "b",
+      () => {
+        throw new Error("no adapter");
+      },
+      1,
+    );
+    const error = await registry.resolve().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BackendUnavailableError);
+    expect((error as BackendUnavailableError).failures).toEqual([
+      { name: "a", reason: "no SIMD" },
+      { name: "b", reason: "no adapter" },
+    ]);
+    expect((error as Error).message).toContain("a: no SIMD; b: no adapter");
+  });
+
+  it("does not fall back when asked not to", async () => {
+    const registry = createRegistry();
+    registry.register(
+      "gpu",
+      () => {
+        throw new Error("no adapter");
+      },
+      5,
+    );
+    registry.register("cpu", () => fakeBackend("cpu"), 1);
+    await expect(registry.resolve(["gpu"], { fallback: false })).rejects.toThrow("gpu: no adapter");
+  });
+
+  it("rejects unknown names, naming the registered ones", async () => {
+    const registry = createRegistry();
+    registry.register("cpu", () => fakeBackend("cpu"));
+    const error = await registry.resolve(["tpu"]).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UnknownBackendError);
+    expect((error as Error).message).toBe('unknown backend "tpu" (registered: cpu)');
+  });
+
+  it("starts a backend once, retries one that failed, and lists availability", async () => {
+    const registry = createRegistry();
+    let starts = 0;
+    let attempts = 0;
+    registry.register(
+      "ok",
+      () => {
+        starts++;
+        return fakeBackend("ok");
+      },
+      2,
+    );
+    registry.register(
+      "flaky",
+      () => {
+        attempts++;
+        if (attempts === 1) throw new Error("busy");
+        return fakeBackend("flaky");
+      },
+      1,
+    );
+    expect(await registry.list()).toEqual([
+      { name: "ok", priority: 2, available: true, precision: "float64" },
+      { name: "flaky", priority: 1, available: false, reason: "busy" },
+    ]);
+    await registry.get("ok");
+    expect(starts).toBe(1);
+    expect((await registry.get("flaky")).name).toBe("flaky");
+    expect(attempts).toBe(2);
+  });
+
+  it("keeps registries apart and destroys started backends on reset", async () => {
+    const destroyed: string[] = [];
+    const one = createRegistry();
+    const two = createRegistry();
+    one.register("cpu", () => fakeBackend("cpu", destroyed));
+    expect(two.has("cpu")).toBe(false);
+    await one.get("cpu");
+    one.reset();
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(destroyed).toEqual(["cpu"]);
+    expect(() => one.register("Bad Name", () => fakeBackend("x"))).toThrow(/lower-case/);
+  });
+});
