@@ -1,0 +1,182 @@
+/**
+ * `wdecay train`: one training run with every setting of the chapter on a flag, on synthetic
+ * data from core's syntheticSplit, trained by core's train. The defaults are the chapter's
+ * (the run `train(lambd=3)`), so `wdecay train` alone reproduces one of the demo's four runs.
+ */
+import { CHAPTER, type Method, syntheticSplit, type TrainResult, train } from "@wdecay/core";
+import type { Command } from "commander";
+import { type CliContext, println } from "../context.js";
+import {
+  checkBatchSize,
+  parseBatchSize,
+  parseDims,
+  parseEpochs,
+  parseEvalEvery,
+  parseLambda,
+  parseLr,
+  parseMethod,
+  parseNTest,
+  parseNTrain,
+  parseSeed,
+  pathParser,
+} from "../options.js";
+import { probeWritableFile, writeOutput } from "../output-files.js";
+import {
+  diverged,
+  divergenceWarning,
+  finiteOrNull,
+  formatLoss,
+  formatNorm,
+  historyJson,
+} from "../render/numbers.js";
+import { createProgress } from "../render/progress.js";
+import { lossChartSvg } from "../render/svg.js";
+import { LEGEND, lossChart } from "../render/terminal-chart.js";
+import { checkBackendName, selectBackend } from "../select-backend.js";
+import { DEFAULT_SEED } from "./demo.js";
+
+interface TrainFlags {
+  readonly method: Method;
+  readonly lambda: number;
+  readonly epochs: number;
+  readonly lr: number;
+  readonly batchSize: number;
+  readonly nTrain: number;
+  readonly nTest: number;
+  readonly dims: number;
+  readonly seed: number;
+  readonly evalEvery: number;
+  readonly backend?: string;
+  readonly plot?: string;
+  readonly json?: boolean;
+}
+
+export function registerTrain(program: Command, ctx: CliContext): Command {
+  return program
+    .command("train")
+    .summary("one training run, every setting on a flag")
+    .description(
+      "Train one linear regression with weight decay by minibatch SGD on synthetic data " +
+        "(y = 0.05 + Σ 0.01·xᵢ + ε) and report ‖w‖ and the train and test loss. The defaults " +
+        "are the chapter's run with λ = 3.",
+    )
+    .option(
+      "--method <name>",
+      "scratch: penalty (λ/2)‖w‖² in the loss; concise: decay in the optimizer",
+      parseMethod,
+      "scratch" as Method,
+    )
+    .option("--lambda <number>", "weight decay λ (≥ 0)", parseLambda, 3)
+    .option("--epochs <n>", "passes over the training set", parseEpochs, CHAPTER.epochs)
+    .option("--lr <number>", "learning rate (> 0)", parseLr, CHAPTER.lr)
+    .option(
+      "--batch-size <n>",
+      "minibatch size (1 to --n-train)",
+      parseBatchSize,
+      CHAPTER.batchSize,
+    )
+    .option("--n-train <n>", "training examples", parseNTrain, CHAPTER.nTrain)
+    .option("--n-test <n>", "test examples", parseNTest, CHAPTER.nTest)
+    .option("--dims <n>", "features d", parseDims, CHAPTER.dims)
+    .option(
+      "--seed <n>",
+      "seed of the data, initial weights and minibatch order",
+      parseSeed,
+      DEFAULT_SEED,
+    )
+    .option(
+      "--eval-every <n>",
+      "evaluate the losses every n epochs (and after the last)",
+      parseEvalEvery,
+      CHAPTER.evalEvery,
+    )
+    .option(
+      "--backend <name>",
+      "backend to run on (default: the best available; see `wdecay backends`)",
+    )
+    .option("--plot <file>", "write the loss curves to this SVG file", pathParser("--plot"))
+    .option("--json", "print one JSON object on stdout instead of the report")
+    .action((flags: TrainFlags) => runTrain(flags, ctx));
+}
+
+async function runTrain(flags: TrainFlags, ctx: CliContext): Promise<void> {
+  checkBatchSize(flags.batchSize, flags.nTrain);
+  checkBackendName(ctx.registry, flags.backend);
+  if (flags.plot !== undefined) await probeWritableFile(flags.plot, "--plot");
+  const backend = await selectBackend(ctx.registry, flags.backend);
+
+  const settings = {
+    method: flags.method,
+    lambda: flags.lambda,
+    epochs: flags.epochs,
+    lr: flags.lr,
+    batchSize: flags.batchSize,
+    nTrain: flags.nTrain,
+    nTest: flags.nTest,
+    dims: flags.dims,
+    seed: flags.seed,
+    evalEvery: flags.evalEvery,
+  };
+  const data = syntheticSplit(flags.seed, flags);
+  const progress = createProgress(flags.epochs, ctx.isTTY && !flags.json, ctx.progressStream);
+  let result: TrainResult;
+  try {
+    result = await train(backend, data, {
+      ...settings,
+      onEpoch: (epoch, epochs) => progress.update(epoch, `epoch ${epoch} of ${epochs}`),
+    });
+  } finally {
+    progress.stop();
+  }
+
+  const title = `${flags.method}, λ = ${flags.lambda}`;
+  if (flags.plot !== undefined) {
+    const svg = await lossChartSvg(`${title}: ${backend.name}, seed ${flags.seed}`, result.history);
+    await writeOutput(flags.plot, svg, "--plot");
+  }
+  const bad = diverged(result);
+
+  if (flags.json) {
+    const report = {
+      backend: backend.name,
+      precision: backend.precision,
+      settings,
+      method: result.method,
+      lambda: result.lambda,
+      l2Norm: finiteOrNull(result.l2Norm),
+      trainLoss: finiteOrNull(result.trainLoss),
+      testLoss: finiteOrNull(result.testLoss),
+      diverged: bad,
+      history: historyJson(result.history),
+      weights: Array.from(result.weights, finiteOrNull),
+      bias: finiteOrNull(result.bias),
+      ...(flags.plot !== undefined ? { plot: flags.plot } : {}),
+    };
+    println(ctx.stdout, JSON.stringify(report));
+    return;
+  }
+
+  const out = (line = "") => println(ctx.stdout, line);
+  out(`Trained on ${backend.name} (${backend.precision})`);
+  // Flag names as in --help, so a run can be repeated from its own output.
+  out(
+    `settings: method ${settings.method}, λ ${settings.lambda}, epochs ${settings.epochs}, ` +
+      `lr ${settings.lr}, batch size ${settings.batchSize}, seed ${settings.seed}`,
+  );
+  out(
+    `data: n-train ${settings.nTrain}, n-test ${settings.nTest}, dims ${settings.dims}; ` +
+      `losses every ${settings.evalEvery} epochs`,
+  );
+  if (bad) println(ctx.stderr, divergenceWarning("training", "try a smaller --lr"));
+  out(`‖w‖ = ${formatNorm(result.l2Norm)}`);
+  out(`final loss: train ${formatLoss(result.trainLoss)}, test ${formatLoss(result.testLoss)}`);
+  out();
+  out(`Loss curves, log scale   ${LEGEND}`);
+  for (const line of lossChart(title, result.history, { width: 60, height: 12 })) {
+    out(line.trimEnd());
+  }
+  if (flags.plot !== undefined) {
+    out();
+    out(`SVG loss curves written to ${flags.plot}`);
+  }
+}

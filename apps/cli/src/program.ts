@@ -1,0 +1,101 @@
+/**
+ * The command line: commander's program with its three commands, and `main`, which runs it and
+ * turns every outcome into an exit status and at most one line on stderr.
+ */
+import { readFileSync } from "node:fs";
+import { defaultRegistry, type Registry } from "@wdecay/core";
+import { Command } from "commander";
+import { registerBackends } from "./commands/backends.js";
+import { registerDemo } from "./commands/demo.js";
+import { registerTrain } from "./commands/train.js";
+import { type CliContext, println, type Write } from "./context.js";
+import { EXIT, reportError } from "./errors.js";
+
+/** The package's version; package.json sits one level above both src/ and dist/. */
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
+  return String(pkg.version);
+}
+
+/** The program, writing through `ctx`. Commander keeps state, so make one per run. */
+export function createProgram(ctx: CliContext): Command {
+  const program = new Command("wdecay")
+    .description(
+      "Weight decay (L2 regularization) as in D2L §4.5, on any registered compute backend.",
+    )
+    .version(version(), "-V, --version", "print the version")
+    .helpOption("-h, --help", "show help")
+    .option("--debug", "on an error, print its stack trace too")
+    // Commander's own errors (unknown option or command, missing argument) are thrown rather
+    // than printed and exited on, so main reports them like ours: one line, exit status 2.
+    .exitOverride()
+    .configureOutput({
+      writeOut: ctx.stdout,
+      writeErr: ctx.stderr,
+      outputError: () => {},
+    })
+    .addHelpText(
+      "after",
+      "\nExamples:\n" +
+        "  wdecay demo                      the chapter's four runs, tables, charts and SVGs\n" +
+        "  wdecay train --lambda 0 --json   one run, as JSON\n" +
+        "  wdecay backends                  what can run here",
+    );
+  // Subcommands made by .command() inherit exitOverride and configureOutput set above.
+  registerDemo(program, ctx);
+  registerTrain(program, ctx);
+  registerBackends(program, ctx);
+  return program;
+}
+
+/** What main needs from its surroundings; each defaults to the real process's. */
+export interface MainOptions {
+  readonly stdout?: Write;
+  readonly stderr?: Write;
+  /** Whether stdout and stderr are terminals (progress bars only then). */
+  readonly isTTY?: boolean;
+  readonly registry?: Registry;
+  readonly progressStream?: NodeJS.WritableStream;
+}
+
+/** `--debug` anywhere before a `--`: known before parsing, so even parse errors honour it. */
+function wantsDebug(args: readonly string[]): boolean {
+  const end = args.indexOf("--");
+  return (end === -1 ? args : args.slice(0, end)).includes("--debug");
+}
+
+/** The stack of an error and of its causes, for --debug. */
+function stackOf(error: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = error; e !== undefined && parts.length < 5; ) {
+    parts.push(e instanceof Error ? (e.stack ?? String(e)) : String(e));
+    e = e instanceof Error ? e.cause : undefined;
+    if (e !== undefined) parts.push("caused by:");
+  }
+  return parts.join("\n");
+}
+
+/**
+ * Runs the command line `argv` (as process.argv: node, script, arguments…) and resolves to the
+ * exit status: 0 success, 1 runtime failure, 2 usage error. Never throws.
+ */
+export async function main(argv: readonly string[], options: MainOptions = {}): Promise<number> {
+  const ctx: CliContext = {
+    stdout: options.stdout ?? ((text) => process.stdout.write(text)),
+    stderr: options.stderr ?? ((text) => process.stderr.write(text)),
+    isTTY: options.isTTY ?? Boolean(process.stdout.isTTY && process.stderr.isTTY),
+    registry: options.registry ?? defaultRegistry,
+    ...(options.progressStream ? { progressStream: options.progressStream } : {}),
+  };
+  try {
+    await createProgram(ctx).parseAsync([...argv], { from: "node" });
+    return EXIT.ok;
+  } catch (error) {
+    const report = reportError(error);
+    if (report.line !== undefined) println(ctx.stderr, report.line);
+    if (report.exitCode !== EXIT.ok && wantsDebug(argv.slice(2))) {
+      println(ctx.stderr, stackOf(error));
+    }
+    return report.exitCode;
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * A progress bar on stderr while training, for people watching a terminal. It is drawn only
+ * when stdout and stderr are both terminals and the output is for people (not --json): in a
+ * pipe or a log its redraws would be noise, and stdout must stay clean for whoever reads it.
+ */
+import { Presets, SingleBar } from "cli-progress";
+
+export interface Progress {
+  /** Sets how many of the total steps are done, and what is running. */
+  update(done: number, label: string): void;
+  /** Removes the bar (it is cleared, so the results print where it was). */
+  stop(): void;
+}
+
+const SILENT: Progress = { update() {}, stop() {} };
+
+/** A bar over `total` steps, or one that draws nothing when `enabled` is false. */
+export function createProgress(
+  total: number,
+  enabled: boolean,
+  stream: NodeJS.WritableStream = process.stderr,
+): Progress {
+  if (!enabled) return SILENT;
+  const bar = new SingleBar(
+    {
+      stream,
+      format: "{bar} {percentage}% | {label}",
+      hideCursor: true,
+      clearOnComplete: true,
+      // Redraw at most ten times a second: an epoch can take microseconds.
+      fps: 10,
+    },
+    Presets.shades_classic,
+  );
+  bar.start(total, 0, { label: "" });
+  return {
+    update(done, label) {
+      bar.update(done, { label });
+    },
+    stop() {
+      bar.stop();
+    },
+  };
+}

@@ -1,0 +1,42 @@
+/** The real executable, spawned: exit statuses and a stdout that holds nothing but the JSON. */
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { lines, tempDir } from "./helpers.js";
+
+const CLI_DIR = fileURLToPath(new URL("..", import.meta.url));
+const TSX = fileURLToPath(new URL("../../../node_modules/.bin/tsx", import.meta.url));
+
+function wdecay(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      TSX,
+      ["--conditions=@wdecay/source", "src/bin.ts", ...args],
+      { cwd: CLI_DIR, timeout: 20_000 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === "number" ? error.code : -1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+describe("the wdecay executable", () => {
+  it("demo --json exits 0 with exactly one JSON object on stdout", async () => {
+    const out = await tempDir();
+    const { code, stdout } = await wdecay(["demo", "--json", "--out", out]);
+    expect(code).toBe(0);
+    expect(lines(stdout)).toHaveLength(1);
+    const report = JSON.parse(stdout);
+    // The default registry, filled by @wdecay/backend-cpu/register, picks cpu.
+    expect(report).toMatchObject({ backend: "cpu", precision: "float64" });
+    expect(report.runs).toHaveLength(4);
+  });
+
+  it("a usage error exits 2 with one line on stderr and nothing on stdout", async () => {
+    const { code, stdout, stderr } = await wdecay(["train", "--lambda", "-1"]);
+    expect(code).toBe(2);
+    expect(stdout).toBe("");
+    expect(stderr).toBe('wdecay: --lambda must be a number ≥ 0 (got "-1")\n');
+  });
+});

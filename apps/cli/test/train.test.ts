@@ -1,0 +1,209 @@
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
+import { createCpuBackend } from "@wdecay/backend-cpu";
+import { runChapter } from "@wdecay/core";
+import { describe, expect, it } from "vitest";
+import { lines, run, STACK_FRAME, tempDir } from "./helpers.js";
+
+const SMALL = [
+  "--dims",
+  "30",
+  "--n-train",
+  "12",
+  "--n-test",
+  "40",
+  "--epochs",
+  "20",
+  "--batch-size",
+  "4",
+];
+
+describe("wdecay train --json", () => {
+  it("prints one object with the settings, results, history, weights and bias", async () => {
+    const { code, stdout, stderr } = await run([
+      "train",
+      "--json",
+      "--method",
+      "concise",
+      "--lambda",
+      "0.5",
+      "--lr",
+      "0.01",
+      "--eval-every",
+      "3",
+      "--seed",
+      "9",
+      ...SMALL,
+    ]);
+    expect(code).toBe(0);
+    expect(stderr).toBe("");
+    expect(lines(stdout)).toHaveLength(1);
+    const report = JSON.parse(stdout);
+    expect(report).toMatchObject({
+      backend: "cpu",
+      precision: "float64",
+      settings: {
+        method: "concise",
+        lambda: 0.5,
+        epochs: 20,
+        lr: 0.01,
+        batchSize: 4,
+        nTrain: 12,
+        nTest: 40,
+        dims: 30,
+        seed: 9,
+        evalEvery: 3,
+      },
+      method: "concise",
+      lambda: 0.5,
+      diverged: false,
+    });
+    // Every 3 epochs, and after the last.
+    expect(report.history.map((p: { epoch: number }) => p.epoch)).toEqual([
+      3, 6, 9, 12, 15, 18, 20,
+    ]);
+    expect(report.weights).toHaveLength(30);
+    expect(typeof report.bias).toBe("number");
+    const norm = Math.hypot(...report.weights);
+    expect(report.l2Norm).toBeCloseTo(norm, 12);
+    expect(report.trainLoss).toBe(report.history.at(-1).trainLoss);
+    expect(report.testLoss).toBe(report.history.at(-1).testLoss);
+  });
+
+  it("gives identical output for the same seed, and different output for another", async () => {
+    const args = ["train", "--json", ...SMALL];
+    const a = await run([...args, "--seed", "5"]);
+    const b = await run([...args, "--seed", "5"]);
+    const c = await run([...args, "--seed", "6"]);
+    expect(a.code).toBe(0);
+    expect(a.stdout).toBe(b.stdout);
+    expect(c.stdout).not.toBe(a.stdout);
+  });
+
+  it("defaults to the chapter's settings: the same run as the demo's", async () => {
+    const { stdout } = await run(["train", "--json", "--method", "concise", "--lambda", "0"]);
+    const report = JSON.parse(stdout);
+    expect(report.settings).toEqual({
+      method: "concise",
+      lambda: 0,
+      epochs: 100,
+      lr: 0.003,
+      batchSize: 5,
+      nTrain: 20,
+      nTest: 100,
+      dims: 200,
+      seed: 42,
+      evalEvery: 5,
+    });
+    const chapter = await runChapter(createCpuBackend(), { seed: 42 });
+    const same = chapter.find((r) => r.method === "concise" && r.lambda === 0);
+    expect(report.l2Norm).toBe(same?.l2Norm);
+    expect(report.testLoss).toBe(same?.testLoss);
+  });
+
+  it("runs on the backend named by --backend", async () => {
+    const { stdout } = await run(["train", "--json", "--backend", "cpu-f32", ...SMALL]);
+    expect(JSON.parse(stdout)).toMatchObject({ backend: "cpu-f32", precision: "float32" });
+  });
+
+  it("reports a diverged run as valid JSON with nulls and diverged: true", async () => {
+    const { code, stdout, stderr } = await run(["train", "--json", "--lr", "50"]);
+    expect(code).toBe(0);
+    expect(stderr).toBe("");
+    expect(lines(stdout)).toHaveLength(1);
+    const report = JSON.parse(stdout);
+    expect(report.diverged).toBe(true);
+    expect(report.trainLoss).toBeNull();
+    expect(report.testLoss).toBeNull();
+    expect(report.l2Norm).toBeNull();
+    // Everything is a finite number or null: nothing that JSON cannot hold went in as garbage.
+    const numbers = [
+      ...report.history.flatMap((p: { trainLoss: unknown; testLoss: unknown }) => [
+        p.trainLoss,
+        p.testLoss,
+      ]),
+      ...report.weights,
+      report.bias,
+    ];
+    for (const x of numbers) expect(x === null || Number.isFinite(x)).toBe(true);
+  });
+});
+
+describe("wdecay train (human output)", () => {
+  it("prints the settings, ‖w‖, the final losses and a chart", async () => {
+    const { code, stdout, stderr } = await run(["train", "--lambda", "0", ...SMALL]);
+    expect(code).toBe(0);
+    expect(stderr).toBe("");
+    expect(stdout).toMatch(/method scratch.*λ 0.*epochs 20.*lr 0\.003.*batch size 4.*seed 42/);
+    expect(stdout).toMatch(/n-train 12.*n-test 40.*dims 30.*every 5 epochs/);
+    expect(stdout).toMatch(/‖w‖ = \d/);
+    expect(stdout).toMatch(/final loss: train \d\.\d+e[+-]\d+, test \d\.\d+e[+-]\d+/);
+    expect(stdout).toMatch(/\d\.\de[+-]\d+┤/);
+    expect(stdout).toContain("·");
+    expect(stdout).toContain("─");
+    for (const line of lines(stdout)) expect([...line].length).toBeLessThanOrEqual(100);
+  });
+
+  it("says clearly that a run diverged", async () => {
+    const { code, stdout, stderr } = await run(["train", "--lr", "50"]);
+    expect(code).toBe(0);
+    expect(lines(stderr)).toHaveLength(1);
+    expect(stderr).toMatch(/^wdecay: warning: .*diverged/);
+    expect(stdout).toContain("‖w‖ = diverged");
+    expect(stdout).not.toMatch(/NaN|Infinity/);
+  });
+});
+
+describe("wdecay train --plot", () => {
+  it("writes an SVG of the loss curves", async () => {
+    const file = join(await tempDir(), "curves.svg");
+    const { code, stdout } = await run(["train", "--plot", file, ...SMALL]);
+    expect(code).toBe(0);
+    expect(stdout).toContain(file);
+    const svg = await readFile(file, "utf8");
+    expect(svg.trimStart().startsWith("<svg")).toBe(true);
+    expect(svg).toMatch(/<path[^>]* d="M/);
+  });
+
+  it("fails fast with exit 1 and one line when the file cannot be written", async () => {
+    const dir = await tempDir();
+    const blocker = join(dir, "file");
+    await writeFile(blocker, "");
+    const { code, stdout, stderr } = await run(["train", "--plot", join(blocker, "x.svg")]);
+    expect(code).toBe(1);
+    expect(stdout).toBe("");
+    expect(lines(stderr)).toHaveLength(1);
+    expect(stderr).toMatch(/^wdecay: .*--plot/);
+    expect(stderr).not.toMatch(STACK_FRAME);
+  });
+});
+
+describe("progress bar", () => {
+  /** A stream that says it is a terminal and keeps what is written to it. */
+  function fakeTerminal() {
+    const stream = Object.assign(new PassThrough(), { isTTY: true, columns: 100 });
+    let written = "";
+    stream.on("data", (chunk) => {
+      written += String(chunk);
+    });
+    return { stream, written: () => written };
+  }
+
+  it("is drawn on a terminal, apart from stdout", async () => {
+    const terminal = fakeTerminal();
+    const { code, stdout } = await run(["train", ...SMALL], {
+      isTTY: true,
+      progressStream: terminal.stream,
+    });
+    expect(code).toBe(0);
+    expect(terminal.written()).toMatch(/epoch \d+ of 20/);
+    expect(stdout).not.toMatch(/epoch \d+ of 20/);
+  });
+
+  it("is not drawn with --json, even on a terminal", async () => {
+    const terminal = fakeTerminal();
+    await run(["train", "--json", ...SMALL], { isTTY: true, progressStream: terminal.stream });
+    expect(terminal.written()).toBe("");
+  });
+});

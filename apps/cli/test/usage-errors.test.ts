@@ -1,0 +1,129 @@
+import { describe, expect, it } from "vitest";
+import { lines, run, STACK_FRAME } from "./helpers.js";
+
+/** [arguments, text the one-line message must contain (the flag, option or command)]. */
+const CASES: [string[], string][] = [
+  // λ ≥ 0, and strictly a number.
+  [["train", "--lambda", "-1"], "--lambda"],
+  [["train", "--lambda", "abc"], "--lambda"],
+  [["train", "--lambda", ""], "--lambda"],
+  [["train", "--lambda=3abc"], "--lambda"],
+  [["train", "--lambda", "1e400"], "--lambda"],
+  [["train", "--lambda", "Infinity"], "--lambda"],
+  [["train", "--lambda", "NaN"], "--lambda"],
+  [["train", "--lambda", "0x10"], "--lambda"],
+  // lr > 0.
+  [["train", "--lr", "0"], "--lr"],
+  [["train", "--lr", "-0.01"], "--lr"],
+  [["train", "--lr", "fast"], "--lr"],
+  // Integers where an integer is needed, with their lower bounds.
+  [["train", "--epochs", "0"], "--epochs"],
+  [["train", "--epochs", "2.5"], "--epochs"],
+  [["train", "--epochs", "10x"], "--epochs"],
+  [["train", "--batch-size", "0"], "--batch-size"],
+  [["train", "--batch-size", "2.5"], "--batch-size"],
+  [["train", "--batch-size", "21"], "--batch-size"],
+  [["train", "--batch-size", "8", "--n-train", "7"], "--batch-size"],
+  [["train", "--n-train", "0"], "--n-train"],
+  [["train", "--n-train", "1.5"], "--n-train"],
+  [["train", "--n-test", "0"], "--n-test"],
+  [["train", "--n-test", "many"], "--n-test"],
+  [["train", "--dims", "0"], "--dims"],
+  [["train", "--dims", "3.3"], "--dims"],
+  [["train", "--eval-every", "0"], "--eval-every"],
+  [["train", "--eval-every", "1.5"], "--eval-every"],
+  [["train", "--seed", "-1"], "--seed"],
+  [["train", "--seed", "1.5"], "--seed"],
+  [["train", "--seed", "9007199254740992"], "--seed"],
+  [["demo", "--seed", "-3"], "--seed"],
+  [["demo", "--seed", ""], "--seed"],
+  [["train", "--method", "adam"], "--method"],
+  // Unknown backend: names the flag and what is registered.
+  [["train", "--backend", "tpu"], "--backend"],
+  [["demo", "--backend", "tpu"], "--backend"],
+  // Commander's own errors.
+  [["train", "--lamda", "3"], "--lamda"],
+  [["demo", "--bogus"], "--bogus"],
+  [["--bogus"], "--bogus"],
+  [["frobnicate"], "frobnicate"],
+  [["train", "--lambda"], "--lambda"],
+  [["demo", "--out"], "--out"],
+  [["backends", "extra"], "backends"],
+];
+
+describe("usage errors", () => {
+  it.each(CASES)("wdecay %j exits 2 naming %s", async (args, flag) => {
+    const { code, stdout, stderr } = await run(args);
+    expect(code).toBe(2);
+    expect(stdout).toBe("");
+    const message = lines(stderr);
+    expect(message).toHaveLength(1);
+    expect(message[0]).toMatch(/^wdecay: /);
+    expect(message[0]).toContain(flag);
+    expect(stderr).not.toMatch(STACK_FRAME);
+  });
+
+  it("lists the registered backends for an unknown --backend", async () => {
+    const { stderr } = await run(["train", "--backend", "tpu"]);
+    expect(stderr).toContain("cpu");
+    expect(stderr).toContain("cpu-f32");
+  });
+
+  it("states the requirement and echoes the value", async () => {
+    const { stderr } = await run(["train", "--lambda", "-1"]);
+    expect(stderr).toBe('wdecay: --lambda must be a number ≥ 0 (got "-1")\n');
+  });
+
+  it("prints the help on stderr and exits 2 without a command", async () => {
+    const { code, stdout, stderr } = await run([]);
+    expect(code).toBe(2);
+    expect(stdout).toBe("");
+    expect(stderr).toContain("Usage: wdecay");
+    for (const command of ["demo", "train", "backends"]) expect(stderr).toContain(command);
+  });
+
+  it("prints a stack with --debug", async () => {
+    const { code, stderr } = await run(["--debug", "train", "--lambda", "-1"]);
+    expect(code).toBe(2);
+    expect(lines(stderr)[0]).toContain("--lambda");
+    expect(stderr).toMatch(STACK_FRAME);
+  });
+});
+
+describe("help and version", () => {
+  it.each([["demo"], ["train"], ["backends"]])(
+    "wdecay %s --help describes it with defaults",
+    async (command) => {
+      const { code, stdout, stderr } = await run([command, "--help"]);
+      expect(code).toBe(0);
+      expect(stderr).toBe("");
+      expect(stdout).toContain(`Usage: wdecay ${command}`);
+      expect(stdout).toContain("--json");
+    },
+  );
+
+  it("shows the defaults of train and the demo's seed", async () => {
+    const train = (await run(["train", "--help"])).stdout.replace(/\s+/g, " ");
+    for (const text of [
+      "--lambda <number> weight decay λ (≥ 0) (default: 3)",
+      "(default: 100)",
+      "(default: 0.003)",
+      "(default: 5)",
+      "(default: 20)",
+      "(default: 200)",
+      "(default: 42)",
+      '(default: "scratch")',
+    ]) {
+      expect(train).toContain(text);
+    }
+    const demo = (await run(["demo", "--help"])).stdout.replace(/\s+/g, " ");
+    expect(demo).toMatch(/--seed <n> .*\(default: 42\)/);
+    expect(demo).toContain('(default: "./wdecay-out")');
+  });
+
+  it("prints the package version", async () => {
+    const { code, stdout } = await run(["--version"]);
+    expect(code).toBe(0);
+    expect(stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+});
