@@ -14,8 +14,10 @@ import type {
 import {
   type AnyArray,
   type FloatArray,
-  linearLossImpl,
-  linearSgdStepImpl,
+  linearLoss,
+  linearLossL1,
+  linearSgdStep,
+  linearSgdStepL1,
   matmulImpl,
 } from "./kernels.js";
 
@@ -323,32 +325,30 @@ export class CpuBackend implements Backend {
     const decay = Float64Array.from(spec.weightDecay);
     const biasDecay = Float64Array.from(spec.biasDecay);
     // Scratch for residuals and gradients, allocated once so that a step allocates nothing.
-    const r = new this.Float(L === 1 ? 1 : n * L);
     const g = new this.Float(d * L);
     const tensors = [spec.X, spec.y, spec.order, spec.w, spec.b];
+    const check = (offset: number, count: number) => {
+      if (!(offset >= 0 && count >= 1 && offset + count <= n)) {
+        throw new RangeError(`linearSgd: rows ${offset}..${offset + count} outside [0, ${n}]`);
+      }
+      for (let i = 0; i < tensors.length; i++) this.get(tensors[i] as Tensor);
+    };
+    // One column (the chapter) gets its own small kernel, chosen once here rather than per step.
+    if (L === 1) {
+      const [p, dw, db] = [penalty[0] as number, decay[0] as number, biasDecay[0] as number];
+      return {
+        step: (offset, count, lr) => {
+          check(offset, count);
+          linearSgdStepL1(X, y, order, w, b, d, offset, count, lr, p, dw, db, g);
+        },
+        dispose: () => {},
+      };
+    }
+    const r = new this.Float(n * L);
     return {
       step: (offset, count, lr) => {
-        if (!(offset >= 0 && count >= 1 && offset + count <= n)) {
-          throw new RangeError(`linearSgd: rows ${offset}..${offset + count} outside [0, ${n}]`);
-        }
-        for (let i = 0; i < tensors.length; i++) this.get(tensors[i] as Tensor);
-        linearSgdStepImpl(
-          X,
-          y,
-          order,
-          w,
-          b,
-          d,
-          L,
-          offset,
-          count,
-          lr,
-          penalty,
-          decay,
-          biasDecay,
-          r,
-          g,
-        );
+        check(offset, count);
+        linearSgdStep(X, y, order, w, b, d, L, offset, count, lr, penalty, decay, biasDecay, r, g);
       },
       dispose: () => {},
     };
@@ -363,15 +363,14 @@ export class CpuBackend implements Backend {
       );
     }
     const out = this.make([1, L]);
-    linearLossImpl(
-      out.data as FloatArray,
+    const [Xd, yd, wd, bd] = [
       this.float(X, "X"),
       this.float(y, "y"),
       this.float(w, "w"),
       this.float(b, "b"),
-      d,
-      L,
-    );
+    ];
+    if (L === 1) out.data[0] = linearLossL1(Xd, yd, wd, bd[0] as number, d);
+    else linearLoss(out.data as FloatArray, Xd, yd, wd, bd, d, L);
     return out;
   }
 }

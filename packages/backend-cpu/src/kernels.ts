@@ -41,11 +41,55 @@ export function matmulImpl(
 }
 
 /**
- * One minibatch SGD step of a linear model with L weight columns (see LinearSgdSpec in core):
- * residuals of the gathered rows, the gradient Xᵦᵀr/count plus the coupled penalty, and the
- * decayed update of w (d×L) and b (1×L), in place. `r` (≥ count·L) and `g` (d·L) are scratch.
+ * One minibatch SGD step of a linear model with one weight column (the chapter's case), kept
+ * small and separate from the general case so that V8 inlines it into the step and compiles it
+ * like a hand-written loop. For the rows `order[offset .. offset + count)`:
+ * r = xᵀw + b − y, g = Σ r·x, w ← (1 − lr·decay)·w − lr·(g/count + penalty·w),
+ * b ← (1 − lr·biasDecay)·b − lr·mean(r). `g` (length d) is scratch.
  */
-export function linearSgdStepImpl(
+export function linearSgdStepL1(
+  X: FloatArray,
+  y: FloatArray,
+  order: Int32Array,
+  w: FloatArray,
+  b: FloatArray,
+  d: number,
+  offset: number,
+  count: number,
+  lr: number,
+  penalty: number,
+  decay: number,
+  biasDecay: number,
+  g: FloatArray,
+): void {
+  const n = y.length;
+  const b0 = b[0] as number;
+  g.fill(0);
+  let rSum = 0;
+  for (let t = 0; t < count; t++) {
+    const row = order[offset + t] as number;
+    if (row >>> 0 >= n) throw new RangeError(`row index ${row} out of range [0, ${n})`);
+    const base = row * d;
+    let acc = b0;
+    for (let j = 0; j < d; j++) acc += (X[base + j] as number) * (w[j] as number);
+    const res = acc - (y[row] as number);
+    rSum += res;
+    for (let j = 0; j < d; j++) g[j] = (g[j] as number) + (X[base + j] as number) * res;
+  }
+  const inv = 1 / count;
+  const shrink = 1 - lr * decay;
+  for (let j = 0; j < d; j++) {
+    const wj = w[j] as number;
+    w[j] = shrink * wj - lr * ((g[j] as number) * inv + penalty * wj);
+  }
+  b[0] = (1 - lr * biasDecay) * b0 - lr * rSum * inv;
+}
+
+/**
+ * The same step for L weight columns side by side (w is d×L, b 1×L, one λ per column): a λ
+ * grid in one pass. `r` (≥ count·L) and `g` (d·L) are scratch.
+ */
+export function linearSgdStep(
   X: FloatArray,
   y: FloatArray,
   order: Int32Array,
@@ -63,31 +107,6 @@ export function linearSgdStepImpl(
   g: FloatArray,
 ): void {
   const n = y.length;
-  if (L === 1) {
-    // The chapter's case, kept as tight as a hand-written loop.
-    const b0 = b[0] as number;
-    g.fill(0);
-    let rSum = 0;
-    for (let t = 0; t < count; t++) {
-      const row = order[offset + t] as number;
-      if (row >>> 0 >= n) throw new RangeError(`row index ${row} out of range [0, ${n})`);
-      const base = row * d;
-      let acc = b0;
-      for (let j = 0; j < d; j++) acc += (X[base + j] as number) * (w[j] as number);
-      const res = acc - (y[row] as number);
-      rSum += res;
-      for (let j = 0; j < d; j++) g[j] = (g[j] as number) + (X[base + j] as number) * res;
-    }
-    const inv = 1 / count;
-    const shrink = 1 - lr * (decay[0] as number);
-    const lambda = penalty[0] as number;
-    for (let j = 0; j < d; j++) {
-      const wj = w[j] as number;
-      w[j] = shrink * wj - lr * ((g[j] as number) * inv + lambda * wj);
-    }
-    b[0] = (1 - lr * (biasDecay[0] as number)) * b0 - lr * rSum * inv;
-    return;
-  }
   for (let t = 0; t < count; t++) {
     const row = order[offset + t] as number;
     if (row >>> 0 >= n) throw new RangeError(`row index ${row} out of range [0, ${n})`);
@@ -123,8 +142,28 @@ export function linearSgdStepImpl(
   }
 }
 
+/** Mean ½(xᵀw + b − y)² over all n rows for one weight column (kept small, like the step). */
+export function linearLossL1(
+  X: FloatArray,
+  y: FloatArray,
+  w: FloatArray,
+  b: number,
+  d: number,
+): number {
+  const n = y.length;
+  let acc = 0;
+  for (let i = 0; i < n; i++) {
+    const base = i * d;
+    let z = b;
+    for (let j = 0; j < d; j++) z += (X[base + j] as number) * (w[j] as number);
+    const res = z - (y[i] as number);
+    acc += res * res;
+  }
+  return (0.5 * acc) / n;
+}
+
 /** Mean ½(Xw + b − y)² over all n rows, per column, into `out` (length L). */
-export function linearLossImpl(
+export function linearLoss(
   out: FloatArray,
   X: FloatArray,
   y: FloatArray,

@@ -1,0 +1,125 @@
+/**
+ * wdecay's own backends, driven only through core's public API, exactly as an application
+ * would: `train()` for the chapter, the lower-level pieces (uploadDataset, linearSgd, write,
+ * step) for the training-steps-only workloads.
+ */
+import { createCpuBackend } from "@wdecay/backend-cpu";
+import {
+  type Backend,
+  disposeAll,
+  disposeDataset,
+  l2Norm,
+  linearSgd,
+  MinibatchSchedule,
+  type Tensor,
+  train,
+  uploadDataset,
+} from "@wdecay/core";
+import type { PreparedWorkload } from "../workloads.js";
+import type { Contender, Trial } from "./index.js";
+
+/** A backend to benchmark. */
+export interface BenchBackend {
+  readonly name: string;
+  /** May be async (a WebGPU device, a wasm module); called once per process. */
+  readonly create: () => Backend | Promise<Backend>;
+}
+
+/**
+ * The backends that run. A new backend (wasm, webgpu…) is one more entry here; the tables, the
+ * JSON and the ratios pick it up by themselves.
+ */
+export const WDECAY_BACKENDS: readonly BenchBackend[] = [
+  { name: "cpu", create: () => createCpuBackend({ precision: "float64" }) },
+  { name: "cpu-f32", create: () => createCpuBackend({ precision: "float32" }) },
+];
+
+export async function wdecayContenders(
+  backends: readonly BenchBackend[] = WDECAY_BACKENDS,
+): Promise<Contender[]> {
+  const out: Contender[] = [];
+  for (const entry of backends) out.push(backendContender(entry.name, await entry.create()));
+  return out;
+}
+
+/** Wraps one backend instance as a contender. */
+export function backendContender(name: string, backend: Backend): Contender {
+  return {
+    name,
+    group: "wdecay",
+    precision: backend.precision,
+    prepare: async (work) =>
+      work.workload.mode === "train" ? trainTrial(backend, work) : stepsTrial(backend, work),
+    close: async () => backend.destroy(),
+  };
+}
+
+/** The chapter: one call of core's `train()`, timed whole. */
+function trainTrial(backend: Backend, work: PreparedWorkload): Trial {
+  const w = work.workload;
+  return {
+    run: async () => {
+      const result = await train(backend, work.data, {
+        method: "scratch",
+        lambda: w.lambda,
+        epochs: w.epochs,
+        lr: w.lr,
+        batchSize: w.batchSize,
+        evalEvery: w.evalEvery,
+        seed: w.seed,
+      });
+      return { l2Norm: result.l2Norm };
+    },
+    dispose: () => {},
+  };
+}
+
+/** Training steps only: data, parameters and the program are made here, outside timing. */
+function stepsTrial(backend: Backend, work: PreparedWorkload): Trial {
+  const { workload, data, init, orders } = work;
+  const owned: Tensor[] = [];
+  const trainSet = uploadDataset(backend, data.train);
+  try {
+    const w = backend.upload(init, [workload.dims, 1]);
+    owned.push(w);
+    const b = backend.zeros([1, 1]);
+    owned.push(b);
+    const order = backend.zeros([workload.nTrain, 1], "int32");
+    owned.push(order);
+    const program = linearSgd(backend, {
+      X: trainSet.X,
+      y: trainSet.y,
+      order,
+      w,
+      b,
+      weightPenalty: [workload.lambda],
+      weightDecay: [0],
+      biasDecay: [0],
+    });
+    // Only for forEachBatch, so the batches are cut exactly as train() cuts them.
+    const schedule = new MinibatchSchedule(workload.nTrain, workload.batchSize, workload.seed);
+    const lr = workload.lr;
+    const step = (offset: number, count: number) => program.step(offset, count, lr);
+    const zero = [0];
+    return {
+      run: async () => {
+        backend.write(w, init);
+        backend.write(b, zero);
+        for (const epochOrder of orders) {
+          backend.write(order, epochOrder);
+          schedule.forEachBatch(step);
+        }
+        return { l2Norm: l2Norm(await backend.read(w)) };
+      },
+      dispose: () => {
+        program.dispose();
+        disposeAll(backend, owned);
+        disposeDataset(backend, trainSet);
+      },
+    };
+  } catch (error) {
+    disposeAll(backend, owned);
+    disposeDataset(backend, trainSet);
+    throw error;
+  }
+}

@@ -1,0 +1,230 @@
+/**
+ * `pnpm bench`: times every contender on every selected workload in one process and prints a
+ * markdown table per workload (or one JSON object with --json). Progress goes to stderr so
+ * stdout stays clean for pipes.
+ */
+import { readFile, writeFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import type { TrialResult } from "./contenders/index.js";
+import { measure } from "./measure.js";
+import {
+  type BenchReport,
+  benchFile,
+  type ContenderResult,
+  GOAL,
+  machineInfo,
+  reportMarkdown,
+  TOLERANCE,
+  type WorkloadResult,
+} from "./report.js";
+import {
+  describeWorkload,
+  prepareWorkload,
+  WORKLOAD_NAMES,
+  WORKLOADS,
+  type WorkloadName,
+} from "./workloads.js";
+
+const PNPM = "npx -y pnpm@10.34.9";
+
+const USAGE = `usage: ${PNPM} bench [options]
+  --workload NAME   ${WORKLOAD_NAMES.join(" | ")}; repeat it or give a comma list (default: all)
+  --runs N          timed runs per contender (default: per workload, ${WORKLOAD_NAMES.map((n) => `${n} ${WORKLOADS[n].runs}`).join(", ")})
+  --warmup N        untimed warm-up runs first (default: ${WORKLOAD_NAMES.map((n) => `${n} ${WORKLOADS[n].warmup}`).join(", ")})
+  --json            print one JSON object on stdout instead of markdown
+  --write FILE      also write the markdown report with the machine it ran on (e.g. BENCH.md)
+  -h, --help        this text`;
+
+/** A bad command line: reported in one line, exit status 2. */
+class UsageError extends Error {}
+
+interface CliOptions {
+  readonly workloads: readonly WorkloadName[];
+  readonly json: boolean;
+  readonly runs: number | undefined;
+  readonly warmup: number | undefined;
+  readonly write: string | undefined;
+  readonly help: boolean;
+}
+
+function count(flag: string, value: string | undefined, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < min) {
+    throw new UsageError(`--${flag} must be an integer ≥ ${min}, got '${value}'`);
+  }
+  return n;
+}
+
+const FLAGS = {
+  workload: { type: "string", multiple: true },
+  json: { type: "boolean" },
+  runs: { type: "string" },
+  warmup: { type: "string" },
+  write: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+/** Parses the command line; throws {@link UsageError} on anything it does not understand. */
+export function parseCli(argv: readonly string[]): CliOptions {
+  // `pnpm bench -- --json` may hand the separator through; it means nothing here.
+  const args = argv[0] === "--" ? argv.slice(1) : [...argv];
+  let values: ReturnType<typeof parseArgs<{ options: typeof FLAGS }>>["values"];
+  try {
+    ({ values } = parseArgs({ args, options: FLAGS, strict: true, allowPositionals: false }));
+  } catch (error) {
+    // Node's messages can run on with advice about positionals; the first sentence is the point.
+    const message = error instanceof Error ? error.message : String(error);
+    throw new UsageError((message.split(/\. |\n/)[0] ?? message).replace(/\.$/, ""));
+  }
+  const workloads: WorkloadName[] = [];
+  for (const name of (values.workload ?? []).flatMap((v) => v.split(","))) {
+    const trimmed = name.trim();
+    if (!(WORKLOAD_NAMES as readonly string[]).includes(trimmed)) {
+      throw new UsageError(
+        `unknown workload '${trimmed}' (choose from ${WORKLOAD_NAMES.join(", ")})`,
+      );
+    }
+    if (!workloads.includes(trimmed as WorkloadName)) workloads.push(trimmed as WorkloadName);
+  }
+  if (values.write === "") throw new UsageError("--write needs a file name");
+  return {
+    workloads: workloads.length > 0 ? workloads : [...WORKLOAD_NAMES],
+    json: values.json ?? false,
+    runs: count("runs", values.runs, 1),
+    warmup: count("warmup", values.warmup, 0),
+    write: values.write,
+    help: values.help ?? false,
+  };
+}
+
+function progress(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+function relativeDiff(x: number, reference: number): number {
+  if (x === reference) return 0;
+  return Math.abs(x - reference) / Math.abs(reference);
+}
+
+async function run(argv: readonly string[], options: CliOptions): Promise<number> {
+  const started = performance.now();
+  // Loaded only now, so that --help and a bad flag answer at once, without starting tfjs.
+  const { createContenders, REFERENCE } = await import("./contenders/index.js");
+  const { TFJS_VERSIONS } = await import("./contenders/tfjs-cpu.js");
+  const machine = machineInfo({ ...TFJS_VERSIONS });
+  const contenders = await createContenders();
+  const workloads: WorkloadResult[] = [];
+  try {
+    for (const name of options.workloads) {
+      const workload = WORKLOADS[name];
+      const warmup = options.warmup ?? workload.warmup;
+      const runs = options.runs ?? workload.runs;
+      progress(`[${name}] drawing data (${describeWorkload(workload)})`);
+      const prepared = prepareWorkload(workload);
+      const trials = [];
+      try {
+        for (const c of contenders) trials.push({ name: c.name, trial: await c.prepare(prepared) });
+        const measured = await measure(
+          trials.map(({ name, trial }) => ({ name, run: () => trial.run() })),
+          {
+            warmup,
+            runs,
+            same: (a: TrialResult, b: TrialResult) => Object.is(a.l2Norm, b.l2Norm),
+            onRepetition: (rep, isWarmup, times) => {
+              const label = isWarmup
+                ? `warm-up ${rep + 1}/${warmup}`
+                : `run ${rep - warmup + 1}/${runs}`;
+              const parts = [...times].map(([n, t]) => `${n} ${t.toFixed(1)} ms`);
+              progress(`[${name}] ${label}: ${parts.join(" · ")}`);
+            },
+          },
+        );
+        const reference = measured.find((m) => m.name === REFERENCE);
+        if (!reference) throw new Error(`no ${REFERENCE} contender to compare with`);
+        const results: ContenderResult[] = measured.map((m, i) => {
+          const contender = contenders[i];
+          if (!contender) throw new Error("contender list changed while measuring");
+          const l2RelDiff = relativeDiff(m.result.l2Norm, reference.result.l2Norm);
+          return {
+            name: m.name,
+            group: contender.group,
+            precision: contender.precision,
+            samplesMs: m.samples,
+            medianMs: m.stats.median,
+            minMs: m.stats.min,
+            maxMs: m.stats.max,
+            ratioToReference: m.stats.median / reference.stats.median,
+            l2Norm: m.result.l2Norm,
+            l2RelDiff,
+            agrees: l2RelDiff <= TOLERANCE[contender.precision],
+            repeatable: m.repeatable,
+          };
+        });
+        workloads.push({
+          workload,
+          description: describeWorkload(workload),
+          warmup,
+          runs,
+          results,
+        });
+      } finally {
+        for (const { trial } of trials) trial.dispose();
+      }
+    }
+  } finally {
+    for (const c of contenders) await c.close();
+  }
+
+  const report: BenchReport = {
+    command: [`${PNPM} bench`, ...argv].join(" "),
+    reference: REFERENCE,
+    goal: GOAL,
+    tolerance: TOLERANCE,
+    machine,
+    workloads,
+    totalSeconds: (performance.now() - started) / 1000,
+  };
+  process.stdout.write(
+    options.json ? `${JSON.stringify(report, null, 2)}\n` : `${reportMarkdown(report)}\n`,
+  );
+  if (options.write !== undefined) {
+    // Resolved against where the user typed the command (pnpm runs scripts from the root).
+    const file = resolve(process.env.INIT_CWD ?? process.cwd(), options.write);
+    const previous = await readFile(file, "utf8").catch(() => undefined);
+    await writeFile(file, benchFile(report, previous));
+    progress(`wrote ${file}`);
+  }
+  const disagreeing = workloads.flatMap((w) =>
+    w.results.filter((r) => !r.agrees).map((r) => `${w.workload.name}/${r.name}`),
+  );
+  if (disagreeing.length > 0) {
+    progress(`bench: final ‖w‖ disagrees with ${REFERENCE}: ${disagreeing.join(", ")}`);
+    return 1;
+  }
+  return 0;
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  let options: CliOptions;
+  try {
+    options = parseCli(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`bench: ${error.message} (see --help)\n`);
+    process.exitCode = 2;
+    return;
+  }
+  if (options.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  process.exitCode = await run(argv, options);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,205 @@
+/**
+ * The bench's results as data (the `--json` object) and as markdown (the terminal output and
+ * BENCH.md). Both come from one {@link BenchReport}, so they cannot disagree.
+ */
+import os from "node:os";
+import type { Workload } from "./workloads.js";
+
+/** Where the numbers came from; timings mean little without it. */
+export interface MachineInfo {
+  readonly cpuModel: string;
+  readonly cores: number;
+  readonly totalMemoryGiB: number;
+  readonly os: string;
+  readonly node: string;
+  readonly versions: Readonly<Record<string, string>>;
+  /** 1, 5 and 15 minute load averages when the bench started: the machine is shared. */
+  readonly loadAverage: readonly number[];
+  readonly date: string;
+}
+
+export function machineInfo(versions: Readonly<Record<string, string>>): MachineInfo {
+  const cpus = os.cpus();
+  return {
+    cpuModel: cpus[0]?.model.trim() ?? "unknown",
+    cores: cpus.length,
+    totalMemoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    node: process.version,
+    versions,
+    loadAverage: os.loadavg().map((x) => Math.round(x * 100) / 100),
+    date: new Date().toISOString(),
+  };
+}
+
+/** One contender on one workload. */
+export interface ContenderResult {
+  readonly name: string;
+  readonly group: "wdecay" | "baseline";
+  readonly precision: "float64" | "float32";
+  /** Timed runs in ms, in the order they ran. */
+  readonly samplesMs: readonly number[];
+  readonly medianMs: number;
+  readonly minMs: number;
+  readonly maxMs: number;
+  /** This median over the reference's median, same process, same repetitions. */
+  readonly ratioToReference: number;
+  readonly l2Norm: number;
+  /** |‖w‖ − ‖w‖_reference| / ‖w‖_reference. */
+  readonly l2RelDiff: number;
+  /** Whether l2RelDiff is within the tolerance of this contender's precision. */
+  readonly agrees: boolean;
+  /** Every run (warm-ups included) gave the same ‖w‖. */
+  readonly repeatable: boolean;
+}
+
+export interface WorkloadResult {
+  readonly workload: Workload;
+  readonly description: string;
+  readonly warmup: number;
+  readonly runs: number;
+  readonly results: readonly ContenderResult[];
+}
+
+/** The goal the report checks: this contender within this factor of the reference. */
+export const GOAL = { contender: "cpu", maxRatio: 1.5, alsoAgainst: "tfjs-cpu" } as const;
+
+/**
+ * How far a contender's ‖w‖ may drift from the float64 hand-written loop's. float64 contenders
+ * do the same arithmetic and must agree to rounding; float32 ones accumulate float32 rounding
+ * over every step.
+ */
+export const TOLERANCE: Readonly<Record<"float64" | "float32", number>> = {
+  float64: 1e-9,
+  float32: 1e-3,
+};
+
+export interface BenchReport {
+  readonly command: string;
+  readonly reference: string;
+  readonly goal: typeof GOAL;
+  readonly tolerance: typeof TOLERANCE;
+  readonly machine: MachineInfo;
+  readonly workloads: readonly WorkloadResult[];
+  /** Wall time of the whole bench, data generation included. */
+  readonly totalSeconds: number;
+}
+
+function ms(x: number): string {
+  return x.toFixed(x < 10 ? 3 : x < 100 ? 2 : 1);
+}
+
+function ratio(x: number): string {
+  if (!Number.isFinite(x)) return "–";
+  // Two significant digits below 1, so that 0.021× does not print as 0.02×.
+  return `${x < 1 ? x.toPrecision(2) : x.toFixed(2)}×`;
+}
+
+function relDiff(x: number): string {
+  return x === 0 ? "0" : x.toExponential(1);
+}
+
+function find(w: WorkloadResult, name: string): ContenderResult | undefined {
+  return w.results.find((r) => r.name === name);
+}
+
+/** The goal's figures for one workload (undefined where a contender is missing). */
+export function goalRatios(w: WorkloadResult): { toReference?: number; toOther?: number } {
+  const cpu = find(w, GOAL.contender);
+  const other = find(w, GOAL.alsoAgainst);
+  if (!cpu) return {};
+  return {
+    toReference: cpu.ratioToReference,
+    ...(other ? { toOther: cpu.medianMs / other.medianMs } : {}),
+  };
+}
+
+/** One workload's table. */
+export function workloadMarkdown(w: WorkloadResult, reference: string): string {
+  const lines = [
+    `### ${w.workload.name}: ${w.workload.title}`,
+    "",
+    `${w.description}. ${w.warmup} warm-up + ${w.runs} timed runs per contender, interleaved round-robin; times in ms.`,
+    "",
+    `| contender | precision | median | min | max | median / ${reference} | final ‖w‖ | rel. diff of ‖w‖ |`,
+    "|---|---|--:|--:|--:|--:|--:|--:|",
+  ];
+  for (const r of w.results) {
+    const flags = `${r.agrees ? "" : " ⚠"}${r.repeatable ? "" : " (varies run to run)"}`;
+    lines.push(
+      `| ${r.name} | ${r.precision} | ${ms(r.medianMs)} | ${ms(r.minMs)} | ${ms(r.maxMs)} | ${ratio(r.ratioToReference)} | ${r.l2Norm.toPrecision(10)} | ${relDiff(r.l2RelDiff)}${flags} |`,
+    );
+  }
+  return lines.join("\n");
+}
+
+/** The goal table across workloads. */
+export function goalMarkdown(report: BenchReport): string {
+  const { contender, maxRatio, alsoAgainst } = report.goal;
+  const lines = [
+    `| workload | ${contender} / ${report.reference} | within ${maxRatio}× | ${contender} / ${alsoAgainst} |`,
+    "|---|--:|:-:|--:|",
+  ];
+  for (const w of report.workloads) {
+    const g = goalRatios(w);
+    const ok = g.toReference === undefined ? "–" : g.toReference <= maxRatio ? "yes" : "**no**";
+    lines.push(
+      `| ${w.workload.name} | ${ratio(g.toReference ?? Number.NaN)} | ${ok} | ${ratio(g.toOther ?? Number.NaN)} |`,
+    );
+  }
+  return lines.join("\n");
+}
+
+function machineMarkdown(m: MachineInfo): string {
+  const versions = Object.entries(m.versions)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(", ");
+  return [
+    "| | |",
+    "|---|---|",
+    `| CPU | ${m.cpuModel}, ${m.cores} cores (os.cpus()) |`,
+    `| memory | ${m.totalMemoryGiB} GiB |`,
+    `| OS | ${m.os} |`,
+    `| Node.js | ${m.node} |`,
+    `| libraries | ${versions} |`,
+    `| load average at start (1/5/15 min) | ${m.loadAverage.join(" / ")} |`,
+    `| date | ${m.date} |`,
+  ].join("\n");
+}
+
+/** Everything but the hand-kept notes: what the terminal shows and `--write` writes. */
+export function reportMarkdown(report: BenchReport): string {
+  const { tolerance } = report;
+  return [
+    "# wdecay benchmarks",
+    "",
+    `Reproduce from the repository root: \`${report.command}\` (the whole bench took ${Math.round(report.totalSeconds)} s).`,
+    "",
+    "## Machine",
+    "",
+    machineMarkdown(report.machine),
+    "",
+    "## Goal",
+    "",
+    `The ${report.goal.contender} backend (float64) within ${report.goal.maxRatio}× of the ${report.reference} loop's median on every workload; its ratio to ${report.goal.alsoAgainst} for context.`,
+    "",
+    goalMarkdown(report),
+    "",
+    "## Workloads",
+    "",
+    `Every contender trains on the same data (core's \`syntheticSplit\`), from the same w₀ (\`initialWeights\`) in the same minibatch order (\`MinibatchSchedule\`), seed ${report.workloads[0]?.workload.seed ?? "–"}. The last column compares each final ‖w‖ with the ${report.reference} loop's: float64 contenders must agree within ${tolerance.float64}, float32 ones within ${tolerance.float32} (⚠ marks a miss).`,
+    "",
+    ...report.workloads.flatMap((w) => [workloadMarkdown(w, report.reference), ""]),
+  ].join("\n");
+}
+
+/** Marks where generated text ends; what follows it in an existing BENCH.md is kept. */
+export const NOTES_MARKER =
+  "<!-- Notes below this line are written by hand and kept when `--write` regenerates the file. -->";
+
+/** The file `--write` writes: the report, then the notes of the file it replaces, if any. */
+export function benchFile(report: BenchReport, previous: string | undefined): string {
+  const at = previous?.indexOf(NOTES_MARKER) ?? -1;
+  const notes = previous !== undefined && at >= 0 ? previous.slice(at) : `${NOTES_MARKER}\n`;
+  return `${reportMarkdown(report)}\n${notes}`;
+}

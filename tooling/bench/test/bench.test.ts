@@ -1,0 +1,163 @@
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import * as tf from "@tensorflow/tfjs";
+import { createCpuBackend } from "@wdecay/backend-cpu";
+import { describe, expect, it } from "vitest";
+import { handWritten } from "../src/contenders/hand-written.js";
+import type { Contender } from "../src/contenders/index.js";
+import { tfjsCpu } from "../src/contenders/tfjs-cpu.js";
+import { backendContender } from "../src/contenders/wdecay.js";
+import { measure, summarize } from "../src/measure.js";
+import { prepareWorkload, type Workload } from "../src/workloads.js";
+
+// Tiny versions of both modes; 23 rows with batch 5 leaves a short last batch on purpose.
+const base = { nTest: 9, lr: 0.01, lambda: 3, seed: 7, warmup: 0, runs: 1 };
+const TINY_TRAIN: Workload = {
+  ...base,
+  name: "tiny-train",
+  title: "tiny train()",
+  mode: "train",
+  nTrain: 23,
+  dims: 11,
+  batchSize: 5,
+  epochs: 7,
+  evalEvery: 2,
+};
+const TINY_STEPS: Workload = {
+  ...base,
+  name: "tiny-steps",
+  title: "tiny steps",
+  mode: "steps",
+  nTrain: 50,
+  dims: 13,
+  batchSize: 16,
+  epochs: 4,
+  evalEvery: 0,
+};
+
+async function finalNorm(contender: Contender, workload: Workload): Promise<number> {
+  const trial = await contender.prepare(prepareWorkload(workload));
+  try {
+    return (await trial.run()).l2Norm;
+  } finally {
+    trial.dispose();
+  }
+}
+
+function rel(a: number, b: number): number {
+  return Math.abs(a - b) / Math.abs(b);
+}
+
+describe.each([TINY_TRAIN, TINY_STEPS])("contenders agree on ‖w‖ ($name)", (workload) => {
+  it("hand-written, cpu, cpu-f32 and tfjs-cpu end at the same ‖w‖", async () => {
+    const hand = await finalNorm(handWritten(), workload);
+    const cpu = await finalNorm(backendContender("cpu", createCpuBackend()), workload);
+    const f32 = await finalNorm(
+      backendContender("cpu-f32", createCpuBackend({ precision: "float32" })),
+      workload,
+    );
+    const tfjs = await finalNorm(await tfjsCpu(), workload);
+    // Training must have moved the weights, or agreeing would prove nothing.
+    const start = Math.hypot(...prepareWorkload(workload).init);
+    expect(rel(hand, start)).toBeGreaterThan(0.05);
+    expect(rel(cpu, hand)).toBeLessThan(1e-9);
+    expect(rel(f32, hand)).toBeLessThan(1e-4);
+    expect(rel(tfjs, hand)).toBeLessThan(1e-4);
+  });
+});
+
+describe("disposal", () => {
+  it("a cpu trial frees every tensor it made", async () => {
+    const backend = createCpuBackend();
+    const trial = await backendContender("cpu", backend).prepare(prepareWorkload(TINY_STEPS));
+    await trial.run();
+    expect(backend.liveTensors()).toBeGreaterThan(0);
+    trial.dispose();
+    expect(backend.liveTensors()).toBe(0);
+  });
+
+  it.each([TINY_TRAIN, TINY_STEPS])("a tfjs trial leaks no tensors ($name)", async (workload) => {
+    const contender = await tfjsCpu();
+    const before = tf.memory().numTensors;
+    const trial = await contender.prepare(prepareWorkload(workload));
+    await trial.run();
+    await trial.run();
+    trial.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe("summarize", () => {
+  it("takes the middle value of an odd sample, whatever its order", () => {
+    expect(summarize([5, 1, 3])).toEqual({ median: 3, min: 1, max: 5 });
+    expect(summarize([42])).toEqual({ median: 42, min: 42, max: 42 });
+  });
+
+  it("averages the two middle values of an even sample", () => {
+    expect(summarize([4, 1, 3, 2])).toEqual({ median: 2.5, min: 1, max: 4 });
+    expect(summarize([10, 10, 0, 30])).toEqual({ median: 10, min: 0, max: 30 });
+  });
+
+  it("does not reorder its input", () => {
+    const samples = [3, 1, 2];
+    summarize(samples);
+    expect(samples).toEqual([3, 1, 2]);
+  });
+
+  it("rejects an empty or non-finite sample", () => {
+    expect(() => summarize([])).toThrow(RangeError);
+    expect(() => summarize([1, Number.NaN])).toThrow(RangeError);
+  });
+});
+
+describe("measure", () => {
+  it("runs round-robin, rotating who goes first, and times only the runs after warm-up", async () => {
+    const calls: string[] = [];
+    const entry = (name: string) => ({
+      name,
+      run: async () => {
+        calls.push(name);
+        return 1;
+      },
+    });
+    const result = await measure([entry("a"), entry("b"), entry("c")], {
+      warmup: 1,
+      runs: 2,
+      same: (x, y) => x === y,
+    });
+    expect(calls).toEqual(["a", "b", "c", "b", "c", "a", "c", "a", "b"]);
+    expect(result.map((m) => m.samples.length)).toEqual([2, 2, 2]);
+    expect(result.every((m) => m.repeatable)).toBe(true);
+  });
+
+  it("flags an entry whose result changes between runs", async () => {
+    let n = 0;
+    const [m] = await measure([{ name: "drifts", run: async () => n++ }], {
+      warmup: 0,
+      runs: 3,
+      same: (x, y) => x === y,
+    });
+    expect(m?.repeatable).toBe(false);
+  });
+});
+
+describe("command line", () => {
+  const main = fileURLToPath(new URL("../src/main.ts", import.meta.url));
+  const bench = (...args: string[]) =>
+    spawnSync(process.execPath, ["--import", "tsx", "--conditions=@wdecay/source", main, ...args], {
+      cwd: fileURLToPath(new URL("..", import.meta.url)),
+      encoding: "utf8",
+    });
+
+  it.each([
+    [["--workload", "nope"], /unknown workload 'nope'/],
+    [["--runs", "0"], /--runs must be an integer ≥ 1/],
+    [["--frobnicate"], /Unknown option '--frobnicate'/],
+  ])("rejects %j in one line with exit status 2", (args, message) => {
+    const { status, stderr, stdout } = bench(...args);
+    expect(status).toBe(2);
+    expect(stdout).toBe("");
+    expect(stderr.trim().split("\n")).toHaveLength(1);
+    expect(stderr).toMatch(message);
+  });
+});
