@@ -8,4 +8,5 @@ export * from "./data.js";
 export * from "./linear.js";
 export * from "./random.js";
 export * from "./registry.js";
+export * from "./ridge.js";
 export * from "./train.js";

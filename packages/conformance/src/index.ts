@@ -1,0 +1,26 @@
+/**
+ * @wdecay/conformance: the property-based suite that proves a backend computes what the float64
+ * reference does, within tolerances derived from its declared precision. Run it with
+ * {@link runConformance} from any test runner, with `describeConformance` from
+ * `@wdecay/conformance/vitest`, or with `wdecay conformance`.
+ */
+export * as arbitraries from "./arbitraries.js";
+export {
+  ALL_PROPERTIES,
+  FUSED_PROPERTIES,
+  IDENTITY_PROPERTIES,
+  PRIMITIVE_PROPERTIES,
+} from "./properties/index.js";
+export { type ConformanceProperty, defineProperty, type PropertyContext } from "./property.js";
+export {
+  type BackendReport,
+  type BackendSource,
+  DEFAULT_NUM_RUNS,
+  type PropertyResult,
+  type RunOptions,
+  randomSeed,
+  runConformance,
+  runProperty,
+} from "./runner.js";
+export { scoped } from "./scope.js";
+export * from "./tolerance.js";

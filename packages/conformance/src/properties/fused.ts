@@ -1,0 +1,81 @@
+/**
+ * Identity 22: every fused kernel equals its composition from primitives, on the same backend.
+ * A backend without a fused kernel passes trivially (core uses the composition for it).
+ */
+import { composeLinearLoss, linearLoss } from "@wdecay/core";
+import fc from "fast-check";
+import { lambda as lambdaArb, linearProblem } from "../arbitraries.js";
+import { defineProperty } from "../property.js";
+import { scoped } from "../scope.js";
+import { sumTolerance, trajectoryTolerance } from "../tolerance.js";
+import {
+  column,
+  hostObjective,
+  maxAbs,
+  runSgd,
+  stableLr,
+  stepScale,
+  uploadProblem,
+} from "./linear.js";
+
+export const fusedLinearSgd = defineProperty({
+  id: "fused-linear-sgd",
+  name: "the fused SGD step equals its composition from primitives (identity 22)",
+  source: "fused linearSgd, IDENTITIES.md 22",
+  arbitrary: linearProblem({ maxL: 3 }).chain((p) =>
+    fc.record({
+      p: fc.constant(p),
+      penalty: fc.array(lambdaArb(), { minLength: p.L, maxLength: p.L }),
+      decay: fc.array(lambdaArb(), { minLength: p.L, maxLength: p.L }),
+      biasDecay: fc.array(lambdaArb(1), { minLength: p.L, maxLength: p.L }),
+      batch: fc.integer({ min: 1, max: 8 }),
+      order: fc.shuffledSubarray(
+        Array.from({ length: p.n }, (_, i) => i),
+        { minLength: p.n, maxLength: p.n },
+      ),
+    }),
+  ),
+  async check({ backend }, { p, penalty, decay, biasDecay, batch, order }, meter) {
+    const reg = { weightPenalty: penalty, weightDecay: decay, biasDecay };
+    const lambdaMax = Math.max(...penalty, ...decay, ...biasDecay);
+    const run = { lr: stableLr(p, 2 * lambdaMax), epochs: 2, batch: Math.min(batch, p.n), order };
+    await scoped(backend, async (keep) => {
+      const fused = await runSgd(backend, p, reg, run, keep);
+      const composed = await runSgd(backend, p, reg, { ...run, composed: true }, keep);
+      const steps = run.epochs * Math.ceil(p.n / run.batch);
+      const scale = stepScale(
+        p,
+        Math.max(maxAbs(p.w), maxAbs(composed.w)),
+        Math.max(maxAbs(p.b), maxAbs(composed.b)),
+        run.lr,
+        lambdaMax,
+      );
+      // Both sides round; each may be off the exact trajectory by the policy's bound.
+      const tol = 2 * trajectoryTolerance(backend.precision, steps, p.n + p.d + 4, scale);
+      composed.w.forEach((v, i) => meter.value(fused.w[i] as number, v, tol, `w[${i}]`));
+      composed.b.forEach((v, i) => meter.value(fused.b[i] as number, v, tol, `b[${i}]`));
+    });
+  },
+});
+
+export const fusedLinearLoss = defineProperty({
+  id: "fused-linear-loss",
+  name: "the fused loss equals its composition from primitives (identity 22)",
+  source: "fused linearLoss, IDENTITIES.md 22",
+  arbitrary: linearProblem({ maxL: 3 }),
+  async check({ backend }, p, meter) {
+    await scoped(backend, async (keep) => {
+      const { X, y, w, b } = uploadProblem(backend, p, keep);
+      const fused = await backend.read(keep(linearLoss(backend, X, y, w, b)));
+      const composed = await backend.read(keep(composeLinearLoss(backend, X, y, w, b)));
+      for (let l = 0; l < p.L; l++) {
+        const exact = hostObjective(p, column(p.w, p.d, p.L, l), p.b[l] as number, 0);
+        const tol = 2 * sumTolerance(backend.precision, p.n * (p.d + 4), exact.scale);
+        meter.value(fused[l] as number, composed[l] as number, tol, `column ${l}`);
+        meter.value(fused[l] as number, exact.J, tol, `column ${l} against float64`);
+      }
+    });
+  },
+});
+
+export const FUSED_PROPERTIES = [fusedLinearSgd, fusedLinearLoss];

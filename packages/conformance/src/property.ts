@@ -1,0 +1,33 @@
+import type { Backend } from "@wdecay/core";
+import type fc from "fast-check";
+import type { Meter } from "./tolerance.js";
+
+/** What a property's check gets besides its random input. */
+export interface PropertyContext {
+  /** The backend under test. */
+  readonly backend: Backend;
+  /** The float64 cpu backend, the reference every backend is compared with (identity 21). */
+  readonly reference: Backend;
+}
+
+/**
+ * One named property of the suite. `check` compares the backend with a float64 truth (a naive
+ * host computation, a closed form, the reference backend) through the meter, which holds each
+ * comparison to a tolerance from the tolerance policy.
+ */
+export interface ConformanceProperty<T = unknown> {
+  /** Stable id: `id-N` for identity N of IDENTITIES.md, `op-NAME` for a primitive, `fused-NAME`. */
+  readonly id: string;
+  readonly name: string;
+  /** Where it comes from: "IDENTITIES.md 5", "primitive matmul", "fused linearSgd"… */
+  readonly source: string;
+  /** Relative cost of one run; the runner gives it ⌈numRuns / cost⌉ runs (1). */
+  readonly cost?: number;
+  readonly arbitrary: fc.Arbitrary<T>;
+  check(ctx: PropertyContext, input: T, meter: Meter): Promise<void>;
+}
+
+/** Declares a property with its input type checked against its arbitrary. */
+export function defineProperty<T>(property: ConformanceProperty<T>): ConformanceProperty<T> {
+  return property;
+}

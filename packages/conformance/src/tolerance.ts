@@ -1,0 +1,130 @@
+/**
+ * The tolerance policy: how far a backend's result may be from the float64 reference, derived
+ * from the backend's declared precision and the size of each reduction, never tuned per backend.
+ *
+ * Model (Higham, "Accuracy and Stability of Numerical Algorithms", §2.2 and §3.1): at unit
+ * roundoff u, every stored value and every operation carries a relative error ≤ u, plus an
+ * absolute error ≤ η (the smallest subnormal) where results underflow. A sum of k terms
+ * computed in any order, from inputs that were themselves rounded to the precision (uploading
+ * float64 data to a float32 backend rounds it), is off by at most γ_{k+2}·Σ|termᵢ| + (k + 2)·η,
+ * with γ_m = m·u / (1 − m·u). The policy doubles that bound, so an implementation may round
+ * twice per term (a fused multiply-add emulated in two steps, a float32 accumulator) and still
+ * pass, while a real bug — a dropped term, a transposed operand, a wrong factor — moves the result
+ * by about one whole term, far outside it.
+ */
+import type { Precision } from "@wdecay/core";
+
+/** Unit roundoff: half the gap between 1 and the next representable number. */
+export function unitRoundoff(precision: Precision): number {
+  return precision === "float64" ? 2 ** -53 : 2 ** -24;
+}
+
+/**
+ * The absolute error of an underflowing operation: at most half the smallest subnormal; we use
+ * the whole one, as half of float64's (2⁻¹⁰⁷⁵) is not representable.
+ */
+export function underflowUnit(precision: Precision): number {
+  return precision === "float64" ? 2 ** -1074 : 2 ** -149;
+}
+
+/** γ_m = m·u / (1 − m·u); Infinity when m·u ≥ 1 (the bound says nothing then). */
+export function gamma(precision: Precision, m: number): number {
+  const mu = m * unitRoundoff(precision);
+  return mu >= 1 ? Number.POSITIVE_INFINITY : mu / (1 - mu);
+}
+
+/** Safety factor over the worst-case bound (see the module comment). */
+export const SAFETY = 2;
+
+/**
+ * Tolerance for a value computed as a sum of `terms` terms whose magnitudes add up to `absSum`
+ * (a dot product: Σ|aᵢbᵢ|; an elementwise op: terms = 1 and absSum = |exact result|).
+ * `factorSum` (Σ|aᵢ| + |bᵢ| of a product's factors) covers inputs that underflow when stored:
+ * they lose up to η absolutely, which the other factor then multiplies.
+ */
+export function sumTolerance(
+  precision: Precision,
+  terms: number,
+  absSum: number,
+  factorSum = 0,
+): number {
+  const eta = underflowUnit(precision);
+  return SAFETY * (gamma(precision, terms + 2) * absSum + eta * (factorSum + terms + 2));
+}
+
+/**
+ * Tolerance for an iterative algorithm after `steps` steps, each a sum of `terms` terms bounded by
+ * `scale`: errors made in a step are carried, not amplified, by a contracting or neutral update
+ * (SGD with a stable learning rate), so they add up at most linearly in the number of steps.
+ */
+export function trajectoryTolerance(
+  precision: Precision,
+  steps: number,
+  terms: number,
+  scale: number,
+): number {
+  return steps * sumTolerance(precision, terms, scale);
+}
+
+/** One comparison's outcome: the error seen and the tolerance it was held to. */
+export interface Measurement {
+  readonly error: number;
+  readonly tolerance: number;
+}
+
+/** How far past its tolerance a measurement is (≤ 1 passes); NaN or a missing value is Infinity. */
+export function excess(m: Measurement): number {
+  if (Number.isNaN(m.error)) return Number.POSITIVE_INFINITY;
+  if (m.error === 0) return 0;
+  return m.tolerance > 0 ? m.error / m.tolerance : Number.POSITIVE_INFINITY;
+}
+
+/**
+ * Collects comparisons within one property run and keeps the worst (largest error relative to
+ * its tolerance), which is what the report shows beside the tolerance.
+ */
+export class Meter {
+  worst: Measurement = { error: 0, tolerance: 0 };
+  private worstExcess = -1;
+  /** The first failing comparison's description, for the report. */
+  failure: string | undefined;
+
+  /** Records |actual − expected| against `tolerance`; NaN on only one side always fails. */
+  value(actual: number, expected: number, tolerance: number, what = "value"): void {
+    let error: number;
+    if (Number.isNaN(expected) || Number.isNaN(actual)) {
+      error = Number.isNaN(expected) && Number.isNaN(actual) ? 0 : Number.NaN;
+    } else if (actual === expected) {
+      error = 0;
+    } else {
+      error = Math.abs(actual - expected);
+    }
+    this.record(
+      { error, tolerance },
+      `${what}: got ${actual}, expected ${expected} ± ${tolerance}`,
+    );
+  }
+
+  /** Records a condition that must hold exactly (an error of 1 against a tolerance of 0 if not). */
+  holds(ok: boolean, what: string): void {
+    this.record({ error: ok ? 0 : 1, tolerance: 0 }, what);
+  }
+
+  /** Records a measurement made elsewhere. */
+  record(m: Measurement, what: string): void {
+    const e = excess(m);
+    if (e > this.worstExcess) {
+      this.worstExcess = e;
+      this.worst = m;
+    }
+    if (e > 1 && this.failure === undefined) this.failure = what;
+  }
+
+  get passed(): boolean {
+    return this.worstExcess <= 1;
+  }
+
+  get worstExcessSeen(): number {
+    return this.worstExcess;
+  }
+}
