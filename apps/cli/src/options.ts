@@ -47,6 +47,25 @@ export const parseSeed = numberParser(
   (n) => Number.isSafeInteger(n) && n >= 0,
 );
 
+/** The largest fast-check seed: its seeds are 32-bit signed integers. */
+export const MAX_CHECK_SEED = 2 ** 31 - 1;
+
+/** A conformance seed: fast-check's, an integer in [0, 2³¹ − 1]. */
+export const parseCheckSeed = numberParser(
+  "--seed",
+  `an integer between 0 and ${MAX_CHECK_SEED}`,
+  (n) => Number.isSafeInteger(n) && n >= 0 && n <= MAX_CHECK_SEED,
+);
+
+/** A fast-check replay path as a failure reports it: run indices joined by colons ("3:0:1"). */
+export function parseReplayPath(value: string): string {
+  if (!/^\d+(?::\d+)*$/.test(value)) {
+    fail("--replay", "a path of colon-separated integers as a failure reports it", value);
+  }
+  return value;
+}
+
+export const parseNumRuns = integerAtLeast("--num-runs", 1);
 export const parseEpochs = integerAtLeast("--epochs", 1);
 export const parseBatchSize = integerAtLeast("--batch-size", 1);
 export const parseNTrain = integerAtLeast("--n-train", 1);

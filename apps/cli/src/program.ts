@@ -1,11 +1,12 @@
 /**
- * The command line: commander's program with its three commands, and `main`, which runs it and
+ * The command line: commander's program with its four commands, and `main`, which runs it and
  * turns every outcome into an exit status and at most one line on stderr.
  */
 import { readFileSync } from "node:fs";
 import { defaultRegistry, type Registry } from "@wdecay/core";
 import { Command } from "commander";
 import { registerBackends } from "./commands/backends.js";
+import { registerConformance } from "./commands/conformance.js";
 import { registerDemo } from "./commands/demo.js";
 import { registerTrain } from "./commands/train.js";
 import { type CliContext, println, type Write } from "./context.js";
@@ -39,12 +40,18 @@ export function createProgram(ctx: CliContext): Command {
       "\nExamples:\n" +
         "  wdecay demo                      the chapter's four runs, tables, charts and SVGs\n" +
         "  wdecay train --lambda 0 --json   one run, as JSON\n" +
-        "  wdecay backends                  what can run here",
+        "  wdecay backends                  what can run here\n" +
+        "\nChecking a backend:\n" +
+        "  wdecay conformance               the conformance suite on every backend\n" +
+        "  wdecay conformance --backend cpu-f32 --seed 7\n" +
+        "                                   one backend, a fixed seed; a failure prints the\n" +
+        "                                   command that replays it (--property, --replay)",
     );
   // Subcommands made by .command() inherit exitOverride and configureOutput set above.
   registerDemo(program, ctx);
   registerTrain(program, ctx);
   registerBackends(program, ctx);
+  registerConformance(program, ctx);
   return program;
 }
 

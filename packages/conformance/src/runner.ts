@@ -74,14 +74,25 @@ export async function runProperty(
 ): Promise<PropertyResult> {
   const runs = Math.max(1, Math.ceil(options.numRuns / (property.cost ?? 1)));
   const overall = new Meter();
+  // What made the last failing run fail; shrinking ends on the smallest counterexample, so
+  // this describes the one reported. Passing runs during shrinking leave it alone.
   let lastFailure: string | undefined;
   const liveBefore = ctx.backend.liveTensors();
   const details = await fc.check(
     fc.asyncProperty(property.arbitrary as fc.Arbitrary<never>, async (input) => {
       const meter = new Meter();
-      await property.check(ctx, input, meter);
+      const live = ctx.backend.liveTensors();
+      try {
+        await property.check(ctx, input, meter);
+      } catch (error) {
+        lastFailure = `threw: ${error instanceof Error ? error.message : String(error)}`;
+        throw error;
+      }
+      // Counted per run, so that a leak is a failing input that shrinks and replays like any other.
+      const leaked = ctx.backend.liveTensors() - live;
+      meter.holds(leaked === 0, `${leaked} tensor(s) left live by the backend`);
       overall.record(meter.worst, meter.failure ?? "");
-      if (!meter.passed) lastFailure = meter.failure;
+      if (!meter.passed) lastFailure = meter.failure ?? "a comparison failed";
       return meter.passed;
     }),
     {
@@ -93,9 +104,7 @@ export async function runProperty(
   let passed = !details.failed;
   let failure: string | null = null;
   if (details.failed) {
-    const thrown = details.errorInstance;
-    failure =
-      thrown instanceof Error ? `threw: ${thrown.message}` : (lastFailure ?? "property failed");
+    failure = lastFailure ?? "property failed";
   } else {
     const leaked = ctx.backend.liveTensors() - liveBefore;
     if (leaked !== 0) {

@@ -113,7 +113,8 @@ export class Meter {
   /** Records a measurement made elsewhere. */
   record(m: Measurement, what: string): void {
     const e = excess(m);
-    if (e > this.worstExcess) {
+    // On a tie (all exact, say) keep the widest tolerance: the report shows how loose it was.
+    if (e > this.worstExcess || (e === this.worstExcess && m.tolerance > this.worst.tolerance)) {
       this.worstExcess = e;
       this.worst = m;
     }

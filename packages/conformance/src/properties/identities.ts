@@ -383,10 +383,13 @@ export const lambdaZeroExact = defineProperty({
   },
 });
 
-/** A ridge problem with a positive λ (the dual form needs it when d > n). */
+/**
+ * A ridge problem with λ ≥ 0.3: positive for the dual form (d > n), and large enough that
+ * full-batch descent contracts by ≥ λ/(smoothness) per step and converges within a few hundred.
+ */
 const ridgeProblem = fc.record({
   p: linearProblem({ maxN: 6, maxD: 5 }),
-  lambda: fc.double({ min: 0.05, max: 3, noNaN: true }),
+  lambda: fc.double({ min: 0.3, max: 3, noNaN: true }),
 });
 
 function hostDataset(p: LinearProblem) {
@@ -440,6 +443,17 @@ function hostGd(p: LinearProblem, lambdas: readonly number[], lr: number, steps:
 
 const GD_STEPS = 300;
 
+/**
+ * 1/(smoothness) of the full-batch objective: its Hessian in (w, b) has largest eigenvalue at
+ * most its trace, Σᵢ‖xᵢ‖²/n + 1 + λ·d, and at most the row bound of {@link stableLr}.
+ */
+function fullBatchLr(p: LinearProblem, lambda: number): number {
+  let total = 0;
+  for (const x of p.X) total += x * x;
+  // stableLr is 0.5/(max‖xᵢ‖² + 1 + λ): its reciprocal halved is the row bound.
+  return 1 / Math.min(total / p.n + 1 + lambda * p.d, 0.5 / stableLr(p, lambda));
+}
+
 export const gdConvergesToRidge = defineProperty({
   id: "id-12",
   name: "full-batch gradient descent with a stable step converges to the ridge solution",
@@ -448,7 +462,7 @@ export const gdConvergesToRidge = defineProperty({
   arbitrary: ridgeProblem,
   async check({ backend }, { p, lambda }, meter) {
     const star = ridgeClosedForm(hostDataset(p), lambda);
-    const lr = stableLr(p, lambda) * 2 * Math.min(1, p.n);
+    const lr = fullBatchLr(p, lambda);
     const [host] = hostGd(p, [lambda], lr, GD_STEPS);
     await scoped(backend, async (keep) => {
       const problem = { ...p, L: 1, w: column(p.w, p.d, p.L, 0), b: [p.b[0] as number] };
@@ -493,10 +507,18 @@ export const shrinkageAlongGrid = defineProperty({
   cost: 4,
   arbitrary: fc.record({
     p: linearProblem({ maxN: 6, maxD: 5 }),
-    lambdas: fc.uniqueArray(fc.double({ min: 0.05, max: 5, noNaN: true }), {
-      minLength: 2,
-      maxLength: 4,
-    }),
+    // A grid of distinct λ (each at least 1.5× the last), so the float64 solutions differ by far
+    // more than their own rounding.
+    lambdas: fc
+      .tuple(
+        fc.double({ min: 0.3, max: 1, noNaN: true }),
+        fc.array(fc.double({ min: 1.5, max: 4, noNaN: true }), { minLength: 1, maxLength: 3 }),
+      )
+      .map(([first, ratios]) => {
+        const grid = [first];
+        for (const r of ratios) grid.push((grid[grid.length - 1] as number) * r);
+        return grid;
+      }),
   }),
   async check({ backend }, { p, lambdas }, meter) {
     const grid = [...lambdas].sort((a, b) => a - b);
@@ -508,7 +530,7 @@ export const shrinkageAlongGrid = defineProperty({
       w: Array.from({ length: p.d * L }, (_, i) => w0[Math.floor(i / L)] as number),
       b: rep(L, p.b[0] as number),
     };
-    const lr = stableLr(p, grid[L - 1] as number) * 2;
+    const lr = fullBatchLr(p, grid[L - 1] as number);
     const host = hostGd(problem, grid, lr, GD_STEPS);
     const stars = grid.map((lambda) => ridgeClosedForm(hostDataset(p), lambda));
     const star0 = stars[0] as { weights: Float64Array; bias: number };
