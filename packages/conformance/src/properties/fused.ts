@@ -7,14 +7,13 @@ import fc from "fast-check";
 import { lambda as lambdaArb, linearProblem } from "../arbitraries.js";
 import { defineProperty } from "../property.js";
 import { scoped } from "../scope.js";
-import { sumTolerance, trajectoryTolerance } from "../tolerance.js";
+import { sumTolerance } from "../tolerance.js";
 import {
   column,
+  compareTrajectories,
   hostObjective,
-  maxAbs,
   runSgd,
   stableLr,
-  stepScale,
   uploadProblem,
 } from "./linear.js";
 
@@ -43,17 +42,14 @@ export const fusedLinearSgd = defineProperty({
       const fused = await runSgd(backend, p, reg, run, keep);
       const composed = await runSgd(backend, p, reg, { ...run, composed: true }, keep);
       const steps = run.epochs * Math.ceil(p.n / run.batch);
-      const scale = stepScale(
+      compareTrajectories(
+        meter,
+        backend.precision,
         p,
-        Math.max(maxAbs(p.w), maxAbs(composed.w)),
-        Math.max(maxAbs(p.b), maxAbs(composed.b)),
-        run.lr,
-        lambdaMax,
+        { steps, lr: run.lr, lambdaMax },
+        fused,
+        composed,
       );
-      // Both sides round; each may be off the exact trajectory by the policy's bound.
-      const tol = 2 * trajectoryTolerance(backend.precision, steps, p.n + p.d + 4, scale);
-      composed.w.forEach((v, i) => meter.value(fused.w[i] as number, v, tol, `w[${i}]`));
-      composed.b.forEach((v, i) => meter.value(fused.b[i] as number, v, tol, `b[${i}]`));
     });
   },
 });

@@ -24,6 +24,7 @@ import { scoped } from "../scope.js";
 import { sumTolerance, trajectoryTolerance, unitRoundoff } from "../tolerance.js";
 import {
   column,
+  compareTrajectories,
   hostGradient,
   hostObjective,
   maxAbs,
@@ -250,16 +251,14 @@ export const coupledEqualsDecoupled = defineProperty({
         keep,
       );
       const steps = epochs * Math.ceil(p.n / B);
-      const scale = stepScale(
+      compareTrajectories(
+        meter,
+        backend.precision,
         p,
-        Math.max(maxAbs(p.w), maxAbs(coupled.w)),
-        Math.max(maxAbs(p.b), maxAbs(coupled.b)),
-        lr,
-        lambda,
+        { steps, lr, lambdaMax: lambda },
+        decoupled,
+        coupled,
       );
-      const tol = 2 * trajectoryTolerance(backend.precision, steps, p.n + p.d + 4, scale);
-      coupled.w.forEach((v, i) => meter.value(decoupled.w[i] as number, v, tol, `w[${i}]`));
-      coupled.b.forEach((v, i) => meter.value(decoupled.b[i] as number, v, tol, `b[${i}]`));
     });
   },
 });

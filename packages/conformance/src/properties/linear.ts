@@ -11,6 +11,7 @@ import {
 } from "@wdecay/core";
 import type { LinearProblem } from "../arbitraries.js";
 import type { Keep } from "../scope.js";
+import { type Meter, trajectoryTolerance } from "../tolerance.js";
 
 /** A problem's tensors on a backend. */
 export interface DeviceProblem {
@@ -162,4 +163,24 @@ export function stepScale(
   const xMax = maxAbs(p.X);
   const A = p.d * xMax * wMax + bMax + maxAbs(p.y);
   return wMax + bMax + lr * ((xMax + 1) * A + lambda * wMax);
+}
+
+/**
+ * Compares two SGD runs from the same start, both made on the backend under test: each may be off
+ * the exact trajectory by the policy's bound for `steps` steps, so they may differ by twice it.
+ */
+export function compareTrajectories(
+  meter: Meter,
+  precision: "float32" | "float64",
+  p: LinearProblem,
+  run: { steps: number; lr: number; lambdaMax: number },
+  got: { w: Float64Array; b: Float64Array },
+  expected: { w: Float64Array; b: Float64Array },
+): void {
+  const wMax = Math.max(maxAbs(p.w), maxAbs(expected.w));
+  const bMax = Math.max(maxAbs(p.b), maxAbs(expected.b));
+  const scale = stepScale(p, wMax, bMax, run.lr, run.lambdaMax);
+  const tol = 2 * trajectoryTolerance(precision, run.steps, p.n + p.d + 4, scale);
+  expected.w.forEach((v, i) => meter.value(got.w[i] as number, v, tol, `w[${i}]`));
+  expected.b.forEach((v, i) => meter.value(got.b[i] as number, v, tol, `b[${i}]`));
 }
