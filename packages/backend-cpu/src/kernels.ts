@@ -107,35 +107,43 @@ export function linearSgdStep(
   g: FloatArray,
 ): void {
   const n = y.length;
+  // Loops run over the L columns innermost, where w, g and r are contiguous: each feature value
+  // is loaded once and used for the whole grid.
   for (let t = 0; t < count; t++) {
     const row = order[offset + t] as number;
     if (row >>> 0 >= n) throw new RangeError(`row index ${row} out of range [0, ${n})`);
     const base = row * d;
+    const rt = t * L;
     const yr = y[row] as number;
-    for (let l = 0; l < L; l++) {
-      let acc = b[l] as number;
-      for (let j = 0; j < d; j++) acc += (X[base + j] as number) * (w[j * L + l] as number);
-      r[t * L + l] = acc - yr;
+    for (let l = 0; l < L; l++) r[rt + l] = (b[l] as number) - yr;
+    for (let j = 0; j < d; j++) {
+      const x = X[base + j] as number;
+      const wj = j * L;
+      for (let l = 0; l < L; l++) r[rt + l] = (r[rt + l] as number) + x * (w[wj + l] as number);
     }
   }
   g.fill(0);
   for (let t = 0; t < count; t++) {
     const base = (order[offset + t] as number) * d;
+    const rt = t * L;
     for (let j = 0; j < d; j++) {
       const x = X[base + j] as number;
-      for (let l = 0; l < L; l++)
-        g[j * L + l] = (g[j * L + l] as number) + x * (r[t * L + l] as number);
+      const gj = j * L;
+      for (let l = 0; l < L; l++) g[gj + l] = (g[gj + l] as number) + x * (r[rt + l] as number);
     }
   }
   const inv = 1 / count;
-  for (let l = 0; l < L; l++) {
-    const shrink = 1 - lr * (decay[l] as number);
-    const lambda = penalty[l] as number;
-    for (let j = 0; j < d; j++) {
-      const i = j * L + l;
+  for (let j = 0; j < d; j++) {
+    const jl = j * L;
+    for (let l = 0; l < L; l++) {
+      const i = jl + l;
       const wi = w[i] as number;
-      w[i] = shrink * wi - lr * ((g[i] as number) * inv + lambda * wi);
+      w[i] =
+        (1 - lr * (decay[l] as number)) * wi -
+        lr * ((g[i] as number) * inv + (penalty[l] as number) * wi);
     }
+  }
+  for (let l = 0; l < L; l++) {
     let rSum = 0;
     for (let t = 0; t < count; t++) rSum += r[t * L + l] as number;
     b[l] = (1 - lr * (biasDecay[l] as number)) * (b[l] as number) - lr * rSum * inv;
@@ -174,15 +182,17 @@ export function linearLoss(
 ): void {
   const n = y.length;
   const acc = new Float64Array(L);
+  const z = new Float64Array(L);
   for (let i = 0; i < n; i++) {
     const base = i * d;
     const yi = y[i] as number;
-    for (let l = 0; l < L; l++) {
-      let z = b[l] as number;
-      for (let j = 0; j < d; j++) z += (X[base + j] as number) * (w[j * L + l] as number);
-      const res = z - yi;
-      acc[l] = (acc[l] as number) + res * res;
+    for (let l = 0; l < L; l++) z[l] = (b[l] as number) - yi;
+    for (let j = 0; j < d; j++) {
+      const x = X[base + j] as number;
+      const wj = j * L;
+      for (let l = 0; l < L; l++) z[l] = (z[l] as number) + x * (w[wj + l] as number);
     }
+    for (let l = 0; l < L; l++) acc[l] = (acc[l] as number) + (z[l] as number) ** 2;
   }
   for (let l = 0; l < L; l++) out[l] = (0.5 * (acc[l] as number)) / n;
 }

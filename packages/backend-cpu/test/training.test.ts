@@ -9,6 +9,7 @@ import {
   syntheticSplit,
   type TrainOptions,
   train,
+  trainGrid,
 } from "@wdecay/core";
 import { describe, expect, it } from "vitest";
 import { createCpuBackend } from "../src/index.js";
@@ -216,5 +217,44 @@ describe("the chapter on the cpu backend", () => {
       const tol = steps * Math.sqrt(CHAPTER.dims) * EPS32;
       expect(Math.abs(run.l2Norm - ref.l2Norm) / ref.l2Norm).toBeLessThanOrEqual(tol);
     }
+  });
+});
+
+describe("a λ grid in one pass", () => {
+  it("equals separate runs, column by column, and leaks nothing", async () => {
+    const cpu = createCpuBackend();
+    const lambdas = [0, 0.1, 1, 3];
+    const gridOptions = (method: Method, values: number[]) => {
+      const { lambda: _, onEvaluate: __, ...rest } = chapterOptions(method, 0);
+      return { ...rest, lambdas: values };
+    };
+    for (const method of ["scratch", "concise"] as const) {
+      const grid = await trainGrid(cpu, chapterData, gridOptions(method, lambdas));
+      expect(grid.map((r) => r.lambda)).toEqual(lambdas);
+      for (const [l, lambda] of lambdas.entries()) {
+        const alone = await train(cpu, chapterData, chapterOptions(method, lambda));
+        const column = grid[l] as (typeof grid)[number];
+        // The grid kernel sums each residual in another order than the one-column kernel: a few
+        // ε·|w| per step, not amplified by stable steps (as for identity 5).
+        expect(maxRelativeDiff(column.weights, alone.weights)).toBeLessThanOrEqual(
+          steps * 4 * EPS64 * CHAPTER.dims,
+        );
+        expect(column.history).toHaveLength(alone.history.length);
+        for (const [i, point] of column.history.entries()) {
+          const other = alone.history[i] as (typeof alone.history)[number];
+          expect(point.epoch).toBe(other.epoch);
+          expect(Math.abs(point.testLoss - other.testLoss)).toBeLessThanOrEqual(
+            1e-9 * other.testLoss,
+          );
+        }
+      }
+    }
+    expect(cpu.liveTensors()).toBe(0);
+    await expect(trainGrid(cpu, chapterData, gridOptions("scratch", []))).rejects.toThrow(
+      /at least one/,
+    );
+    await expect(trainGrid(cpu, chapterData, gridOptions("scratch", [1, -1]))).rejects.toThrow(
+      /lambda/,
+    );
   });
 });

@@ -93,16 +93,27 @@ export function l2Norm(v: ArrayLike<number>): number {
   return scale * Math.sqrt(sum);
 }
 
-function checkOptions(options: TrainOptions, data: DataSplit): void {
+/** Settings of a λ grid trained in one pass: every setting of {@link TrainOptions} but λ. */
+export interface GridOptions extends Omit<TrainOptions, "lambda" | "onEvaluate"> {
+  /** The λ values (canonical convention), one weight column each. */
+  readonly lambdas: readonly number[];
+  /** Called at every evaluation point with one point per λ. */
+  readonly onEvaluate?: (points: HistoryPoint[]) => void;
+}
+
+function checkOptions(options: GridOptions, data: DataSplit): void {
   const fail = (message: string): never => {
     throw new RangeError(message);
   };
-  const { lambda, epochs, lr, batchSize, seed, evalEvery = 5, initStd = 1 } = options;
+  const { lambdas, epochs, lr, batchSize, seed, evalEvery = 5, initStd = 1 } = options;
   if (!(options.method === "scratch" || options.method === "concise")) {
     fail(`method must be "scratch" or "concise", got ${String(options.method)}`);
   }
-  if (!(Number.isFinite(lambda) && lambda >= 0))
-    fail(`lambda must be a finite number ≥ 0, got ${lambda}`);
+  if (lambdas.length === 0) fail("lambdas must hold at least one value");
+  for (const lambda of lambdas) {
+    if (!(Number.isFinite(lambda) && lambda >= 0))
+      fail(`lambda must be a finite number ≥ 0, got ${lambda}`);
+  }
   if (!(Number.isInteger(epochs) && epochs >= 1))
     fail(`epochs must be an integer ≥ 1, got ${epochs}`);
   if (!(Number.isFinite(lr) && lr > 0)) fail(`lr must be a finite number > 0, got ${lr}`);
@@ -134,11 +145,37 @@ export async function train(
   data: DataSplit,
   options: TrainOptions,
 ): Promise<TrainResult> {
+  const { lambda, onEvaluate, ...rest } = options;
+  const [result] = await trainGrid(backend, data, {
+    ...rest,
+    lambdas: [lambda],
+    ...(onEvaluate
+      ? { onEvaluate: (points: HistoryPoint[]) => onEvaluate(points[0] as HistoryPoint) }
+      : {}),
+  });
+  return result as TrainResult;
+}
+
+/**
+ * Trains one model per λ in a single pass: the weights of L values of λ are one d×L matrix,
+ * updated by one SGD program, so the data are gathered once per step for the whole grid. Every
+ * column starts from the same initial weights and sees the same minibatches, so column l equals
+ * a separate {@link train} at `lambdas[l]` up to rounding.
+ */
+export async function trainGrid(
+  backend: Backend,
+  data: DataSplit,
+  options: GridOptions,
+): Promise<TrainResult[]> {
   checkOptions(options, data);
-  const { method, lambda, epochs, lr, batchSize, seed, evalEvery = 5, initStd = 1 } = options;
+  const { method, lambdas, epochs, lr, batchSize, seed, evalEvery = 5, initStd = 1 } = options;
   const d = data.train.d;
+  const L = lambdas.length;
   const groups = { weight: 1, bias: 0, ...options.paramGroups };
   const schedule = new MinibatchSchedule(data.train.n, batchSize, seed);
+  const w0 = initialWeights(seed, d, initStd);
+  const wGrid = new Float64Array(d * L);
+  for (let j = 0; j < d; j++) wGrid.fill(w0[j] as number, j * L, j * L + L);
 
   const owned: Tensor[] = [];
   const own = <T extends Tensor>(t: T): T => {
@@ -152,8 +189,8 @@ export async function train(
     devices.push(trainSet);
     const testSet = uploadDataset(backend, data.test);
     devices.push(testSet);
-    const w = own(backend.upload(initialWeights(seed, d, initStd), [d, 1]));
-    const b = own(backend.zeros([1, 1]));
+    const w = own(backend.upload(wGrid, [d, L]));
+    const b = own(backend.zeros([1, L]));
     const order = own(backend.zeros([data.train.n, 1], "int32"));
     const sgd = linearSgd(backend, {
       X: trainSet.X,
@@ -161,49 +198,58 @@ export async function train(
       order,
       w,
       b,
-      weightPenalty: [method === "scratch" ? lambda : 0],
-      weightDecay: [method === "concise" ? lambda * groups.weight : 0],
-      biasDecay: [method === "concise" ? lambda * groups.bias : 0],
+      weightPenalty: lambdas.map((lambda) => (method === "scratch" ? lambda : 0)),
+      weightDecay: lambdas.map((lambda) => (method === "concise" ? lambda * groups.weight : 0)),
+      biasDecay: lambdas.map((lambda) => (method === "concise" ? lambda * groups.bias : 0)),
     });
     program = sgd;
     const step = (offset: number, count: number) => sgd.step(offset, count, lr);
 
-    const evaluate = async (epoch: number): Promise<HistoryPoint> => {
+    const evaluate = async (epoch: number): Promise<HistoryPoint[]> => {
       const trainLoss = linearLoss(backend, trainSet.X, trainSet.y, w, b);
       let testLoss: Tensor | undefined;
       try {
         testLoss = linearLoss(backend, testSet.X, testSet.y, w, b);
         const [tr, te] = await Promise.all([backend.read(trainLoss), backend.read(testLoss)]);
-        return { epoch, trainLoss: tr[0] as number, testLoss: te[0] as number };
+        return lambdas.map((_, l) => ({
+          epoch,
+          trainLoss: tr[l] as number,
+          testLoss: te[l] as number,
+        }));
       } finally {
         disposeAll(backend, [trainLoss, testLoss]);
       }
     };
 
-    const history: HistoryPoint[] = [];
+    const histories: HistoryPoint[][] = lambdas.map(() => []);
     for (let epoch = 1; epoch <= epochs; epoch++) {
       if (options.signal?.aborted) throw options.signal.reason ?? new Error("training aborted");
       backend.write(order, schedule.shuffle());
       schedule.forEachBatch(step);
       if (epoch % evalEvery === 0 || epoch === epochs) {
-        const point = await evaluate(epoch);
-        history.push(point);
-        options.onEvaluate?.(point);
+        const points = await evaluate(epoch);
+        points.forEach((point, l) => histories[l]?.push(point));
+        options.onEvaluate?.(points);
       }
       await options.onEpoch?.(epoch, epochs);
     }
     const [weights, bias] = await Promise.all([backend.read(w), backend.read(b)]);
-    const last = history[history.length - 1] as HistoryPoint;
-    return {
-      method,
-      lambda,
-      history,
-      weights,
-      bias: bias[0] as number,
-      l2Norm: l2Norm(weights),
-      trainLoss: last.trainLoss,
-      testLoss: last.testLoss,
-    };
+    return lambdas.map((lambda, l) => {
+      const history = histories[l] as HistoryPoint[];
+      const last = history[history.length - 1] as HistoryPoint;
+      const column = new Float64Array(d);
+      for (let j = 0; j < d; j++) column[j] = weights[j * L + l] as number;
+      return {
+        method,
+        lambda,
+        history,
+        weights: column,
+        bias: bias[l] as number,
+        l2Norm: l2Norm(column),
+        trainLoss: last.trainLoss,
+        testLoss: last.testLoss,
+      };
+    });
   } finally {
     program?.dispose();
     disposeAll(backend, owned);
