@@ -1,12 +1,44 @@
 /**
  * @wdecay/core: the Backend interface and registry, seeded data, linear regression with weight
- * decay (analytic gradients, fused-kernel compositions) and the training loop of D2L §4.5.
+ * decay (analytic gradients, fused-kernel compositions), the training loop of D2L §4.5, and the
+ * float64 host pieces of the toolkit (ridge, λ conventions, the Bayesian reading, data files).
  */
 export * from "./backend.js";
+export * from "./bayes.js";
 export * from "./chapter.js";
+export * from "./conventions.js";
 export * from "./data.js";
+export * from "./io/csv.js";
+export * from "./io/model-file.js";
+export * from "./io/split.js";
+export * from "./io/standardize.js";
 export * from "./linear.js";
 export * from "./random.js";
 export * from "./registry.js";
 export * from "./ridge.js";
+export {
+  CD_DEFAULT_MAX_ITER,
+  CD_DEFAULT_TOL,
+  type CoordinateDescentFit,
+  type CoordinateDescentOptions,
+  type ElasticNetFit,
+  type ElasticNetOptions,
+  elasticNetCD,
+} from "./solvers/coordinate-descent.js";
+export { elasticNetObjective, type KKTReport, lassoKKT } from "./solvers/kkt.js";
+export {
+  lambdaMax,
+  PATH_MIN_ALPHA,
+  type PathOptions,
+  type RegularizationPath,
+  regularizationPath,
+} from "./solvers/path.js";
+export {
+  elasticNetProx,
+  PROX_DEFAULT_MAX_ITER,
+  PROX_DEFAULT_TOL,
+  type ProximalGradientFit,
+  type ProximalGradientOptions,
+} from "./solvers/proximal-gradient.js";
+export { softThreshold } from "./solvers/soft-threshold.js";
 export * from "./train.js";

@@ -1,0 +1,335 @@
+/**
+ * The λ conventions of other libraries, mapped onto the canonical objective of this project
+ *
+ *   `J(w, b) = (1/n) Σ ½(wᵀxᵢ + b − yᵢ)² + λ[(1 − α)/2 ‖w‖² + α‖w‖₁]`, bias not penalized,
+ *
+ * where α = 0 is the L2 (ridge, weight decay) penalty `(λ/2)‖w‖²`, α = 1 the L1 (lasso) penalty
+ * `λ‖w‖₁` and 0 < α < 1 the elastic net (identities 11, 16 and 17 of IDENTITIES.md).
+ *
+ * A library's objective is `F = s·J` for a constant s > 0 (its {@link LambdaConvention.objectiveScale}):
+ * a positive factor never moves a minimizer, so matching `F/s` term by term with J gives the
+ * conversion. Writing a library's penalty as `c₂‖w‖² + c₁‖w‖₁` with data term `s·(1/(2n))‖r‖²`:
+ * canonical `λ(1 − α)/2 = c₂/s` and `λα = c₁/s`. Derivation of each row:
+ *
+ * | convention | objective as the library writes it | s | canonical λ |
+ * |---|---|---|---|
+ * | pytorch | `mean(r²)` (MSELoss) with gradient `+ wd·w`, i.e. `mean(r²) + (wd/2)‖w‖²` | 2 | wd/2 |
+ * | keras | `mean(r²) + c‖w‖²` (MSE plus `l2(c)`, which adds `c·Σw²`) | 2 | c |
+ * | sklearn-ridge | `‖y − Xw − b‖² + alpha‖w‖²` | 2n | alpha/n |
+ * | sklearn-sgd | `(1/n)Σ ½r² + alpha·R(w)`, R = ½‖w‖², ‖w‖₁ or `(1−ρ)/2‖w‖² + ρ‖w‖₁` | 1 | alpha |
+ * | sklearn-lasso | `(1/(2n))‖r‖² + alpha‖w‖₁` | 1 | alpha |
+ * | sklearn-elasticnet | `(1/(2n))‖r‖² + alpha·ρ‖w‖₁ + alpha(1 − ρ)/2‖w‖²` | 1 | alpha |
+ * | glmnet | `(1/(2n))‖r‖² + λ[(1 − α)/2‖w‖² + α‖w‖₁]` | 1 | λ |
+ *
+ * (ρ = l1_ratio.) The mixing parameter α of the elastic-net rows (sklearn's `l1_ratio`, glmnet's
+ * `alpha`) passes unchanged; only λ converts. These agree with the conventions table of
+ * IDENTITIES.md, including Keras's "c (objective doubled)": the doubling is in s, not in λ.
+ */
+
+/** The penalty a λ weighs: L2 `(λ/2)‖w‖²`, L1 `λ‖w‖₁`, or the elastic net mixing both. */
+export type PenaltyKind = "l2" | "l1" | "elastic";
+
+/** The names of the known λ conventions, in the order they are listed to users. */
+export const CONVENTION_IDS = [
+  "canonical",
+  "pytorch",
+  "keras",
+  "sklearn-ridge",
+  "sklearn-sgd",
+  "sklearn-lasso",
+  "sklearn-elasticnet",
+  "glmnet",
+] as const;
+
+/** The name of a λ convention. */
+export type ConventionId = (typeof CONVENTION_IDS)[number];
+
+/** What a conversion may need to know about the problem. */
+export interface ConventionOptions {
+  /** The number of training examples; needed by conventions with {@link LambdaConvention.needsN}. */
+  readonly n?: number;
+}
+
+/** One library's way of writing the penalty strength, and its map to the canonical λ. */
+export interface LambdaConvention {
+  readonly id: ConventionId;
+  /** A short human name. */
+  readonly label: string;
+  /** The library setting the convention stands for. */
+  readonly setting: string;
+  /** The name of the library's parameter that carries the value (`weight_decay`, `alpha`…). */
+  readonly parameter: string;
+  /** The library's objective as it writes it (r = Xw + b − y). */
+  readonly objective: string;
+  /** The penalties the convention applies to. */
+  readonly kinds: readonly PenaltyKind[];
+  /** The library's name for the elastic-net mixing α, which passes unchanged; absent if none. */
+  readonly mixingParameter?: string;
+  /** Whether the conversion depends on the number of examples n. */
+  readonly needsN: boolean;
+  /** One line on why the conversion is what it is. */
+  readonly explanation: string;
+  /** The library's value → the canonical λ. */
+  toCanonical(value: number, options?: ConventionOptions): number;
+  /** The canonical λ → the library's value. */
+  fromCanonical(value: number, options?: ConventionOptions): number;
+  /**
+   * The constant s with `library objective = s · canonical objective` at the converted λ:
+   * minimizers agree, while gradients, and so the learning rates that behave alike, differ by s.
+   */
+  objectiveScale(options?: ConventionOptions): number;
+}
+
+function checkValue(value: number, id: ConventionId, direction: string): void {
+  // A penalty strength is a non-negative finite number in every library listed here.
+  if (!(Number.isFinite(value) && value >= 0)) {
+    throw new RangeError(`${id} λ (${direction}) must be a finite number ≥ 0, got ${value}`);
+  }
+}
+
+function requireN(options: ConventionOptions | undefined, id: ConventionId): number {
+  const n = options?.n;
+  if (n === undefined) {
+    throw new RangeError(`the ${id} convention depends on the number of examples: pass { n }`);
+  }
+  if (!(Number.isSafeInteger(n) && n >= 1)) {
+    throw new RangeError(`n must be a positive integer, got ${n}`);
+  }
+  return n;
+}
+
+type Spec = Omit<LambdaConvention, "toCanonical" | "fromCanonical" | "objectiveScale"> & {
+  /** canonical λ = value · factor(options). */
+  readonly factor: (options: ConventionOptions | undefined) => number;
+  readonly scale: (options: ConventionOptions | undefined) => number;
+};
+
+function define(spec: Spec): LambdaConvention {
+  const { factor, scale, ...rest } = spec;
+  return Object.freeze({
+    ...rest,
+    kinds: Object.freeze([...spec.kinds]),
+    toCanonical(value: number, options?: ConventionOptions): number {
+      checkValue(value, spec.id, "to canonical");
+      return value * factor(options);
+    },
+    fromCanonical(value: number, options?: ConventionOptions): number {
+      checkValue(value, spec.id, "from canonical");
+      return value / factor(options);
+    },
+    objectiveScale(options?: ConventionOptions): number {
+      return scale(options);
+    },
+  });
+}
+
+const one = () => 1;
+const two = () => 2;
+
+/** Every known λ convention, by name. */
+export const LAMBDA_CONVENTIONS: Readonly<Record<ConventionId, LambdaConvention>> = Object.freeze({
+  canonical: define({
+    id: "canonical",
+    label: "canonical (wdecay)",
+    setting: "wdecay: mean ½(wᵀx + b − y)² + λ[(1 − α)/2‖w‖² + α‖w‖₁]",
+    parameter: "λ",
+    objective: "(1/n) Σ ½rᵢ² + λ[(1 − α)/2 ‖w‖² + α‖w‖₁]",
+    kinds: ["l2", "l1", "elastic"],
+    mixingParameter: "α",
+    needsN: false,
+    explanation: "the reference every other convention is converted to",
+    factor: one,
+    scale: one,
+  }),
+  pytorch: define({
+    id: "pytorch",
+    label: "PyTorch SGD weight_decay",
+    setting:
+      "torch.optim.SGD(params, weight_decay=wd) with nn.MSELoss() (bias in a group with wd = 0)",
+    parameter: "weight_decay",
+    objective: "mean(rᵢ²) + (wd/2)‖w‖²  (the potential of the gradient 2/n·Xᵀr + wd·w)",
+    kinds: ["l2"],
+    needsN: false,
+    explanation:
+      "MSELoss has no ½, so the loss is twice the canonical one; adding wd·w to its gradient " +
+      "is the penalty (wd/2)‖w‖² = 2·(wd/4)‖w‖², hence λ = wd/2",
+    factor: () => 0.5,
+    scale: two,
+  }),
+  keras: define({
+    id: "keras",
+    label: "Keras / TF.js l2(c)",
+    setting: "kernel_regularizer=regularizers.l2(c) (TF.js tf.regularizers.l2({l2: c})) with MSE",
+    parameter: "l2",
+    objective: "mean(rᵢ²) + c‖w‖²",
+    kinds: ["l2"],
+    needsN: false,
+    explanation:
+      "both the loss (MSE, no ½) and the penalty c‖w‖² = 2·(c/2)‖w‖² are twice the canonical " +
+      "terms, so the objective doubles and λ = c",
+    factor: one,
+    scale: two,
+  }),
+  "sklearn-ridge": define({
+    id: "sklearn-ridge",
+    label: "scikit-learn Ridge",
+    setting: "sklearn.linear_model.Ridge(alpha, fit_intercept=True)",
+    parameter: "alpha",
+    objective: "‖y − Xw − b‖² + alpha‖w‖²",
+    kinds: ["l2"],
+    needsN: true,
+    explanation:
+      "a sum of squares without ½ or 1/n is 2n times the canonical loss, and alpha‖w‖² = " +
+      "2n·(alpha/(2n))‖w‖², hence λ = alpha/n",
+    factor: (options) => 1 / requireN(options, "sklearn-ridge"),
+    scale: (options) => 2 * requireN(options, "sklearn-ridge"),
+  }),
+  "sklearn-sgd": define({
+    id: "sklearn-sgd",
+    label: "scikit-learn SGDRegressor",
+    setting: "sklearn.linear_model.SGDRegressor(loss='squared_error', penalty, alpha, l1_ratio)",
+    parameter: "alpha",
+    objective: "(1/n) Σ ½rᵢ² + alpha·R(w), R = ½‖w‖² | ‖w‖₁ | (1−ρ)/2‖w‖² + ρ‖w‖₁",
+    kinds: ["l2", "l1", "elastic"],
+    mixingParameter: "l1_ratio",
+    needsN: false,
+    explanation:
+      "squared_error is ½r², averaged, and the L2 regularizer is ½‖w‖²: the objective is the " +
+      "canonical one term by term, so λ = alpha",
+    factor: one,
+    scale: one,
+  }),
+  "sklearn-lasso": define({
+    id: "sklearn-lasso",
+    label: "scikit-learn Lasso",
+    setting: "sklearn.linear_model.Lasso(alpha, fit_intercept=True)",
+    parameter: "alpha",
+    objective: "(1/(2n))‖y − Xw − b‖² + alpha‖w‖₁",
+    kinds: ["l1"],
+    needsN: false,
+    explanation: "the loss is the canonical ½·mean, so the L1 weight is alpha itself",
+    factor: one,
+    scale: one,
+  }),
+  "sklearn-elasticnet": define({
+    id: "sklearn-elasticnet",
+    label: "scikit-learn ElasticNet",
+    setting: "sklearn.linear_model.ElasticNet(alpha, l1_ratio, fit_intercept=True)",
+    parameter: "alpha",
+    objective: "(1/(2n))‖r‖² + alpha·l1_ratio‖w‖₁ + alpha(1 − l1_ratio)/2‖w‖²",
+    // l1_ratio = 1 is exactly Lasso and l1_ratio = 0 exactly ridge (which sklearn discourages
+    // for its solver, but the objective, and so the conversion, is still this one).
+    kinds: ["elastic", "l1", "l2"],
+    mixingParameter: "l1_ratio",
+    needsN: false,
+    explanation: "the objective is the canonical elastic net with λ = alpha and α = l1_ratio",
+    factor: one,
+    scale: one,
+  }),
+  glmnet: define({
+    id: "glmnet",
+    label: "glmnet (R)",
+    setting: "glmnet(x, y, family='gaussian', alpha, lambda, standardize=FALSE)",
+    parameter: "lambda",
+    objective: "(1/(2n))‖r‖² + λ[(1 − α)/2‖w‖² + α‖w‖₁]",
+    kinds: ["elastic", "l1", "l2"],
+    mixingParameter: "alpha",
+    needsN: false,
+    // glmnet documents this objective, but for the gaussian family it fits on a y scaled to unit
+    // variance (1/n formula) and scales back: exact for α = 1 at any scale of y (the lasso is
+    // equivariant), and for α < 1 when y is supplied standardized.
+    explanation:
+      "the documented objective is the canonical one, so λ = lambda, α = alpha (for α < 1 pass a " +
+      "y standardized to unit variance, which glmnet assumes internally)",
+    factor: one,
+    scale: one,
+  }),
+});
+
+/** Whether `name` is the name of a known convention. */
+export function isConventionId(name: string): name is ConventionId {
+  return (CONVENTION_IDS as readonly string[]).includes(name);
+}
+
+/**
+ * The convention called `name` (exact, case-insensitive, surrounding blanks ignored).
+ * @throws RangeError naming the valid conventions when `name` is none of them
+ */
+export function parseConvention(name: string): LambdaConvention {
+  const key = name.trim().toLowerCase();
+  if (!isConventionId(key)) {
+    throw new RangeError(
+      `unknown λ convention ${JSON.stringify(name)}; valid conventions: ${CONVENTION_IDS.join(", ")}`,
+    );
+  }
+  return LAMBDA_CONVENTIONS[key];
+}
+
+function resolve(convention: ConventionId | LambdaConvention): LambdaConvention {
+  return typeof convention === "string" ? parseConvention(convention) : convention;
+}
+
+/** Options of {@link convertLambda}. */
+export interface ConvertOptions extends ConventionOptions {
+  /**
+   * The penalty the value weighs; both conventions must apply to it. When absent, they must share
+   * at least one kind (an L2-only value has no meaning as a lasso weight).
+   */
+  readonly kind?: PenaltyKind;
+}
+
+/**
+ * Converts a penalty strength between conventions, through the canonical λ. For the elastic net
+ * only λ converts: the mixing α is the same number in every convention listed.
+ * @throws RangeError for an unknown name, a negative or non-finite value, a missing `n` where a
+ * convention needs it, or conventions that do not apply to the same penalty
+ */
+export function convertLambda(
+  value: number,
+  from: ConventionId | LambdaConvention,
+  to: ConventionId | LambdaConvention,
+  options: ConvertOptions = {},
+): number {
+  const source = resolve(from);
+  const target = resolve(to);
+  const { kind } = options;
+  if (kind !== undefined) {
+    for (const c of [source, target]) {
+      if (!c.kinds.includes(kind)) {
+        throw new RangeError(
+          `the ${c.id} convention does not apply to ${kind} penalties (only ${c.kinds.join(", ")})`,
+        );
+      }
+    }
+  } else if (!source.kinds.some((k) => target.kinds.includes(k))) {
+    throw new RangeError(
+      `the ${source.id} (${source.kinds.join(", ")}) and ${target.id} (${target.kinds.join(", ")}) ` +
+        "conventions share no penalty kind",
+    );
+  }
+  return target.fromCanonical(source.toCanonical(value, options), options);
+}
+
+function formatNumber(x: number): string {
+  // Six significant digits: enough to tell values apart in a report, without float noise.
+  return String(Number(x.toPrecision(6)));
+}
+
+/**
+ * A one-line statement of a penalty strength and its convention, for every output that shows a λ:
+ * e.g. `weight_decay = 0.006 (pytorch convention: …; canonical λ = 0.003)`. The canonical value
+ * is added for other conventions when it can be computed (sklearn Ridge needs `n`).
+ */
+export function describeLambda(
+  value: number,
+  convention: ConventionId | LambdaConvention,
+  options: ConventionOptions = {},
+): string {
+  const c = resolve(convention);
+  const head = `${c.parameter} = ${formatNumber(value)} (${c.id} convention: ${c.setting}`;
+  if (c.id === "canonical") return `${head})`;
+  if (c.needsN && options.n === undefined) {
+    return `${head}; canonical λ depends on n, not given)`;
+  }
+  return `${head}; canonical λ = ${formatNumber(c.toCanonical(value, options))})`;
+}

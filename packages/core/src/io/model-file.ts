@@ -1,0 +1,383 @@
+/**
+ * The model file: versioned JSON holding a fitted linear model on the original feature scale,
+ * with what is needed to use it (feature names, target) and to reproduce it (penalty, λ and
+ * its convention, standardization, backend, seed).
+ *
+ * Reading is strict: every field is checked, unknown fields are rejected (a misspelt
+ * `"lamda"` must not silently fall back to nothing), and a file of another version is refused
+ * with the version this code reads. A change to the fields is a new version.
+ */
+import { quoteForMessage } from "./csv.js";
+
+/** The `format` of every model file. */
+export const MODEL_FORMAT = "wdecay-model";
+/** The model-file version this code writes and reads. */
+export const MODEL_VERSION = 1;
+
+/**
+ * Which penalty the model was fitted with. (The same union as `PenaltyKind` in conventions.ts,
+ * spelled out here so that the file format does not change when that module grows.)
+ */
+export type ModelPenalty = "l2" | "l1" | "elastic";
+/** Every {@link ModelPenalty}. */
+export const MODEL_PENALTIES: readonly ModelPenalty[] = ["l2", "l1", "elastic"];
+
+/**
+ * The only λ convention a version 1 file holds: core's canonical objective
+ * `J = mean ½(ŷ − y)² + λ[(1 − α)/2 ‖w‖² + α‖w‖₁]`. A file stores the λ the solver used, never
+ * another library's number (some of which, like sklearn's ridge alpha, mean nothing without n);
+ * the field is there so that no reader has to guess.
+ */
+const LAMBDA_CONVENTION = "canonical";
+
+/** A model as saved: `weights` and `bias` predict from features on their original scale. */
+export interface SavedModel {
+  /** One weight per feature, in `featureNames` order, on the original scale. */
+  readonly weights: Float64Array;
+  readonly bias: number;
+  /** The CSV columns the weights apply to, in order. */
+  readonly featureNames: readonly string[];
+  /** The CSV column the model predicts. */
+  readonly target: string;
+  readonly penalty: ModelPenalty;
+  /** λ ≥ 0, in `lambdaConvention`, on the scale the model was trained on. */
+  readonly lambda: number;
+  readonly lambdaConvention: "canonical";
+  /** Elastic net only: the share of the L1 term, in [0, 1] (1 is the lasso, 0 ridge). */
+  readonly alpha?: number;
+  /**
+   * Present when training standardized the features: their training mean and population
+   * standard deviation (0 for a dropped constant column, whose weight is then 0). λ applied to
+   * the standardized weights, `w_j σ_j`.
+   */
+  readonly standardization?: { readonly mean: Float64Array; readonly std: Float64Array };
+  /** The backend that trained it (e.g. "cpu"). */
+  readonly backend: string;
+  readonly seed: number;
+  /** When it was trained, ISO 8601 with a time zone, e.g. "2024-05-01T12:00:00.000Z". */
+  readonly createdAt: string;
+}
+
+/** A model file that cannot be read (or a model that cannot be saved), naming file and field. */
+export class ModelFileError extends Error {
+  readonly file: string;
+  /** The offending field's path, e.g. `weights[3]` or `standardization.std`, if any. */
+  readonly field: string | undefined;
+
+  constructor(file: string, field: string | undefined, reason: string) {
+    super(`${file}: ${field === undefined ? "" : `field ${JSON.stringify(field)} `}${reason}`);
+    this.name = "ModelFileError";
+    this.file = file;
+    this.field = field;
+  }
+}
+
+/** A value as a message shows it. */
+function shown(value: unknown): string {
+  if (typeof value === "string") return quoteForMessage(value);
+  if (Array.isArray(value)) return "an array";
+  if (value === null) return "null";
+  if (typeof value === "object") return "an object";
+  return String(value);
+}
+
+const FIELDS = [
+  "format",
+  "version",
+  "weights",
+  "bias",
+  "featureNames",
+  "target",
+  "penalty",
+  "lambda",
+  "lambdaConvention",
+  "alpha",
+  "standardization",
+  "backend",
+  "seed",
+  "createdAt",
+] as const;
+
+// ISO 8601 as Date.prototype.toISOString writes it, or with an explicit offset; a time zone is
+// required because a bare local time means different instants on different machines.
+const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$/;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Field checks bound to one file name. */
+class Checker {
+  constructor(readonly file: string) {}
+
+  fail(field: string | undefined, reason: string): never {
+    throw new ModelFileError(this.file, field, reason);
+  }
+
+  present(object: Record<string, unknown>, field: string, path = field): unknown {
+    const value = object[field];
+    if (value === undefined) this.fail(path, "is missing");
+    return value;
+  }
+
+  finite(value: unknown, path: string, rule?: { min: number; max?: number; what: string }): number {
+    if (typeof value !== "number" || !Number.isFinite(value)) {
+      this.fail(path, `must be a finite number, got ${shown(value)}`);
+    }
+    if (rule !== undefined && (value < rule.min || (rule.max !== undefined && value > rule.max))) {
+      this.fail(path, `must be ${rule.what}, got ${value}`);
+    }
+    return value;
+  }
+
+  text(value: unknown, path: string): string {
+    if (typeof value !== "string" || value === "") {
+      this.fail(path, `must be a non-empty string, got ${shown(value)}`);
+    }
+    return value;
+  }
+
+  oneOf<T extends string>(value: unknown, path: string, allowed: readonly T[]): T {
+    if (!(allowed as readonly unknown[]).includes(value)) {
+      this.fail(
+        path,
+        `must be one of ${allowed.map((a) => `"${a}"`).join(", ")}, got ${shown(value)}`,
+      );
+    }
+    return value as T;
+  }
+
+  numbers(value: unknown, path: string, length?: number): Float64Array {
+    if (!Array.isArray(value)) this.fail(path, `must be an array of numbers, got ${shown(value)}`);
+    if (length !== undefined && value.length !== length) {
+      this.fail(path, `has ${value.length} entries but "weights" has ${length}`);
+    }
+    const out = new Float64Array(value.length);
+    for (const [i, x] of value.entries()) out[i] = this.finite(x, `${path}[${i}]`);
+    return out;
+  }
+
+  noOthers(object: Record<string, unknown>, known: readonly string[], prefix: string): void {
+    for (const key of Object.keys(object)) {
+      if (!known.includes(key)) {
+        this.fail(
+          `${prefix}${key}`,
+          `is not part of a version ${MODEL_VERSION} model file (its fields: ${known.join(", ")})`,
+        );
+      }
+    }
+  }
+}
+
+/** Checks a parsed model file (or a model about to be saved) field by field. */
+function checkModel(value: unknown, file: string): SavedModel {
+  // Annotated: TypeScript narrows after a `never` call only through an explicitly typed name.
+  const check: Checker = new Checker(file);
+  if (!isRecord(value)) check.fail(undefined, `expected a JSON object, got ${shown(value)}`);
+  // Format and version first: a file of another kind or version fails on that, not on a field
+  // that its own format defines differently.
+  const format = check.present(value, "format");
+  if (format !== MODEL_FORMAT) {
+    check.fail(
+      "format",
+      `must be "${MODEL_FORMAT}", got ${shown(format)}; is this a wdecay model file?`,
+    );
+  }
+  const version = check.present(value, "version");
+  if (version !== MODEL_VERSION) {
+    check.fail(
+      "version",
+      `is ${shown(version)}, but this wdecay reads only version ${MODEL_VERSION} model files`,
+    );
+  }
+  check.noOthers(value, FIELDS, "");
+  const weights = check.numbers(check.present(value, "weights"), "weights");
+  if (weights.length === 0) check.fail("weights", "must hold at least one weight");
+  const bias = check.finite(check.present(value, "bias"), "bias");
+
+  const rawNames = check.present(value, "featureNames");
+  if (!Array.isArray(rawNames)) {
+    check.fail("featureNames", `must be an array of strings, got ${shown(rawNames)}`);
+  }
+  if (rawNames.length !== weights.length) {
+    check.fail(
+      "featureNames",
+      `has ${rawNames.length} names but "weights" has ${weights.length} entries`,
+    );
+  }
+  const featureNames = rawNames.map((name, i) => check.text(name, `featureNames[${i}]`));
+  const seen = new Set<string>();
+  for (const [i, name] of featureNames.entries()) {
+    if (seen.has(name)) check.fail(`featureNames[${i}]`, `repeats the name ${shown(name)}`);
+    seen.add(name);
+  }
+  const target = check.text(check.present(value, "target"), "target");
+  if (seen.has(target)) check.fail("target", `is ${shown(target)}, which is also a feature name`);
+
+  const penalty = check.oneOf(check.present(value, "penalty"), "penalty", MODEL_PENALTIES);
+  const lambda = check.finite(check.present(value, "lambda"), "lambda", {
+    min: 0,
+    what: "a number ≥ 0",
+  });
+  const lambdaConvention = check.oneOf(
+    check.present(value, "lambdaConvention"),
+    "lambdaConvention",
+    [LAMBDA_CONVENTION] as const,
+  );
+  let alpha: number | undefined;
+  if (penalty === "elastic") {
+    alpha = check.finite(check.present(value, "alpha"), "alpha", {
+      min: 0,
+      max: 1,
+      what: "a number in [0, 1]",
+    });
+  } else if (value.alpha !== undefined) {
+    check.fail("alpha", `applies only to penalty "elastic", not "${penalty}"`);
+  }
+
+  let standardization: SavedModel["standardization"];
+  const rawStd = value.standardization;
+  if (rawStd !== undefined) {
+    if (!isRecord(rawStd)) {
+      check.fail("standardization", `must be an object {mean, std}, got ${shown(rawStd)}`);
+    }
+    check.noOthers(rawStd, ["mean", "std"], "standardization.");
+    const mean = check.numbers(
+      check.present(rawStd, "mean", "standardization.mean"),
+      "standardization.mean",
+      weights.length,
+    );
+    const std = check.numbers(
+      check.present(rawStd, "std", "standardization.std"),
+      "standardization.std",
+      weights.length,
+    );
+    for (const [j, s] of std.entries()) {
+      if (s < 0) check.fail(`standardization.std[${j}]`, `must be ≥ 0, got ${s}`);
+      // σ = 0 marks a constant column dropped before training: it cannot carry a weight.
+      if (s === 0 && weights[j] !== 0) {
+        check.fail(
+          `weights[${j}]`,
+          `is ${weights[j]}, but standardization.std[${j}] is 0 (a dropped constant column), so it must be 0`,
+        );
+      }
+    }
+    standardization = { mean, std };
+  }
+
+  const backend = check.text(check.present(value, "backend"), "backend");
+  const seed = check.present(value, "seed");
+  if (!(typeof seed === "number" && Number.isSafeInteger(seed) && seed >= 0)) {
+    check.fail("seed", `must be a non-negative integer, got ${shown(seed)}`);
+  }
+  const createdAt = check.present(value, "createdAt");
+  if (
+    typeof createdAt !== "string" ||
+    !ISO_DATE_TIME.test(createdAt) ||
+    Number.isNaN(Date.parse(createdAt))
+  ) {
+    check.fail(
+      "createdAt",
+      `must be an ISO 8601 date and time with a time zone (e.g. "2024-05-01T12:00:00.000Z"), got ${shown(createdAt)}`,
+    );
+  }
+  return {
+    weights,
+    bias,
+    featureNames,
+    target,
+    penalty,
+    lambda,
+    lambdaConvention,
+    ...(alpha === undefined ? {} : { alpha }),
+    ...(standardization === undefined ? {} : { standardization }),
+    backend,
+    seed,
+    createdAt,
+  };
+}
+
+/**
+ * The model as a model file: pretty-printed JSON with a trailing newline. Checks the model
+ * with the reader's rules first (throwing {@link ModelFileError} naming `source` and the
+ * field), so that no file is written that {@link parseModel} would refuse, e.g. a NaN weight,
+ * which JSON would turn into null.
+ */
+export function serializeModel(model: SavedModel, source = "model"): string {
+  const object = {
+    format: MODEL_FORMAT,
+    version: MODEL_VERSION,
+    weights: Array.from(model.weights),
+    bias: model.bias,
+    featureNames: [...model.featureNames],
+    target: model.target,
+    penalty: model.penalty,
+    lambda: model.lambda,
+    lambdaConvention: model.lambdaConvention,
+    ...(model.alpha === undefined ? {} : { alpha: model.alpha }),
+    ...(model.standardization === undefined
+      ? {}
+      : {
+          standardization: {
+            mean: Array.from(model.standardization.mean),
+            std: Array.from(model.standardization.std),
+          },
+        }),
+    backend: model.backend,
+    seed: model.seed,
+    createdAt: model.createdAt,
+  };
+  checkModel(object, source);
+  // JSON numbers from JSON.stringify are the shortest round-trip form: reading gives the same doubles.
+  return `${JSON.stringify(object, null, 2)}\n`;
+}
+
+/**
+ * Reads a model file's text, checking every field. Throws {@link ModelFileError} naming
+ * `source` (e.g. the path) and the field at fault.
+ */
+export function parseModel(text: string, source: string): SavedModel {
+  let value: unknown;
+  try {
+    // A BOM is not JSON, but editors on some systems add one.
+    value = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    throw new ModelFileError(source, undefined, `is not valid JSON (${why.replace(/\s+/g, " ")})`);
+  }
+  return checkModel(value, source);
+}
+
+/**
+ * Predictions `Xw + b` for rows of original-scale features, given row-major (n×d, d the number
+ * of weights) or as an array of rows.
+ */
+export function predict(
+  model: { readonly weights: ArrayLike<number>; readonly bias: number },
+  X: Float64Array | readonly ArrayLike<number>[],
+): Float64Array {
+  const { weights, bias } = model;
+  const d = weights.length;
+  const row = (x: ArrayLike<number>, offset: number): number => {
+    let s = bias;
+    for (let j = 0; j < d; j++) s += (weights[j] as number) * (x[offset + j] as number);
+    return s;
+  };
+  if (X instanceof Float64Array) {
+    if (d === 0 || X.length % d !== 0) {
+      throw new RangeError(`${X.length} values are not whole rows of the model's ${d} features`);
+    }
+    const n = X.length / d;
+    const out = new Float64Array(n);
+    for (let i = 0; i < n; i++) out[i] = row(X, i * d);
+    return out;
+  }
+  const out = new Float64Array(X.length);
+  for (const [i, x] of X.entries()) {
+    if (x.length !== d) {
+      throw new RangeError(`row ${i} has ${x.length} values but the model has ${d} features`);
+    }
+    out[i] = row(x, 0);
+  }
+  return out;
+}
