@@ -17,6 +17,17 @@ export * from "./random.js";
 export * from "./registry.js";
 export * from "./ridge.js";
 export {
+  type CurvePoint,
+  type LambdaSelection,
+  minimumLambda,
+  oneStandardErrorRule,
+  type SelectionMethod,
+  type SelectionRule,
+  type SelectLambdaOptions,
+  selectLambda,
+  type ValidationPoint,
+} from "./selection.js";
+export {
   CD_DEFAULT_MAX_ITER,
   CD_DEFAULT_TOL,
   type CoordinateDescentFit,
