@@ -3,7 +3,13 @@
  * flag. Parsing is strict: the whole value must be a decimal number ("3abc", "", "0x10",
  * "Infinity" and "1e400" are rejected), where parseFloat would quietly read a prefix.
  */
-import { METHODS, type Method } from "@wdecay/core";
+import {
+  CONVENTION_IDS,
+  type LambdaConvention,
+  METHODS,
+  type Method,
+  parseConvention,
+} from "@wdecay/core";
 import { UsageError } from "./errors.js";
 
 /** A decimal literal: sign, digits with an optional fraction, optional exponent. */
@@ -95,4 +101,203 @@ export function checkBatchSize(batchSize: number, nTrain: number): void {
       `--batch-size must be an integer between 1 and --n-train (${nTrain}) (got ${JSON.stringify(String(batchSize))})`,
     );
   }
+}
+
+/** The most λ values one --lambdas may hold: each is a weight column trained at once. */
+export const MAX_LAMBDAS = 1000;
+
+/** A plain, finite decimal ≥ 0 inside a --lambdas spec, or a one-line error naming the flag. */
+function specNumber(token: string, spec: string): number {
+  const n = strictNumber(token.trim());
+  if (n === undefined) {
+    throw new UsageError(
+      `--lambdas must hold numbers ≥ 0 or log ranges start:stop:count, and ${JSON.stringify(token)} is not a number (got ${JSON.stringify(spec)})`,
+    );
+  }
+  if (n < 0) {
+    throw new UsageError(
+      `--lambdas values must be ≥ 0, and ${JSON.stringify(token)} is negative (got ${JSON.stringify(spec)})`,
+    );
+  }
+  return n;
+}
+
+/** `count` values log-spaced from `start` to `stop` (both included, exactly). */
+function logSpaced(start: number, stop: number, count: number): number[] {
+  if (count === 1) return [start];
+  // In base 10, so that decades come out exact: 1:100:3 is 1, 10, 100, not 10.000000000000002.
+  const a = Math.log10(start);
+  const b = Math.log10(stop);
+  return Array.from({ length: count }, (_, k) =>
+    k === 0 ? start : k === count - 1 ? stop : 10 ** (a + ((b - a) * k) / (count - 1)),
+  );
+}
+
+/**
+ * A λ grid: comma-separated items, each a number ≥ 0 (`0,0.1,1,3`) or a log range
+ * `start:stop:count` of `count` values log-spaced from start to stop, both included
+ * (`1e-3:10:20`; start > 0, stop ≥ start). Items may be mixed (`0,1e-3:10:9`). Returns the
+ * values sorted ascending without duplicates, at most {@link MAX_LAMBDAS} of them.
+ */
+export function parseLambdaSpec(spec: string): number[] {
+  const shown = JSON.stringify(spec);
+  const values: number[] = [];
+  for (const item of spec.split(",")) {
+    const trimmed = item.trim();
+    if (trimmed === "") {
+      throw new UsageError(
+        `--lambdas must be a comma-separated list of numbers ≥ 0 or a log range start:stop:count, with no empty item (got ${shown})`,
+      );
+    }
+    const parts = trimmed.split(":");
+    if (parts.length === 1) {
+      values.push(specNumber(trimmed, spec));
+    } else if (parts.length === 3) {
+      const [startText, stopText, countText] = parts as [string, string, string];
+      const start = specNumber(startText, spec);
+      const stop = specNumber(stopText, spec);
+      const count = strictNumber(countText.trim());
+      if (count === undefined || !Number.isSafeInteger(count) || count < 1) {
+        throw new UsageError(
+          `--lambdas log range ${JSON.stringify(trimmed)} needs a count that is an integer ≥ 1 (got ${shown})`,
+        );
+      }
+      if (start <= 0) {
+        throw new UsageError(
+          `--lambdas log range ${JSON.stringify(trimmed)} needs start > 0, since it is log-spaced; list 0 separately, as in "0,${trimmed.replace(/^[^:]*/, "1e-3")}" (got ${shown})`,
+        );
+      }
+      if (start > stop) {
+        throw new UsageError(
+          `--lambdas log range ${JSON.stringify(trimmed)} has start > stop; write it as start:stop:count with start ≤ stop (got ${shown})`,
+        );
+      }
+      if (count > MAX_LAMBDAS) {
+        throw new UsageError(
+          `--lambdas may hold at most ${MAX_LAMBDAS} values, and ${JSON.stringify(trimmed)} alone has ${count} (got ${shown})`,
+        );
+      }
+      values.push(...logSpaced(start, stop, count));
+    } else {
+      throw new UsageError(
+        `--lambdas item ${JSON.stringify(trimmed)} is neither a number nor a log range start:stop:count (got ${shown})`,
+      );
+    }
+    if (values.length > MAX_LAMBDAS) {
+      throw new UsageError(
+        `--lambdas may hold at most ${MAX_LAMBDAS} values, got ${values.length} or more (got ${shown})`,
+      );
+    }
+  }
+  return [...new Set(values)].sort((p, q) => p - q);
+}
+
+/** Penalties of the elastic-net family, as flags spell them. */
+export const PENALTIES = ["l2", "l1", "elastic"] as const;
+export type Penalty = (typeof PENALTIES)[number];
+
+/** `l2`, `l1` or `elastic`. */
+export function parsePenalty(value: string): Penalty {
+  const penalty = PENALTIES.find((p) => p === value);
+  if (!penalty) fail("--penalty", `${PENALTIES.join(", ")} (ridge, lasso, elastic net)`, value);
+  return penalty;
+}
+
+/** The elastic-net mixing α ∈ [0, 1]: the share of the L1 term. */
+export const parseAlpha = numberParser(
+  "--alpha",
+  "a number between 0 and 1",
+  (n) => n >= 0 && n <= 1,
+);
+
+/** The solvers `wdecay fit` offers. */
+export const SOLVERS = ["closed", "sgd", "cd", "prox"] as const;
+export type Solver = (typeof SOLVERS)[number];
+
+export function parseSolver(value: string): Solver {
+  const solver = SOLVERS.find((s) => s === value);
+  if (!solver) fail("--solver", SOLVERS.join(", "), value);
+  return solver;
+}
+
+/** A λ convention's name (see core's conventions.ts), case-insensitive. */
+export function parseLambdaConvention(value: string): LambdaConvention {
+  try {
+    return parseConvention(value);
+  } catch {
+    fail("--lambda-convention", `one of ${CONVENTION_IDS.join(", ")}`, value);
+  }
+}
+
+/** The share of rows held out for testing, in (0, 1). */
+export const parseTestFraction = numberParser(
+  "--test-fraction",
+  "a number between 0 and 1, both excluded",
+  (n) => n > 0 && n < 1,
+);
+
+/** Column names, comma-separated: none empty, none twice. */
+export function parseFeatureList(value: string): string[] {
+  const names = value.split(",").map((name) => name.trim());
+  if (names.some((name) => name === "")) {
+    fail("--features", "a comma-separated list of column names, none empty", value);
+  }
+  const twice = names.find((name, i) => names.indexOf(name) !== i);
+  if (twice !== undefined) {
+    throw new UsageError(
+      `--features names the column ${JSON.stringify(twice)} twice (got ${JSON.stringify(value)})`,
+    );
+  }
+  return names;
+}
+
+/** Grid sizes of a regularization path. */
+export const parseNLambda = numberParser(
+  "--n-lambda",
+  `an integer between 1 and ${MAX_LAMBDAS}`,
+  (n) => Number.isSafeInteger(n) && n >= 1 && n <= MAX_LAMBDAS,
+);
+
+/** λ_min/λ_max of a path's grid, in (0, 1]. */
+export const parseLambdaMinRatio = numberParser(
+  "--lambda-min-ratio",
+  "a number > 0 and ≤ 1",
+  (n) => n > 0 && n <= 1,
+);
+
+/** The batch size against a training set that came from a file (no --n-train to name). */
+export function checkBatchSizeForRows(batchSize: number, rows: number): void {
+  if (batchSize > rows) {
+    throw new UsageError(
+      `--batch-size must be an integer between 1 and the training set's ${rows} rows (got ${JSON.stringify(String(batchSize))})`,
+    );
+  }
+}
+
+/**
+ * The mixing α a penalty means: 1 for l1, 0 for l2, and --alpha for elastic, where it is
+ * required; --alpha with l1 or l2 is refused rather than silently ignored.
+ */
+export function penaltyAlpha(penalty: Penalty, alpha: number | undefined): number {
+  if (penalty === "elastic") {
+    if (alpha === undefined) {
+      throw new UsageError(
+        "--alpha is required with --penalty elastic: the share of the L1 term, between 0 (ridge) and 1 (lasso)",
+      );
+    }
+    return alpha;
+  }
+  if (alpha !== undefined) {
+    throw new UsageError(
+      `--alpha applies only to --penalty elastic (--penalty ${penalty} means α = ${penalty === "l1" ? 1 : 0})`,
+    );
+  }
+  return penalty === "l1" ? 1 : 0;
+}
+
+/** A penalty's name for people. */
+export function penaltyName(penalty: Penalty, alpha: number): string {
+  if (penalty === "l1") return "lasso (L1)";
+  if (penalty === "l2") return "ridge (L2)";
+  return `elastic net (α = ${alpha})`;
 }

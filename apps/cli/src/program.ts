@@ -1,5 +1,5 @@
 /**
- * The command line: commander's program with its four commands, and `main`, which runs it and
+ * The command line: commander's program with its commands, and `main`, which runs it and
  * turns every outcome into an exit status and at most one line on stderr.
  */
 import { readFileSync } from "node:fs";
@@ -8,6 +8,10 @@ import { Command } from "commander";
 import { registerBackends } from "./commands/backends.js";
 import { registerConformance } from "./commands/conformance.js";
 import { registerDemo } from "./commands/demo.js";
+import { registerFit } from "./commands/fit.js";
+import { registerPath } from "./commands/path.js";
+import { registerPredict } from "./commands/predict.js";
+import { registerSweep } from "./commands/sweep.js";
 import { registerTrain } from "./commands/train.js";
 import { type CliContext, println, type Write } from "./context.js";
 import { EXIT, reportError } from "./errors.js";
@@ -41,6 +45,13 @@ export function createProgram(ctx: CliContext): Command {
         "  wdecay demo                      the chapter's four runs, tables, charts and SVGs\n" +
         "  wdecay train --lambda 0 --json   one run, as JSON\n" +
         "  wdecay backends                  what can run here\n" +
+        "\nBeyond the chapter:\n" +
+        "  wdecay sweep --lambdas 0,1e-3:10:20 --plot sweep.svg\n" +
+        "                                   loss and ‖w‖ against λ, the grid in one pass\n" +
+        "  wdecay path --penalty l1         the lasso path from λ_max down\n" +
+        "  wdecay fit --lambda 60 --lambda-convention sklearn-ridge --save model.json\n" +
+        "                                   one model, λ as scikit-learn's Ridge means it\n" +
+        "  wdecay predict --model model.json --data new.csv\n" +
         "\nChecking a backend:\n" +
         "  wdecay conformance               the conformance suite on every backend\n" +
         "  wdecay conformance --backend cpu-f32 --seed 7\n" +
@@ -50,6 +61,10 @@ export function createProgram(ctx: CliContext): Command {
   // Subcommands made by .command() inherit exitOverride and configureOutput set above.
   registerDemo(program, ctx);
   registerTrain(program, ctx);
+  registerSweep(program, ctx);
+  registerPath(program, ctx);
+  registerFit(program, ctx);
+  registerPredict(program, ctx);
   registerBackends(program, ctx);
   registerConformance(program, ctx);
   return program;

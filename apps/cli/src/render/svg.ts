@@ -65,18 +65,251 @@ export function lossChartSpec(title: string, history: readonly HistoryPoint[]): 
   };
 }
 
-/** Renders the loss chart to an SVG document. */
-export async function lossChartSvg(
-  title: string,
-  history: readonly HistoryPoint[],
-): Promise<string> {
+/** Renders a Vega-Lite spec to an SVG document, headless. */
+export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   // Loaded on first use: together they take a noticeable time to import, which commands that
   // draw nothing (`backends`, a usage error) should not pay.
   const [{ compile }, { parse, View }] = await Promise.all([import("vega-lite"), import("vega")]);
-  const view = new View(parse(compile(lossChartSpec(title, history)).spec), { renderer: "none" });
+  const view = new View(parse(compile(spec).spec), { renderer: "none" });
   try {
     return await view.toSVG();
   } finally {
     view.finalize();
   }
+}
+
+/** Renders the loss chart to an SVG document. */
+export async function lossChartSvg(
+  title: string,
+  history: readonly HistoryPoint[],
+): Promise<string> {
+  return renderSvg(lossChartSpec(title, history));
+}
+
+/** One λ of a sweep, as the sweep chart needs it. */
+export interface SweepPoint {
+  readonly lambda: number;
+  readonly trainLoss: number;
+  readonly testLoss: number;
+  readonly l2Norm: number;
+}
+
+/** Whether a log axis can show x. */
+function loggable(x: number): boolean {
+  return Number.isFinite(x) && x > 0;
+}
+
+/**
+ * The Vega-Lite spec of a λ sweep: train and test loss against λ on top, ‖w‖ against λ below,
+ * every axis on a log scale. λ = 0 has no place on a log axis: its values are drawn as dashed
+ * horizontal lines across the panel instead, and the subtitle says so.
+ */
+export function sweepChartSpec(title: string, points: readonly SweepPoint[]): TopLevelSpec {
+  const positive = points.filter((p) => loggable(p.lambda));
+  const zero = points.find((p) => p.lambda === 0);
+  const losses = positive.flatMap((p) =>
+    (
+      [
+        ["train", p.trainLoss],
+        ["test", p.testLoss],
+      ] as const
+    )
+      .filter(([, loss]) => loggable(loss))
+      .map(([set, loss]) => ({ lambda: p.lambda, loss, set })),
+  );
+  const norms = positive
+    .filter((p) => loggable(p.l2Norm))
+    .map((p) => ({ lambda: p.lambda, norm: p.l2Norm }));
+  const zeroLosses = zero
+    ? (
+        [
+          ["train", zero.trainLoss],
+          ["test", zero.testLoss],
+        ] as const
+      )
+        .filter(([, loss]) => loggable(loss))
+        .map(([set, loss]) => ({ loss, set }))
+    : [];
+  const zeroNorms = zero && loggable(zero.l2Norm) ? [{ norm: zero.l2Norm }] : [];
+  const x = {
+    field: "lambda",
+    type: "quantitative",
+    title: "λ (canonical, log scale)",
+    scale: { type: "log" },
+    axis: { format: ".0e" },
+  } as const;
+  const color = {
+    field: "set",
+    type: "nominal",
+    title: null,
+    scale: { domain: ["train", "test"] },
+    legend: { orient: "top-right" },
+  } as const;
+  const dashed = { type: "rule" as const, strokeDash: [6, 4] };
+  const subtitle: string[] = [];
+  if (zero) subtitle.push("dashed lines: λ = 0, which a log axis cannot show");
+  if (positive.length === 0) subtitle.push("no λ > 0 to draw against a log axis");
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title: subtitle.length > 0 ? { text: title, subtitle } : title,
+    background: "white",
+    vconcat: [
+      {
+        width: 480,
+        height: 260,
+        layer: [
+          {
+            data: { values: losses },
+            mark: { type: "line", point: true },
+            encoding: {
+              x,
+              y: {
+                field: "loss",
+                type: "quantitative",
+                title: "loss (log scale)",
+                scale: { type: "log" },
+                axis: { format: ".0e" },
+              },
+              color,
+            },
+          },
+          ...(zeroLosses.length > 0
+            ? [
+                {
+                  data: { values: zeroLosses },
+                  mark: dashed,
+                  encoding: { y: { field: "loss", type: "quantitative" as const }, color },
+                },
+              ]
+            : []),
+        ],
+      },
+      {
+        width: 480,
+        height: 160,
+        layer: [
+          {
+            data: { values: norms },
+            mark: { type: "line", point: true, color: "#555" },
+            encoding: {
+              x,
+              y: {
+                field: "norm",
+                type: "quantitative",
+                title: "‖w‖ (log scale)",
+                scale: { type: "log" },
+                axis: { format: ".0e" },
+              },
+            },
+          },
+          ...(zeroNorms.length > 0
+            ? [
+                {
+                  data: { values: zeroNorms },
+                  mark: { ...dashed, color: "#555" },
+                  encoding: { y: { field: "norm", type: "quantitative" as const } },
+                },
+              ]
+            : []),
+        ],
+      },
+    ],
+  };
+}
+
+/** Renders a λ sweep to an SVG document. */
+export function sweepChartSvg(title: string, points: readonly SweepPoint[]): Promise<string> {
+  return renderSvg(sweepChartSpec(title, points));
+}
+
+/** A regularization path for its chart: `weights[k][j]` is feature j's weight at `lambdas[k]`. */
+export interface PathChartData {
+  readonly lambdas: ArrayLike<number>;
+  readonly weights: readonly ArrayLike<number>[];
+  readonly featureNames: readonly string[];
+}
+
+/** The most coefficients a path chart draws: more lines than colours tell nothing apart. */
+export const PATH_CHART_MAX_LINES = 20;
+
+/** Indices of the features to draw: all, or the largest by max |w| along the path. */
+export function pathChartFeatures(data: PathChartData, limit = PATH_CHART_MAX_LINES): number[] {
+  const d = data.featureNames.length;
+  const peak = new Float64Array(d);
+  for (const w of data.weights) {
+    for (let j = 0; j < d; j++) {
+      const a = Math.abs(w[j] as number);
+      if (a > (peak[j] as number)) peak[j] = a;
+    }
+  }
+  const all = Array.from({ length: d }, (_, j) => j);
+  if (d <= limit) return all;
+  // Ties keep feature order, so the choice is the same every run.
+  return all
+    .sort((p, q) => (peak[q] as number) - (peak[p] as number) || p - q)
+    .slice(0, limit)
+    .sort((p, q) => p - q);
+}
+
+/**
+ * The Vega-Lite spec of a coefficient path: one line per coefficient against λ on a log scale.
+ * With more than {@link PATH_CHART_MAX_LINES} features only the largest (by max |w| along the
+ * path) are drawn, and the subtitle says so.
+ */
+export function pathChartSpec(title: string, data: PathChartData, subtitle?: string): TopLevelSpec {
+  const shown = pathChartFeatures(data);
+  const d = data.featureNames.length;
+  const values: { lambda: number; weight: number; feature: string }[] = [];
+  for (let k = 0; k < data.lambdas.length; k++) {
+    const lambda = data.lambdas[k] as number;
+    const w = data.weights[k];
+    if (!loggable(lambda) || w === undefined) continue;
+    for (const j of shown) {
+      const weight = w[j] as number;
+      if (Number.isFinite(weight)) {
+        values.push({ lambda, weight, feature: data.featureNames[j] as string });
+      }
+    }
+  }
+  const lines = [
+    ...(subtitle === undefined ? [] : [subtitle]),
+    shown.length < d
+      ? `the ${shown.length} of ${d} coefficients largest by max |w| along the path`
+      : `all ${d} coefficients`,
+  ];
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title: { text: title, subtitle: lines },
+    width: 520,
+    height: 320,
+    background: "white",
+    data: { values },
+    mark: { type: "line", strokeWidth: 1.5 },
+    encoding: {
+      x: {
+        field: "lambda",
+        type: "quantitative",
+        title: "λ (canonical, log scale)",
+        scale: { type: "log", nice: false },
+        axis: { format: ".0e" },
+      },
+      y: { field: "weight", type: "quantitative", title: "coefficient (original feature scale)" },
+      color: {
+        field: "feature",
+        type: "nominal",
+        title: "feature",
+        sort: shown.map((j) => data.featureNames[j] as string),
+        scale: { scheme: "category20" },
+      },
+    },
+  };
+}
+
+/** Renders a coefficient path to an SVG document. */
+export function pathChartSvg(
+  title: string,
+  data: PathChartData,
+  subtitle?: string,
+): Promise<string> {
+  return renderSvg(pathChartSpec(title, data, subtitle));
 }

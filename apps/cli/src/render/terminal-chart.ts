@@ -38,6 +38,11 @@ export interface ChartOptions {
   readonly height: number;
   /** Shared y range, so several charts compare at a glance; by default the curve's own. */
   readonly range?: LogRange;
+  /**
+   * What the x values are (by default epochs): the axis name and how its two end labels are
+   * written, e.g. log10 λ shown as λ.
+   */
+  readonly xAxis?: { readonly name: string; readonly format: (x: number) => string };
 }
 
 type Series = "trainLoss" | "testLoss";
@@ -156,7 +161,7 @@ export function lossChart(title: string, history: readonly HistoryPoint[], optio
       ? overlay(trainChart, testChart)
       : ((trainChart ?? testChart) as string).split("\n");
   const rows = plotted.map((l) => l.padEnd(total).slice(0, total));
-  return [head, ...rows, ...epochAxis(first, last, options.width)];
+  return [head, ...rows, ...epochAxis(first, last, options.width, options.xAxis)];
 }
 
 /** Characters per line of a chart `width` plot columns wide. */
@@ -165,11 +170,16 @@ export function chartWidth(width: number): number {
 }
 
 /** The x axis: a rule, then the first epoch, "epoch" and the last epoch under the plot. */
-function epochAxis(first: number, last: number, width: number): string[] {
+function epochAxis(
+  first: number,
+  last: number,
+  width: number,
+  xAxis: ChartOptions["xAxis"],
+): string[] {
   const indent = " ".repeat(LABEL_WIDTH);
-  const left = String(first);
-  const right = String(last);
-  const name = "epoch";
+  const left = xAxis ? xAxis.format(first) : String(first);
+  const right = xAxis ? xAxis.format(last) : String(last);
+  const name = xAxis ? xAxis.name : "epoch";
   const room = Math.max(width - left.length - right.length - name.length, 2);
   const before = Math.floor(room / 2);
   return [

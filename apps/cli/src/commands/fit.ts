@@ -1,0 +1,371 @@
+/**
+ * `wdecay fit`: one regularized linear model, with λ given in any library's convention (core's
+ * conventions.ts) and converted to the canonical λ that every solver here minimizes,
+ * `J = mean ½(ŷ − y)² + λ[(1 − α)/2‖w‖² + α‖w‖₁]`. Solvers: the ridge closed form, SGD on a
+ * backend (the chapter's training loop), coordinate descent and proximal gradient. The model is
+ * reported, and optionally saved as a model file, on the original feature scale.
+ */
+import {
+  CHAPTER,
+  CONVENTION_IDS,
+  convertLambda,
+  describeLambda,
+  elasticNetCD,
+  elasticNetProx,
+  LAMBDA_CONVENTIONS,
+  type LambdaConvention,
+  type LinearModel,
+  l2Norm,
+  ridgeClosedForm,
+  type SavedModel,
+  serializeModel,
+  train,
+} from "@wdecay/core";
+import { type Command, Option } from "commander";
+import { type CliContext, println } from "../context.js";
+import {
+  addDataOptions,
+  checkDataFlags,
+  type DataFlags,
+  given,
+  halfMse,
+  l1Norm,
+  loadData,
+  nonzeros,
+} from "../data-source.js";
+import { RuntimeError, UsageError } from "../errors.js";
+import { writeFileAtomic } from "../io/files.js";
+import {
+  checkBatchSize,
+  checkBatchSizeForRows,
+  type Penalty,
+  parseAlpha,
+  parseBatchSize,
+  parseEpochs,
+  parseLambda,
+  parseLambdaConvention,
+  parseLr,
+  parsePenalty,
+  parseSolver,
+  pathParser,
+  penaltyAlpha,
+  penaltyName,
+  type Solver,
+} from "../options.js";
+import { probeWritableFile } from "../output-files.js";
+import { divergenceWarning, finiteOrNull, formatLoss, formatNorm } from "../render/numbers.js";
+import { createProgress } from "../render/progress.js";
+import { table } from "../render/table.js";
+import { checkBackendName, selectBackend } from "../select-backend.js";
+
+/** How many weights the human output lists (--json has them all). */
+const SHOWN_WEIGHTS = 20;
+
+/** Flags that only SGD reads, by commander key. */
+const SGD_ONLY = ["backend", "epochs", "lr", "batchSize"] as const;
+
+interface FitFlags extends DataFlags {
+  readonly penalty: Penalty;
+  readonly lambda: number;
+  readonly alpha?: number;
+  readonly lambdaConvention: LambdaConvention;
+  readonly solver?: Solver;
+  readonly backend?: string;
+  readonly epochs: number;
+  readonly lr: number;
+  readonly batchSize: number;
+  readonly save?: string;
+  readonly json?: boolean;
+}
+
+const SOLVER_NAMES: Record<Solver, string> = {
+  closed: "closed form (ridge normal equations)",
+  sgd: "minibatch SGD",
+  cd: "coordinate descent",
+  prox: "proximal gradient (FISTA)",
+};
+
+/** A coefficient for people: 5 significant digits, exponent outside [1e-3, 1e6). */
+function formatWeight(x: number): string {
+  if (!Number.isFinite(x)) return "diverged";
+  if (x === 0) return "0";
+  const a = Math.abs(x);
+  return a >= 1e-3 && a < 1e6 ? x.toPrecision(5) : x.toExponential(4);
+}
+
+export function registerFit(program: Command, ctx: CliContext): Command {
+  const command = program
+    .command("fit")
+    .summary("fit one ridge, lasso or elastic-net model; λ in any library's convention")
+    .description(
+      "Fit one linear model with an L2, L1 or elastic-net penalty. λ may be given in the " +
+        "convention of another library (--lambda-convention); it is converted to the canonical " +
+        "λ of J = mean ½(ŷ − y)² + λ[(1 − α)/2‖w‖² + α‖w‖₁] and both are printed. Weights are " +
+        "reported on the original feature scale; --save writes them as a model file for " +
+        "`wdecay predict`.",
+    )
+    .option("--penalty <name>", "l2 (ridge), l1 (lasso) or elastic", parsePenalty, "l2" as Penalty)
+    .requiredOption(
+      "--lambda <number>",
+      "penalty strength (≥ 0), in --lambda-convention",
+      parseLambda,
+    )
+    .option(
+      "--alpha <a>",
+      "with --penalty elastic (required): share of the L1 term, 0 (ridge) to 1 (lasso); " +
+        "sklearn's l1_ratio, glmnet's alpha",
+      parseAlpha,
+    )
+    .addOption(
+      new Option(
+        "--lambda-convention <name>",
+        `how --lambda is meant: ${CONVENTION_IDS.join(", ")}`,
+      )
+        .argParser(parseLambdaConvention)
+        .default(LAMBDA_CONVENTIONS.canonical, "canonical"),
+    )
+    .option(
+      "--solver <name>",
+      "closed (l2 only), sgd (l2 only, on a backend), cd or prox (default: closed for l2, cd otherwise)",
+      parseSolver,
+    )
+    .option(
+      "--backend <name>",
+      "with --solver sgd: backend to run on (default: the best available)",
+    )
+    .option(
+      "--epochs <n>",
+      "with --solver sgd: passes over the training set",
+      parseEpochs,
+      CHAPTER.epochs,
+    )
+    .option("--lr <number>", "with --solver sgd: learning rate (> 0)", parseLr, CHAPTER.lr)
+    .option(
+      "--batch-size <n>",
+      "with --solver sgd: minibatch size (1 to the training set size)",
+      parseBatchSize,
+      CHAPTER.batchSize,
+    );
+  addDataOptions(command, "with --solver sgd, also of the initial weights and minibatch order");
+  return command
+    .option("--save <file>", "write the model to this file (versioned JSON)", pathParser("--save"))
+    .option("--json", "print one JSON object on stdout instead of the report")
+    .addHelpText(
+      "after",
+      "\nExamples:\n" +
+        "  wdecay fit --lambda 3                        ridge, closed form, the chapter's data\n" +
+        "  wdecay fit --lambda 3 --solver sgd --backend cpu-f32 --epochs 500\n" +
+        "  wdecay fit --lambda 60 --lambda-convention sklearn-ridge\n" +
+        "                                               sklearn's Ridge(alpha=60): λ = 60/n\n" +
+        "  wdecay fit --data house.csv --target price --penalty l1 --lambda 0.01 --save m.json\n" +
+        "  wdecay fit --penalty elastic --alpha 0.5 --lambda 0.02 --solver prox --json",
+    )
+    .action((flags: FitFlags, cmd: Command) => runFit(flags, cmd, ctx));
+}
+
+/** Usage checks that need no data, in the order a reader of the command line meets them. */
+function checkFlags(flags: FitFlags, command: Command): { solver: Solver; alpha: number } {
+  checkDataFlags(flags, command);
+  const alpha = penaltyAlpha(flags.penalty, flags.alpha);
+  const solver = flags.solver ?? (flags.penalty === "l2" ? "closed" : "cd");
+  if ((solver === "closed" || solver === "sgd") && flags.penalty !== "l2") {
+    throw new UsageError(
+      `--solver ${solver} fits only --penalty l2 (ridge); for --penalty ${flags.penalty} use --solver cd or prox`,
+    );
+  }
+  if (solver !== "sgd") {
+    for (const key of SGD_ONLY) {
+      if (given(command, key)) {
+        const flag = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+        throw new UsageError(`${flag} applies only to --solver sgd (the solver here is ${solver})`);
+      }
+    }
+  }
+  const convention = flags.lambdaConvention;
+  if (!convention.kinds.includes(flags.penalty)) {
+    throw new UsageError(
+      `--lambda-convention ${convention.id} does not apply to --penalty ${flags.penalty} ` +
+        `(${convention.label} weighs only ${convention.kinds.join(", ")} penalties)`,
+    );
+  }
+  if (solver === "sgd" && flags.data === undefined) checkBatchSize(flags.batchSize, flags.nTrain);
+  return { solver, alpha };
+}
+
+async function runFit(flags: FitFlags, command: Command, ctx: CliContext): Promise<void> {
+  const { solver, alpha } = checkFlags(flags, command);
+  if (solver === "sgd") checkBackendName(ctx.registry, flags.backend);
+  if (flags.save !== undefined) await probeWritableFile(flags.save, "--save");
+  const data = await loadData(flags);
+  const trainSet = data.fit.train;
+  if (solver === "sgd") checkBatchSizeForRows(flags.batchSize, trainSet.n);
+
+  const convention = flags.lambdaConvention;
+  const n = trainSet.n;
+  const lambda = convertLambda(flags.lambda, convention, "canonical", { kind: flags.penalty, n });
+
+  let fitted: LinearModel;
+  let solverReport: Record<string, unknown> = { name: solver };
+  let backendName = `host:${solver}`;
+  if (solver === "closed") {
+    try {
+      fitted = ridgeClosedForm(trainSet, lambda);
+    } catch (error) {
+      throw new UsageError(
+        `--lambda ${flags.lambda} (canonical λ ${lambda}) with --solver closed: ${(error as Error).message}, or --solver cd`,
+      );
+    }
+  } else if (solver === "cd" || solver === "prox") {
+    const fit =
+      solver === "cd"
+        ? elasticNetCD(trainSet, { lambda, alpha })
+        : elasticNetProx(trainSet, { lambda, alpha });
+    fitted = fit;
+    solverReport = { name: solver, iterations: fit.iterations, converged: fit.converged };
+    if (!fit.converged) {
+      println(
+        ctx.stderr,
+        `wdecay: warning: ${SOLVER_NAMES[solver]} did not converge in ${fit.iterations} iterations; the weights are the last iterate`,
+      );
+    }
+  } else {
+    const backend = await selectBackend(ctx.registry, flags.backend);
+    backendName = backend.name;
+    const settings = {
+      method: "scratch" as const,
+      epochs: flags.epochs,
+      lr: flags.lr,
+      batchSize: flags.batchSize,
+      seed: flags.seed,
+    };
+    const progress = createProgress(flags.epochs, ctx.isTTY && !flags.json, ctx.progressStream);
+    try {
+      fitted = await train(backend, data.fit, {
+        ...settings,
+        lambda,
+        evalEvery: flags.epochs,
+        onEpoch: (epoch, epochs) => progress.update(epoch, `epoch ${epoch} of ${epochs}`),
+      });
+    } finally {
+      progress.stop();
+    }
+    solverReport = {
+      name: solver,
+      backend: backend.name,
+      precision: backend.precision,
+      ...settings,
+    };
+  }
+
+  const model = data.toOriginal(fitted);
+  const weightsOk = model.weights.every(Number.isFinite) && Number.isFinite(model.bias);
+  const trainLoss = halfMse(fitted, data.fit.train);
+  const testLoss = halfMse(fitted, data.fit.test);
+  const described = describeLambda(flags.lambda, convention, { n });
+
+  let saved: Record<string, unknown> | undefined;
+  if (flags.save !== undefined) {
+    if (!weightsOk) {
+      throw new RuntimeError(
+        `not writing --save file "${flags.save}": the fit diverged (weights became NaN or infinite); try a smaller --lr`,
+      );
+    }
+    const s = data.standardizer;
+    const file: SavedModel = {
+      weights: model.weights,
+      bias: model.bias,
+      featureNames: data.featureNames,
+      target: data.target,
+      penalty: flags.penalty,
+      // A version 1 model file holds only the canonical λ; the user's value is in the report.
+      lambda,
+      lambdaConvention: "canonical",
+      ...(flags.penalty === "elastic" ? { alpha } : {}),
+      ...(s ? { standardization: { mean: s.mean, std: s.std } } : {}),
+      backend: backendName,
+      seed: flags.seed,
+      createdAt: new Date().toISOString(),
+    };
+    await writeFileAtomic(flags.save, serializeModel(file, flags.save), "--save");
+    saved = {
+      file: flags.save,
+      lambda,
+      lambdaConvention: "canonical",
+      note:
+        convention.id === "canonical"
+          ? "model files store λ in the canonical convention"
+          : `model files store λ in the canonical convention only; --lambda ${flags.lambda} in the ${convention.id} convention is canonical λ ${lambda}`,
+    };
+  }
+
+  if (flags.json) {
+    const report = {
+      penalty: flags.penalty,
+      alpha,
+      lambda: flags.lambda,
+      lambdaConvention: convention.id,
+      canonicalLambda: lambda,
+      lambdaDescription: described,
+      solver: solverReport,
+      data: data.json,
+      featureNames: data.featureNames,
+      target: data.target,
+      weights: Array.from(model.weights, finiteOrNull),
+      bias: finiteOrNull(model.bias),
+      trainLoss: finiteOrNull(trainLoss),
+      testLoss: finiteOrNull(testLoss),
+      l2Norm: finiteOrNull(l2Norm(fitted.weights)),
+      l1Norm: finiteOrNull(l1Norm(fitted.weights)),
+      normScale: data.normScale,
+      nonzeros: nonzeros(model.weights),
+      diverged: !weightsOk,
+      ...(saved ? { saved } : {}),
+    };
+    println(ctx.stdout, JSON.stringify(report));
+    return;
+  }
+
+  const out = (line = "") => println(ctx.stdout, line);
+  const where = solver === "sgd" ? ` on ${backendName}` : "";
+  out(`Fitted ${penaltyName(flags.penalty, alpha)} by ${SOLVER_NAMES[solver]}${where}`);
+  out(`data: ${data.summary}`);
+  out(`penalty strength: ${described}`);
+  if (convention.id !== "canonical") out(`canonical λ = ${lambda}`);
+  if (solver === "sgd") {
+    out(
+      `settings: epochs ${flags.epochs}, lr ${flags.lr}, batch size ${flags.batchSize}, seed ${flags.seed}`,
+    );
+  } else if ("iterations" in solverReport) {
+    out(
+      `${solverReport.iterations} iterations, ${solverReport.converged ? "converged" : "NOT converged"}`,
+    );
+  }
+  if (!weightsOk) println(ctx.stderr, divergenceWarning("training", "try a smaller --lr"));
+  const d = model.weights.length;
+  out(
+    `bias ${formatWeight(model.bias)}, ‖w‖₂ ${formatNorm(l2Norm(fitted.weights))}, ` +
+      `‖w‖₁ ${formatNorm(l1Norm(fitted.weights))}` +
+      (data.normScale === "standardized" ? " (standardized weights)" : "") +
+      `, nonzeros ${nonzeros(model.weights)} of ${d}`,
+  );
+  out(`loss (mean ½ squared error): train ${formatLoss(trainLoss)}, test ${formatLoss(testLoss)}`);
+  out();
+  const shown = Math.min(d, SHOWN_WEIGHTS);
+  out(
+    `weights on the original feature scale` +
+      (shown < d ? ` (first ${shown} of ${d}; --json for all):` : ":"),
+  );
+  const rows = data.featureNames
+    .slice(0, shown)
+    .map((name, j) => [name, formatWeight(model.weights[j] as number)]);
+  for (const line of table([{ header: "feature" }, { header: "weight", align: "right" }], rows)) {
+    out(`  ${line}`);
+  }
+  if (saved) {
+    out();
+    out(
+      `model written to ${flags.save} (λ stored in the canonical convention: ${lambda}` +
+        (convention.id === "canonical" ? ")" : `; you gave ${convention.id} ${flags.lambda})`),
+    );
+  }
+}
