@@ -10,6 +10,7 @@ export {
   FUSED_PROPERTIES,
   IDENTITY_PROPERTIES,
   PRIMITIVE_PROPERTIES,
+  TOOLKIT_PROPERTIES,
 } from "./properties/index.js";
 export { type ConformanceProperty, defineProperty, type PropertyContext } from "./property.js";
 export {

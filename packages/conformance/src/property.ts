@@ -16,7 +16,10 @@ export interface PropertyContext {
  * comparison to a tolerance from the tolerance policy.
  */
 export interface ConformanceProperty<T = unknown> {
-  /** Stable id: `id-N` for identity N of IDENTITIES.md, `op-NAME` for a primitive, `fused-NAME`. */
+  /**
+   * Stable id: `id-N` for identity N of IDENTITIES.md, `op-NAME` for a primitive, `fused-NAME`
+   * for a fused kernel, `conv-NAME` for another library's λ convention (its core `ConventionId`).
+   */
   readonly id: string;
   readonly name: string;
   /** Where it comes from: "IDENTITIES.md 5", "primitive matmul", "fused linearSgd"… */

@@ -255,19 +255,19 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
   {
     id: "float32-accumulation",
     bug: "matmul and sum accumulate in float32 while the backend declares float64",
-    caughtBy: ["op-matmul", "op-sum", "id-2"],
+    caughtBy: ["op-matmul", "op-sum", "id-2", "id-19"],
     create: () => new Float32Accumulation("float32-accumulation"),
   },
   {
     id: "row-broadcast-as-scalar",
     bug: "binary broadcasts a 1×c row as if it were its first element",
-    caughtBy: ["op-binary", "fused-linear-loss"],
+    caughtBy: ["op-binary", "fused-linear-loss", "id-19"],
     create: () => new RowBroadcastAsScalar("row-broadcast-as-scalar"),
   },
   {
     id: "soft-threshold-no-zeros",
     bug: "softThreshold returns v − t·sign(v) everywhere, never an exact 0",
-    caughtBy: ["op-soft-threshold", "id-3"],
+    caughtBy: ["op-soft-threshold", "id-3", "id-14", "id-15"],
     create: () => new SoftThresholdNoZeros("soft-threshold-no-zeros"),
   },
   {
@@ -291,7 +291,7 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
   {
     id: "sign-of-zero",
     bug: "sign(0) = 1",
-    caughtBy: ["op-unary", "id-3"],
+    caughtBy: ["op-unary", "id-3", "id-16"],
     create: () => new SignOfZeroIsOne("sign-of-zero"),
   },
   {

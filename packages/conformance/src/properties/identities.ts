@@ -1,7 +1,7 @@
 /**
- * The identities of IDENTITIES.md that apply to what wdecay has, each a property named by its
- * number. Numbers not here need features that do not exist yet (momentum and Adam: 6, 10;
- * lasso and elastic net solvers: 14–17; model selection: 18; the Bayesian reading: 19).
+ * The identities of IDENTITIES.md that concern training, each a property named by its number.
+ * The toolkit's (14–17, 19, the λ conventions) are in toolkit.ts; numbers in neither need
+ * features that do not exist yet (momentum and Adam: 6, 10; model selection: 18).
  */
 import {
   composeLinearLoss,

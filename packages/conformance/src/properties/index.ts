@@ -2,12 +2,17 @@ import type { ConformanceProperty } from "../property.js";
 import { FUSED_PROPERTIES } from "./fused.js";
 import { IDENTITY_PROPERTIES } from "./identities.js";
 import { PRIMITIVE_PROPERTIES } from "./primitives.js";
+import { TOOLKIT_PROPERTIES } from "./toolkit.js";
 
-/** The whole suite, primitives first: a broken primitive explains the failures after it. */
+/**
+ * The whole suite, primitives first: a broken primitive explains the failures after it. The
+ * toolkit's identities (14–17, 19) and λ conventions come after the training identities.
+ */
 export const ALL_PROPERTIES: readonly ConformanceProperty<never>[] = [
   ...PRIMITIVE_PROPERTIES,
   ...FUSED_PROPERTIES,
   ...IDENTITY_PROPERTIES,
+  ...TOOLKIT_PROPERTIES,
 ] as unknown as readonly ConformanceProperty<never>[];
 
-export { FUSED_PROPERTIES, IDENTITY_PROPERTIES, PRIMITIVE_PROPERTIES };
+export { FUSED_PROPERTIES, IDENTITY_PROPERTIES, PRIMITIVE_PROPERTIES, TOOLKIT_PROPERTIES };
