@@ -301,3 +301,25 @@ export function penaltyName(penalty: Penalty, alpha: number): string {
   if (penalty === "l2") return "ridge (L2)";
   return `elastic net (α = ${alpha})`;
 }
+
+/** The folds of k-fold cross-validation: an integer ≥ 2 (one fold validates, the rest fit). */
+export const parseFolds = integerAtLeast("--folds", 2);
+
+/** The share of the training rows held out for validation, in (0, 1). */
+export const parseValFraction = numberParser(
+  "--val-fraction",
+  "a number between 0 and 1, both excluded",
+  (n) => n > 0 && n < 1,
+);
+
+/** How `wdecay select` picks λ from its validation curve. */
+export const RULES = ["min", "1se"] as const;
+export type Rule = (typeof RULES)[number];
+
+/** `min` (least validation loss) or `1se` (the one-standard-error rule). */
+export function parseRule(value: string): Rule {
+  const rule = RULES.find((r) => r === value);
+  if (!rule)
+    fail("--rule", `${RULES.join(" or ")} (least validation loss, one-standard-error rule)`, value);
+  return rule;
+}

@@ -11,6 +11,7 @@ import { registerDemo } from "./commands/demo.js";
 import { registerFit } from "./commands/fit.js";
 import { registerPath } from "./commands/path.js";
 import { registerPredict } from "./commands/predict.js";
+import { registerSelect } from "./commands/select.js";
 import { registerSweep } from "./commands/sweep.js";
 import { registerTrain } from "./commands/train.js";
 import { type CliContext, println, type Write } from "./context.js";
@@ -48,6 +49,8 @@ export function createProgram(ctx: CliContext): Command {
         "\nBeyond the chapter:\n" +
         "  wdecay sweep --lambdas 0,1e-3:10:20 --plot sweep.svg\n" +
         "                                   loss and ‖w‖ against λ, the grid in one pass\n" +
+        "  wdecay select --folds 5 --rule 1se\n" +
+        "                                   choose λ by 5-fold cross-validation (exercise 2)\n" +
         "  wdecay path --penalty l1         the lasso path from λ_max down\n" +
         "  wdecay fit --lambda 60 --lambda-convention sklearn-ridge --save model.json\n" +
         "                                   one model, λ as scikit-learn's Ridge means it\n" +
@@ -62,6 +65,7 @@ export function createProgram(ctx: CliContext): Command {
   registerDemo(program, ctx);
   registerTrain(program, ctx);
   registerSweep(program, ctx);
+  registerSelect(program, ctx);
   registerPath(program, ctx);
   registerFit(program, ctx);
   registerPredict(program, ctx);

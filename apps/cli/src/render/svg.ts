@@ -313,3 +313,91 @@ export function pathChartSvg(
 ): Promise<string> {
   return renderSvg(pathChartSpec(title, data, subtitle));
 }
+
+/** One point of a validation curve, as the selection chart needs it. */
+export interface ValidationChartPoint {
+  readonly lambda: number;
+  readonly mean: number;
+  readonly se: number;
+}
+
+/**
+ * The Vega-Lite spec of a validation curve (`wdecay select`): the mean validation loss against λ
+ * on a log scale, ±1 standard error as error bars, and vertical rules at λ_min and λ₁ₛₑ. λ = 0
+ * has no place on a log axis; it is left out and the subtitle says so.
+ */
+export function selectChartSpec(
+  title: string,
+  curve: readonly ValidationChartPoint[],
+  marks: { readonly lambdaMin: number; readonly lambda1se: number },
+): TopLevelSpec {
+  const shown = curve.filter((p) => loggable(p.lambda) && Number.isFinite(p.mean));
+  const values = shown.map((p) => ({
+    lambda: p.lambda,
+    mean: p.mean,
+    lo: p.mean - p.se,
+    hi: p.mean + p.se,
+  }));
+  const rules = [
+    { lambda: marks.lambdaMin, which: "λ_min (least validation loss)" },
+    { lambda: marks.lambda1se, which: "λ₁ₛₑ (one-standard-error rule)" },
+  ].filter((r) => loggable(r.lambda));
+  const subtitle = ["error bars: ±1 standard error"];
+  if (shown.length < curve.length) subtitle.push("λ = 0 is left out: a log axis cannot show it");
+  if (marks.lambdaMin === marks.lambda1se) subtitle.push("λ_min and λ₁ₛₑ coincide");
+  const x = {
+    field: "lambda",
+    type: "quantitative",
+    title: "λ (canonical, log scale)",
+    scale: { type: "log" },
+    axis: { format: ".0e" },
+  } as const;
+  const y = {
+    field: "mean",
+    type: "quantitative",
+    title: "validation loss, mean ½(ŷ − y)²",
+    scale: { zero: false },
+  } as const;
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title: { text: title, subtitle },
+    width: 480,
+    height: 300,
+    background: "white",
+    layer: [
+      {
+        data: { values },
+        mark: { type: "rule", color: "#999" },
+        encoding: { x, y: { ...y, field: "lo" }, y2: { field: "hi" } },
+      },
+      {
+        data: { values },
+        mark: { type: "line", point: true, color: "#1f77b4" },
+        encoding: { x, y },
+      },
+      {
+        data: { values: rules },
+        mark: { type: "rule", strokeDash: [6, 4], strokeWidth: 1.5 },
+        encoding: {
+          x: { field: "lambda", type: "quantitative" },
+          color: {
+            field: "which",
+            type: "nominal",
+            title: null,
+            scale: { range: ["#d62728", "#2ca02c"] },
+            legend: { orient: "top-right" },
+          },
+        },
+      },
+    ],
+  };
+}
+
+/** Renders a validation curve to an SVG document. */
+export function selectChartSvg(
+  title: string,
+  curve: readonly ValidationChartPoint[],
+  marks: { readonly lambdaMin: number; readonly lambda1se: number },
+): Promise<string> {
+  return renderSvg(selectChartSpec(title, curve, marks));
+}
