@@ -1,7 +1,7 @@
 /**
  * The identities of IDENTITIES.md that concern training, each a property named by its number.
- * The toolkit's (14–17, 19, the λ conventions) are in toolkit.ts; numbers in neither need
- * features that do not exist yet (momentum and Adam: 6, 10; model selection: 18).
+ * The toolkit's (14–17, 19, the λ conventions) are in toolkit.ts; the optimizers' and model
+ * selection's (6, 10, 18) in optimizers.ts.
  */
 import {
   composeLinearLoss,
