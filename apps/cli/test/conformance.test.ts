@@ -7,7 +7,7 @@ import { cpuRegistry, lines, run, STACK_FRAME } from "./helpers.js";
 
 /** A fixed seed, so that the tests see the same inputs on every run. */
 const SEED = "20240917";
-const ID = /^(id-\d+|op-|fused-|conv-)/;
+const ID = /^(id-\d+|op-|fused-|conv-|optim-)/;
 
 interface JsonProperty {
   id: string;

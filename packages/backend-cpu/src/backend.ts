@@ -11,6 +11,7 @@ import type {
   Tensor,
   UnaryOp,
 } from "@wdecay/core";
+import { type Access, DualSgd } from "./dual.js";
 import {
   type AnyArray,
   type FloatArray,
@@ -32,10 +33,18 @@ export interface CpuBackendOptions {
    * primitives: slower, but that is the path a new backend starts on, so it is worth testing.
    */
   readonly fused?: boolean;
+  /**
+   * When the fused SGD program of a λ grid (L > 1 weight columns) runs in dual form (see
+   * `dual.ts`): `auto` (default) when it pays, i.e. when there are at most half as many rows as
+   * features; `always` or `never` to force a path (tests).
+   */
+  readonly dual?: "auto" | "always" | "never";
 }
 
 class CpuTensor implements Tensor {
   disposed = false;
+  /** Bumped by every in-place change through `write`/`assign` (keys the dual programs' caches). */
+  version = 0;
   constructor(
     readonly shape: Shape,
     readonly dtype: DType,
@@ -72,6 +81,9 @@ export class CpuBackend implements Backend {
   private live = 0;
   private destroyed = false;
   private readonly Float: Float64ArrayConstructor | Float32ArrayConstructor;
+  private readonly dual: "auto" | "always" | "never";
+  /** Live dual SGD programs: every op tells them which tensor it touches and how. */
+  private readonly duals = new Set<DualSgd>();
 
   constructor(options: CpuBackendOptions = {}) {
     this.precision = options.precision ?? "float64";
@@ -80,6 +92,7 @@ export class CpuBackend implements Backend {
     }
     this.name = options.name ?? (this.precision === "float64" ? "cpu" : "cpu-f32");
     this.Float = this.precision === "float64" ? Float64Array : Float32Array;
+    this.dual = options.dual ?? "auto";
     this.fused =
       options.fused === false
         ? {}
@@ -106,11 +119,19 @@ export class CpuBackend implements Backend {
     return new CpuTensor([rows, cols], dtype, array, this);
   }
 
-  private get(t: Tensor, what = "tensor"): CpuTensor {
+  /**
+   * Checks a tensor before an op uses it. `access` says how, so that a dual SGD program holding
+   * the tensor can first materialize its weights (read) or drop its dual state (write).
+   */
+  private get(t: Tensor, what = "tensor", access: Access = "read", except?: DualSgd): CpuTensor {
     if (!(t instanceof CpuTensor) || t.owner !== this) {
       throw new TypeError(`${what} does not belong to backend ${this.name}`);
     }
     if (t.disposed) throw new Error(`${what} (${describe(t.shape)}) was already disposed`);
+    if (access !== "read" && access !== "none") t.version++;
+    if (this.duals.size > 0 && access !== "none") {
+      for (const p of this.duals) if (p !== except) p.touch(t, access);
+    }
     return t;
   }
 
@@ -132,7 +153,8 @@ export class CpuBackend implements Backend {
   }
 
   write(target: Tensor, data: ArrayLike<number>): void {
-    const t = this.get(target, "write target");
+    // Checked first and announced only once valid: a write that throws changes nothing.
+    const t = this.get(target, "write target", "none");
     if (data.length !== t.data.length) {
       throw new RangeError(`write: ${data.length} values for a ${describe(t.shape)} tensor`);
     }
@@ -144,6 +166,7 @@ export class CpuBackend implements Backend {
         }
       }
     }
+    this.get(target, "write target", "write");
     t.data.set(data);
   }
 
@@ -152,7 +175,7 @@ export class CpuBackend implements Backend {
   }
 
   dispose(tensor: Tensor): void {
-    const t = this.get(tensor);
+    const t = this.get(tensor, "tensor", "none");
     t.disposed = true;
     this.live--;
   }
@@ -301,11 +324,13 @@ export class CpuBackend implements Backend {
   }
 
   assign(target: Tensor, source: Tensor): void {
-    const T = this.get(target, "assign target");
+    const T = this.get(target, "assign target", "none");
     const S = this.get(source, "assign source");
     if (T.shape[0] !== S.shape[0] || T.shape[1] !== S.shape[1] || T.dtype !== S.dtype) {
       throw new RangeError(`assign: ${describe(S.shape)} into ${describe(T.shape)}`);
     }
+    // Source first (it may be a stale w to materialize), then the target is announced.
+    this.get(target, "assign target", "write");
     T.data.set(S.data);
   }
 
@@ -327,11 +352,16 @@ export class CpuBackend implements Backend {
     // Scratch for residuals and gradients, allocated once so that a step allocates nothing.
     const g = new this.Float(d * L);
     const tensors = [spec.X, spec.y, spec.order, spec.w, spec.b];
-    const check = (offset: number, count: number) => {
+    const check = (offset: number, count: number, self?: DualSgd) => {
       if (!(offset >= 0 && count >= 1 && offset + count <= n)) {
         throw new RangeError(`linearSgd: rows ${offset}..${offset + count} outside [0, ${n}]`);
       }
-      for (let i = 0; i < tensors.length; i++) this.get(tensors[i] as Tensor);
+      for (let i = 0; i < tensors.length; i++) this.get(tensors[i] as Tensor, "tensor", "none");
+      // A step reads and rewrites w and b: other dual programs on them must know.
+      if (this.duals.size > 0) {
+        this.get(spec.w, "w", "update", self);
+        this.get(spec.b, "b", "update", self);
+      }
     };
     // One column (the chapter) gets its own small kernel, chosen once here rather than per step.
     if (L === 1) {
@@ -342,6 +372,35 @@ export class CpuBackend implements Backend {
           linearSgdStepL1(X, y, order, w, b, d, offset, count, lr, p, dw, db, g);
         },
         dispose: () => {},
+      };
+    }
+    if (this.dual === "always" || (this.dual === "auto" && 2 * n <= d)) {
+      const t = (x: Tensor) => this.get(x, "tensor", "none");
+      const program = new DualSgd(
+        t(spec.X),
+        t(spec.y),
+        t(spec.order),
+        t(spec.w),
+        t(spec.b),
+        penalty,
+        decay,
+        biasDecay,
+      );
+      this.duals.add(program);
+      let disposed = false;
+      return {
+        step: (offset, count, lr) => {
+          if (disposed) throw new Error("linearSgd: the program was disposed");
+          check(offset, count, program);
+          program.step(offset, count, lr);
+        },
+        dispose: () => {
+          if (disposed) return;
+          disposed = true;
+          // w must hold its values once nobody else can produce them.
+          if (program.stale) program.materialize();
+          this.duals.delete(program);
+        },
       };
     }
     const r = new this.Float(n * L);
@@ -361,6 +420,16 @@ export class CpuBackend implements Backend {
       throw new RangeError(
         `linearLoss: shapes X ${describe(X.shape)}, y ${describe(y.shape)}, w ${describe(w.shape)}, b ${describe(b.shape)} do not fit`,
       );
+    }
+    const wt = this.get(w, "w", "none");
+    for (const p of this.duals) {
+      if (p.w === wt && p.canEvaluate(this.get(X, "X", "none"))) {
+        const [Xt, yt, bt] = [this.get(X, "X"), this.get(y, "y"), this.get(b, "b")];
+        if (Xt.dtype !== "float" || yt.dtype !== "float" || bt.dtype !== "float") break;
+        const out = this.make([1, L]);
+        p.loss(out.data as FloatArray, Xt, yt, bt);
+        return out;
+      }
     }
     const out = this.make([1, L]);
     const [Xd, yd, wd, bd] = [

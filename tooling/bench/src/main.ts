@@ -6,13 +6,14 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import type { TrialResult } from "./contenders/index.js";
+import type { Contender, Trial, TrialResult } from "./contenders/index.js";
 import { measure } from "./measure.js";
 import {
   type BenchReport,
   benchFile,
   type ContenderResult,
   GOAL,
+  GRID_GOAL,
   machineInfo,
   reportMarkdown,
   TOLERANCE,
@@ -123,9 +124,12 @@ async function run(argv: readonly string[], options: CliOptions): Promise<number
       const runs = options.runs ?? workload.runs;
       progress(`[${name}] drawing data (${describeWorkload(workload)})`);
       const prepared = prepareWorkload(workload);
-      const trials = [];
+      const trials: { name: string; contender: Contender; trial: Trial }[] = [];
       try {
-        for (const c of contenders) trials.push({ name: c.name, trial: await c.prepare(prepared) });
+        for (const c of contenders) {
+          const trial = await c.prepare(prepared);
+          if (trial) trials.push({ name: c.name, contender: c, trial });
+        }
         const measured = await measure(
           trials.map(({ name, trial }) => ({ name, run: () => trial.run() })),
           {
@@ -144,7 +148,7 @@ async function run(argv: readonly string[], options: CliOptions): Promise<number
         const reference = measured.find((m) => m.name === REFERENCE);
         if (!reference) throw new Error(`no ${REFERENCE} contender to compare with`);
         const results: ContenderResult[] = measured.map((m, i) => {
-          const contender = contenders[i];
+          const contender = trials[i]?.contender;
           if (!contender) throw new Error("contender list changed while measuring");
           const l2RelDiff = relativeDiff(m.result.l2Norm, reference.result.l2Norm);
           return {
@@ -181,6 +185,7 @@ async function run(argv: readonly string[], options: CliOptions): Promise<number
     command: [`${PNPM} bench`, ...argv].join(" "),
     reference: REFERENCE,
     goal: GOAL,
+    gridGoal: GRID_GOAL,
     tolerance: TOLERANCE,
     machine,
     workloads,

@@ -64,6 +64,24 @@ export interface WorkloadResult {
 /** The goal the report checks: this contender within this factor of the reference. */
 export const GOAL = { contender: "cpu", maxRatio: 1.5, alsoAgainst: "tfjs-cpu" } as const;
 
+/** The λ-grid goal: the grid workload's median at most this factor of the one-λ workload's. */
+export const GRID_GOAL = { grid: "grid64", single: "chapter", maxRatio: 10 } as const;
+
+/** Per wdecay backend: grid median / one-λ median, same run (empty unless both workloads ran). */
+export function gridRatios(
+  report: Pick<BenchReport, "workloads" | "gridGoal">,
+): { name: string; singleMs: number; gridMs: number; ratio: number }[] {
+  const grid = report.workloads.find((w) => w.workload.name === report.gridGoal.grid);
+  const single = report.workloads.find((w) => w.workload.name === report.gridGoal.single);
+  if (!grid || !single) return [];
+  return grid.results.flatMap((g) => {
+    const s = find(single, g.name);
+    return g.group === "wdecay" && s
+      ? [{ name: g.name, singleMs: s.medianMs, gridMs: g.medianMs, ratio: g.medianMs / s.medianMs }]
+      : [];
+  });
+}
+
 /**
  * How far a contender's ‖w‖ may drift from the float64 hand-written loop's. float64 contenders
  * do the same arithmetic and must agree to rounding; float32 ones accumulate float32 rounding
@@ -78,6 +96,7 @@ export interface BenchReport {
   readonly command: string;
   readonly reference: string;
   readonly goal: typeof GOAL;
+  readonly gridGoal: typeof GRID_GOAL;
   readonly tolerance: typeof TOLERANCE;
   readonly machine: MachineInfo;
   readonly workloads: readonly WorkloadResult[];
@@ -147,7 +166,32 @@ export function goalMarkdown(report: BenchReport): string {
       `| ${w.workload.name} | ${ratio(g.toReference ?? Number.NaN)} | ${ok} | ${ratio(g.toOther ?? Number.NaN)} |`,
     );
   }
+  const { maxRatio: gridMax, grid, single } = report.gridGoal;
+  const cpuGrid = gridRatios(report).find((r) => r.name === contender);
+  if (cpuGrid) {
+    lines.push(
+      `| 64-λ grid ≤ ${gridMax}× one λ (${grid} / ${single}, ${contender}) | ${ratio(cpuGrid.ratio)} | ${cpuGrid.ratio <= gridMax ? "yes" : "**no**"} | – |`,
+    );
+  }
   return lines.join("\n");
+}
+
+/** The λ-grid table: each wdecay backend's grid median over its own one-λ median, same run. */
+export function gridMarkdown(report: BenchReport): string {
+  const { grid, single, maxRatio } = report.gridGoal;
+  const rows = gridRatios(report);
+  if (rows.length === 0) return "";
+  return [
+    `64-λ grid in one pass (\`${grid}\`, core \`trainGrid()\`) against one λ (\`${single}\`, core \`train()\`), medians of this run; the goal is ≤ ${maxRatio}×. The baselines skip this ratio: the hand-written loop runs ${grid} as 64 separate runs (its row in the ${grid} table, for context) and tfjs-cpu skips ${grid}.`,
+    "",
+    `| backend | ${single} median (ms) | ${grid} median (ms) | ${grid} / ${single} | ≤ ${maxRatio}× |`,
+    "|---|--:|--:|--:|:-:|",
+    ...rows.map(
+      (r) =>
+        `| ${r.name} | ${ms(r.singleMs)} | ${ms(r.gridMs)} | ${ratio(r.ratio)} | ${r.ratio <= maxRatio ? "yes" : "**no**"} |`,
+    ),
+    "",
+  ].join("\n");
 }
 
 function machineMarkdown(m: MachineInfo): string {
@@ -185,6 +229,7 @@ export function reportMarkdown(report: BenchReport): string {
     "",
     goalMarkdown(report),
     "",
+    gridMarkdown(report),
     "## Workloads",
     "",
     `Every contender trains on the same data (core's \`syntheticSplit\`), from the same w₀ (\`initialWeights\`) in the same minibatch order (\`MinibatchSchedule\`), seed ${report.workloads[0]?.workload.seed ?? "–"}. The last column compares each final ‖w‖ with the ${report.reference} loop's: float64 contenders must agree within ${tolerance.float64}, float32 ones within ${tolerance.float32} (⚠ marks a miss).`,

@@ -11,7 +11,7 @@ import {
   syntheticSplit,
 } from "@wdecay/core";
 
-export const WORKLOAD_NAMES = ["chapter", "big1", "big2"] as const;
+export const WORKLOAD_NAMES = ["chapter", "grid64", "big1", "big2"] as const;
 export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
 
 /**
@@ -22,8 +22,10 @@ export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
  * - `steps`: training steps only. Data sits on the contender already and each epoch's order is
  *   drawn beforehand; a run resets w and b, writes each epoch's order, takes every step and
  *   reads w once at the end.
+ * - `grid`: one whole call of core's `trainGrid()` (scratch method) over `lambdas`, the λ grid
+ *   trained in one pass, evaluations included. ‖w‖ is the Frobenius norm of the d×L weights.
  */
-export type WorkloadMode = "train" | "steps";
+export type WorkloadMode = "train" | "steps" | "grid";
 
 /** One benchmark problem (the λ is the canonical one: J = mean ½r² + (λ/2)‖w‖²). */
 export interface Workload {
@@ -38,7 +40,9 @@ export interface Workload {
   readonly epochs: number;
   readonly lr: number;
   readonly lambda: number;
-  /** `train` only: train and test loss every this many epochs and after the last. */
+  /** `grid` only: the λ values trained together (`lambda` is then unused). */
+  readonly lambdas?: readonly number[];
+  /** `train` and `grid` only: train and test loss every this many epochs and after the last. */
   readonly evalEvery: number;
   readonly seed: number;
   /** Default repetitions; `--warmup` / `--runs` override them. */
@@ -51,6 +55,12 @@ export const SEED = 42;
 
 /** λ = 3 as in the chapter; lr 0.003 is stable on the big ones too (ηλ ≪ 2, X ~ N(0, 1)). */
 const LAMBDA = 3;
+
+/** 64 log-spaced λ from 1e-3 to 10. */
+export const GRID_LAMBDAS: readonly number[] = Array.from(
+  { length: 64 },
+  (_, i) => 10 ** (-3 + (4 * i) / 63),
+);
 
 export const WORKLOADS: Readonly<Record<WorkloadName, Workload>> = {
   chapter: {
@@ -69,6 +79,23 @@ export const WORKLOADS: Readonly<Record<WorkloadName, Workload>> = {
     // A run takes about a millisecond, so more repetitions cost nothing and steady the median.
     warmup: 5,
     runs: 30,
+  },
+  grid64: {
+    name: "grid64",
+    title: "the chapter's run for 64 λ in one pass (core trainGrid(), scratch, with evaluations)",
+    mode: "grid",
+    nTrain: CHAPTER.nTrain,
+    nTest: CHAPTER.nTest,
+    dims: CHAPTER.dims,
+    batchSize: CHAPTER.batchSize,
+    epochs: CHAPTER.epochs,
+    lr: CHAPTER.lr,
+    lambda: LAMBDA,
+    lambdas: GRID_LAMBDAS,
+    evalEvery: CHAPTER.evalEvery,
+    seed: SEED,
+    warmup: 3,
+    runs: 15,
   },
   big1: {
     name: "big1",
@@ -134,10 +161,15 @@ export function prepareWorkload(workload: Workload): PreparedWorkload {
 /** One line describing a workload's sizes, for reports. */
 export function describeWorkload(w: Workload): string {
   const sizes =
-    w.mode === "train"
+    w.mode !== "steps"
       ? `n = ${w.nTrain} train / ${w.nTest} test, d = ${w.dims}`
       : `n = ${w.nTrain.toLocaleString("en-US")}, d = ${w.dims.toLocaleString("en-US")}`;
   const evals =
-    w.mode === "train" ? `, train/test loss every ${w.evalEvery} epochs` : ", no evaluations";
-  return `${sizes}, batch ${w.batchSize.toLocaleString("en-US")}, ${w.epochs} epochs, lr ${w.lr}, λ = ${w.lambda}${evals}`;
+    w.mode !== "steps" ? `, train/test loss every ${w.evalEvery} epochs` : ", no evaluations";
+  const lambdas = w.lambdas;
+  const lambda =
+    w.mode === "grid" && lambdas
+      ? `${lambdas.length} log-spaced λ from ${lambdas[0]} to ${lambdas[lambdas.length - 1]}`
+      : `λ = ${w.lambda}`;
+  return `${sizes}, batch ${w.batchSize.toLocaleString("en-US")}, ${w.epochs} epochs, lr ${w.lr}, ${lambda}${evals}`;
 }

@@ -75,7 +75,12 @@ export function handWritten(): Contender {
     name: "hand-written",
     group: "baseline",
     precision: "float64",
-    prepare: async (work) => (work.workload.mode === "train" ? trainTrial(work) : stepsTrial(work)),
+    prepare: async (work) =>
+      work.workload.mode === "steps"
+        ? stepsTrial(work)
+        : work.workload.mode === "grid"
+          ? gridTrial(work)
+          : trainTrial(work),
     close: async () => {},
   };
 }
@@ -84,7 +89,21 @@ export function handWritten(): Contender {
  * Mirrors core's `train()` step for step (initial weights, a schedule shuffled each epoch,
  * losses at the evaluation points) but reads the host arrays directly: nothing to upload.
  */
-function trainTrial(work: PreparedWorkload): Trial {
+/** A λ grid as 64 separate runs of the loop below, for context. ‖w‖ over all runs. */
+function gridTrial(work: PreparedWorkload): Trial {
+  const lambdas = work.workload.lambdas ?? [work.workload.lambda];
+  const runs = lambdas.map((lambda) => trainTrial(work, lambda));
+  return {
+    run: async () => {
+      const norms: number[] = [];
+      for (const r of runs) norms.push((await r.run()).l2Norm);
+      return { l2Norm: Math.hypot(...norms) };
+    },
+    dispose: () => {},
+  };
+}
+
+function trainTrial(work: PreparedWorkload, lambda = work.workload.lambda): Trial {
   const { workload, data } = work;
   const { train: tr, test: te } = data;
   const d = workload.dims;
@@ -98,18 +117,7 @@ function trainTrial(work: PreparedWorkload): Trial {
       const history: number[] = [];
       for (let epoch = 1; epoch <= workload.epochs; epoch++) {
         const order = schedule.shuffle();
-        b = sgdEpoch(
-          tr.X,
-          tr.y,
-          order,
-          d,
-          workload.batchSize,
-          workload.lr,
-          workload.lambda,
-          w,
-          g,
-          b,
-        );
+        b = sgdEpoch(tr.X, tr.y, order, d, workload.batchSize, workload.lr, lambda, w, g, b);
         if (epoch % workload.evalEvery === 0 || epoch === workload.epochs) {
           history.push(meanLoss(tr.X, tr.y, d, w, b), meanLoss(te.X, te.y, d, w, b));
         }

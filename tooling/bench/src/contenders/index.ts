@@ -16,8 +16,8 @@ export interface Contender {
   /** `wdecay` for the project's backends, `baseline` for what they are measured against. */
   readonly group: "wdecay" | "baseline";
   readonly precision: "float64" | "float32";
-  /** Prepares one workload (untimed). */
-  prepare(work: PreparedWorkload): Promise<Trial>;
+  /** Prepares one workload (untimed); undefined where the contender skips it. */
+  prepare(work: PreparedWorkload): Promise<Trial | undefined>;
   /** Releases what the contender holds for the whole process. */
   close(): Promise<void>;
 }

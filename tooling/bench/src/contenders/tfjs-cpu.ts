@@ -78,7 +78,13 @@ export async function tfjsCpu(): Promise<Contender> {
     name: "tfjs-cpu",
     group: "baseline",
     precision: "float32",
-    prepare: async (work) => (work.workload.mode === "train" ? trainTrial(work) : stepsTrial(work)),
+    // A λ grid in one pass is wdecay's API; tfjs has no counterpart worth timing here.
+    prepare: async (work) =>
+      work.workload.mode === "train"
+        ? trainTrial(work)
+        : work.workload.mode === "grid"
+          ? undefined
+          : stepsTrial(work),
     close: async () => {},
   };
 }

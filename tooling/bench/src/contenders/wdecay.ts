@@ -13,6 +13,7 @@ import {
   MinibatchSchedule,
   type Tensor,
   train,
+  trainGrid,
   uploadDataset,
 } from "@wdecay/core";
 import type { PreparedWorkload } from "../workloads.js";
@@ -49,7 +50,11 @@ export function backendContender(name: string, backend: Backend): Contender {
     group: "wdecay",
     precision: backend.precision,
     prepare: async (work) =>
-      work.workload.mode === "train" ? trainTrial(backend, work) : stepsTrial(backend, work),
+      work.workload.mode === "train"
+        ? trainTrial(backend, work)
+        : work.workload.mode === "grid"
+          ? gridTrial(backend, work)
+          : stepsTrial(backend, work),
     close: async () => backend.destroy(),
   };
 }
@@ -69,6 +74,26 @@ function trainTrial(backend: Backend, work: PreparedWorkload): Trial {
         seed: w.seed,
       });
       return { l2Norm: result.l2Norm };
+    },
+    dispose: () => {},
+  };
+}
+
+/** A λ grid: one call of core's `trainGrid()`, timed whole. */
+function gridTrial(backend: Backend, work: PreparedWorkload): Trial {
+  const w = work.workload;
+  return {
+    run: async () => {
+      const results = await trainGrid(backend, work.data, {
+        method: "scratch",
+        lambdas: w.lambdas ?? [w.lambda],
+        epochs: w.epochs,
+        lr: w.lr,
+        batchSize: w.batchSize,
+        evalEvery: w.evalEvery,
+        seed: w.seed,
+      });
+      return { l2Norm: Math.hypot(...results.map((r) => r.l2Norm)) };
     },
     dispose: () => {},
   };
