@@ -1,22 +1,16 @@
 import "@wdecay/backend-cpu/register";
-import { defaultRegistry, type Registry } from "@wdecay/core";
+import { defaultRegistry } from "@wdecay/core";
 import { describe, expect, it } from "vitest";
-import { cpuRegistry, lines, run, STACK_FRAME, tempDir } from "./helpers.js";
-
-const REASON = "no GPU adapter found (simulated)";
-
-/** The cpu backends plus one, preferred over them, whose start fails. */
-function registryWithBroken(): Registry {
-  const registry = cpuRegistry();
-  registry.register(
-    "gpu",
-    () => {
-      throw new Error(REASON);
-    },
-    100,
-  );
-  return registry;
-}
+import {
+  cpuRegistry,
+  expectOneLineError,
+  lines,
+  BROKEN_GPU_REASON as REASON,
+  registryWithBrokenGpu as registryWithBroken,
+  run,
+  STACK_FRAME,
+  tempDir,
+} from "./helpers.js";
 
 describe("wdecay backends", () => {
   it("--json lists cpu and cpu-f32 from @wdecay/backend-cpu/register as available", async () => {
@@ -63,15 +57,10 @@ describe("wdecay backends", () => {
 describe("a backend that cannot start", () => {
   it("named with --backend: exit 1, one line with its reason, no stack", async () => {
     const out = await tempDir();
-    const { code, stdout, stderr } = await run(["demo", "--backend", "gpu", "--out", out], {
+    const result = await run(["demo", "--backend", "gpu", "--out", out], {
       registry: registryWithBroken(),
     });
-    expect(code).toBe(1);
-    expect(stdout).toBe("");
-    expect(lines(stderr)).toHaveLength(1);
-    expect(stderr).toContain("gpu");
-    expect(stderr).toContain(REASON);
-    expect(stderr).not.toMatch(STACK_FRAME);
+    expectOneLineError(result, 1, "gpu", REASON);
   });
 
   it("an async factory that rejects is reported the same way", async () => {

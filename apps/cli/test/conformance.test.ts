@@ -3,7 +3,15 @@ import { createCpuBackend } from "@wdecay/backend-cpu";
 import type { Registry, Tensor } from "@wdecay/core";
 import { describe, expect, it } from "vitest";
 import { formatError } from "../src/commands/conformance.js";
-import { cpuRegistry, lines, run, STACK_FRAME } from "./helpers.js";
+import {
+  BROKEN_GPU_REASON,
+  cpuRegistry,
+  expectOneLineError,
+  expectUsageError,
+  lines,
+  registryWithBrokenGpu,
+  run,
+} from "./helpers.js";
 
 /** A fixed seed, so that the tests see the same inputs on every run. */
 const SEED = "20240917";
@@ -293,18 +301,8 @@ describe("a backend that fails the suite", () => {
 });
 
 describe("backends that cannot start, and the reference", () => {
-  const REASON = "no GPU adapter found (simulated)";
-  function registryWithDeadGpu(): Registry {
-    const registry = cpuRegistry();
-    registry.register(
-      "gpu",
-      () => {
-        throw new Error(REASON);
-      },
-      100,
-    );
-    return registry;
-  }
+  const REASON = BROKEN_GPU_REASON;
+  const registryWithDeadGpu = registryWithBrokenGpu;
 
   it("among all of them: reported as failed with the reason, exit 1", async () => {
     const args = ["conformance", "--property", "op-sum", "--seed", SEED];
@@ -333,14 +331,10 @@ describe("backends that cannot start, and the reference", () => {
   });
 
   it("named with --backend: a one-line runtime error", async () => {
-    const { code, stdout, stderr } = await run(["conformance", "--backend", "gpu"], {
+    const result = await run(["conformance", "--backend", "gpu"], {
       registry: registryWithDeadGpu(),
     });
-    expect(code).toBe(1);
-    expect(stdout).toBe("");
-    expect(lines(stderr)).toHaveLength(1);
-    expect(stderr).toMatch(/^wdecay: .*gpu.*no GPU adapter found/);
-    expect(stderr).not.toMatch(STACK_FRAME);
+    expectOneLineError(result, 1, /^wdecay: .*gpu.*no GPU adapter found/);
   });
 
   it("without a float64 cpu reference: a one-line runtime error", async () => {
@@ -388,14 +382,7 @@ describe("wdecay conformance usage errors", () => {
   ];
 
   it.each(CASES)("wdecay conformance %j exits 2 naming %s", async (args, flag) => {
-    const { code, stdout, stderr } = await run(["conformance", ...args]);
-    expect(code).toBe(2);
-    expect(stdout).toBe("");
-    const message = lines(stderr);
-    expect(message).toHaveLength(1);
-    expect(message[0]).toMatch(/^wdecay: /);
-    expect(message[0]).toContain(flag);
-    expect(stderr).not.toMatch(STACK_FRAME);
+    expectUsageError(await run(["conformance", ...args]), flag);
   });
 
   it("says what --replay needs", async () => {

@@ -1,7 +1,7 @@
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { lines, type RunResult, run, STACK_FRAME, tempDir } from "./helpers.js";
+import { expectOneLineError, lines, type RunResult, run, tempDir } from "./helpers.js";
 
 interface DemoRun {
   method: string;
@@ -146,11 +146,6 @@ describe("wdecay demo output directory", () => {
   it("fails with exit 1 and one line when --out cannot be created", async () => {
     const file = join(await tempDir(), "a-file");
     await writeFile(file, "not a directory");
-    const { code, stdout, stderr } = await run(["demo", "--out", join(file, "sub")]);
-    expect(code).toBe(1);
-    expect(stdout).toBe("");
-    expect(lines(stderr)).toHaveLength(1);
-    expect(stderr).toMatch(/^wdecay: .*--out/);
-    expect(stderr).not.toMatch(STACK_FRAME);
+    expectOneLineError(await run(["demo", "--out", join(file, "sub")]), 1, /^wdecay: .*--out/);
   });
 });

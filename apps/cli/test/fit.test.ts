@@ -3,7 +3,15 @@ import { join } from "node:path";
 import { parseModel, ridgeClosedForm, syntheticSplit } from "@wdecay/core";
 import { describe, expect, it } from "vitest";
 import { csvText, linearRows, maxRelDiff, TRUE_MODEL, writeText } from "./data-fixtures.js";
-import { lines, run, STACK_FRAME, tempDir } from "./helpers.js";
+import {
+  commandHelp,
+  expectUsageError,
+  lines,
+  run,
+  runJson,
+  STACK_FRAME,
+  tempDir,
+} from "./helpers.js";
 
 /** A small synthetic problem with d > n, like the chapter's. */
 const SMALL = ["--dims", "30", "--n-train", "20", "--n-test", "40"];
@@ -26,11 +34,7 @@ interface FitReport {
 }
 
 async function fitJson(args: string[]): Promise<FitReport> {
-  const { code, stdout, stderr } = await run(["fit", "--json", ...args]);
-  expect(stderr).toBe("");
-  expect(code).toBe(0);
-  expect(lines(stdout)).toHaveLength(1);
-  return JSON.parse(stdout);
+  return runJson("fit", args);
 }
 
 describe("wdecay fit --json", () => {
@@ -359,13 +363,7 @@ describe("wdecay fit usage errors", () => {
     [["--lambda", "-1"], "--lambda"],
     [["--penalty", "l2"], "--lambda"],
   ])("%j exits 2 naming %s", async (args, flag) => {
-    const { code, stdout, stderr } = await run(["fit", ...args]);
-    expect(code).toBe(2);
-    expect(stdout).toBe("");
-    expect(lines(stderr)).toHaveLength(1);
-    expect(stderr).toMatch(/^wdecay: /);
-    expect(stderr).toContain(flag);
-    expect(stderr).not.toMatch(STACK_FRAME);
+    expectUsageError(await run(["fit", ...args]), flag);
   });
 
   it("a --test-fraction that leaves no test row is a usage error", async () => {
@@ -444,13 +442,8 @@ describe("wdecay fit runtime errors", () => {
 
 describe("wdecay fit --help", () => {
   it("describes the command with its defaults and examples, exit 0", async () => {
-    const { code, stdout, stderr } = await run(["fit", "--help"]);
-    expect(code).toBe(0);
-    expect(stderr).toBe("");
-    expect(stdout).toContain("Usage: wdecay fit");
-    expect(stdout).toContain("--json");
-    expect(stdout).toContain("Examples:");
-    const text = stdout.replace(/\s+/g, " ");
+    const text = await commandHelp("fit");
+    expect(text).toContain("Examples:");
     expect(text).toContain("--lambda-convention <name>");
     expect(text).toContain("sklearn-ridge");
     expect(text).toContain("(default: canonical)");

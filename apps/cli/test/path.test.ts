@@ -3,14 +3,10 @@ import { join } from "node:path";
 import { lambdaMax, PATH_MIN_ALPHA, regularizationPath, syntheticSplit } from "@wdecay/core";
 import { describe, expect, it } from "vitest";
 import { csvText, linearRows, writeText } from "./data-fixtures.js";
-import { lines, run, STACK_FRAME, tempDir } from "./helpers.js";
+import { commandHelp, expectUsageError, lines, run, runJson, tempDir } from "./helpers.js";
 
 async function pathJson(args: string[]) {
-  const { code, stdout, stderr } = await run(["path", "--json", ...args]);
-  expect(stderr).toBe("");
-  expect(code).toBe(0);
-  expect(lines(stdout)).toHaveLength(1);
-  return JSON.parse(stdout);
+  return runJson("path", args);
 }
 
 describe("wdecay path --json", () => {
@@ -158,13 +154,7 @@ describe("wdecay path usage errors", () => {
     [["--features", "a,b"], "--features"],
     [["--data", "x.csv"], "--target"],
   ])("%j exits 2 naming %s", async (args, flag) => {
-    const { code, stdout, stderr } = await run(["path", ...args]);
-    expect(code).toBe(2);
-    expect(stdout).toBe("");
-    expect(lines(stderr)).toHaveLength(1);
-    expect(stderr).toMatch(/^wdecay: /);
-    expect(stderr).toContain(flag);
-    expect(stderr).not.toMatch(STACK_FRAME);
+    expectUsageError(await run(["path", ...args]), flag);
   });
 
   it("a missing --data file is a runtime error naming the flag", async () => {
@@ -177,13 +167,8 @@ describe("wdecay path usage errors", () => {
 
 describe("wdecay path --help", () => {
   it("describes the command with its defaults and examples, exit 0", async () => {
-    const { code, stdout, stderr } = await run(["path", "--help"]);
-    expect(code).toBe(0);
-    expect(stderr).toBe("");
-    expect(stdout).toContain("Usage: wdecay path");
-    expect(stdout).toContain("--json");
-    expect(stdout).toContain("Examples:");
-    const text = stdout.replace(/\s+/g, " ");
+    const text = await commandHelp("path");
+    expect(text).toContain("Examples:");
     expect(text).toContain("--penalty <name>");
     expect(text).toContain('(default: "l1")');
     expect(text).toContain("(default: 100)");

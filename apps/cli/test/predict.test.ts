@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { csvText, linearRows, TRUE_MODEL, writeText } from "./data-fixtures.js";
-import { lines, run, STACK_FRAME, tempDir } from "./helpers.js";
+import { commandHelp, expectOneLineError, lines, run, tempDir } from "./helpers.js";
 
 /** A model file written by hand: y = 3 + 2a − 0.5b + 0.01c, the fixtures' truth. */
 function modelText(overrides: Record<string, unknown> = {}): string {
@@ -112,12 +112,8 @@ describe("wdecay predict errors", () => {
     [{ weights: [1, "x", 3] }, "weights[1]"],
   ])("a bad model file (%j) exits 1 naming the file and field %s", async (override, field) => {
     const { data, model } = await setup(3, modelText(override));
-    const { code, stdout, stderr } = await run(["predict", "--model", model, "--data", data]);
-    expect(code).toBe(1);
-    expect(stdout).toBe("");
-    expect(lines(stderr)).toHaveLength(1);
-    expect(stderr).toContain(`wdecay: ${model}: field "${field}"`);
-    expect(stderr).not.toMatch(STACK_FRAME);
+    const result = await run(["predict", "--model", model, "--data", data]);
+    expectOneLineError(result, 1, `wdecay: ${model}: field "${field}"`);
   });
 
   it("a model file that is not JSON exits 1 naming the file", async () => {
@@ -180,13 +176,8 @@ describe("wdecay predict errors", () => {
 
 describe("wdecay predict --help", () => {
   it("describes the command with its defaults and examples, exit 0", async () => {
-    const { code, stdout, stderr } = await run(["predict", "--help"]);
-    expect(code).toBe(0);
-    expect(stderr).toBe("");
-    expect(stdout).toContain("Usage: wdecay predict");
-    expect(stdout).toContain("--json");
-    expect(stdout).toContain("Examples:");
-    const text = stdout.replace(/\s+/g, " ");
+    const text = await commandHelp("predict");
+    expect(text).toContain("Examples:");
     expect(text).toContain("--model <file>");
     expect(text).toContain("wdecay predict --model model.json --data new.csv");
   });

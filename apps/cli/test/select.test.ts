@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { halfMse } from "../src/data-source.js";
 import { parseLambdaSpec } from "../src/options.js";
 import { csvText, linearRows, maxRelDiff, writeText } from "./data-fixtures.js";
-import { lines, run, STACK_FRAME, tempDir } from "./helpers.js";
+import { expectUsageError, lines, run, runJson, tempDir } from "./helpers.js";
 
 /** Synthetic data with more rows than features, so the validation curve has a clear minimum. */
 const NOISY = ["--n-train", "200", "--n-test", "200", "--dims", "20"];
@@ -19,11 +19,7 @@ interface CurvePoint {
 }
 
 async function selectJson(args: string[]) {
-  const { code, stdout, stderr } = await run(["select", "--json", ...args]);
-  expect(stderr).toBe("");
-  expect(code).toBe(0);
-  expect(lines(stdout)).toHaveLength(1);
-  return JSON.parse(stdout);
+  return runJson("select", args);
 }
 
 describe("wdecay select --json", () => {
@@ -256,13 +252,7 @@ describe("wdecay select usage errors", () => {
   ];
   for (const [args, flags] of CASES) {
     it(`select ${args.join(" ")} exits 2 naming ${flags.join(" and ")}`, async () => {
-      const { code, stdout, stderr } = await run(["select", ...args]);
-      expect(code).toBe(2);
-      expect(stdout).toBe("");
-      expect(lines(stderr)).toHaveLength(1);
-      expect(stderr).toMatch(/^wdecay: /);
-      for (const flag of flags) expect(stderr).toContain(flag);
-      expect(stderr).not.toMatch(STACK_FRAME);
+      expectUsageError(await run(["select", ...args]), ...flags);
     });
   }
 

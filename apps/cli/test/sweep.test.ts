@@ -6,7 +6,7 @@ import { syntheticSplit, train } from "@wdecay/core";
 import { describe, expect, it } from "vitest";
 import { parseLambdaSpec } from "../src/options.js";
 import { csvText, linearRows, writeText } from "./data-fixtures.js";
-import { lines, run, STACK_FRAME, tempDir } from "./helpers.js";
+import { commandHelp, expectOneLineError, lines, run, runJson, tempDir } from "./helpers.js";
 
 const SMALL = ["--dims", "30", "--n-train", "12", "--n-test", "40", "--epochs", "20"];
 
@@ -18,11 +18,7 @@ interface SweepRun {
 }
 
 async function sweepJson(args: string[]) {
-  const { code, stdout, stderr } = await run(["sweep", "--json", ...args]);
-  expect(stderr).toBe("");
-  expect(code).toBe(0);
-  expect(lines(stdout)).toHaveLength(1);
-  return JSON.parse(stdout);
+  return runJson("sweep", args);
 }
 
 function relative(a: number, b: number): number {
@@ -252,12 +248,7 @@ const BAD_SPECS = [
 
 describe("wdecay sweep usage errors", () => {
   it.each(BAD_SPECS)("--lambdas %j exits 2 naming --lambdas", async (spec) => {
-    const { code, stdout, stderr } = await run(["sweep", "--lambdas", spec]);
-    expect(code).toBe(2);
-    expect(stdout).toBe("");
-    expect(lines(stderr)).toHaveLength(1);
-    expect(stderr).toMatch(/^wdecay: --lambdas /);
-    expect(stderr).not.toMatch(STACK_FRAME);
+    expectOneLineError(await run(["sweep", "--lambdas", spec]), 2, /^wdecay: --lambdas /);
   });
 
   it.each([
@@ -287,13 +278,8 @@ describe("wdecay sweep usage errors", () => {
 
 describe("wdecay sweep --help", () => {
   it("describes the command with its defaults and examples, exit 0", async () => {
-    const { code, stdout, stderr } = await run(["sweep", "--help"]);
-    expect(code).toBe(0);
-    expect(stderr).toBe("");
-    expect(stdout).toContain("Usage: wdecay sweep");
-    expect(stdout).toContain("--json");
-    expect(stdout).toContain("Examples:");
-    const text = stdout.replace(/\s+/g, " ");
+    const text = await commandHelp("sweep");
+    expect(text).toContain("Examples:");
     expect(text).toContain("--lambdas <spec>");
     expect(text).toContain("log-spaced");
     expect(text).toContain("(default: 0,1e-3:10:9)");

@@ -4,7 +4,7 @@ import { PassThrough } from "node:stream";
 import { createCpuBackend } from "@wdecay/backend-cpu";
 import { runChapter } from "@wdecay/core";
 import { describe, expect, it } from "vitest";
-import { lines, run, STACK_FRAME, tempDir } from "./helpers.js";
+import { expectOneLineError, lines, run, tempDir } from "./helpers.js";
 
 const SMALL = [
   "--dims",
@@ -170,12 +170,8 @@ describe("wdecay train --plot", () => {
     const dir = await tempDir();
     const blocker = join(dir, "file");
     await writeFile(blocker, "");
-    const { code, stdout, stderr } = await run(["train", "--plot", join(blocker, "x.svg")]);
-    expect(code).toBe(1);
-    expect(stdout).toBe("");
-    expect(lines(stderr)).toHaveLength(1);
-    expect(stderr).toMatch(/^wdecay: .*--plot/);
-    expect(stderr).not.toMatch(STACK_FRAME);
+    const result = await run(["train", "--plot", join(blocker, "x.svg")]);
+    expectOneLineError(result, 1, /^wdecay: .*--plot/);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { lines, run, STACK_FRAME } from "./helpers.js";
+import { commandHelp, expectUsageError, lines, run, STACK_FRAME } from "./helpers.js";
 
 /** [arguments, text the one-line message must contain (the flag, option or command)]. */
 const CASES: [string[], string][] = [
@@ -53,14 +53,7 @@ const CASES: [string[], string][] = [
 
 describe("usage errors", () => {
   it.each(CASES)("wdecay %j exits 2 naming %s", async (args, flag) => {
-    const { code, stdout, stderr } = await run(args);
-    expect(code).toBe(2);
-    expect(stdout).toBe("");
-    const message = lines(stderr);
-    expect(message).toHaveLength(1);
-    expect(message[0]).toMatch(/^wdecay: /);
-    expect(message[0]).toContain(flag);
-    expect(stderr).not.toMatch(STACK_FRAME);
+    expectUsageError(await run(args), flag);
   });
 
   it("lists the registered backends for an unknown --backend", async () => {
@@ -94,11 +87,7 @@ describe("help and version", () => {
   it.each([["demo"], ["train"], ["backends"]])(
     "wdecay %s --help describes it with defaults",
     async (command) => {
-      const { code, stdout, stderr } = await run([command, "--help"]);
-      expect(code).toBe(0);
-      expect(stderr).toBe("");
-      expect(stdout).toContain(`Usage: wdecay ${command}`);
-      expect(stdout).toContain("--json");
+      await commandHelp(command);
     },
   );
 

@@ -13,18 +13,52 @@ interface Row {
   readonly set: "train" | "test";
 }
 
-/** The rows a log scale can show: a diverged run's NaN, Infinity (or a loss of 0) are left out. */
-function rows(history: readonly HistoryPoint[]): Row[] {
-  const out: Row[] = [];
-  for (const p of history) {
-    for (const [set, loss] of [
+/** Whether a log axis can show x. */
+function loggable(x: number): boolean {
+  return Number.isFinite(x) && x > 0;
+}
+
+/** The schema every chart here is written against. */
+const SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json";
+
+/** A quantitative axis on a log scale with 1e-3-style ticks: losses, norms and λ all span decades. */
+function logAxis<F extends string, T extends string>(field: F, title: T) {
+  return {
+    field,
+    type: "quantitative",
+    title,
+    scale: { type: "log" },
+    axis: { format: ".0e" },
+  } as const;
+}
+
+/** The colour of the train and test lines, the same in every chart that draws both. */
+const SET_COLOR = {
+  field: "set",
+  type: "nominal",
+  title: null,
+  scale: { domain: ["train", "test"] },
+  legend: { orient: "top-right" },
+} as const;
+
+/** The train and test loss of one point that a log scale can show, as chart rows. */
+function loggableLosses(p: {
+  readonly trainLoss: number;
+  readonly testLoss: number;
+}): { loss: number; set: "train" | "test" }[] {
+  return (
+    [
       ["train", p.trainLoss],
       ["test", p.testLoss],
-    ] as const) {
-      if (Number.isFinite(loss) && loss > 0) out.push({ epoch: p.epoch, loss, set });
-    }
-  }
-  return out;
+    ] as const
+  )
+    .filter(([, loss]) => loggable(loss))
+    .map(([set, loss]) => ({ loss, set }));
+}
+
+/** The rows a log scale can show: a diverged run's NaN, Infinity (or a loss of 0) are left out. */
+function rows(history: readonly HistoryPoint[]): Row[] {
+  return history.flatMap((p) => loggableLosses(p).map((l) => ({ epoch: p.epoch, ...l })));
 }
 
 /** The Vega-Lite spec of a loss chart (exported so its shape can be checked without rendering). */
@@ -32,7 +66,7 @@ export function lossChartSpec(title: string, history: readonly HistoryPoint[]): 
   const values = rows(history);
   const last = history[history.length - 1]?.epoch ?? 1;
   return {
-    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    $schema: SCHEMA,
     title: values.length > 0 ? title : `${title} (diverged: no finite losses)`,
     width: 480,
     height: 300,
@@ -47,20 +81,8 @@ export function lossChartSpec(title: string, history: readonly HistoryPoint[]): 
         // Like the chapter's figures (xlim=[5, num_epochs]), the axis spans the evaluations.
         scale: { domain: [history[0]?.epoch ?? 0, last], nice: false },
       },
-      y: {
-        field: "loss",
-        type: "quantitative",
-        title: "loss (log scale)",
-        scale: { type: "log" },
-        axis: { format: ".0e" },
-      },
-      color: {
-        field: "set",
-        type: "nominal",
-        title: null,
-        scale: { domain: ["train", "test"] },
-        legend: { orient: "top-right" },
-      },
+      y: logAxis("loss", "loss (log scale)"),
+      color: SET_COLOR,
     },
   };
 }
@@ -94,11 +116,6 @@ export interface SweepPoint {
   readonly l2Norm: number;
 }
 
-/** Whether a log axis can show x. */
-function loggable(x: number): boolean {
-  return Number.isFinite(x) && x > 0;
-}
-
 /**
  * The Vega-Lite spec of a λ sweep: train and test loss against λ on top, ‖w‖ against λ below,
  * every axis on a log scale. λ = 0 has no place on a log axis: its values are drawn as dashed
@@ -108,49 +125,21 @@ export function sweepChartSpec(title: string, points: readonly SweepPoint[]): To
   const positive = points.filter((p) => loggable(p.lambda));
   const zero = points.find((p) => p.lambda === 0);
   const losses = positive.flatMap((p) =>
-    (
-      [
-        ["train", p.trainLoss],
-        ["test", p.testLoss],
-      ] as const
-    )
-      .filter(([, loss]) => loggable(loss))
-      .map(([set, loss]) => ({ lambda: p.lambda, loss, set })),
+    loggableLosses(p).map((l) => ({ lambda: p.lambda, ...l })),
   );
   const norms = positive
     .filter((p) => loggable(p.l2Norm))
     .map((p) => ({ lambda: p.lambda, norm: p.l2Norm }));
-  const zeroLosses = zero
-    ? (
-        [
-          ["train", zero.trainLoss],
-          ["test", zero.testLoss],
-        ] as const
-      )
-        .filter(([, loss]) => loggable(loss))
-        .map(([set, loss]) => ({ loss, set }))
-    : [];
+  const zeroLosses = zero ? loggableLosses(zero) : [];
   const zeroNorms = zero && loggable(zero.l2Norm) ? [{ norm: zero.l2Norm }] : [];
-  const x = {
-    field: "lambda",
-    type: "quantitative",
-    title: "λ (canonical, log scale)",
-    scale: { type: "log" },
-    axis: { format: ".0e" },
-  } as const;
-  const color = {
-    field: "set",
-    type: "nominal",
-    title: null,
-    scale: { domain: ["train", "test"] },
-    legend: { orient: "top-right" },
-  } as const;
+  const x = logAxis("lambda", "λ (canonical, log scale)");
+  const color = SET_COLOR;
   const dashed = { type: "rule" as const, strokeDash: [6, 4] };
   const subtitle: string[] = [];
   if (zero) subtitle.push("dashed lines: λ = 0, which a log axis cannot show");
   if (positive.length === 0) subtitle.push("no λ > 0 to draw against a log axis");
   return {
-    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    $schema: SCHEMA,
     title: subtitle.length > 0 ? { text: title, subtitle } : title,
     background: "white",
     vconcat: [
@@ -163,13 +152,7 @@ export function sweepChartSpec(title: string, points: readonly SweepPoint[]): To
             mark: { type: "line", point: true },
             encoding: {
               x,
-              y: {
-                field: "loss",
-                type: "quantitative",
-                title: "loss (log scale)",
-                scale: { type: "log" },
-                axis: { format: ".0e" },
-              },
+              y: logAxis("loss", "loss (log scale)"),
               color,
             },
           },
@@ -193,13 +176,7 @@ export function sweepChartSpec(title: string, points: readonly SweepPoint[]): To
             mark: { type: "line", point: true, color: "#555" },
             encoding: {
               x,
-              y: {
-                field: "norm",
-                type: "quantitative",
-                title: "‖w‖ (log scale)",
-                scale: { type: "log" },
-                axis: { format: ".0e" },
-              },
+              y: logAxis("norm", "‖w‖ (log scale)"),
             },
           },
           ...(zeroNorms.length > 0
@@ -278,7 +255,7 @@ export function pathChartSpec(title: string, data: PathChartData, subtitle?: str
       : `all ${d} coefficients`,
   ];
   return {
-    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    $schema: SCHEMA,
     title: { text: title, subtitle: lines },
     width: 520,
     height: 320,
@@ -345,13 +322,7 @@ export function selectChartSpec(
   const subtitle = ["error bars: ±1 standard error"];
   if (shown.length < curve.length) subtitle.push("λ = 0 is left out: a log axis cannot show it");
   if (marks.lambdaMin === marks.lambda1se) subtitle.push("λ_min and λ₁ₛₑ coincide");
-  const x = {
-    field: "lambda",
-    type: "quantitative",
-    title: "λ (canonical, log scale)",
-    scale: { type: "log" },
-    axis: { format: ".0e" },
-  } as const;
+  const x = logAxis("lambda", "λ (canonical, log scale)");
   const y = {
     field: "mean",
     type: "quantitative",
@@ -359,7 +330,7 @@ export function selectChartSpec(
     scale: { zero: false },
   } as const;
   return {
-    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    $schema: SCHEMA,
     title: { text: title, subtitle },
     width: 480,
     height: 300,
