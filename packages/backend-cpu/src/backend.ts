@@ -20,6 +20,7 @@ import {
   linearSgdStep,
   linearSgdStepL1,
   matmulImpl,
+  softThresholdInPlace,
 } from "./kernels.js";
 
 /** Options of {@link createCpuBackend}. */
@@ -36,7 +37,8 @@ export interface CpuBackendOptions {
   /**
    * When the fused SGD program of a λ grid (L > 1 weight columns) runs in dual form (see
    * `dual.ts`): `auto` (default) when it pays, i.e. when there are at most half as many rows as
-   * features; `always` or `never` to force a path (tests).
+   * features; `always` or `never` to force a path (tests). A spec with any `weightL1` > 0 always
+   * runs in primal form: the dual form cannot represent the L1 proximal step.
    */
   readonly dual?: "auto" | "always" | "never";
 }
@@ -349,6 +351,8 @@ export class CpuBackend implements Backend {
     const penalty = Float64Array.from(spec.weightPenalty);
     const decay = Float64Array.from(spec.weightDecay);
     const biasDecay = Float64Array.from(spec.biasDecay);
+    // L1 weights, or undefined when there are none: the L1-free kernels stay exactly as before.
+    const l1 = spec.weightL1?.some((v) => v > 0) ? Float64Array.from(spec.weightL1) : undefined;
     // Scratch for residuals and gradients, allocated once so that a step allocates nothing.
     const g = new this.Float(d * L);
     const tensors = [spec.X, spec.y, spec.order, spec.w, spec.b];
@@ -366,6 +370,17 @@ export class CpuBackend implements Backend {
     // One column (the chapter) gets its own small kernel, chosen once here rather than per step.
     if (L === 1) {
       const [p, dw, db] = [penalty[0] as number, decay[0] as number, biasDecay[0] as number];
+      if (l1) {
+        const t1 = l1[0] as number;
+        return {
+          step: (offset, count, lr) => {
+            check(offset, count);
+            linearSgdStepL1(X, y, order, w, b, d, offset, count, lr, p, dw, db, g);
+            softThresholdInPlace(w, d, lr * t1);
+          },
+          dispose: () => {},
+        };
+      }
       return {
         step: (offset, count, lr) => {
           check(offset, count);
@@ -374,7 +389,10 @@ export class CpuBackend implements Backend {
         dispose: () => {},
       };
     }
-    if (this.dual === "always" || (this.dual === "auto" && 2 * n <= d)) {
+    // The dual form keeps w as a combination of w₀ and the rows of X, which a soft threshold
+    // (nonlinear, it zeroes coordinates) does not preserve: with any L1 the primal path runs,
+    // even when `dual` is `always`.
+    if (!l1 && (this.dual === "always" || (this.dual === "auto" && 2 * n <= d))) {
       const t = (x: Tensor) => this.get(x, "tensor", "none");
       const program = new DualSgd(
         t(spec.X),
@@ -407,7 +425,24 @@ export class CpuBackend implements Backend {
     return {
       step: (offset, count, lr) => {
         check(offset, count);
-        linearSgdStep(X, y, order, w, b, d, L, offset, count, lr, penalty, decay, biasDecay, r, g);
+        linearSgdStep(
+          X,
+          y,
+          order,
+          w,
+          b,
+          d,
+          L,
+          offset,
+          count,
+          lr,
+          penalty,
+          decay,
+          biasDecay,
+          r,
+          g,
+          l1,
+        );
       },
       dispose: () => {},
     };

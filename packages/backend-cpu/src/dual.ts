@@ -16,6 +16,10 @@
  * n = 20). The weight tensor is materialized (W = W₀∘s + XᵀA, O(d·n·L)) only when something
  * reads it; the loss of a stale w is taken from cached cross-Grams X_e·Xᵀ and X_e·W₀ instead.
  * All dual state is float64, whatever the backend's precision.
+ *
+ * An L1 proximal step (`LinearSgdSpec.weightL1`) cannot be represented: the soft threshold is
+ * nonlinear and zeroes coordinates, which takes w out of that span. The backend therefore runs
+ * the primal kernel whenever any weightL1 is > 0, whatever its `dual` option says.
  */
 import type { FloatArray } from "./kernels.js";
 

@@ -86,8 +86,22 @@ export function linearSgdStepL1(
 }
 
 /**
+ * The L1 proximal step w ← S_t(w) in place on one weight column (length d), after the smooth
+ * step of {@link linearSgdStepL1}: the same arithmetic as the `softThreshold` primitive on the
+ * stored weights, with exact zeros (+0) where |w_j| ≤ t. A separate function so that the L1-free
+ * step (the chapter's, and the bench's) keeps its arithmetic and its code untouched.
+ */
+export function softThresholdInPlace(w: FloatArray, d: number, t: number): void {
+  for (let j = 0; j < d; j++) {
+    const v = w[j] as number;
+    w[j] = v > t ? v - t : v < -t ? v + t : 0;
+  }
+}
+
+/**
  * The same step for L weight columns side by side (w is d×L, b 1×L, one λ per column): a λ
- * grid in one pass. `r` (≥ count·L) and `g` (d·L) are scratch.
+ * grid in one pass. `r` (≥ count·L) and `g` (d·L) are scratch. With `l1` (length L), column l
+ * then takes the proximal step w ← S_{lr·l1[l]}(w) on its stored weights (skipped where 0).
  */
 export function linearSgdStep(
   X: FloatArray,
@@ -105,6 +119,7 @@ export function linearSgdStep(
   biasDecay: Float64Array,
   r: FloatArray,
   g: FloatArray,
+  l1?: Float64Array,
 ): void {
   const n = y.length;
   // Loops run over the L columns innermost, where w, g and r are contiguous: each feature value
@@ -141,6 +156,17 @@ export function linearSgdStep(
       w[i] =
         (1 - lr * (decay[l] as number)) * wi -
         lr * ((g[i] as number) * inv + (penalty[l] as number) * wi);
+    }
+  }
+  if (l1) {
+    for (let j = 0; j < d; j++) {
+      const jl = j * L;
+      for (let l = 0; l < L; l++) {
+        const t = lr * (l1[l] as number);
+        if (t === 0) continue;
+        const v = w[jl + l] as number;
+        w[jl + l] = v > t ? v - t : v < -t ? v + t : 0;
+      }
     }
   }
   for (let l = 0; l < L; l++) {

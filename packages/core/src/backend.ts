@@ -52,8 +52,13 @@ export interface BackendCapabilities {
  * g_w = Xᵦᵀr / count + weightPenalty ⊙ w      (coupled L2: the penalty's gradient)
  * g_b = mean(r)
  * w  ← (1 − lr·weightDecay) ⊙ w − lr·g_w     (decoupled decay, lr-scaled, per column)
+ * w  ← S_{lr·weightL1}(w)                     (L1 proximal step, per column; skipped where 0)
  * b  ← (1 − lr·biasDecay) ⊙ b − lr·g_b
  * ```
+ * S_t(v) = sign(v)·max(|v| − t, 0) is the soft threshold: it gives exact zeros (+0 where
+ * |v| ≤ t), so an L1 penalty λ₁‖w‖₁ trains by proximal SGD (the L1 term contributes no gradient).
+ * The bias is never thresholded. With every `weightL1` 0 (the default) the update is the smooth
+ * one above, bit for bit.
  */
 export interface LinearSgdSpec {
   /** n×d features, resident for the whole run. */
@@ -72,6 +77,11 @@ export interface LinearSgdSpec {
   readonly weightDecay: readonly number[];
   /** Length L: decay applied by the optimizer to the bias (0 unless asked). */
   readonly biasDecay: readonly number[];
+  /**
+   * Length L, each ≥ 0: weight λ₁ of an L1 penalty λ₁‖w‖₁, applied as the proximal step
+   * w ← S_{lr·λ₁}(w) after the smooth update (never to the bias). Omitted: all 0.
+   */
+  readonly weightL1?: readonly number[];
 }
 
 /** A prepared {@link LinearSgdSpec}: one call per minibatch, no allocation, no read. */

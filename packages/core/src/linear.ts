@@ -112,6 +112,12 @@ export function checkLinearSgdSpec(spec: LinearSgdSpec): void {
   for (const key of ["weightPenalty", "weightDecay", "biasDecay"] as const) {
     expect(key, spec[key].length === L, `must have ${L} entries`);
   }
+  if (spec.weightL1 !== undefined) {
+    expect("weightL1", spec.weightL1.length === L, `must have ${L} entries`);
+    for (const v of spec.weightL1) {
+      expect("weightL1", Number.isFinite(v) && v >= 0, `entries must be finite and ≥ 0, got ${v}`);
+    }
+  }
 }
 
 /**
@@ -129,7 +135,24 @@ export function composeLinearSgd(backend: Backend, spec: LinearSgdSpec): LinearS
   const decayRow = scalarDecay === undefined ? backend.upload(spec.weightDecay, [1, L]) : undefined;
   const biasDecayRow =
     scalarBiasDecay === undefined ? backend.upload(spec.biasDecay, [1, L]) : undefined;
-
+  // L1 prox: one softThreshold of w when every column has the same λ₁ (the common case).
+  // Otherwise, per distinct λ₁ > 0, S_{lr·λ₁}(w) masked to the columns that have it, plus w
+  // masked to the columns without L1: products with 0/1 and sums with zeros are exact, so each
+  // column equals its own softThreshold bit for bit.
+  const l1 = spec.weightL1 ?? [];
+  const scalarL1 = l1.length === 0 ? 0 : uniform(l1);
+  const l1Masks: { t: number; mask: Tensor }[] = [];
+  let keepMask: Tensor | undefined;
+  if (scalarL1 === undefined) {
+    for (const t of new Set(l1)) {
+      const mask = backend.upload(
+        l1.map((v) => (v === t ? 1 : 0)),
+        [1, L],
+      );
+      if (t === 0) keepMask = mask;
+      else l1Masks.push({ t, mask });
+    }
+  }
   // p ← (1 − lr·δ)·p − lr·g, with δ one number or a 1×L row.
   const update = (p: Tensor, g: Tensor, lr: number, delta: number | undefined, row?: Tensor) => {
     let next: Tensor;
@@ -145,6 +168,32 @@ export function composeLinearSgd(backend: Backend, spec: LinearSgdSpec): LinearS
     backend.dispose(next);
   };
 
+  // w ← S_{lr·λ₁}(w) per column (nothing without L1).
+  const prox = (lr: number) => {
+    if (scalarL1 === 0) return;
+    if (scalarL1 !== undefined) {
+      const next = backend.softThreshold(spec.w, lr * scalarL1);
+      backend.assign(spec.w, next);
+      backend.dispose(next);
+      return;
+    }
+    let acc = keepMask ? backend.binary("mul", spec.w, keepMask) : undefined;
+    for (const { t, mask } of l1Masks) {
+      const shrunk = backend.softThreshold(spec.w, lr * t);
+      const part = backend.binary("mul", shrunk, mask);
+      backend.dispose(shrunk);
+      if (acc === undefined) {
+        acc = part;
+      } else {
+        const sum = backend.binary("add", acc, part);
+        disposeAll(backend, [acc, part]);
+        acc = sum;
+      }
+    }
+    backend.assign(spec.w, acc as Tensor);
+    backend.dispose(acc as Tensor);
+  };
+
   return {
     step(offset, count, lr) {
       const Xb = backend.gatherRows(spec.X, spec.order, offset, count);
@@ -158,11 +207,13 @@ export function composeLinearSgd(backend: Backend, spec: LinearSgdSpec): LinearS
         scalarPenalty ?? (penaltyRow as Tensor),
       );
       update(spec.w, gw, lr, scalarDecay, decayRow);
+      prox(lr);
       update(spec.b, gb, lr, scalarBiasDecay, biasDecayRow);
       disposeAll(backend, [Xb, yb, gw, gb]);
     },
     dispose() {
       disposeAll(backend, [penaltyRow, decayRow, biasDecayRow]);
+      disposeAll(backend, [keepMask, ...l1Masks.map((m) => m.mask)]);
     },
   };
 }

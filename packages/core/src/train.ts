@@ -16,8 +16,23 @@ import { Rng, Stream } from "./random.js";
  *   λ × the group's decay multiplier (weights 1, bias 0 by default), like PyTorch's parameter
  *   groups and Gluon's `wd_mult`.
  * With plain SGD the two give the same update (identity 5).
+ *
+ * An L1 part of the penalty (`penalty: "l1"` or `"elastic"`) has no gradient at 0, so both
+ * methods apply it the same way, as a proximal (soft-threshold) step after each smooth update:
+ * `scratch` puts λα on every weight column, `concise` λα × the weight group's multiplier. The
+ * bias is never thresholded.
  */
 export type Method = "scratch" | "concise";
+
+/**
+ * The penalty's form, with objective J = mean ½(ŷ − y)² + λ[(1 − α)/2‖w‖² + α‖w‖₁]:
+ * - `l2` (α = 0): weight decay, the chapter;
+ * - `l1` (α = 1): the lasso, trained by proximal SGD (exact zeros);
+ * - `elastic`: the elastic net with mixing `alpha` ∈ [0, 1].
+ */
+export type TrainPenalty = "l2" | "l1" | "elastic";
+
+export const TRAIN_PENALTIES: readonly TrainPenalty[] = ["l2", "l1", "elastic"];
 
 export const METHODS: readonly Method[] = ["scratch", "concise"];
 
@@ -32,8 +47,15 @@ export interface ParamGroups {
 /** Settings of one training run. */
 export interface TrainOptions {
   readonly method: Method;
-  /** λ ≥ 0, canonical convention: J = mean ½(ŷ − y)² + (λ/2)‖w‖². */
+  /**
+   * λ ≥ 0, canonical convention: J = mean ½(ŷ − y)² + (λ/2)‖w‖² (with `penalty`:
+   * λ[(1 − α)/2‖w‖² + α‖w‖₁]).
+   */
   readonly lambda: number;
+  /** Form of the penalty (`l2`, the chapter's weight decay, by default); see {@link TrainPenalty}. */
+  readonly penalty?: TrainPenalty;
+  /** Elastic-net mixing α ∈ [0, 1]: required for `penalty: "elastic"`, not allowed otherwise. */
+  readonly alpha?: number;
   readonly epochs: number;
   /** Learning rate η > 0. */
   readonly lr: number;
@@ -109,6 +131,18 @@ function checkOptions(options: GridOptions, data: DataSplit): void {
   if (!(options.method === "scratch" || options.method === "concise")) {
     fail(`method must be "scratch" or "concise", got ${String(options.method)}`);
   }
+  const { penalty = "l2", alpha } = options;
+  if (!TRAIN_PENALTIES.includes(penalty)) {
+    fail(`penalty must be "l2", "l1" or "elastic", got ${String(penalty)}`);
+  }
+  if (penalty === "elastic") {
+    if (alpha === undefined) fail('alpha is required with penalty "elastic"');
+    if (!(typeof alpha === "number" && alpha >= 0 && alpha <= 1)) {
+      fail(`alpha must be a number in [0, 1], got ${String(alpha)}`);
+    }
+  } else if (alpha !== undefined) {
+    fail(`alpha is only used with penalty "elastic" (penalty is "${penalty}"), got ${alpha}`);
+  }
   if (lambdas.length === 0) fail("lambdas must hold at least one value");
   for (const lambda of lambdas) {
     if (!(Number.isFinite(lambda) && lambda >= 0))
@@ -172,6 +206,11 @@ export async function trainGrid(
   const d = data.train.d;
   const L = lambdas.length;
   const groups = { weight: 1, bias: 0, ...options.paramGroups };
+  // α of the canonical objective; the L2 part λ(1 − α) is λ itself for l2 (bit for bit).
+  const penalty = options.penalty ?? "l2";
+  const alpha = penalty === "l1" ? 1 : penalty === "elastic" ? (options.alpha as number) : 0;
+  const l2Part = lambdas.map((lambda) => (alpha === 0 ? lambda : lambda * (1 - alpha)));
+  const l1Part = lambdas.map((lambda) => (alpha === 0 ? 0 : lambda * alpha));
   const schedule = new MinibatchSchedule(data.train.n, batchSize, seed);
   const w0 = initialWeights(seed, d, initStd);
   const wGrid = new Float64Array(d * L);
@@ -198,9 +237,17 @@ export async function trainGrid(
       order,
       w,
       b,
-      weightPenalty: lambdas.map((lambda) => (method === "scratch" ? lambda : 0)),
-      weightDecay: lambdas.map((lambda) => (method === "concise" ? lambda * groups.weight : 0)),
-      biasDecay: lambdas.map((lambda) => (method === "concise" ? lambda * groups.bias : 0)),
+      weightPenalty: l2Part.map((lambda) => (method === "scratch" ? lambda : 0)),
+      weightDecay: l2Part.map((lambda) => (method === "concise" ? lambda * groups.weight : 0)),
+      biasDecay: l2Part.map((lambda) => (method === "concise" ? lambda * groups.bias : 0)),
+      // Proximal in both methods (the L1 term has no gradient); never on the bias.
+      ...(alpha === 0
+        ? {}
+        : {
+            weightL1: l1Part.map((lambda) =>
+              method === "concise" ? lambda * groups.weight : lambda,
+            ),
+          }),
     });
     program = sgd;
     const step = (offset: number, count: number) => sgd.step(offset, count, lr);

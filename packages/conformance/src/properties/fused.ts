@@ -27,6 +27,18 @@ export const fusedLinearSgd = defineProperty({
       penalty: fc.array(lambdaArb(), { minLength: p.L, maxLength: p.L }),
       decay: fc.array(lambdaArb(), { minLength: p.L, maxLength: p.L }),
       biasDecay: fc.array(lambdaArb(1), { minLength: p.L, maxLength: p.L }),
+      // L1 weights: often none (the L1-free kernel), else per column, often 0 or all equal.
+      l1: fc.oneof(
+        { weight: 2, arbitrary: fc.constant(undefined) },
+        {
+          weight: 1,
+          arbitrary: lambdaArb().map((v) => Array.from({ length: p.L }, () => v)),
+        },
+        {
+          weight: 2,
+          arbitrary: fc.array(lambdaArb(), { minLength: p.L, maxLength: p.L }),
+        },
+      ),
       batch: fc.integer({ min: 1, max: 8 }),
       order: fc.shuffledSubarray(
         Array.from({ length: p.n }, (_, i) => i),
@@ -34,9 +46,16 @@ export const fusedLinearSgd = defineProperty({
       ),
     }),
   ),
-  async check({ backend }, { p, penalty, decay, biasDecay, batch, order }, meter) {
-    const reg = { weightPenalty: penalty, weightDecay: decay, biasDecay };
-    const lambdaMax = Math.max(...penalty, ...decay, ...biasDecay);
+  async check({ backend }, { p, penalty, decay, biasDecay, l1, batch, order }, meter) {
+    const reg = {
+      weightPenalty: penalty,
+      weightDecay: decay,
+      biasDecay,
+      ...(l1 ? { weightL1: l1 } : {}),
+    };
+    // The prox is non-expansive, so it carries errors without amplifying them; its threshold
+    // enters the step's magnitude like a decay does.
+    const lambdaMax = Math.max(...penalty, ...decay, ...biasDecay, ...(l1 ?? []));
     const run = { lr: stableLr(p, 2 * lambdaMax), epochs: 2, batch: Math.min(batch, p.n), order };
     await scoped(backend, async (keep) => {
       const fused = await runSgd(backend, p, reg, run, keep);

@@ -738,6 +738,114 @@ export const noLeak = defineProperty({
   },
 });
 
+/**
+ * SGD with an L1 proximal step on the host, in float64, exactly as `LinearSgdSpec` states it:
+ * the smooth update, then w ← S_{lr·λ₁}(w) per column. Also returns, per weight, the value the
+ * last threshold saw and that threshold, to tell the zeros that are clear from the boundary ones.
+ */
+function hostProxSgd(
+  p: LinearProblem,
+  penalty: number,
+  l1: readonly number[],
+  run: { lr: number; epochs: number; batch: number },
+): { w: Float64Array; b: Float64Array; pre: Float64Array; t: Float64Array } {
+  const { n, d, L } = p;
+  const w = Float64Array.from(p.w);
+  const b = Float64Array.from(p.b);
+  const pre = new Float64Array(d * L);
+  const t = new Float64Array(d * L);
+  const { lr } = run;
+  for (let e = 0; e < run.epochs; e++) {
+    for (let offset = 0; offset < n; offset += run.batch) {
+      const count = Math.min(run.batch, n - offset);
+      const g = new Float64Array(d * L);
+      const rSum = new Float64Array(L);
+      for (let i = offset; i < offset + count; i++) {
+        for (let l = 0; l < L; l++) {
+          let r = (b[l] as number) - (p.y[i] as number);
+          for (let j = 0; j < d; j++) r += (p.X[i * d + j] as number) * (w[j * L + l] as number);
+          rSum[l] = (rSum[l] as number) + r;
+          for (let j = 0; j < d; j++) {
+            g[j * L + l] = (g[j * L + l] as number) + (p.X[i * d + j] as number) * r;
+          }
+        }
+      }
+      for (let k = 0; k < d * L; k++) {
+        const l = k % L;
+        const v = (w[k] as number) - lr * ((g[k] as number) / count + penalty * (w[k] as number));
+        const th = lr * (l1[l] as number);
+        pre[k] = v;
+        t[k] = th;
+        w[k] = v > th ? v - th : v < -th ? v + th : 0;
+      }
+      for (let l = 0; l < L; l++) b[l] = (b[l] as number) - (lr * (rSum[l] as number)) / count;
+    }
+  }
+  return { w, b, pre, t };
+}
+
+export const proxSgdExactZeros = defineProperty({
+  id: "id-15-prox-sgd",
+  name: "SGD with a large L1 proximal step gives exact zeros where the float64 host does, and its trajectory",
+  source: "IDENTITIES.md 15",
+  arbitrary: linearProblem({ maxL: 3 }).chain((p) =>
+    fc.record({
+      p: fc.constant(p),
+      penalty: lambdaArb(1),
+      // The threshold per step, lr·λ₁, as a fraction of the weights' scale (≤ 2): large enough
+      // that zeros are common, and one column may have no L1 at all.
+      kicks: fc.array(
+        fc.oneof(
+          { weight: 1, arbitrary: fc.constant(0) },
+          { weight: 4, arbitrary: fc.double({ min: 0.02, max: 1.5, noNaN: true }) },
+        ),
+        { minLength: p.L, maxLength: p.L },
+      ),
+      batch: fc.integer({ min: 1, max: 8 }),
+      epochs: fc.integer({ min: 1, max: 4 }),
+    }),
+  ),
+  async check({ backend }, { p, penalty, kicks, batch, epochs }, meter) {
+    const B = Math.min(batch, p.n);
+    const lr = stableLr(p, penalty);
+    const l1 = kicks.map((k) => k / lr);
+    const run = { lr, epochs, batch: B };
+    const host = hostProxSgd(p, penalty, l1, run);
+    await scoped(backend, async (keep) => {
+      const got = await runSgd(
+        backend,
+        p,
+        {
+          weightPenalty: rep(p.L, penalty),
+          weightDecay: rep(p.L, 0),
+          biasDecay: rep(p.L, 0),
+          weightL1: l1,
+        },
+        { ...run, order: identity(p.n) },
+        keep,
+      );
+      const steps = epochs * Math.ceil(p.n / B);
+      const lambdaMax = Math.max(penalty, ...l1);
+      // The trajectory bound of compareTrajectories, held against the exact (host) run: once.
+      const wMax = Math.max(maxAbs(p.w), maxAbs(host.w));
+      const bMax = Math.max(maxAbs(p.b), maxAbs(host.b));
+      const tol = trajectoryTolerance(
+        backend.precision,
+        steps,
+        p.n + p.d + 4,
+        stepScale(p, wMax, bMax, lr, lambdaMax),
+      );
+      host.w.forEach((v, i) => meter.value(got.w[i] as number, v, 2 * tol, `w[${i}]`));
+      host.b.forEach((v, i) => meter.value(got.b[i] as number, v, 2 * tol, `b[${i}]`));
+      // Zeros clear of the boundary (|pre| ≤ t by more than the trajectory's error) are exact.
+      host.w.forEach((v, i) => {
+        if (v !== 0 || !(Math.abs(host.pre[i] as number) < (host.t[i] as number) - 2 * tol)) return;
+        meter.holds(got.w[i] === 0, `w[${i}] must be exactly 0 (host: 0), got ${got.w[i]}`);
+      });
+    });
+  },
+});
+
 export const IDENTITY_PROPERTIES = [
   gradientMatchesFiniteDifferences,
   l2AndFrobenius,
@@ -753,4 +861,5 @@ export const IDENTITY_PROPERTIES = [
   sameSeedBitIdentical,
   agreesWithReference,
   noLeak,
+  proxSgdExactZeros,
 ];

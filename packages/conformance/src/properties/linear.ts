@@ -99,6 +99,8 @@ export interface Regularization {
   readonly weightPenalty: readonly number[];
   readonly weightDecay: readonly number[];
   readonly biasDecay: readonly number[];
+  /** L1 weight λ₁ per column (proximal step S_{lr·λ₁} after the smooth update); 0 if omitted. */
+  readonly weightL1?: readonly number[];
 }
 
 /**
