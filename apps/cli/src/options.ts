@@ -295,6 +295,17 @@ export function penaltyAlpha(penalty: Penalty, alpha: number | undefined): numbe
   return penalty === "l1" ? 1 : 0;
 }
 
+/**
+ * The penalty settings core's train and trainGrid take: `alpha` only with elastic, where core
+ * requires it (and refuses it otherwise).
+ */
+export function trainPenalty(
+  penalty: Penalty,
+  alpha: number,
+): { penalty: Penalty } | { penalty: Penalty; alpha: number } {
+  return penalty === "elastic" ? { penalty, alpha } : { penalty };
+}
+
 /** A penalty's name for people. */
 export function penaltyName(penalty: Penalty, alpha: number): string {
   if (penalty === "l1") return "lasso (L1)";

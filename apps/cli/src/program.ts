@@ -51,6 +51,8 @@ export function createProgram(ctx: CliContext): Command {
         "                                   loss and ‖w‖ against λ, the grid in one pass\n" +
         "  wdecay select --folds 5 --rule 1se\n" +
         "                                   choose λ by 5-fold cross-validation (exercise 2)\n" +
+        "  wdecay train --penalty l1 --lambda 3\n" +
+        "                                   the lasso by proximal SGD: exact zeros\n" +
         "  wdecay path --penalty l1         the lasso path from λ_max down\n" +
         "  wdecay fit --lambda 60 --lambda-convention sklearn-ridge --save model.json\n" +
         "                                   one model, λ as scikit-learn's Ridge means it\n" +

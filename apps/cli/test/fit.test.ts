@@ -37,6 +37,57 @@ async function fitJson(args: string[]): Promise<FitReport> {
   return runJson("fit", args);
 }
 
+describe("wdecay fit --solver sgd --penalty l1 / elastic (proximal SGD)", () => {
+  /** d < n, so the lasso objective is strongly convex and has one minimizer. */
+  const FEW = ["--dims", "5", "--n-train", "20", "--n-test", "40"];
+  const FULL_BATCH = ["--solver", "sgd", "--batch-size", "20", "--lr", "0.1", "--epochs", "3000"];
+
+  it("full-batch proximal SGD with many epochs agrees with coordinate descent", async () => {
+    const args = ["--penalty", "l1", "--lambda", "0.002", ...FEW];
+    const cd = await fitJson([...args, "--solver", "cd"]);
+    const sgd = await fitJson([...args, ...FULL_BATCH]);
+    expect(sgd).toMatchObject({ penalty: "l1", alpha: 1, solver: { name: "sgd", epochs: 3000 } });
+    // λ = 0.002 puts some weights at the kink: a real test of the soft-threshold.
+    expect(cd.nonzeros).toBeGreaterThan(0);
+    expect(cd.nonzeros).toBeLessThan(5);
+    // Full-batch proximal SGD is ISTA. With d = 5 < n = 20 the smooth part is strongly convex
+    // (μ = least eigenvalue of the centered XᵀX/n, a few tenths) and lr 0.1 < 1/L, so it
+    // contracts by about (1 − 0.1·μ) per step: 3000 steps leave an error far below 1e-12 (6000
+    // epochs give the same weights). CD stops when the RMS change of a coordinate step is
+    // ≤ 1e-7·sd(y); its KKT violation is then ≤ (d − 1)·1e-7·sd(y)·√v_j ≈ 1e-8, i.e. a weight
+    // error ≲ 1e-8/μ ≈ 1e-7 at most (about 3e-11 is seen). 1e-6 absolute, on weights of about
+    // 1e-2, covers both with room, yet a wrong objective (threshold lr·λ/2 instead of lr·λ, a
+    // thresholded bias, a missing L1 part) moves the weights by ~λ = 2e-3 and fails it.
+    const TOL = 1e-6;
+    for (const [j, w] of cd.weights.entries()) {
+      expect(Math.abs((sgd.weights[j] as number) - w)).toBeLessThan(TOL);
+      // The soft-threshold gives exact zeros, at the same coordinates as CD.
+      expect(sgd.weights[j] === 0).toBe(w === 0);
+    }
+    expect(Math.abs(sgd.bias - cd.bias)).toBeLessThan(TOL);
+    expect(sgd.nonzeros).toBe(cd.nonzeros);
+    // A handful of epochs is far from the minimizer: the comparison can fail.
+    const short = await fitJson([...args, "--solver", "sgd", "--epochs", "5"]);
+    expect(
+      Math.max(...short.weights.map((w, j) => Math.abs(w - (cd.weights[j] as number)))),
+    ).toBeGreaterThan(1e-3);
+  });
+
+  it("elastic net by SGD agrees with coordinate descent, and says which solver it used", async () => {
+    const args = ["--penalty", "elastic", "--alpha", "0.5", "--lambda", "0.004", ...FEW];
+    const cd = await fitJson([...args, "--solver", "cd"]);
+    const sgd = await fitJson([...args, ...FULL_BATCH]);
+    expect(sgd).toMatchObject({ penalty: "elastic", alpha: 0.5, solver: { name: "sgd" } });
+    // As for l1: ISTA on a strongly convex objective (the L2 part only adds to μ).
+    for (const [j, w] of cd.weights.entries()) {
+      expect(Math.abs((sgd.weights[j] as number) - w)).toBeLessThan(1e-6);
+    }
+    const { code, stdout } = await run(["fit", ...args, "--solver", "sgd", "--epochs", "5"]);
+    expect(code).toBe(0);
+    expect(stdout).toContain("Fitted elastic net (α = 0.5) by minibatch SGD on cpu");
+  });
+});
+
 describe("wdecay fit --json", () => {
   it("prints one object: weights, bias, both λ, the penalty; closed form by default", async () => {
     const report = await fitJson(["--lambda", "3", ...SMALL]);
@@ -344,7 +395,9 @@ describe("wdecay fit --solver sgd that diverges", () => {
 describe("wdecay fit usage errors", () => {
   it.each([
     [["--penalty", "l1", "--lambda", "1", "--solver", "closed"], "--solver"],
-    [["--penalty", "elastic", "--alpha", "0.5", "--lambda", "1", "--solver", "sgd"], "--solver"],
+    [["--penalty", "elastic", "--alpha", "0.5", "--lambda", "1", "--solver", "closed"], "--solver"],
+    [["--penalty", "elastic", "--lambda", "1", "--solver", "sgd"], "--alpha"],
+    [["--penalty", "l1", "--alpha", "1", "--lambda", "1", "--solver", "sgd"], "--alpha"],
     [["--penalty", "elastic", "--lambda", "1"], "--alpha"],
     [["--penalty", "l2", "--alpha", "0.5", "--lambda", "1"], "--alpha"],
     [["--lambda", "1", "--lambda-convention", "tensorflow"], "--lambda-convention"],
@@ -448,5 +501,7 @@ describe("wdecay fit --help", () => {
     expect(text).toContain("sklearn-ridge");
     expect(text).toContain("(default: canonical)");
     expect(text).toContain("wdecay fit --lambda 60 --lambda-convention sklearn-ridge");
+    expect(text).toContain("sgd (on a backend; proximal SGD for l1 and elastic)");
+    expect(text).not.toContain("sgd (l2 only");
   });
 });

@@ -144,6 +144,56 @@ describe("wdecay sweep --json", () => {
   });
 });
 
+describe("wdecay sweep --penalty", () => {
+  it("l1: the JSON states the penalty, and each run equals `train --penalty l1`", async () => {
+    const report = await sweepJson(["--penalty", "l1", "--lambdas", "0.1,3", ...SMALL]);
+    expect(report).toMatchObject({ penalty: "l1", alpha: 1, lambdaConvention: "canonical" });
+    const data = syntheticSplit(42, { nTrain: 12, nTest: 40, dims: 30 });
+    const backend = createCpuBackend();
+    for (const [l, lambda] of [0.1, 3].entries()) {
+      const one = await train(backend, data, {
+        method: "scratch",
+        penalty: "l1",
+        lambda,
+        epochs: 20,
+        lr: 0.003,
+        batchSize: 5,
+        seed: 42,
+      });
+      const got = report.runs[l];
+      expect(relative(got.testLoss, one.testLoss)).toBeLessThanOrEqual(1e-9);
+      expect(got.nonzeros).toBe(one.weights.filter((w) => w !== 0).length);
+    }
+  });
+
+  it("elastic states α in JSON and in the report; l2 is the default", async () => {
+    const json = await sweepJson([
+      "--penalty",
+      "elastic",
+      "--alpha",
+      "0.25",
+      "--lambdas",
+      "1",
+      ...SMALL,
+    ]);
+    expect(json).toMatchObject({ penalty: "elastic", alpha: 0.25 });
+    const l2 = await sweepJson(["--lambdas", "1", ...SMALL]);
+    expect(l2).toMatchObject({ penalty: "l2", alpha: 0 });
+    const { code, stdout } = await run([
+      "sweep",
+      "--penalty",
+      "elastic",
+      "--alpha",
+      "0.25",
+      "--lambdas",
+      "1",
+      ...SMALL,
+    ]);
+    expect(code).toBe(0);
+    expect(stdout).toContain("penalty elastic, α 0.25: elastic net (α = 0.25)");
+  });
+});
+
 describe("wdecay sweep (human output)", () => {
   it("prints a table, a chart on a log λ axis, λ = 0 apart, and writes the SVG", async () => {
     const file = join(await tempDir(), "sweep.svg");
@@ -284,5 +334,8 @@ describe("wdecay sweep --help", () => {
     expect(text).toContain("log-spaced");
     expect(text).toContain("(default: 0,1e-3:10:9)");
     expect(text).toContain("wdecay sweep --lambdas 1e-3:10:20 --plot sweep.svg");
+    expect(text).toContain("--penalty <name>");
+    expect(text).toContain("--alpha <a>");
+    expect(text).toContain("wdecay sweep --penalty l1");
   });
 });

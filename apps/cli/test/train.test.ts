@@ -4,7 +4,7 @@ import { PassThrough } from "node:stream";
 import { createCpuBackend } from "@wdecay/backend-cpu";
 import { runChapter } from "@wdecay/core";
 import { describe, expect, it } from "vitest";
-import { expectOneLineError, lines, run, tempDir } from "./helpers.js";
+import { commandHelp, expectOneLineError, lines, run, runJson, tempDir } from "./helpers.js";
 
 const SMALL = [
   "--dims",
@@ -130,6 +130,53 @@ describe("wdecay train --json", () => {
   });
 });
 
+describe("wdecay train --penalty", () => {
+  it("l1 on the chapter's data gives a sparse model: exact zeros, nonzeros < dims", async () => {
+    const report = await runJson("train", ["--penalty", "l1", "--lambda", "3"]);
+    expect(report).toMatchObject({ penalty: "l1", alpha: 1, lambda: 3, diverged: false });
+    const weights: number[] = report.weights;
+    expect(weights).toHaveLength(200);
+    const zeros = weights.filter((w) => w === 0).length;
+    // Proximal SGD soft-thresholds after every step: zeros are exactly 0, not merely small.
+    expect(zeros).toBeGreaterThan(0);
+    expect(report.nonzeros).toBe(200 - zeros);
+    expect(report.nonzeros).toBeLessThan(200);
+    // Weight decay at the same λ shrinks every weight but zeroes none.
+    const l2 = await runJson("train", ["--lambda", "3"]);
+    expect(l2).toMatchObject({ penalty: "l2", alpha: 0, nonzeros: 200 });
+  });
+
+  it("elastic with --alpha 0 is exactly the l2 run (bit for bit)", async () => {
+    const args = ["--lambda", "0.5", "--seed", "3", ...SMALL];
+    const l2 = await runJson("train", args);
+    const elastic = await runJson("train", [...args, "--penalty", "elastic", "--alpha", "0"]);
+    expect(elastic).toMatchObject({ penalty: "elastic", alpha: 0 });
+    expect(elastic.weights).toEqual(l2.weights);
+    expect(elastic.bias).toBe(l2.bias);
+    expect(elastic.history).toEqual(l2.history);
+    expect(elastic.nonzeros).toBe(l2.nonzeros);
+  });
+
+  it("elastic with --alpha 1 is the l1 run, and states the penalty in human output", async () => {
+    const args = ["--lambda", "0.5", ...SMALL];
+    const l1 = await runJson("train", [...args, "--penalty", "l1"]);
+    const elastic = await runJson("train", [...args, "--penalty", "elastic", "--alpha", "1"]);
+    expect(elastic.weights).toEqual(l1.weights);
+    const { code, stdout } = await run([
+      "train",
+      ...args,
+      "--penalty",
+      "elastic",
+      "--alpha",
+      "0.5",
+    ]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/penalty elastic, α 0\.5: elastic net \(α = 0\.5\); nonzeros \d+ of 30/);
+    const ridge = await run(["train", ...args]);
+    expect(ridge.stdout).toMatch(/penalty l2, α 0: ridge \(L2\); nonzeros 30 of 30/);
+  });
+});
+
 describe("wdecay train (human output)", () => {
   it("prints the settings, ‖w‖, the final losses and a chart", async () => {
     const { code, stdout, stderr } = await run(["train", "--lambda", "0", ...SMALL]);
@@ -201,5 +248,16 @@ describe("progress bar", () => {
     const terminal = fakeTerminal();
     await run(["train", "--json", ...SMALL], { isTTY: true, progressStream: terminal.stream });
     expect(terminal.written()).toBe("");
+  });
+});
+
+describe("wdecay train --help", () => {
+  it("documents --penalty and --alpha", async () => {
+    const text = await commandHelp("train");
+    expect(text).toContain("--penalty <name>");
+    expect(text).toContain("l2 (weight decay), l1 (lasso, proximal SGD) or elastic");
+    expect(text).toContain('(default: "l2")');
+    expect(text).toContain("--alpha <a>");
+    expect(text).toContain("with --penalty elastic (required)");
   });
 });

@@ -38,6 +38,17 @@ const CASES: [string[], string][] = [
   [["demo", "--seed", "-3"], "--seed"],
   [["demo", "--seed", ""], "--seed"],
   [["train", "--method", "adam"], "--method"],
+  // --penalty and --alpha (train and sweep): elastic needs --alpha in [0, 1]; l1/l2 refuse it.
+  [["train", "--penalty", "l3"], "--penalty"],
+  [["train", "--penalty", "elastic"], "--alpha"],
+  [["train", "--penalty", "elastic", "--alpha", "1.5"], "--alpha"],
+  [["train", "--penalty", "elastic", "--alpha", "-0.1"], "--alpha"],
+  [["train", "--penalty", "l1", "--alpha", "0.5"], "--alpha"],
+  [["train", "--alpha", "0.5"], "--alpha"],
+  [["sweep", "--penalty", "ridge"], "--penalty"],
+  [["sweep", "--penalty", "elastic"], "--alpha"],
+  [["sweep", "--penalty", "elastic", "--alpha", "2"], "--alpha"],
+  [["sweep", "--penalty", "l2", "--alpha", "0"], "--alpha"],
   // Unknown backend: names the flag and what is registered.
   [["train", "--backend", "tpu"], "--backend"],
   [["demo", "--backend", "tpu"], "--backend"],
@@ -54,6 +65,18 @@ const CASES: [string[], string][] = [
 describe("usage errors", () => {
   it.each(CASES)("wdecay %j exits 2 naming %s", async (args, flag) => {
     expectUsageError(await run(args), flag);
+  });
+
+  it.each([
+    ["train", "l1"],
+    ["sweep", "l2"],
+  ])("%s: --alpha with --penalty %s names both flags", async (command, penalty) => {
+    expectUsageError(
+      await run([command, "--penalty", penalty, "--alpha", "0.5"]),
+      "--alpha",
+      `--penalty ${penalty}`,
+      "--penalty elastic",
+    );
   });
 
   it("lists the registered backends for an unknown --backend", async () => {

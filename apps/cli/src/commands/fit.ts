@@ -51,6 +51,7 @@ import {
   penaltyAlpha,
   penaltyName,
   type Solver,
+  trainPenalty,
 } from "../options.js";
 import { probeWritableFile } from "../output-files.js";
 import { divergenceWarning, finiteOrNull, formatLoss, formatNorm } from "../render/numbers.js";
@@ -126,7 +127,8 @@ export function registerFit(program: Command, ctx: CliContext): Command {
     )
     .option(
       "--solver <name>",
-      "closed (l2 only), sgd (l2 only, on a backend), cd or prox (default: closed for l2, cd otherwise)",
+      "closed (l2 only), sgd (on a backend; proximal SGD for l1 and elastic), cd or prox " +
+        "(default: closed for l2, cd otherwise)",
       parseSolver,
     )
     .option(
@@ -158,7 +160,9 @@ export function registerFit(program: Command, ctx: CliContext): Command {
         "  wdecay fit --lambda 60 --lambda-convention sklearn-ridge\n" +
         "                                               sklearn's Ridge(alpha=60): λ = 60/n\n" +
         "  wdecay fit --data house.csv --target price --penalty l1 --lambda 0.01 --save m.json\n" +
-        "  wdecay fit --penalty elastic --alpha 0.5 --lambda 0.02 --solver prox --json",
+        "  wdecay fit --penalty elastic --alpha 0.5 --lambda 0.02 --solver prox --json\n" +
+        "  wdecay fit --penalty l1 --lambda 0.01 --solver sgd --epochs 500\n" +
+        "                                               the lasso by proximal SGD on a backend",
     )
     .action((flags: FitFlags, cmd: Command) => runFit(flags, cmd, ctx));
 }
@@ -168,9 +172,9 @@ function checkFlags(flags: FitFlags, command: Command): { solver: Solver; alpha:
   checkDataFlags(flags, command);
   const alpha = penaltyAlpha(flags.penalty, flags.alpha);
   const solver = flags.solver ?? (flags.penalty === "l2" ? "closed" : "cd");
-  if ((solver === "closed" || solver === "sgd") && flags.penalty !== "l2") {
+  if (solver === "closed" && flags.penalty !== "l2") {
     throw new UsageError(
-      `--solver ${solver} fits only --penalty l2 (ridge); for --penalty ${flags.penalty} use --solver cd or prox`,
+      `--solver closed fits only --penalty l2 (ridge); for --penalty ${flags.penalty} use --solver cd, prox or sgd`,
     );
   }
   if (solver !== "sgd") {
@@ -243,6 +247,7 @@ async function runFit(flags: FitFlags, command: Command, ctx: CliContext): Promi
       fitted = await train(backend, data.fit, {
         ...settings,
         lambda,
+        ...trainPenalty(flags.penalty, alpha),
         evalEvery: flags.epochs,
         onEpoch: (epoch, epochs) => progress.update(epoch, `epoch ${epoch} of ${epochs}`),
       });

@@ -7,17 +7,29 @@
 import { CHAPTER, type Method, type TrainResult, trainGrid } from "@wdecay/core";
 import { type Command, Option } from "commander";
 import { type CliContext, println } from "../context.js";
-import { addDataOptions, checkDataFlags, type DataFlags, loadData } from "../data-source.js";
+import {
+  addDataOptions,
+  checkDataFlags,
+  type DataFlags,
+  loadData,
+  nonzeros,
+} from "../data-source.js";
 import { writeFileAtomic } from "../io/files.js";
 import {
   checkBatchSize,
   checkBatchSizeForRows,
+  type Penalty,
+  parseAlpha,
   parseBatchSize,
   parseEpochs,
   parseLambdaSpec,
   parseLr,
   parseMethod,
+  parsePenalty,
   pathParser,
+  penaltyAlpha,
+  penaltyName,
+  trainPenalty,
 } from "../options.js";
 import { probeWritableFile } from "../output-files.js";
 import {
@@ -38,6 +50,8 @@ export const DEFAULT_LAMBDAS = "0,1e-3:10:9";
 
 interface SweepFlags extends DataFlags {
   readonly lambdas: number[];
+  readonly penalty: Penalty;
+  readonly alpha?: number;
   readonly method: Method;
   readonly epochs: number;
   readonly lr: number;
@@ -60,7 +74,8 @@ export function registerSweep(program: Command, ctx: CliContext): Command {
       "Train one linear model per λ of a grid, all in a single pass on one backend (the " +
         "weights of every λ form one matrix, so each minibatch is gathered once for the whole " +
         "grid), and show how the train and test loss and ‖w‖ depend on λ: D2L §4.5, exercise 1. " +
-        "λ is in the canonical convention, J = mean ½(ŷ − y)² + (λ/2)‖w‖². Without --data the " +
+        "λ is in the canonical convention, J = mean ½(ŷ − y)² + (λ/2)‖w‖², or with --penalty l1 or " +
+        "elastic J = mean ½(ŷ − y)² + λ[(1 − α)/2‖w‖² + α‖w‖₁] (proximal SGD). Without --data the " +
         "data are the chapter's. ‖w‖ is of the weights the penalty acts on (the standardized ones " +
         "when a CSV's features are standardized).",
     )
@@ -72,6 +87,17 @@ export function registerSweep(program: Command, ctx: CliContext): Command {
       )
         .argParser(parseLambdaSpec)
         .default(parseLambdaSpec(DEFAULT_LAMBDAS), DEFAULT_LAMBDAS),
+    )
+    .option(
+      "--penalty <name>",
+      "l2 (weight decay), l1 (lasso, proximal SGD) or elastic",
+      parsePenalty,
+      "l2" as Penalty,
+    )
+    .option(
+      "--alpha <a>",
+      "with --penalty elastic (required): share of the L1 term, 0 (l2) to 1 (l1)",
+      parseAlpha,
     )
     .option(
       "--method <name>",
@@ -106,6 +132,8 @@ export function registerSweep(program: Command, ctx: CliContext): Command {
         "  wdecay sweep --lambdas 0,0.1,1,3 --json      four λ, as JSON\n" +
         "  wdecay sweep --lambdas 1e-3:10:20 --plot sweep.svg\n" +
         "                                               20 log-spaced λ, with an SVG chart\n" +
+        "  wdecay sweep --penalty l1 --lambdas 1e-3:1:7 --json\n" +
+        "                                               the lasso by proximal SGD, as JSON\n" +
         "  wdecay sweep --data house.csv --target price --lambdas 0,1e-2:1:5 --lr 0.01",
     )
     .action((flags: SweepFlags, cmd: Command) => runSweep(flags, cmd, ctx));
@@ -113,6 +141,7 @@ export function registerSweep(program: Command, ctx: CliContext): Command {
 
 async function runSweep(flags: SweepFlags, command: Command, ctx: CliContext): Promise<void> {
   checkDataFlags(flags, command);
+  const alpha = penaltyAlpha(flags.penalty, flags.alpha);
   if (flags.data === undefined) checkBatchSize(flags.batchSize, flags.nTrain);
   checkBackendName(ctx.registry, flags.backend);
   if (flags.plot !== undefined) await probeWritableFile(flags.plot, "--plot");
@@ -133,6 +162,7 @@ async function runSweep(flags: SweepFlags, command: Command, ctx: CliContext): P
     results = await trainGrid(backend, data.fit, {
       ...settings,
       lambdas: flags.lambdas,
+      ...trainPenalty(flags.penalty, alpha),
       // Only the final losses are reported: evaluate once, after the last epoch.
       evalEvery: flags.epochs,
       onEpoch: (epoch, epochs) =>
@@ -160,13 +190,16 @@ async function runSweep(flags: SweepFlags, command: Command, ctx: CliContext): P
       backend: backend.name,
       precision: backend.precision,
       lambdaConvention: "canonical",
+      penalty: flags.penalty,
+      alpha,
       settings,
       data: data.json,
-      runs: points.map((p) => ({
+      runs: points.map((p, l) => ({
         lambda: p.lambda,
         trainLoss: finiteOrNull(p.trainLoss),
         testLoss: finiteOrNull(p.testLoss),
         l2Norm: finiteOrNull(p.l2Norm),
+        nonzeros: nonzeros((results[l] as TrainResult).weights),
         diverged: p.diverged,
       })),
       ...(flags.plot !== undefined ? { plot: flags.plot } : {}),
@@ -174,12 +207,13 @@ async function runSweep(flags: SweepFlags, command: Command, ctx: CliContext): P
     println(ctx.stdout, JSON.stringify(report));
     return;
   }
-  printReport(ctx, flags, backend, data.summary, points);
+  printReport(ctx, flags, alpha, backend, data.summary, points);
 }
 
 function printReport(
   ctx: CliContext,
   flags: SweepFlags,
+  alpha: number,
   backend: { name: string; precision: string },
   dataSummary: string,
   points: readonly (SweepPoint & { diverged: boolean })[],
@@ -190,6 +224,7 @@ function printReport(
       `method ${flags.method}, epochs ${flags.epochs}, lr ${flags.lr}, ` +
       `batch size ${flags.batchSize}, seed ${flags.seed}`,
   );
+  out(`penalty ${flags.penalty}, α ${alpha}: ${penaltyName(flags.penalty, alpha)}`);
   out(`data: ${dataSummary}`);
   out();
   const rows = points.map((p) => [

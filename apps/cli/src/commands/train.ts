@@ -6,8 +6,11 @@
 import { CHAPTER, type Method, syntheticSplit, type TrainResult, train } from "@wdecay/core";
 import type { Command } from "commander";
 import { type CliContext, println } from "../context.js";
+import { nonzeros } from "../data-source.js";
 import {
   checkBatchSize,
+  type Penalty,
+  parseAlpha,
   parseBatchSize,
   parseDims,
   parseEpochs,
@@ -17,8 +20,12 @@ import {
   parseMethod,
   parseNTest,
   parseNTrain,
+  parsePenalty,
   parseSeed,
   pathParser,
+  penaltyAlpha,
+  penaltyName,
+  trainPenalty,
 } from "../options.js";
 import { probeWritableFile, writeOutput } from "../output-files.js";
 import {
@@ -38,6 +45,8 @@ import { DEFAULT_SEED } from "./demo.js";
 interface TrainFlags {
   readonly method: Method;
   readonly lambda: number;
+  readonly penalty: Penalty;
+  readonly alpha?: number;
   readonly epochs: number;
   readonly lr: number;
   readonly batchSize: number;
@@ -58,7 +67,9 @@ export function registerTrain(program: Command, ctx: CliContext): Command {
     .description(
       "Train one linear regression with weight decay by minibatch SGD on synthetic data " +
         "(y = 0.05 + Σ 0.01·xᵢ + ε) and report ‖w‖ and the train and test loss. The defaults " +
-        "are the chapter's run with λ = 3.",
+        "are the chapter's run with λ = 3. --penalty l1 or elastic replaces weight decay by the " +
+        "lasso or the elastic net, J = mean ½(ŷ − y)² + λ[(1 − α)/2‖w‖² + α‖w‖₁], the L1 part " +
+        "applied as a soft-threshold after each step (exact zeros).",
     )
     .option(
       "--method <name>",
@@ -67,6 +78,17 @@ export function registerTrain(program: Command, ctx: CliContext): Command {
       "scratch" as Method,
     )
     .option("--lambda <number>", "weight decay λ (≥ 0)", parseLambda, 3)
+    .option(
+      "--penalty <name>",
+      "l2 (weight decay), l1 (lasso, proximal SGD) or elastic",
+      parsePenalty,
+      "l2" as Penalty,
+    )
+    .option(
+      "--alpha <a>",
+      "with --penalty elastic (required): share of the L1 term, 0 (l2) to 1 (l1)",
+      parseAlpha,
+    )
     .option("--epochs <n>", "passes over the training set", parseEpochs, CHAPTER.epochs)
     .option("--lr <number>", "learning rate (> 0)", parseLr, CHAPTER.lr)
     .option(
@@ -100,6 +122,7 @@ export function registerTrain(program: Command, ctx: CliContext): Command {
 }
 
 async function runTrain(flags: TrainFlags, ctx: CliContext): Promise<void> {
+  const alpha = penaltyAlpha(flags.penalty, flags.alpha);
   checkBatchSize(flags.batchSize, flags.nTrain);
   checkBackendName(ctx.registry, flags.backend);
   if (flags.plot !== undefined) await probeWritableFile(flags.plot, "--plot");
@@ -123,13 +146,17 @@ async function runTrain(flags: TrainFlags, ctx: CliContext): Promise<void> {
   try {
     result = await train(backend, data, {
       ...settings,
+      ...trainPenalty(flags.penalty, alpha),
       onEpoch: (epoch, epochs) => progress.update(epoch, `epoch ${epoch} of ${epochs}`),
     });
   } finally {
     progress.stop();
   }
 
-  const title = `${flags.method}, λ = ${flags.lambda}`;
+  const title =
+    flags.penalty === "l2"
+      ? `${flags.method}, λ = ${flags.lambda}`
+      : `${flags.method}, ${flags.penalty}${flags.penalty === "elastic" ? ` α = ${alpha}` : ""}, λ = ${flags.lambda}`;
   if (flags.plot !== undefined) {
     const svg = await lossChartSvg(`${title}: ${backend.name}, seed ${flags.seed}`, result.history);
     await writeOutput(flags.plot, svg, "--plot");
@@ -143,6 +170,9 @@ async function runTrain(flags: TrainFlags, ctx: CliContext): Promise<void> {
       settings,
       method: result.method,
       lambda: result.lambda,
+      penalty: flags.penalty,
+      alpha,
+      nonzeros: nonzeros(result.weights),
       l2Norm: finiteOrNull(result.l2Norm),
       trainLoss: finiteOrNull(result.trainLoss),
       testLoss: finiteOrNull(result.testLoss),
@@ -166,6 +196,10 @@ async function runTrain(flags: TrainFlags, ctx: CliContext): Promise<void> {
   out(
     `data: n-train ${settings.nTrain}, n-test ${settings.nTest}, dims ${settings.dims}; ` +
       `losses every ${settings.evalEvery} epochs`,
+  );
+  out(
+    `penalty ${flags.penalty}, α ${alpha}: ${penaltyName(flags.penalty, alpha)}; ` +
+      `nonzeros ${nonzeros(result.weights)} of ${result.weights.length}`,
   );
   if (bad) println(ctx.stderr, divergenceWarning("training", "try a smaller --lr"));
   out(`‖w‖ = ${formatNorm(result.l2Norm)}`);
