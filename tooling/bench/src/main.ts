@@ -33,6 +33,8 @@ const USAGE = `usage: ${PNPM} bench [options]
   --workload NAME   ${WORKLOAD_NAMES.join(" | ")}; repeat it or give a comma list (default: all)
   --runs N          timed runs per contender (default: per workload, ${WORKLOAD_NAMES.map((n) => `${n} ${WORKLOADS[n].runs}`).join(", ")})
   --warmup N        untimed warm-up runs first (default: ${WORKLOAD_NAMES.map((n) => `${n} ${WORKLOADS[n].warmup}`).join(", ")})
+  --gc              force a garbage collection before every timed run (off: it slows the
+                    next run's JIT-compiled code, see BENCH.md)
   --json            print one JSON object on stdout instead of markdown
   --write FILE      also write the markdown report with the machine it ran on (e.g. BENCH.md)
   -h, --help        this text`;
@@ -43,6 +45,7 @@ class UsageError extends Error {}
 interface CliOptions {
   readonly workloads: readonly WorkloadName[];
   readonly json: boolean;
+  readonly gc: boolean;
   readonly runs: number | undefined;
   readonly warmup: number | undefined;
   readonly write: string | undefined;
@@ -61,6 +64,7 @@ function count(flag: string, value: string | undefined, min: number): number | u
 const FLAGS = {
   workload: { type: "string", multiple: true },
   json: { type: "boolean" },
+  gc: { type: "boolean" },
   runs: { type: "string" },
   warmup: { type: "string" },
   write: { type: "string" },
@@ -93,6 +97,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
   return {
     workloads: workloads.length > 0 ? workloads : [...WORKLOAD_NAMES],
     json: values.json ?? false,
+    gc: values.gc ?? false,
     runs: count("runs", values.runs, 1),
     warmup: count("warmup", values.warmup, 0),
     write: values.write,
@@ -135,6 +140,7 @@ async function run(argv: readonly string[], options: CliOptions): Promise<number
           {
             warmup,
             runs,
+            forceGc: options.gc,
             same: (a: TrialResult, b: TrialResult) => Object.is(a.l2Norm, b.l2Norm),
             onRepetition: (rep, isWarmup, times) => {
               const label = isWarmup

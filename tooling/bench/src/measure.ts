@@ -48,6 +48,12 @@ export interface Measurement<R> {
 export interface MeasureOptions<R> {
   readonly warmup: number;
   readonly runs: number;
+  /**
+   * Force a full garbage collection before every run (off by default). It keeps one contender's
+   * garbage (tfjs makes plenty) off another's clock, but it also costs the next run a re-warm:
+   * measured here, the 64-λ grid took 42–61 ms after a forced collection against 16 ms without.
+   */
+  readonly forceGc?: boolean;
   /** Whether two runs' results count as the same (repeatability check). */
   readonly same: (a: R, b: R) => boolean;
   /** Called after each repetition with its times in ms (name → ms). */
@@ -60,10 +66,9 @@ export interface MeasureOptions<R> {
 
 /**
  * Without --expose-gc there is no `gc`; V8 still lets a running process switch the flag on,
- * and a fresh context then carries the function. Collecting before each timed run keeps one
- * contender's garbage (tfjs makes plenty) from being collected on another's clock.
+ * and a fresh context then carries the function. Made on first use: only `forceGc` needs it.
  */
-const collectGarbage: () => void = (() => {
+const garbageCollector = (): (() => void) => {
   try {
     setFlagsFromString("--expose-gc");
     const gc: unknown = runInNewContext("gc");
@@ -72,7 +77,7 @@ const collectGarbage: () => void = (() => {
     // Fall through: timing without forced collections is still valid, only noisier.
   }
   return () => {};
-})();
+};
 
 /** Runs every entry round-robin, `warmup` untimed then `runs` timed repetitions. */
 export async function measure<R>(
@@ -80,6 +85,7 @@ export async function measure<R>(
   options: MeasureOptions<R>,
 ): Promise<Measurement<R>[]> {
   const { warmup, runs } = options;
+  const collectGarbage = options.forceGc ? garbageCollector() : () => {};
   if (!(Number.isInteger(warmup) && warmup >= 0)) throw new RangeError(`bad warm-up ${warmup}`);
   if (!(Number.isInteger(runs) && runs >= 1)) throw new RangeError(`bad run count ${runs}`);
   const samples = entries.map(() => [] as number[]);
