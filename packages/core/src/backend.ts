@@ -104,9 +104,6 @@ export interface FusedKernels {
   linearLoss(X: Tensor, y: Tensor, w: Tensor, b: Tensor): Tensor;
 }
 
-/** The names of the fused kernels a backend may provide. */
-export type FusedKernelName = keyof FusedKernels;
-
 /**
  * A compute backend. Every op returns a new tensor the caller owns and must dispose, except
  * `write` and `assign`, which change their target in place.
@@ -151,16 +148,4 @@ export interface Backend {
 
   /** Frees everything the backend holds; the backend is unusable afterwards. */
   destroy(): void;
-}
-
-/** Names of the fused kernels a backend provides natively. */
-export function fusedKernelNames(backend: Backend): FusedKernelName[] {
-  return (Object.keys(backend.fused) as FusedKernelName[]).filter(
-    (name) => typeof backend.fused[name] === "function",
-  );
-}
-
-/** Number of elements of a shape. */
-export function sizeOf(shape: Shape): number {
-  return shape[0] * shape[1];
 }

@@ -3,7 +3,14 @@
  * file. The file must hold the model's feature columns (by name, in any order, other columns
  * ignored); when it also holds the model's target column, the mean ½ squared error is reported.
  */
-import { DataFileError, parseCsv, parseModel, predict, quoteForMessage } from "@wdecay/core";
+import {
+  DataFileError,
+  parseCsv,
+  parseCsvNumber,
+  parseModel,
+  predict,
+  quoteForMessage,
+} from "@wdecay/core";
 import type { Command } from "commander";
 import { type CliContext, println } from "../context.js";
 import { readTextFile } from "../io/files.js";
@@ -47,9 +54,6 @@ export function registerPredict(program: Command, ctx: CliContext): Command {
     .action((flags: PredictFlags) => runPredict(flags, ctx));
 }
 
-// The same rule as core's CSV reader: a plain decimal, nothing Number() would also accept.
-const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
-
 /**
  * The named columns of a CSV file as numbers, row-major, with core's errors: a missing column
  * or a bad cell is a {@link DataFileError} at file:line:column.
@@ -77,15 +81,12 @@ function readColumns(text: string, source: string, names: readonly string[], tar
   const d = names.length;
   const X = new Float64Array(n * d);
   const y = targetAt === undefined ? undefined : new Float64Array(n);
+  // Core's rule for numbers in data files, so predict and fit accept and reject the same cells.
   const cell = (r: number, c: number): number => {
-    const raw = ((rows[r] as string[])[c] as string).trim();
-    const bad = (reason: string): never => {
-      throw new DataFileError(source, table.lineOf(r, c), c + 1, reason, header[c]);
-    };
-    if (raw === "") bad("the cell is empty; missing values are not supported");
-    if (!DECIMAL.test(raw)) bad(`${quoteForMessage(raw)} is not a number`);
-    const value = Number(raw);
-    if (!Number.isFinite(value)) bad(`${quoteForMessage(raw)} is too large for a 64-bit float`);
+    const value = parseCsvNumber((rows[r] as string[])[c] as string);
+    if (typeof value === "string") {
+      throw new DataFileError(source, table.lineOf(r, c), c + 1, value, header[c]);
+    }
     return value;
   };
   // Used fields from the left, row by row, so the error is the first bad cell a reader meets.

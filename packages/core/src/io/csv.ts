@@ -307,8 +307,11 @@ export interface CsvDataset {
 const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 const NON_FINITE = /^[+-]?(?:nan|inf|infinity)$/i;
 
-/** A cell's number, or why it is not one. */
-function parseCell(raw: string): number | string {
+/**
+ * A CSV cell's number, or why it is not one (a message for a {@link DataFileError}): the one
+ * rule for numbers in data files, shared by every reader of them.
+ */
+export function parseCsvNumber(raw: string): number | string {
   const cell = raw.trim();
   if (cell === "") return "the cell is empty; missing values are not supported";
   if (NON_FINITE.test(cell)) {
@@ -408,7 +411,7 @@ export function csvDataset(text: string, options: CsvDatasetOptions): CsvDataset
     for (let c = 0; c < header.length; c++) {
       const j = slot[c] as number;
       if (j === UNUSED) continue;
-      const value = parseCell(row[c] as string);
+      const value = parseCsvNumber(row[c] as string);
       if (typeof value === "string") {
         throw new DataFileError(source, table.lineOf(r, c), c + 1, value, header[c]);
       }
