@@ -16,13 +16,14 @@ import { UsageError } from "./errors.js";
 const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 /** The value as a finite number, or undefined if it is not a plain decimal literal. */
-function strictNumber(value: string): number | undefined {
+export function strictNumber(value: string): number | undefined {
   if (!DECIMAL.test(value)) return undefined;
   const n = Number(value);
   return Number.isFinite(n) ? n : undefined;
 }
 
-function fail(flag: string, requirement: string, value: string): never {
+/** Throws the usage error of a flag whose value does not meet `requirement`. */
+export function fail(flag: string, requirement: string, value: string): never {
   throw new UsageError(`${flag} must be ${requirement} (got ${JSON.stringify(value)})`);
 }
 

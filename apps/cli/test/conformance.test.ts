@@ -15,7 +15,7 @@ import {
 
 /** A fixed seed, so that the tests see the same inputs on every run. */
 const SEED = "20240917";
-const ID = /^(id-\d+|op-|fused-|conv-|optim-)/;
+const ID = /^(id-\d+|op-|fused-|conv-|optim-|mo-)/;
 
 interface JsonProperty {
   id: string;

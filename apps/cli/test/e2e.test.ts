@@ -12,7 +12,9 @@ function wdecay(args: string[]): Promise<{ code: number; stdout: string; stderr:
     execFile(
       TSX,
       ["--conditions=@wdecay/source", "src/bin.ts", ...args],
-      { cwd: CLI_DIR, timeout: 20_000 },
+      // Generous: a cold tsx start on a loaded 2-core machine takes several seconds; the limit
+      // only stops a hung child, it measures nothing.
+      { cwd: CLI_DIR, timeout: 90_000 },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === "number" ? error.code : -1) : 0;
         resolve({ code, stdout, stderr });
@@ -21,7 +23,7 @@ function wdecay(args: string[]): Promise<{ code: number; stdout: string; stderr:
   });
 }
 
-describe("the wdecay executable", () => {
+describe("the wdecay executable", { timeout: 120_000 }, () => {
   it("demo --json exits 0 with exactly one JSON object on stdout", async () => {
     const out = await tempDir();
     const { code, stdout } = await wdecay(["demo", "--json", "--out", out]);

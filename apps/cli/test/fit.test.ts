@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { parseModel, ridgeClosedForm, syntheticSplit } from "@wdecay/core";
+import { ridgeDescent } from "@wdecay/conformance";
+import { CHAPTER, parseModel, ridgeClosedForm, syntheticSplit } from "@wdecay/core";
 import { describe, expect, it } from "vitest";
 import { csvText, linearRows, maxRelDiff, TRUE_MODEL, writeText } from "./data-fixtures.js";
 import {
@@ -30,7 +31,12 @@ interface FitReport {
   l2Norm: number;
   nonzeros: number;
   featureNames: string[];
-  saved?: { file: string; lambda: number; lambdaConvention: string; note: string };
+  saved?: {
+    file: string;
+    lambda: number;
+    lambdaConvention: string;
+    statedLambda?: { value: number; convention: string; n: number };
+  };
 }
 
 async function fitJson(args: string[]): Promise<FitReport> {
@@ -247,7 +253,7 @@ describe("wdecay fit on a CSV file", () => {
     expect(b.weights[0]).toBeCloseTo(a.weights[0] as number, 10);
   });
 
-  it("saves a model file that predict reproduces, with λ stored canonically", async () => {
+  it("saves a model file that predict reproduces, with λ canonical and as stated", async () => {
     const dir = await tempDir();
     const rows = linearRows(60, { noise: 2 });
     const file = await writeText(dir, "data.csv", csvText(rows));
@@ -273,8 +279,10 @@ describe("wdecay fit on a CSV file", () => {
       lambda: 12 / 48,
       lambdaConvention: "canonical",
     });
-    expect(report.saved?.note).toContain("sklearn-ridge");
+    const stated = { value: 12, convention: "sklearn-ridge", n: 48 };
+    expect(report.saved?.statedLambda).toEqual(stated);
     const saved = parseModel(await readFile(model, "utf8"), model);
+    expect(saved.statedLambda).toEqual(stated);
     expect(saved).toMatchObject({
       featureNames: ["c", "a", "b"],
       target: "y",
@@ -503,5 +511,42 @@ describe("wdecay fit --help", () => {
     expect(text).toContain("wdecay fit --lambda 60 --lambda-convention sklearn-ridge");
     expect(text).toContain("sgd (on a backend; proximal SGD for l1 and elastic)");
     expect(text).not.toContain("sgd (l2 only");
+  });
+});
+
+describe("wdecay fit on the chapter's data: closed form against gradient descent", () => {
+  it("agrees with --solver sgd run full-batch, to the conformance suite's tolerance", async () => {
+    // The chapter's problem (d = 200 > n = 20, seed 42), λ = 3. Full-batch SGD is gradient
+    // descent; the step size and the bound on its distance from the ridge solution after K
+    // steps come from the conformance suite's derivation (remainder + rounding allowance).
+    const lambda = 3;
+    const epochs = 20_000;
+    const data = syntheticSplit(42, CHAPTER);
+    const descent = ridgeDescent(data.train, lambda, epochs, 42);
+    const closed = await fitJson(["--solver", "closed", "--lambda", String(lambda)]);
+    const sgd = await fitJson([
+      "--solver",
+      "sgd",
+      "--lambda",
+      String(lambda),
+      "--batch-size",
+      String(CHAPTER.nTrain),
+      "--epochs",
+      String(epochs),
+      "--lr",
+      String(descent.lr),
+      "--backend",
+      "cpu",
+    ]);
+    const star = ridgeClosedForm(data.train, lambda);
+    // The CLI's closed form is core's, on the same data.
+    expect(closed.weights).toEqual(Array.from(star.weights));
+    const tol = descent.tolerance(star);
+    expect(tol).toBeLessThan(1e-3 * Math.max(...star.weights.map(Math.abs)));
+    expect(sgd.weights).toHaveLength(CHAPTER.dims);
+    for (const [j, w] of closed.weights.entries()) {
+      expect(Math.abs((sgd.weights[j] as number) - w)).toBeLessThanOrEqual(tol);
+    }
+    expect(Math.abs(sgd.bias - closed.bias)).toBeLessThanOrEqual(tol);
   });
 });

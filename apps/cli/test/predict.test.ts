@@ -107,7 +107,7 @@ describe("wdecay predict errors", () => {
   it.each([
     [{ lambda: -1 }, "lambda"],
     [{ weights: [1, 2] }, "featureNames"],
-    [{ version: 2 }, "version"],
+    [{ version: 3 }, "version"],
     [{ lamda: 3 }, "lamda"],
     [{ weights: [1, "x", 3] }, "weights[1]"],
   ])("a bad model file (%j) exits 1 naming the file and field %s", async (override, field) => {

@@ -219,7 +219,7 @@ describe("wdecay select, for people", () => {
       progressStream: stream,
     });
     expect(code).toBe(0);
-    expect(written).toMatch(/13 λ × 3 fold\(s\), \d+ λ done/);
+    expect(written).toMatch(/13 λ × 3 fold\(s\) and the refit: \d+ of 40 fits/);
     expect(stdout).not.toMatch(/λ × 3 fold/);
     const quiet = await run(["select", "--folds", "3", "--lambdas", GRID, ...NOISY], {
       isTTY: false,

@@ -2,7 +2,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { createCpuBackend } from "@wdecay/backend-cpu";
-import { runChapter } from "@wdecay/core";
+import { runChapter, schedules, syntheticSplit, train, trainMultiOutput } from "@wdecay/core";
 import { describe, expect, it } from "vitest";
 import { commandHelp, expectOneLineError, lines, run, runJson, tempDir } from "./helpers.js";
 
@@ -259,5 +259,132 @@ describe("wdecay train --help", () => {
     expect(text).toContain('(default: "l2")');
     expect(text).toContain("--alpha <a>");
     expect(text).toContain("with --penalty elastic (required)");
+  });
+});
+
+describe("wdecay train --outputs (Frobenius penalty, exercise 4)", () => {
+  it("trains W (d×k) in one pass and reports what core's trainMultiOutput computes", async () => {
+    const report = await runJson("train", [...SMALL, "--outputs", "3", "--lambda", "0.5"]);
+    const data = syntheticSplit(42, { nTrain: 12, nTest: 40, dims: 30 }, { outputs: 3 });
+    const expected = await trainMultiOutput(createCpuBackend(), data, {
+      method: "scratch",
+      lambda: 0.5,
+      epochs: 20,
+      lr: 0.003,
+      batchSize: 4,
+      seed: 42,
+      evalEvery: 5,
+    });
+    expect(report.outputs).toBe(3);
+    expect(report.frobeniusNorm).toBe(expected.frobeniusNorm);
+    expect(report.trainLoss).toBe(expected.trainLoss);
+    expect(report.weights).toHaveLength(3);
+    expect(report.weights[2]).toHaveLength(30);
+    expect(report.weights[1][4]).toBe(expected.weights[4 * 3 + 1]);
+    expect(report.biases).toEqual(Array.from(expected.biases));
+    expect(report.perOutput).toHaveLength(3);
+    const sum = report.perOutput.reduce(
+      (s: number, o: { trainLoss: number }) => s + o.trainLoss,
+      0,
+    );
+    expect(sum).toBeCloseTo(report.trainLoss, 12);
+  });
+
+  it("prints ‖W‖_F and one line per output", async () => {
+    const { code, stdout } = await run(["train", ...SMALL, "--outputs", "2"]);
+    expect(code).toBe(0);
+    expect(stdout).toContain("Trained 2 outputs on cpu (float64)");
+    expect(stdout).toMatch(/‖W‖_F = \d/);
+    expect(stdout).toMatch(/output 1: ‖w‖ [\d.]+, train/);
+    expect(stdout).toMatch(/output 2: ‖w‖ [\d.]+, train/);
+  });
+});
+
+describe("wdecay train --optimizer and schedules", () => {
+  it("trains through core's optimizer exactly as the library does", async () => {
+    const args = [
+      ...SMALL,
+      "--method",
+      "concise",
+      "--lambda",
+      "0.3",
+      "--lr",
+      "0.01",
+      "--optimizer",
+      "adamw",
+      "--decoupled-scaling",
+      "none",
+      "--lr-schedule",
+      "warmup:5+cosine:0.001",
+      "--decay-schedule",
+      "step:20:0.5",
+      "--bias-decay",
+      "0.5",
+    ];
+    const report = await runJson("train", args);
+    expect(report.optimizer).toBe(
+      "adamw, decoupled decay (not lr-scaled), lr schedule warmup:5+cosine:0.001, " +
+        "decay schedule step:20:0.5, bias decay ×0.5",
+    );
+    const total = 20 * Math.ceil(12 / 4);
+    const expected = await train(
+      createCpuBackend(),
+      syntheticSplit(42, { nTrain: 12, nTest: 40, dims: 30 }),
+      {
+        method: "concise",
+        lambda: 0.3,
+        epochs: 20,
+        lr: 0.01,
+        batchSize: 4,
+        seed: 42,
+        evalEvery: 5,
+        paramGroups: { bias: 0.5 },
+        optimizer: {
+          kind: "adamw",
+          decay: "decoupled",
+          decoupledScaling: "none",
+          lrSchedule: schedules.warmup(schedules.cosine(0.01, { total, min: 0.001 }), {
+            steps: 5,
+          }),
+          decaySchedule: schedules.step(1, { every: 20, factor: 0.5 }),
+        },
+      },
+    );
+    expect(report.l2Norm).toBe(expected.l2Norm);
+    expect(report.bias).toBe(expected.bias);
+    // And it is not the plain SGD run.
+    const plain = await runJson("train", [...SMALL, "--method", "concise", "--lambda", "0.3"]);
+    expect(plain.optimizer).toBeUndefined();
+    expect(plain.l2Norm).not.toBe(report.l2Norm);
+  });
+
+  it("momentum on a sweep: every λ through the optimizer", async () => {
+    const report = await runJson("sweep", [
+      ...SMALL,
+      "--lambdas",
+      "0,1",
+      "--method",
+      "concise",
+      "--optimizer",
+      "momentum",
+      "--momentum",
+      "0.5",
+    ]);
+    expect(report.optimizer).toBe("momentum, μ 0.5");
+    const single = await runJson("train", [
+      ...SMALL,
+      "--lambda",
+      "1",
+      "--method",
+      "concise",
+      "--optimizer",
+      "momentum",
+      "--momentum",
+      "0.5",
+      "--eval-every",
+      "20",
+    ]);
+    // Column 1 of the grid is the single run within float64 rounding of its sums.
+    expect(report.runs[1].l2Norm).toBeCloseTo(single.l2Norm, 10);
   });
 });

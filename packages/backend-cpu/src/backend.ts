@@ -392,7 +392,9 @@ export class CpuBackend implements Backend {
     // The dual form keeps w as a combination of w₀ and the rows of X, which a soft threshold
     // (nonlinear, it zeroes coordinates) does not preserve: with any L1 the primal path runs,
     // even when `dual` is `always`.
-    if (!l1 && (this.dual === "always" || (this.dual === "auto" && 2 * n <= d))) {
+    // It also assumes one shared target column (a λ grid), not multi-output targets.
+    const yCols = spec.y.shape[1];
+    if (!l1 && yCols === 1 && (this.dual === "always" || (this.dual === "auto" && 2 * n <= d))) {
       const t = (x: Tensor) => this.get(x, "tensor", "none");
       const program = new DualSgd(
         t(spec.X),
@@ -442,6 +444,7 @@ export class CpuBackend implements Backend {
           r,
           g,
           l1,
+          yCols,
         );
       },
       dispose: () => {},
@@ -451,14 +454,15 @@ export class CpuBackend implements Backend {
   private linearLoss(X: Tensor, y: Tensor, w: Tensor, b: Tensor): Tensor {
     const [n, d] = X.shape;
     const L = w.shape[1];
-    if (y.shape[0] !== n || w.shape[0] !== d || b.shape[1] !== L) {
+    const yCols = y.shape[1];
+    if (y.shape[0] !== n || !(yCols === 1 || yCols === L) || w.shape[0] !== d || b.shape[1] !== L) {
       throw new RangeError(
         `linearLoss: shapes X ${describe(X.shape)}, y ${describe(y.shape)}, w ${describe(w.shape)}, b ${describe(b.shape)} do not fit`,
       );
     }
     const wt = this.get(w, "w", "none");
     for (const p of this.duals) {
-      if (p.w === wt && p.canEvaluate(this.get(X, "X", "none"))) {
+      if (yCols === 1 && p.w === wt && p.canEvaluate(this.get(X, "X", "none"))) {
         const [Xt, yt, bt] = [this.get(X, "X"), this.get(y, "y"), this.get(b, "b")];
         if (Xt.dtype !== "float" || yt.dtype !== "float" || bt.dtype !== "float") break;
         const out = this.make([1, L]);
@@ -474,7 +478,7 @@ export class CpuBackend implements Backend {
       this.float(b, "b"),
     ];
     if (L === 1) out.data[0] = linearLossL1(Xd, yd, wd, bd[0] as number, d);
-    else linearLoss(out.data as FloatArray, Xd, yd, wd, bd, d, L);
+    else linearLoss(out.data as FloatArray, Xd, yd, wd, bd, d, L, yCols);
     return out;
   }
 }

@@ -102,6 +102,8 @@ export function softThresholdInPlace(w: FloatArray, d: number, t: number): void 
  * The same step for L weight columns side by side (w is d×L, b 1×L, one λ per column): a λ
  * grid in one pass. `r` (≥ count·L) and `g` (d·L) are scratch. With `l1` (length L), column l
  * then takes the proximal step w ← S_{lr·l1[l]}(w) on its stored weights (skipped where 0).
+ * `yCols` is 1 when every column fits the same targets (a grid), L when column l fits its own
+ * target column y[:, l] (multi-output regression).
  */
 export function linearSgdStep(
   X: FloatArray,
@@ -120,8 +122,11 @@ export function linearSgdStep(
   r: FloatArray,
   g: FloatArray,
   l1?: Float64Array,
+  yCols = 1,
 ): void {
-  const n = y.length;
+  const n = X.length / d;
+  // Stride of y between columns: 0 when they share one target column.
+  const yStep = yCols === 1 ? 0 : 1;
   // Loops run over the L columns innermost, where w, g and r are contiguous: each feature value
   // is loaded once and used for the whole grid.
   for (let t = 0; t < count; t++) {
@@ -129,8 +134,8 @@ export function linearSgdStep(
     if (row >>> 0 >= n) throw new RangeError(`row index ${row} out of range [0, ${n})`);
     const base = row * d;
     const rt = t * L;
-    const yr = y[row] as number;
-    for (let l = 0; l < L; l++) r[rt + l] = (b[l] as number) - yr;
+    const yr = row * yCols;
+    for (let l = 0; l < L; l++) r[rt + l] = (b[l] as number) - (y[yr + yStep * l] as number);
     for (let j = 0; j < d; j++) {
       const x = X[base + j] as number;
       const wj = j * L;
@@ -196,7 +201,10 @@ export function linearLossL1(
   return (0.5 * acc) / n;
 }
 
-/** Mean ½(Xw + b − y)² over all n rows, per column, into `out` (length L). */
+/**
+ * Mean ½(Xw + b − y)² over all n rows, per column, into `out` (length L); y is n×1 (shared) or
+ * n×L (`yCols` = L: column l against y[:, l]).
+ */
 export function linearLoss(
   out: FloatArray,
   X: FloatArray,
@@ -205,14 +213,16 @@ export function linearLoss(
   b: FloatArray,
   d: number,
   L: number,
+  yCols = 1,
 ): void {
-  const n = y.length;
+  const n = X.length / d;
+  const yStep = yCols === 1 ? 0 : 1;
   const acc = new Float64Array(L);
   const z = new Float64Array(L);
   for (let i = 0; i < n; i++) {
     const base = i * d;
-    const yi = y[i] as number;
-    for (let l = 0; l < L; l++) z[l] = (b[l] as number) - yi;
+    const yi = i * yCols;
+    for (let l = 0; l < L; l++) z[l] = (b[l] as number) - (y[yi + yStep * l] as number);
     for (let j = 0; j < d; j++) {
       const x = X[base + j] as number;
       const wj = j * L;

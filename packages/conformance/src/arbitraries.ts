@@ -60,30 +60,57 @@ export function matrix(s: Shape): fc.Arbitrary<number[]> {
   return values(s[0] * s[1]);
 }
 
-/** A linear regression problem: X (n×d), y (n), w (d×L), b (L), all of order one. */
+/**
+ * A linear regression problem: X (n×d), y (n×yCols), w (d×L), b (L), all of order one. y is one
+ * column shared by every weight column, or (multi-output) one target column per weight column.
+ */
 export interface LinearProblem {
   readonly n: number;
   readonly d: number;
   readonly L: number;
   readonly X: number[];
+  /** n×yCols, row-major. */
   readonly y: number[];
+  /** 1 (shared targets, the default) or L (multi-output). */
+  readonly yCols?: number;
   readonly w: number[];
   readonly b: number[];
 }
 
+/**
+ * Problems up to the given sizes. By default y is one shared column; `targets: "any"` also draws
+ * multi-output problems (y n×L) about half the time when L > 1; `targets: "multi"` always does,
+ * with L ≥ 2 (so `maxL` must be ≥ 2).
+ */
 export function linearProblem(
-  options: { maxN?: number; maxD?: number; maxL?: number } = {},
+  options: {
+    maxN?: number;
+    maxD?: number;
+    maxL?: number;
+    targets?: "shared" | "any" | "multi";
+  } = {},
 ): fc.Arbitrary<LinearProblem> {
-  const { maxN = 8, maxD = 6, maxL = 1 } = options;
+  const { maxN = 8, maxD = 6, maxL = 1, targets = "shared" } = options;
+  const minL = targets === "multi" ? 2 : 1;
   return fc
-    .record({ n: dim(maxN), d: dim(maxD), L: fc.integer({ min: 1, max: maxL }) })
+    .record({ n: dim(maxN), d: dim(maxD), L: fc.integer({ min: minL, max: Math.max(minL, maxL) }) })
     .chain(({ n, d, L }) =>
       fc.record({
         n: fc.constant(n),
         d: fc.constant(d),
         L: fc.constant(L),
+        yCols: targets === "any" ? fc.constantFrom(1, L) : fc.constant(targets === "multi" ? L : 1),
         X: unitValues(n * d),
-        y: unitValues(n),
+      }),
+    )
+    .chain(({ n, d, L, yCols, X }) =>
+      fc.record({
+        n: fc.constant(n),
+        d: fc.constant(d),
+        L: fc.constant(L),
+        yCols: fc.constant(yCols),
+        X: fc.constant(X),
+        y: unitValues(n * yCols),
         w: unitValues(d * L, 2),
         b: unitValues(L),
       }),

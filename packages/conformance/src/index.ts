@@ -5,10 +5,12 @@
  * `@wdecay/conformance/vitest`, or with `wdecay conformance`.
  */
 export * as arbitraries from "./arbitraries.js";
+export { type RidgeDescent, ridgeDescent } from "./gradient-descent.js";
 export {
   ALL_PROPERTIES,
   FUSED_PROPERTIES,
   IDENTITY_PROPERTIES,
+  MULTI_OUTPUT_PROPERTIES,
   OPTIMIZER_PROPERTIES,
   PRIMITIVE_PROPERTIES,
   TOOLKIT_PROPERTIES,

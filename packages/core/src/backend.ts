@@ -47,7 +47,8 @@ export interface BackendCapabilities {
  * it once (scratch buffers, pipelines, bind groups). L columns of weights train side by side,
  * each with its own regularization; the chapter's runs use L = 1, a λ grid uses L > 1.
  *
- * Per step, for the rows `order[offset .. offset + count)` of X and y, with r = Xᵦw + b − yᵦ:
+ * Per step, for the rows `order[offset .. offset + count)` of X and y, with r = Xᵦw + b − yᵦ
+ * (yᵦ the batch's rows of y: one shared column, or column l for weight column l):
  * ```
  * g_w = Xᵦᵀr / count + weightPenalty ⊙ w      (coupled L2: the penalty's gradient)
  * g_b = mean(r)
@@ -63,7 +64,11 @@ export interface BackendCapabilities {
 export interface LinearSgdSpec {
   /** n×d features, resident for the whole run. */
   readonly X: Tensor;
-  /** n×1 targets. */
+  /**
+   * n×1 targets shared by every weight column (one model, or a λ grid), or n×L targets, one
+   * column per weight column: multi-output regression, where the per-column penalties sum to
+   * the Frobenius penalty (λ/2)‖W‖²_F (exercise 4). Column l then reads y[:, l].
+   */
   readonly y: Tensor;
   /** n×1 int32 row order; the caller rewrites it each epoch with {@link Backend.write}. */
   readonly order: Tensor;
@@ -100,7 +105,10 @@ export interface LinearSgdProgram {
 export interface FusedKernels {
   /** Prepares minibatch SGD for a linear model. */
   linearSgd(spec: LinearSgdSpec): LinearSgdProgram;
-  /** Mean squared loss ½(Xw + b − y)² over all rows, per column: a 1×L tensor, left on the device. */
+  /**
+   * Mean squared loss ½(Xw + b − y)² over all rows, per column: a 1×L tensor, left on the
+   * device. `y` is n×1 (shared) or n×L (one target column per weight column).
+   */
   linearLoss(X: Tensor, y: Tensor, w: Tensor, b: Tensor): Tensor;
 }
 

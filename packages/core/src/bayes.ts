@@ -14,7 +14,7 @@
  * For a Laplace prior `p(w_j) = exp(−|w_j|/s)/(2s)` the same steps give (n/σ²)·[(1/(2n))‖r‖² +
  * (σ²/(ns))‖w‖₁], the lasso with **λ₁ = σ²/(n·s)**.
  */
-import type { Dataset } from "./data.js";
+import { type Dataset, requireSingleOutput } from "./data.js";
 import { choleskySolve, ridgeClosedForm } from "./ridge.js";
 
 /** Standard deviations of the label noise and of the Gaussian prior on each weight. */
@@ -134,6 +134,7 @@ export interface RidgePosterior {
  */
 export function ridgePosterior(data: Dataset, scales: GaussianPriorScales): RidgePosterior {
   const { X, n, d } = data;
+  requireSingleOutput(data, "ridgePosterior");
   const lambda = priorScaleToLambda({ ...scales, n });
   const sigma2 = scales.noiseStd ** 2;
   const rho = sigma2 / scales.priorStd ** 2;

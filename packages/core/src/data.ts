@@ -1,12 +1,33 @@
 import type { Backend, Tensor } from "./backend.js";
 import { Rng, Stream } from "./random.js";
 
-/** A regression data set on the host: `X` is n×d row-major, `y` has n entries. */
+/**
+ * A regression data set on the host: `X` is n×d row-major; `y` has n entries, or n×k row-major
+ * for k > 1 target columns (multi-output regression, `outputs` = k).
+ */
 export interface Dataset {
   readonly X: Float64Array;
   readonly y: Float64Array;
   readonly n: number;
   readonly d: number;
+  /** Target columns k (1 when omitted). */
+  readonly outputs?: number;
+}
+
+/** The number of target columns of a dataset (1 unless it is multi-output). */
+export function outputsOf(data: Dataset): number {
+  return data.outputs ?? 1;
+}
+
+/**
+ * Throws unless the dataset has one target column: for the host solvers and file formats that
+ * fit one output (a multi-output dataset would otherwise be read as n·k rows of one target).
+ */
+export function requireSingleOutput(data: Dataset, who: string): void {
+  const k = outputsOf(data);
+  if (k !== 1) {
+    throw new RangeError(`${who} fits one target column; this dataset has ${k} (multi-output)`);
+  }
 }
 
 /** Training and test sets. */
@@ -23,11 +44,17 @@ export interface SyntheticOptions {
   readonly trueBias?: number;
   /** Standard deviation of the label noise ε (0.01). */
   readonly noiseStd?: number;
+  /**
+   * Target columns k (1). Output l has true weights (l + 1)·trueWeight, the same bias and its
+   * own noise, so the columns differ; column 0 is the chapter's. With k = 1 the draws are the
+   * chapter's exactly.
+   */
+  readonly outputs?: number;
 }
 
 /**
  * `n` examples of `y = b + Σᵢ wᵢ·xᵢ + ε` with x ~ N(0, 1) and ε ~ N(0, σ²) (eq. 4.5.4: b = 0.05,
- * wᵢ = 0.01, σ = 0.01). Draws each row's features, then its noise, from `rng`.
+ * wᵢ = 0.01, σ = 0.01). Draws each row's features, then its noise (one per output), from `rng`.
  */
 export function syntheticData(
   rng: Rng,
@@ -35,9 +62,12 @@ export function syntheticData(
   d: number,
   options: SyntheticOptions = {},
 ): Dataset {
-  const { trueWeight = 0.01, trueBias = 0.05, noiseStd = 0.01 } = options;
+  const { trueWeight = 0.01, trueBias = 0.05, noiseStd = 0.01, outputs = 1 } = options;
+  if (!(Number.isInteger(outputs) && outputs >= 1)) {
+    throw new RangeError(`outputs must be an integer ≥ 1, got ${outputs}`);
+  }
   const X = new Float64Array(n * d);
-  const y = new Float64Array(n);
+  const y = new Float64Array(n * outputs);
   for (let i = 0; i < n; i++) {
     let dot = 0;
     for (let j = 0; j < d; j++) {
@@ -45,9 +75,22 @@ export function syntheticData(
       X[i * d + j] = x;
       dot += x;
     }
-    y[i] = trueBias + trueWeight * dot + rng.normal(0, noiseStd);
+    for (let l = 0; l < outputs; l++) {
+      y[i * outputs + l] = trueBias + (l + 1) * trueWeight * dot + rng.normal(0, noiseStd);
+    }
   }
-  return { X, y, n, d };
+  return outputs === 1 ? { X, y, n, d } : { X, y, n, d, outputs };
+}
+
+/** The single-output dataset of target column l (a copy of y's column; X is shared). */
+export function columnDataset(data: Dataset, l: number): Dataset {
+  const k = outputsOf(data);
+  if (!(Number.isInteger(l) && l >= 0 && l < k)) {
+    throw new RangeError(`target column ${l} is outside [0, ${k})`);
+  }
+  const y = new Float64Array(data.n);
+  for (let i = 0; i < data.n; i++) y[i] = data.y[i * k + l] as number;
+  return { X: data.X, y, n: data.n, d: data.d };
 }
 
 /** Sizes of the chapter's problem. */
@@ -77,11 +120,11 @@ export interface DeviceDataset {
   readonly d: number;
 }
 
-/** Uploads a dataset once; dispose it with {@link disposeDataset}. */
+/** Uploads a dataset once (y as n×k); dispose it with {@link disposeDataset}. */
 export function uploadDataset(backend: Backend, data: Dataset): DeviceDataset {
   const X = backend.upload(data.X, [data.n, data.d]);
   try {
-    return { X, y: backend.upload(data.y, [data.n, 1]), n: data.n, d: data.d };
+    return { X, y: backend.upload(data.y, [data.n, outputsOf(data)]), n: data.n, d: data.d };
   } catch (error) {
     backend.dispose(X);
     throw error;

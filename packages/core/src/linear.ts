@@ -13,7 +13,7 @@ export function disposeAll(backend: Backend, tensors: ReadonlyArray<Tensor | und
   for (const t of tensors) if (t) backend.dispose(t);
 }
 
-/** Residuals r = Xw + b − y (n×L); `b` is 1×L, `y` n×1. */
+/** Residuals r = Xw + b − y (n×L); `b` is 1×L, `y` n×1 (shared by every column) or n×L. */
 export function linearResidual(
   backend: Backend,
   X: Tensor,
@@ -101,7 +101,11 @@ export function checkLinearSgdSpec(spec: LinearSgdSpec): void {
   const expect = (what: string, ok: boolean, detail: string) => {
     if (!ok) throw new RangeError(`linearSgd: ${what} ${detail}`);
   };
-  expect("y", spec.y.shape[0] === n && spec.y.shape[1] === 1, `must be ${n}×1`);
+  expect(
+    "y",
+    spec.y.shape[0] === n && (spec.y.shape[1] === 1 || spec.y.shape[1] === L),
+    `must be ${n}×1 or ${n}×${L}`,
+  );
   expect(
     "order",
     spec.order.shape[0] === n && spec.order.dtype === "int32",

@@ -3,7 +3,7 @@
  * `w* = (XcᵀXc + nλI)⁻¹Xcᵀyc`, `b* = ȳ − x̄ᵀw*`, the minimizer of the canonical objective
  * `mean ½(Xw + b − y)² + (λ/2)‖w‖²`. It is the reference the trained backends converge to.
  */
-import type { Dataset } from "./data.js";
+import { type Dataset, requireSingleOutput } from "./data.js";
 
 /** A fitted linear model. */
 export interface LinearModel {
@@ -50,6 +50,7 @@ export function choleskySolve(A: Float64Array, rhs: Float64Array, m: number): Fl
  */
 export function ridgeClosedForm(data: Dataset, lambda: number): LinearModel {
   const { X, y, n, d } = data;
+  requireSingleOutput(data, "ridgeClosedForm");
   if (!(Number.isFinite(lambda) && lambda >= 0)) {
     throw new RangeError(`lambda must be a finite number ≥ 0, got ${lambda}`);
   }

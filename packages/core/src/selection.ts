@@ -44,6 +44,12 @@ export interface SelectLambdaOptions {
   readonly tol?: number;
   /** Coordinate-descent pass budget per fit; unused by L2's closed form. */
   readonly maxIter?: number;
+  /**
+   * Called after each fit with how many of the `total` fits are done: one per λ and fold, then
+   * the refit on all the data at the chosen λ (1 for L2; the λ ≥ the chosen one along the path
+   * for L1 and elastic net). Synchronous, so a progress bar that redraws on update moves.
+   */
+  readonly onProgress?: (done: number, total: number) => void;
 }
 
 /** One point of a validation curve. */
@@ -364,12 +370,18 @@ export function selectLambda(data: Dataset, options: SelectLambdaOptions): Lambd
 
   let converged = true;
   const L = lambdas.length;
+  const chosenCount = (chosen: number) =>
+    penalty === "l2" ? 1 : lambdas.filter((l) => l >= chosen).length;
+  // The refit's size is known only once λ is chosen: count the largest it can be until then.
+  let total = folds.length * L + chosenCount(lambdas[0] as number);
+  let done = 0;
+  const fitted = () => options.onProgress?.(++done, total);
   // losses[k][f]: mean validation loss at lambdas[k] on fold f.
   const losses: number[][] = lambdas.map(() => []);
   // For a hold-out split, the per-example losses give the standard error.
   const holdoutExamples: Float64Array[] = [];
   for (const fold of folds) {
-    const fits = fitAll(fold.train, lambdas, penalty, alpha, tol, maxIter);
+    const fits = fitAll(fold.train, lambdas, penalty, alpha, tol, maxIter, fitted);
     if (!fits.converged) converged = false;
     for (let k = 0; k < L; k++) {
       const fit = fits.models[k] as LinearModel;
@@ -392,13 +404,15 @@ export function selectLambda(data: Dataset, options: SelectLambdaOptions): Lambd
   const lambdaMin = minimumLambda(curve);
   const lambda1se = oneStandardErrorRule(curve);
   const chosen = rule === "1se" ? lambda1se : lambdaMin;
+  total = folds.length * L + chosenCount(chosen);
 
   let model: LinearModel;
   if (penalty === "l2") {
     model = ridgeClosedForm(data, chosen);
+    fitted();
   } else {
     const above = lambdas.filter((l) => l >= chosen);
-    const refit = fitAll(data, above, penalty, alpha, tol, maxIter);
+    const refit = fitAll(data, above, penalty, alpha, tol, maxIter, fitted);
     if (!refit.converged) converged = false;
     // `above` is ascending and starts at `chosen`.
     model = refit.models[0] as LinearModel;
@@ -426,13 +440,20 @@ function fitAll(
   alpha: number,
   tol: number | undefined,
   maxIter: number | undefined,
+  fitted: () => void,
 ): { models: LinearModel[]; converged: boolean } {
   if (penalty === "l2") {
-    return { models: lambdas.map((l) => ridgeClosedForm(train, l)), converged: true };
+    const models = lambdas.map((l) => {
+      const model = ridgeClosedForm(train, l);
+      fitted();
+      return model;
+    });
+    return { models, converged: true };
   }
   const path = regularizationPath(train, {
     alpha,
     lambdas,
+    onLambda: fitted,
     ...(tol === undefined ? {} : { tol }),
     ...(maxIter === undefined ? {} : { maxIter }),
   });

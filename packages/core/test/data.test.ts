@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { MinibatchSchedule, syntheticSplit } from "../src/data.js";
+import {
+  columnDataset,
+  MinibatchSchedule,
+  outputsOf,
+  requireSingleOutput,
+  syntheticSplit,
+} from "../src/data.js";
+import { selectRows } from "../src/io/split.js";
 import { initialWeights, l2Norm } from "../src/train.js";
 
 describe("synthetic data (eq. 4.5.4)", () => {
@@ -29,6 +36,45 @@ describe("synthetic data (eq. 4.5.4)", () => {
     const large = syntheticSplit(1, { nTrain: 5, nTest: 50, dims: 3 });
     expect(large.train.X).toEqual(small.train.X);
     expect(large.test.X.subarray(0, 15)).toEqual(small.test.X);
+  });
+});
+
+describe("multi-output data (exercise 4)", () => {
+  it("k = 1 draws the chapter's data exactly; output l has true weights 0.01·(l + 1)", () => {
+    const size = { nTrain: 400, nTest: 3, dims: 20 };
+    const one = syntheticSplit(9, size);
+    const single = syntheticSplit(9, size, { outputs: 1 });
+    expect(single.train.y).toEqual(one.train.y);
+    expect(outputsOf(single.train)).toBe(1);
+    const multi = syntheticSplit(9, size, { outputs: 3 });
+    expect(outputsOf(multi.train)).toBe(3);
+    expect(multi.train.y.length).toBe(400 * 3);
+    // Same features; each output's residual from its own true model is noise of sd 0.01.
+    for (let l = 0; l < 3; l++) {
+      let sq = 0;
+      for (let i = 0; i < size.nTrain; i++) {
+        let dot = 0;
+        for (let j = 0; j < size.dims; j++) dot += multi.train.X[i * size.dims + j] as number;
+        sq += ((multi.train.y[i * 3 + l] as number) - 0.05 - 0.01 * (l + 1) * dot) ** 2;
+      }
+      expect(Math.sqrt(sq / size.nTrain)).toBeGreaterThan(0.009);
+      expect(Math.sqrt(sq / size.nTrain)).toBeLessThan(0.011);
+    }
+    expect(() => syntheticSplit(1, size, { outputs: 0 })).toThrow(/outputs must be an integer/);
+  });
+
+  it("columnDataset and selectRows keep each row's k targets together", () => {
+    const { train } = syntheticSplit(2, { nTrain: 6, nTest: 1, dims: 2 }, { outputs: 2 });
+    const col1 = columnDataset(train, 1);
+    expect(outputsOf(col1)).toBe(1);
+    expect(Array.from(col1.y)).toEqual([1, 3, 5, 7, 9, 11].map((i) => train.y[i]));
+    const picked = selectRows(train, [4, 0]);
+    expect(picked.outputs).toBe(2);
+    expect(Array.from(picked.y)).toEqual([8, 9, 0, 1].map((i) => train.y[i]));
+    expect(() => columnDataset(train, 2)).toThrow(/outside \[0, 2\)/);
+    expect(() => requireSingleOutput(train, "ridge")).toThrow(
+      "ridge fits one target column; this dataset has 2 (multi-output)",
+    );
   });
 });
 

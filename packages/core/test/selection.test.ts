@@ -517,3 +517,27 @@ describe("selectLambda's errors", () => {
     bad({}, /y\[4\] is not finite/, { ...data, y });
   });
 });
+
+describe("selectLambda's progress callback", () => {
+  const { train } = syntheticSplit(4, { nTrain: 60, nTest: 1, dims: 8 }, { noiseStd: 0.1 });
+  const lambdas = [1e-3, 1e-2, 0.1, 1];
+
+  for (const penalty of ["l2", "l1"] as const) {
+    it(`counts every fit, one per λ and fold then the refit, in order (${penalty})`, () => {
+      const calls: [number, number][] = [];
+      const result = selectLambda(train, {
+        lambdas,
+        penalty,
+        method: { kind: "kfold", folds: 3 },
+        seed: 1,
+        onProgress: (done, total) => calls.push([done, total]),
+      });
+      const refits = penalty === "l2" ? 1 : lambdas.filter((l) => l >= result.chosen).length;
+      const total = 3 * lambdas.length + refits;
+      expect(calls.map(([done]) => done)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+      // The last call reports the true total, and no call ever reports done > total.
+      expect(calls[calls.length - 1]).toEqual([total, total]);
+      for (const [done, t] of calls) expect(done).toBeLessThanOrEqual(t);
+    });
+  }
+});

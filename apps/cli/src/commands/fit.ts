@@ -282,9 +282,12 @@ async function runFit(flags: FitFlags, command: Command, ctx: CliContext): Promi
       featureNames: data.featureNames,
       target: data.target,
       penalty: flags.penalty,
-      // A version 1 model file holds only the canonical λ; the user's value is in the report.
+      // The canonical λ the solver used, and the λ as stated when it was in another convention.
       lambda,
       lambdaConvention: "canonical",
+      ...(convention.id === "canonical"
+        ? {}
+        : { statedLambda: { value: flags.lambda, convention: convention.id, n } }),
       ...(flags.penalty === "elastic" ? { alpha } : {}),
       ...(s ? { standardization: { mean: s.mean, std: s.std } } : {}),
       backend: backendName,
@@ -296,10 +299,9 @@ async function runFit(flags: FitFlags, command: Command, ctx: CliContext): Promi
       file: flags.save,
       lambda,
       lambdaConvention: "canonical",
-      note:
-        convention.id === "canonical"
-          ? "model files store λ in the canonical convention"
-          : `model files store λ in the canonical convention only; --lambda ${flags.lambda} in the ${convention.id} convention is canonical λ ${lambda}`,
+      ...(convention.id === "canonical"
+        ? {}
+        : { statedLambda: { value: flags.lambda, convention: convention.id, n } }),
     };
   }
 
@@ -369,8 +371,10 @@ async function runFit(flags: FitFlags, command: Command, ctx: CliContext): Promi
   if (saved) {
     out();
     out(
-      `model written to ${flags.save} (λ stored in the canonical convention: ${lambda}` +
-        (convention.id === "canonical" ? ")" : `; you gave ${convention.id} ${flags.lambda})`),
+      `model written to ${flags.save} (λ stored as canonical ${lambda}` +
+        (convention.id === "canonical"
+          ? ")"
+          : ` and as stated, ${convention.id} ${flags.lambda} at n = ${n})`),
     );
   }
 }

@@ -16,6 +16,12 @@ import {
 } from "../data-source.js";
 import { writeFileAtomic } from "../io/files.js";
 import {
+  addOptimizerOptions,
+  describeOptimizer,
+  type OptimizerFlags,
+  optimizerFromFlags,
+} from "../optimizer-options.js";
+import {
   checkBatchSize,
   checkBatchSizeForRows,
   type Penalty,
@@ -48,7 +54,7 @@ import { checkBackendName, selectBackend } from "../select-backend.js";
 /** The default grid: λ = 0 (no decay), then 9 values from 0.001 to 10, half a decade apart. */
 export const DEFAULT_LAMBDAS = "0,1e-3:10:9";
 
-interface SweepFlags extends DataFlags {
+interface SweepFlags extends DataFlags, OptimizerFlags {
   readonly lambdas: number[];
   readonly penalty: Penalty;
   readonly alpha?: number;
@@ -114,7 +120,7 @@ export function registerSweep(program: Command, ctx: CliContext): Command {
       CHAPTER.batchSize,
     );
   addDataOptions(command, "also of the initial weights and minibatch order");
-  return command
+  command
     .option(
       "--backend <name>",
       "backend to run on (default: the best available; see `wdecay backends`)",
@@ -135,8 +141,9 @@ export function registerSweep(program: Command, ctx: CliContext): Command {
         "  wdecay sweep --penalty l1 --lambdas 1e-3:1:7 --json\n" +
         "                                               the lasso by proximal SGD, as JSON\n" +
         "  wdecay sweep --data house.csv --target price --lambdas 0,1e-2:1:5 --lr 0.01",
-    )
-    .action((flags: SweepFlags, cmd: Command) => runSweep(flags, cmd, ctx));
+    );
+  addOptimizerOptions(command);
+  return command.action((flags: SweepFlags, cmd: Command) => runSweep(flags, cmd, ctx));
 }
 
 async function runSweep(flags: SweepFlags, command: Command, ctx: CliContext): Promise<void> {
@@ -147,6 +154,8 @@ async function runSweep(flags: SweepFlags, command: Command, ctx: CliContext): P
   if (flags.plot !== undefined) await probeWritableFile(flags.plot, "--plot");
   const data = await loadData(flags);
   checkBatchSizeForRows(flags.batchSize, data.fit.train.n);
+  const totalSteps = flags.epochs * Math.ceil(data.fit.train.n / flags.batchSize);
+  const optimizer = optimizerFromFlags(flags, totalSteps);
   const backend = await selectBackend(ctx.registry, flags.backend);
 
   const settings = {
@@ -163,6 +172,7 @@ async function runSweep(flags: SweepFlags, command: Command, ctx: CliContext): P
       ...settings,
       lambdas: flags.lambdas,
       ...trainPenalty(flags.penalty, alpha),
+      ...optimizer,
       // Only the final losses are reported: evaluate once, after the last epoch.
       evalEvery: flags.epochs,
       onEpoch: (epoch, epochs) =>
@@ -193,6 +203,7 @@ async function runSweep(flags: SweepFlags, command: Command, ctx: CliContext): P
       penalty: flags.penalty,
       alpha,
       settings,
+      ...(optimizer.optimizer ? { optimizer: describeOptimizer(flags) } : {}),
       data: data.json,
       runs: points.map((p, l) => ({
         lambda: p.lambda,

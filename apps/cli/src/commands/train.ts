@@ -3,12 +3,28 @@
  * data from core's syntheticSplit, trained by core's train. The defaults are the chapter's
  * (the run `train(lambd=3)`), so `wdecay train` alone reproduces one of the demo's four runs.
  */
-import { CHAPTER, type Method, syntheticSplit, type TrainResult, train } from "@wdecay/core";
+import {
+  CHAPTER,
+  l2Norm,
+  type Method,
+  type MultiOutputResult,
+  syntheticSplit,
+  type TrainResult,
+  train,
+  trainMultiOutput,
+} from "@wdecay/core";
 import type { Command } from "commander";
 import { type CliContext, println } from "../context.js";
 import { nonzeros } from "../data-source.js";
 import {
+  addOptimizerOptions,
+  describeOptimizer,
+  type OptimizerFlags,
+  optimizerFromFlags,
+} from "../optimizer-options.js";
+import {
   checkBatchSize,
+  integerAtLeast,
   type Penalty,
   parseAlpha,
   parseBatchSize,
@@ -42,8 +58,9 @@ import { LEGEND, lossChart } from "../render/terminal-chart.js";
 import { checkBackendName, selectBackend } from "../select-backend.js";
 import { DEFAULT_SEED } from "./demo.js";
 
-interface TrainFlags {
+interface TrainFlags extends OptimizerFlags {
   readonly method: Method;
+  readonly outputs: number;
   readonly lambda: number;
   readonly penalty: Penalty;
   readonly alpha?: number;
@@ -61,7 +78,7 @@ interface TrainFlags {
 }
 
 export function registerTrain(program: Command, ctx: CliContext): Command {
-  return program
+  const command = program
     .command("train")
     .summary("one training run, every setting on a flag")
     .description(
@@ -69,7 +86,10 @@ export function registerTrain(program: Command, ctx: CliContext): Command {
         "(y = 0.05 + Σ 0.01·xᵢ + ε) and report ‖w‖ and the train and test loss. The defaults " +
         "are the chapter's run with λ = 3. --penalty l1 or elastic replaces weight decay by the " +
         "lasso or the elastic net, J = mean ½(ŷ − y)² + λ[(1 − α)/2‖w‖² + α‖w‖₁], the L1 part " +
-        "applied as a soft-threshold after each step (exact zeros).",
+        "applied as a soft-threshold after each step (exact zeros). --outputs k trains k " +
+        "target columns at once (output l has true weights 0.01·(l + 1)) with the Frobenius " +
+        "penalty (λ/2)‖W‖²_F (exercise 4). --optimizer and the schedule flags train through " +
+        "core's optimizers (momentum, Adam, AdamW) instead of plain SGD.",
     )
     .option(
       "--method <name>",
@@ -101,6 +121,12 @@ export function registerTrain(program: Command, ctx: CliContext): Command {
     .option("--n-test <n>", "test examples", parseNTest, CHAPTER.nTest)
     .option("--dims <n>", "features d", parseDims, CHAPTER.dims)
     .option(
+      "--outputs <k>",
+      "target columns k: multi-output regression with the Frobenius penalty on W (d×k)",
+      integerAtLeast("--outputs", 1),
+      1,
+    )
+    .option(
       "--seed <n>",
       "seed of the data, initial weights and minibatch order",
       parseSeed,
@@ -117,13 +143,16 @@ export function registerTrain(program: Command, ctx: CliContext): Command {
       "backend to run on (default: the best available; see `wdecay backends`)",
     )
     .option("--plot <file>", "write the loss curves to this SVG file", pathParser("--plot"))
-    .option("--json", "print one JSON object on stdout instead of the report")
-    .action((flags: TrainFlags) => runTrain(flags, ctx));
+    .option("--json", "print one JSON object on stdout instead of the report");
+  addOptimizerOptions(command);
+  return command.action((flags: TrainFlags) => runTrain(flags, ctx));
 }
 
 async function runTrain(flags: TrainFlags, ctx: CliContext): Promise<void> {
   const alpha = penaltyAlpha(flags.penalty, flags.alpha);
   checkBatchSize(flags.batchSize, flags.nTrain);
+  const totalSteps = flags.epochs * Math.ceil(flags.nTrain / flags.batchSize);
+  const optimizer = optimizerFromFlags(flags, totalSteps);
   checkBackendName(ctx.registry, flags.backend);
   if (flags.plot !== undefined) await probeWritableFile(flags.plot, "--plot");
   const backend = await selectBackend(ctx.registry, flags.backend);
@@ -140,17 +169,28 @@ async function runTrain(flags: TrainFlags, ctx: CliContext): Promise<void> {
     seed: flags.seed,
     evalEvery: flags.evalEvery,
   };
-  const data = syntheticSplit(flags.seed, flags);
+  const data = syntheticSplit(flags.seed, flags, { outputs: flags.outputs });
   const progress = createProgress(flags.epochs, ctx.isTTY && !flags.json, ctx.progressStream);
-  let result: TrainResult;
+  const options = {
+    ...settings,
+    ...trainPenalty(flags.penalty, alpha),
+    ...optimizer,
+    onEpoch: (epoch: number, epochs: number) =>
+      progress.update(epoch, `epoch ${epoch} of ${epochs}`),
+  };
+  let result: TrainResult | MultiOutputResult;
   try {
-    result = await train(backend, data, {
-      ...settings,
-      ...trainPenalty(flags.penalty, alpha),
-      onEpoch: (epoch, epochs) => progress.update(epoch, `epoch ${epoch} of ${epochs}`),
-    });
+    result =
+      flags.outputs > 1
+        ? await trainMultiOutput(backend, data, options)
+        : await train(backend, data, options);
   } finally {
     progress.stop();
+  }
+  const optimizerText = optimizer.optimizer ? describeOptimizer(flags) : undefined;
+  if ("outputs" in result) {
+    await reportMultiOutput(result, { flags, ctx, backend, settings, alpha, optimizerText });
+    return;
   }
 
   const title =
@@ -177,6 +217,7 @@ async function runTrain(flags: TrainFlags, ctx: CliContext): Promise<void> {
       trainLoss: finiteOrNull(result.trainLoss),
       testLoss: finiteOrNull(result.testLoss),
       diverged: bad,
+      ...(optimizerText !== undefined ? { optimizer: optimizerText } : {}),
       history: historyJson(result.history),
       weights: Array.from(result.weights, finiteOrNull),
       bias: finiteOrNull(result.bias),
@@ -201,9 +242,98 @@ async function runTrain(flags: TrainFlags, ctx: CliContext): Promise<void> {
     `penalty ${flags.penalty}, α ${alpha}: ${penaltyName(flags.penalty, alpha)}; ` +
       `nonzeros ${nonzeros(result.weights)} of ${result.weights.length}`,
   );
+  if (optimizerText !== undefined) out(`optimizer: ${optimizerText}`);
   if (bad) println(ctx.stderr, divergenceWarning("training", "try a smaller --lr"));
   out(`‖w‖ = ${formatNorm(result.l2Norm)}`);
   out(`final loss: train ${formatLoss(result.trainLoss)}, test ${formatLoss(result.testLoss)}`);
+  out();
+  out(`Loss curves, log scale   ${LEGEND}`);
+  for (const line of lossChart(title, result.history, { width: 60, height: 12 })) {
+    out(line.trimEnd());
+  }
+  if (flags.plot !== undefined) {
+    out();
+    out(`SVG loss curves written to ${flags.plot}`);
+  }
+}
+
+/** The report of a multi-output run: ‖W‖_F, the summed losses and each output's. */
+async function reportMultiOutput(
+  result: MultiOutputResult,
+  run: {
+    flags: TrainFlags;
+    ctx: CliContext;
+    backend: { name: string; precision: string };
+    settings: Record<string, unknown>;
+    alpha: number;
+    optimizerText: string | undefined;
+  },
+): Promise<void> {
+  const { flags, ctx, backend, settings, alpha, optimizerText } = run;
+  const k = result.outputs;
+  const d = result.weights.length / k;
+  const columns = Array.from({ length: k }, (_, l) =>
+    Array.from({ length: d }, (_, j) => result.weights[j * k + l] as number),
+  );
+  const title = `${flags.method}, ${k} outputs, Frobenius λ = ${flags.lambda}`;
+  if (flags.plot !== undefined) {
+    const svg = await lossChartSvg(`${title}: ${backend.name}, seed ${flags.seed}`, result.history);
+    await writeOutput(flags.plot, svg, "--plot");
+  }
+  const bad =
+    !Number.isFinite(result.frobeniusNorm) ||
+    !result.history.every((p) => Number.isFinite(p.trainLoss) && Number.isFinite(p.testLoss)) ||
+    !result.biases.every(Number.isFinite);
+  if (flags.json) {
+    const report = {
+      backend: backend.name,
+      precision: backend.precision,
+      settings: { ...settings, outputs: k },
+      method: result.method,
+      lambda: result.lambda,
+      penalty: flags.penalty,
+      alpha,
+      outputs: k,
+      frobeniusNorm: finiteOrNull(result.frobeniusNorm),
+      trainLoss: finiteOrNull(result.trainLoss),
+      testLoss: finiteOrNull(result.testLoss),
+      diverged: bad,
+      ...(optimizerText !== undefined ? { optimizer: optimizerText } : {}),
+      history: historyJson(result.history),
+      perOutput: columns.map((w, l) => ({
+        l2Norm: finiteOrNull(l2Norm(w)),
+        bias: finiteOrNull(result.biases[l] as number),
+        trainLoss: finiteOrNull(result.outputLosses[l]?.trainLoss ?? Number.NaN),
+        testLoss: finiteOrNull(result.outputLosses[l]?.testLoss ?? Number.NaN),
+      })),
+      weights: columns.map((w) => w.map(finiteOrNull)),
+      biases: Array.from(result.biases, finiteOrNull),
+      ...(flags.plot !== undefined ? { plot: flags.plot } : {}),
+    };
+    println(ctx.stdout, JSON.stringify(report));
+    return;
+  }
+  const out = (line = "") => println(ctx.stdout, line);
+  out(`Trained ${k} outputs on ${backend.name} (${backend.precision})`);
+  out(
+    `settings: method ${flags.method}, λ ${flags.lambda} on (λ/2)‖W‖²_F, epochs ${flags.epochs}, ` +
+      `lr ${flags.lr}, batch size ${flags.batchSize}, seed ${flags.seed}`,
+  );
+  out(`data: n-train ${flags.nTrain}, n-test ${flags.nTest}, dims ${d}, outputs ${k}`);
+  if (optimizerText !== undefined) out(`optimizer: ${optimizerText}`);
+  if (bad) println(ctx.stderr, divergenceWarning("training", "try a smaller --lr"));
+  out(`‖W‖_F = ${formatNorm(result.frobeniusNorm)}`);
+  out(
+    `final loss (summed over outputs): train ${formatLoss(result.trainLoss)}, ` +
+      `test ${formatLoss(result.testLoss)}`,
+  );
+  for (const [l, w] of columns.entries()) {
+    const losses = result.outputLosses[l];
+    out(
+      `  output ${l + 1}: ‖w‖ ${formatNorm(l2Norm(w))}, train ${formatLoss(losses?.trainLoss ?? Number.NaN)}, ` +
+        `test ${formatLoss(losses?.testLoss ?? Number.NaN)}`,
+    );
+  }
   out();
   out(`Loss curves, log scale   ${LEGEND}`);
   for (const line of lossChart(title, result.history, { width: 60, height: 12 })) {

@@ -6,8 +6,12 @@
 import { Presets, SingleBar } from "cli-progress";
 
 export interface Progress {
-  /** Sets how many of the total steps are done, and what is running. */
-  update(done: number, label: string): void;
+  /**
+   * Sets how many of the total steps are done, and what is running; `total` changes the total
+   * (work whose size is known only as it goes). Redraws at once when the last redraw is old
+   * enough, so updates from synchronous work move the bar too.
+   */
+  update(done: number, label: string, total?: number): void;
   /** Removes the bar (it is cleared, so the results print where it was). */
   stop(): void;
 }
@@ -34,7 +38,8 @@ export function createProgress(
   );
   bar.start(total, 0, { label: "" });
   return {
-    update(done, label) {
+    update(done, label, total) {
+      if (total !== undefined) bar.setTotal(total);
       bar.update(done, { label });
     },
     stop() {

@@ -10,6 +10,7 @@ import { scoped } from "../scope.js";
 import { sumTolerance } from "../tolerance.js";
 import {
   column,
+  columnProblem,
   compareTrajectories,
   hostObjective,
   runSgd,
@@ -21,7 +22,7 @@ export const fusedLinearSgd = defineProperty({
   id: "fused-linear-sgd",
   name: "the fused SGD step equals its composition from primitives (identity 22)",
   source: "fused linearSgd, IDENTITIES.md 22",
-  arbitrary: linearProblem({ maxL: 3 }).chain((p) =>
+  arbitrary: linearProblem({ maxL: 3, targets: "any" }).chain((p) =>
     fc.record({
       p: fc.constant(p),
       penalty: fc.array(lambdaArb(), { minLength: p.L, maxLength: p.L }),
@@ -77,14 +78,19 @@ export const fusedLinearLoss = defineProperty({
   id: "fused-linear-loss",
   name: "the fused loss equals its composition from primitives (identity 22)",
   source: "fused linearLoss, IDENTITIES.md 22",
-  arbitrary: linearProblem({ maxL: 3 }),
+  arbitrary: linearProblem({ maxL: 3, targets: "any" }),
   async check({ backend }, p, meter) {
     await scoped(backend, async (keep) => {
       const { X, y, w, b } = uploadProblem(backend, p, keep);
       const fused = await backend.read(keep(linearLoss(backend, X, y, w, b)));
       const composed = await backend.read(keep(composeLinearLoss(backend, X, y, w, b)));
       for (let l = 0; l < p.L; l++) {
-        const exact = hostObjective(p, column(p.w, p.d, p.L, l), p.b[l] as number, 0);
+        const exact = hostObjective(
+          columnProblem(p, l),
+          column(p.w, p.d, p.L, l),
+          p.b[l] as number,
+          0,
+        );
         const tol = 2 * sumTolerance(backend.precision, p.n * (p.d + 4), exact.scale);
         meter.value(fused[l] as number, composed[l] as number, tol, `column ${l}`);
         meter.value(fused[l] as number, exact.J, tol, `column ${l} against float64`);

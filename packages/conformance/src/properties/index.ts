@@ -1,6 +1,7 @@
 import type { ConformanceProperty } from "../property.js";
 import { FUSED_PROPERTIES } from "./fused.js";
 import { IDENTITY_PROPERTIES } from "./identities.js";
+import { MULTI_OUTPUT_PROPERTIES } from "./multi-output.js";
 import { OPTIMIZER_PROPERTIES } from "./optimizers.js";
 import { PRIMITIVE_PROPERTIES } from "./primitives.js";
 import { TOOLKIT_PROPERTIES } from "./toolkit.js";
@@ -8,12 +9,14 @@ import { TOOLKIT_PROPERTIES } from "./toolkit.js";
 /**
  * The whole suite, primitives first: a broken primitive explains the failures after it. The
  * optimizer properties (6, 10, 18 and core's optimizer) follow the training identities; the
- * toolkit's identities (14–17, 19) and λ conventions come after the training identities.
+ * toolkit's identities (14–17, 19) and λ conventions come after the training identities, and
+ * multi-output training (the Frobenius penalty) right after them.
  */
 export const ALL_PROPERTIES: readonly ConformanceProperty<never>[] = [
   ...PRIMITIVE_PROPERTIES,
   ...FUSED_PROPERTIES,
   ...IDENTITY_PROPERTIES,
+  ...MULTI_OUTPUT_PROPERTIES,
   ...OPTIMIZER_PROPERTIES,
   ...TOOLKIT_PROPERTIES,
 ] as unknown as readonly ConformanceProperty<never>[];
@@ -21,6 +24,7 @@ export const ALL_PROPERTIES: readonly ConformanceProperty<never>[] = [
 export {
   FUSED_PROPERTIES,
   IDENTITY_PROPERTIES,
+  MULTI_OUTPUT_PROPERTIES,
   OPTIMIZER_PROPERTIES,
   PRIMITIVE_PROPERTIES,
   TOOLKIT_PROPERTIES,

@@ -24,7 +24,7 @@ export interface DeviceProblem {
 export function uploadProblem(backend: Backend, p: LinearProblem, keep: Keep): DeviceProblem {
   return {
     X: keep(backend.upload(p.X, [p.n, p.d])),
-    y: keep(backend.upload(p.y, [p.n, 1])),
+    y: keep(backend.upload(p.y, [p.n, p.yCols ?? 1])),
     w: keep(backend.upload(p.w, [p.d, p.L])),
     b: keep(backend.upload(p.b, [1, p.L])),
   };
@@ -34,6 +34,20 @@ export function maxAbs(xs: ArrayLike<number>): number {
   let m = 0;
   for (let i = 0; i < xs.length; i++) m = Math.max(m, Math.abs(xs[i] as number));
   return m;
+}
+
+/**
+ * The single-output problem weight column l trains on: its own target column of a multi-output
+ * problem (or the shared one), with the given weights and biases (L of them).
+ */
+export function columnProblem(
+  p: LinearProblem,
+  l: number,
+  params: { w: number[]; b: number[]; L: number } = { w: p.w, b: p.b, L: p.L },
+): LinearProblem {
+  const k = p.yCols ?? 1;
+  const y = k === 1 ? p.y : Array.from({ length: p.n }, (_, i) => p.y[i * k + l] as number);
+  return { n: p.n, d: p.d, X: p.X, y, yCols: 1, ...params };
 }
 
 /** Column l of a d×L row-major matrix. */

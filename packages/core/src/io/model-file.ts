@@ -4,15 +4,22 @@
  * its convention, standardization, backend, seed).
  *
  * Reading is strict: every field is checked, unknown fields are rejected (a misspelt
- * `"lamda"` must not silently fall back to nothing), and a file of another version is refused
- * with the version this code reads. A change to the fields is a new version.
+ * `"lamda"` must not silently fall back to nothing), and a file of a version this code does not
+ * read is refused with the versions it reads. A change to the fields is a new version.
+ *
+ * Versions: 1 holds λ in the canonical convention only; 2 adds `statedLambda`, the λ as the user
+ * gave it in their library's convention (with the n its conversion used), checked against the
+ * canonical λ on reading. This code writes version 2 and reads both.
  */
+import { CONVENTION_IDS, type ConventionId, convertLambda } from "../conventions.js";
 import { quoteForMessage } from "./csv.js";
 
 /** The `format` of every model file. */
 export const MODEL_FORMAT = "wdecay-model";
-/** The model-file version this code writes and reads. */
-export const MODEL_VERSION = 1;
+/** The model-file version this code writes. */
+export const MODEL_VERSION = 2;
+/** The model-file versions this code reads. */
+export const MODEL_VERSIONS_READ: readonly number[] = [1, 2];
 
 /**
  * Which penalty the model was fitted with. (The same union as `PenaltyKind` in conventions.ts,
@@ -23,10 +30,10 @@ export type ModelPenalty = "l2" | "l1" | "elastic";
 export const MODEL_PENALTIES: readonly ModelPenalty[] = ["l2", "l1", "elastic"];
 
 /**
- * The only λ convention a version 1 file holds: core's canonical objective
- * `J = mean ½(ŷ − y)² + λ[(1 − α)/2 ‖w‖² + α‖w‖₁]`. A file stores the λ the solver used, never
- * another library's number (some of which, like sklearn's ridge alpha, mean nothing without n);
- * the field is there so that no reader has to guess.
+ * The convention of `lambda` in every file: core's canonical objective
+ * `J = mean ½(ŷ − y)² + λ[(1 − α)/2 ‖w‖² + α‖w‖₁]`, the λ the solver used. Another library's
+ * number (some of which, like sklearn's ridge alpha, mean nothing without n) goes in
+ * `statedLambda` beside it (version 2); the field is there so that no reader has to guess.
  */
 const LAMBDA_CONVENTION = "canonical";
 
@@ -43,6 +50,16 @@ export interface SavedModel {
   /** λ ≥ 0, in `lambdaConvention`, on the scale the model was trained on. */
   readonly lambda: number;
   readonly lambdaConvention: "canonical";
+  /**
+   * Version 2: the λ as stated in another library's convention, which `lambda` is the canonical
+   * value of; `n` is the number of training rows the conversion used (some conventions, like
+   * scikit-learn's Ridge, scale λ by n).
+   */
+  readonly statedLambda?: {
+    readonly value: number;
+    readonly convention: ConventionId;
+    readonly n: number;
+  };
   /** Elastic net only: the share of the L1 term, in [0, 1] (1 is the lasso, 0 ridge). */
   readonly alpha?: number;
   /**
@@ -91,6 +108,7 @@ const FIELDS = [
   "penalty",
   "lambda",
   "lambdaConvention",
+  "statedLambda",
   "alpha",
   "standardization",
   "backend",
@@ -157,12 +175,17 @@ class Checker {
     return out;
   }
 
-  noOthers(object: Record<string, unknown>, known: readonly string[], prefix: string): void {
+  noOthers(
+    object: Record<string, unknown>,
+    known: readonly string[],
+    prefix: string,
+    version: number,
+  ): void {
     for (const key of Object.keys(object)) {
       if (!known.includes(key)) {
         this.fail(
           `${prefix}${key}`,
-          `is not part of a version ${MODEL_VERSION} model file (its fields: ${known.join(", ")})`,
+          `is not part of a version ${version} model file (its fields: ${known.join(", ")})`,
         );
       }
     }
@@ -184,13 +207,18 @@ function checkModel(value: unknown, file: string): SavedModel {
     );
   }
   const version = check.present(value, "version");
-  if (version !== MODEL_VERSION) {
+  if (typeof version !== "number" || !MODEL_VERSIONS_READ.includes(version)) {
     check.fail(
       "version",
-      `is ${shown(version)}, but this wdecay reads only version ${MODEL_VERSION} model files`,
+      `is ${shown(version)}, but this wdecay reads only version ${MODEL_VERSIONS_READ.join(" and ")} model files`,
     );
   }
-  check.noOthers(value, FIELDS, "");
+  check.noOthers(
+    value,
+    version === 1 ? FIELDS.filter((f) => f !== "statedLambda") : FIELDS,
+    "",
+    version,
+  );
   const weights = check.numbers(check.present(value, "weights"), "weights");
   if (weights.length === 0) check.fail("weights", "must hold at least one weight");
   const bias = check.finite(check.present(value, "bias"), "bias");
@@ -224,6 +252,47 @@ function checkModel(value: unknown, file: string): SavedModel {
     "lambdaConvention",
     [LAMBDA_CONVENTION] as const,
   );
+  let statedLambda: SavedModel["statedLambda"];
+  const rawStated = value.statedLambda;
+  if (rawStated !== undefined) {
+    const path = "statedLambda";
+    if (!isRecord(rawStated)) {
+      check.fail(path, `must be an object {value, convention, n}, got ${shown(rawStated)}`);
+    }
+    check.noOthers(rawStated, ["value", "convention", "n"], `${path}.`, version);
+    const stated = check.finite(
+      check.present(rawStated, "value", `${path}.value`),
+      `${path}.value`,
+      {
+        min: 0,
+        what: "a number ≥ 0",
+      },
+    );
+    const convention = check.oneOf(
+      check.present(rawStated, "convention", `${path}.convention`),
+      `${path}.convention`,
+      CONVENTION_IDS,
+    );
+    const n = check.present(rawStated, "n", `${path}.n`);
+    if (!(typeof n === "number" && Number.isSafeInteger(n) && n >= 1)) {
+      check.fail(`${path}.n`, `must be an integer ≥ 1, got ${shown(n)}`);
+    }
+    let canonical: number;
+    try {
+      canonical = convertLambda(stated, convention, "canonical", { kind: penalty, n });
+    } catch (error) {
+      check.fail(`${path}.convention`, error instanceof Error ? error.message : String(error));
+    }
+    // The two are one number written twice: they must agree to rounding (a relative 1e-12
+    // allows a few conversions' roundings, far below any edit a person would make).
+    if (Math.abs(canonical - lambda) > 1e-12 * Math.max(Math.abs(lambda), Number.MIN_VALUE)) {
+      check.fail(
+        path,
+        `is ${stated} in the ${convention} convention, which is canonical λ ${canonical}, but "lambda" is ${lambda}`,
+      );
+    }
+    statedLambda = { value: stated, convention, n };
+  }
   let alpha: number | undefined;
   if (penalty === "elastic") {
     alpha = check.finite(check.present(value, "alpha"), "alpha", {
@@ -241,7 +310,7 @@ function checkModel(value: unknown, file: string): SavedModel {
     if (!isRecord(rawStd)) {
       check.fail("standardization", `must be an object {mean, std}, got ${shown(rawStd)}`);
     }
-    check.noOthers(rawStd, ["mean", "std"], "standardization.");
+    check.noOthers(rawStd, ["mean", "std"], "standardization.", version);
     const mean = check.numbers(
       check.present(rawStd, "mean", "standardization.mean"),
       "standardization.mean",
@@ -289,6 +358,7 @@ function checkModel(value: unknown, file: string): SavedModel {
     penalty,
     lambda,
     lambdaConvention,
+    ...(statedLambda === undefined ? {} : { statedLambda }),
     ...(alpha === undefined ? {} : { alpha }),
     ...(standardization === undefined ? {} : { standardization }),
     backend,
@@ -314,6 +384,7 @@ export function serializeModel(model: SavedModel, source = "model"): string {
     penalty: model.penalty,
     lambda: model.lambda,
     lambdaConvention: model.lambdaConvention,
+    ...(model.statedLambda === undefined ? {} : { statedLambda: { ...model.statedLambda } }),
     ...(model.alpha === undefined ? {} : { alpha: model.alpha }),
     ...(model.standardization === undefined
       ? {}

@@ -3,24 +3,25 @@
  * stream (`Stream.split`), so a split depends only on the seed and the number of rows: the
  * same seed on the same file gives the same split on every backend and every run.
  */
-import type { DataSplit, Dataset } from "../data.js";
+import { type DataSplit, type Dataset, outputsOf } from "../data.js";
 import { Rng, Stream } from "../random.js";
 
 /** The rows of `dataset` at `indices`, in that order. */
 export function selectRows(dataset: Dataset, indices: ArrayLike<number>): Dataset {
   const { X, y, n, d } = dataset;
+  const k = outputsOf(dataset);
   const m = indices.length;
   const Xs = new Float64Array(m * d);
-  const ys = new Float64Array(m);
+  const ys = new Float64Array(m * k);
   for (let r = 0; r < m; r++) {
     const i = indices[r] as number;
     if (!(Number.isInteger(i) && i >= 0 && i < n)) {
       throw new RangeError(`row index ${i} is outside [0, ${n})`);
     }
     Xs.set(X.subarray(i * d, (i + 1) * d), r * d);
-    ys[r] = y[i] as number;
+    ys.set(y.subarray(i * k, (i + 1) * k), r * k);
   }
-  return { X: Xs, y: ys, n: m, d };
+  return k === 1 ? { X: Xs, y: ys, n: m, d } : { X: Xs, y: ys, n: m, d, outputs: k };
 }
 
 /** Options of {@link trainTestSplit}. */

@@ -122,7 +122,9 @@ export function standardize(dataset: Dataset, s: Standardizer): Dataset {
       Z[i * k + c] = ((X[i * d + j] as number) - (s.mean[j] as number)) / (s.std[j] as number);
     }
   }
-  return { X: Z, y, n, d: k };
+  return dataset.outputs === undefined
+    ? { X: Z, y, n, d: k }
+    : { X: Z, y, n, d: k, outputs: dataset.outputs };
 }
 
 /**

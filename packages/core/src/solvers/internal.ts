@@ -2,7 +2,7 @@
  * Shared machinery of the elastic-net solvers: argument checks, the centered design they all
  * work on, and the hot-loop soft threshold. Internal to `solvers/`: not part of the package API.
  */
-import type { Dataset } from "../data.js";
+import { type Dataset, requireSingleOutput } from "../data.js";
 
 /**
  * A data set centered once, stored the way coordinate descent reads it. Fitting the intercept
@@ -30,6 +30,7 @@ export interface CenteredDesign {
 /** Throws unless `data` is a well-formed data set with n ≥ 1 and d ≥ 1. */
 export function checkDataset(data: Dataset): void {
   const { X, y, n, d } = data;
+  requireSingleOutput(data, "this solver");
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`n must be an integer ≥ 1, got ${n}`);
   if (!Number.isInteger(d) || d < 1) throw new RangeError(`d must be an integer ≥ 1, got ${d}`);
   if (X.length !== n * d)

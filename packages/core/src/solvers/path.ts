@@ -45,6 +45,8 @@ export interface PathOptions {
   readonly tol?: number;
   /** Coordinate-descent pass budget for each λ. */
   readonly maxIter?: number;
+  /** Called after each λ is solved, with how many of the path's λ are done (for progress bars). */
+  readonly onLambda?: (done: number, total: number) => void;
 }
 
 /** Fits along a path; entry k of every array belongs to `lambdas[k]`. */
@@ -149,6 +151,8 @@ export function regularizationPath(data: Dataset, options: PathOptions = {}): Re
     (p, q) => (lambdas[q] as number) - (lambdas[p] as number),
   );
   const w = new Float64Array(c.d);
+  let done = 0;
+  const solved = () => options.onLambda?.(++done, m);
   for (const k of order) {
     const lambda = lambdas[k] as number;
     if (lmax === 0) {
@@ -158,12 +162,14 @@ export function regularizationPath(data: Dataset, options: PathOptions = {}): Re
       // throw at λ = 0 with d > n.
       weights[k] = new Float64Array(c.d);
       biases[k] = c.yMean;
+      solved();
       continue;
     }
     if (alpha === 0) {
       const fit = ridgeClosedForm(data, lambda);
       weights[k] = fit.weights;
       biases[k] = fit.bias;
+      solved();
       continue;
     }
     const run = coordinateDescentCentered(c, lambda, alpha, tol, maxIter, w);
@@ -171,6 +177,7 @@ export function regularizationPath(data: Dataset, options: PathOptions = {}): Re
     biases[k] = interceptFor(c, w);
     iterations[k] = run.iterations;
     converged[k] = run.converged;
+    solved();
   }
   return { alpha, lambdaMax: lmax, lambdas, weights, biases, iterations, converged };
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   MODEL_VERSION,
+  MODEL_VERSIONS_READ,
   ModelFileError,
   parseModel,
   predict,
@@ -26,7 +27,7 @@ const model: SavedModel = {
 };
 
 const FIELDS =
-  "format, version, weights, bias, featureNames, target, penalty, lambda, lambdaConvention, alpha, standardization, backend, seed, createdAt";
+  "format, version, weights, bias, featureNames, target, penalty, lambda, lambdaConvention, statedLambda, alpha, standardization, backend, seed, createdAt";
 
 /** The model's file as a plain object, with `changes` applied (undefined deletes a field). */
 function fileWith(changes: Record<string, unknown>): string {
@@ -71,7 +72,53 @@ describe("serializeModel / parseModel", () => {
       "seed",
       "createdAt",
     ]);
-    expect([object.format, object.version]).toEqual(["wdecay-model", 1]);
+    expect([object.format, object.version]).toEqual(["wdecay-model", 2]);
+  });
+
+  it("stores the λ as stated in another convention beside the canonical one (version 2)", () => {
+    // scikit-learn's Ridge(alpha) is λ = alpha/n: alpha 60 on 20 rows is canonical λ 3.
+    const stated: SavedModel = {
+      ...model,
+      statedLambda: { value: 60, convention: "sklearn-ridge", n: 20 },
+    };
+    const text = serializeModel(stated);
+    expect(JSON.parse(text).statedLambda).toEqual({
+      value: 60,
+      convention: "sklearn-ridge",
+      n: 20,
+    });
+    expect(parseModel(text, "m.json")).toEqual(stated);
+    // The two λ must be the same number: an edit of one of them is caught.
+    expect(
+      errorOf(fileWith({ statedLambda: { value: 70, convention: "sklearn-ridge", n: 20 } }))
+        .message,
+    ).toBe(
+      'model.json: field "statedLambda" is 70 in the sklearn-ridge convention, which is canonical λ 3.5, but "lambda" is 3',
+    );
+    expect(
+      errorOf(fileWith({ statedLambda: { value: 60, convention: "sklearn", n: 20 } })).message,
+    ).toMatch(
+      /^model\.json: field "statedLambda\.convention" must be one of "canonical", "pytorch", .*, got "sklearn"$/,
+    );
+    expect(
+      errorOf(fileWith({ statedLambda: { value: 60, convention: "sklearn-ridge", n: 0 } })).message,
+    ).toBe('model.json: field "statedLambda.n" must be an integer ≥ 1, got 0');
+    expect(
+      errorOf(fileWith({ statedLambda: { value: 60, convention: "sklearn-ridge" } })).message,
+    ).toBe('model.json: field "statedLambda.n" is missing');
+    // A convention for another penalty (Lasso's alpha weighs L1) is refused with core's reason.
+    expect(
+      errorOf(fileWith({ statedLambda: { value: 3, convention: "sklearn-lasso", n: 20 } })).field,
+    ).toBe("statedLambda.convention");
+  });
+
+  it("still reads version 1 files, which have no statedLambda", () => {
+    const v1 = fileWith({ version: 1 });
+    expect(parseModel(v1, "old.json")).toEqual(model);
+    expect(
+      errorOf(fileWith({ version: 1, statedLambda: { value: 3, convention: "canonical", n: 5 } }))
+        .message,
+    ).toMatch(/^model\.json: field "statedLambda" is not part of a version 1 model file/);
   });
 
   it("keeps alpha for the elastic net, and omits absent optional fields", () => {
@@ -84,15 +131,16 @@ describe("serializeModel / parseModel", () => {
     expect(parseModel(text, "m.json")).toEqual(plain);
   });
 
-  it("names the version it reads when the file's version differs", () => {
-    expect(MODEL_VERSION).toBe(1);
-    const error = errorOf(fileWith({ version: 2, futureField: true }));
+  it("names the versions it reads when the file's version differs", () => {
+    expect(MODEL_VERSION).toBe(2);
+    expect(MODEL_VERSIONS_READ).toEqual([1, 2]);
+    const error = errorOf(fileWith({ version: 3, futureField: true }));
     expect(error.message).toBe(
-      'model.json: field "version" is 2, but this wdecay reads only version 1 model files',
+      'model.json: field "version" is 3, but this wdecay reads only version 1 and 2 model files',
     );
     expect([error.file, error.field]).toEqual(["model.json", "version"]);
     expect(errorOf(fileWith({ version: "1" })).message).toBe(
-      'model.json: field "version" is "1", but this wdecay reads only version 1 model files',
+      'model.json: field "version" is "1", but this wdecay reads only version 1 and 2 model files',
     );
   });
 
@@ -112,7 +160,7 @@ describe("serializeModel / parseModel", () => {
   });
 
   it.each([
-    [{ lamda: 3 }, `field "lamda" is not part of a version 1 model file (its fields: ${FIELDS})`],
+    [{ lamda: 3 }, `field "lamda" is not part of a version 2 model file (its fields: ${FIELDS})`],
     [{ weights: undefined }, 'field "weights" is missing'],
     [{ weights: "0.1" }, 'field "weights" must be an array of numbers, got "0.1"'],
     [{ weights: [0.1, null, 2] }, 'field "weights[1]" must be a finite number, got null'],
@@ -156,7 +204,7 @@ describe("serializeModel / parseModel", () => {
     ],
     [
       { standardization: { mean: [0, 0, 0], std: [1, 1, 1], scale: 2 } },
-      'field "standardization.scale" is not part of a version 1 model file (its fields: mean, std)',
+      'field "standardization.scale" is not part of a version 2 model file (its fields: mean, std)',
     ],
     [{ backend: "" }, 'field "backend" must be a non-empty string, got ""'],
     [{ seed: 1.5 }, 'field "seed" must be a non-negative integer, got 1.5'],
