@@ -103,6 +103,27 @@ describe("train with core's optimizer", () => {
     );
   });
 
+  it("in the scratch method the mask exempts features from the penalty in the loss", async () => {
+    const backend = createCpuBackend();
+    const options: TrainOptions = { ...base, method: "scratch", lambda: 3 };
+    const plain = await train(backend, data, options);
+    const ones = await train(backend, data, {
+      ...options,
+      paramGroups: { weightMask: new Float64Array(CHAPTER.dims).fill(1) },
+    });
+    expect(maxRelDiff(ones.weights, plain.weights)).toBeLessThanOrEqual(tol);
+    // Scratch and concise are the same update under plain SGD (identity 5), mask included.
+    const half = new Float64Array(CHAPTER.dims).fill(1).fill(0, 0, CHAPTER.dims / 2);
+    const scratch = await train(backend, data, { ...options, paramGroups: { weightMask: half } });
+    const concise = await train(backend, data, {
+      ...options,
+      method: "concise",
+      paramGroups: { weightMask: half },
+    });
+    expect(maxRelDiff(scratch.weights, concise.weights)).toBeLessThanOrEqual(tol);
+    expect(maxRelDiff(scratch.weights, plain.weights)).toBeGreaterThan(0.1);
+  });
+
   it("momentum, Adam and AdamW with schedules train the chapter's problem", async () => {
     const backend = createCpuBackend();
     const before = backend.liveTensors();
@@ -177,6 +198,15 @@ describe("train with core's optimizer", () => {
         paramGroups: { weightMask: bad },
       }),
     ).rejects.toThrow("paramGroups.weightMask[3] must be a finite number ≥ 0, got -1");
+    await expect(
+      train(backend, data, {
+        ...base,
+        method: "concise",
+        lambda: 1,
+        penalty: "l1",
+        paramGroups: { weightMask: new Float64Array(CHAPTER.dims).fill(1) },
+      }),
+    ).rejects.toThrow('paramGroups.weightMask masks the L2 penalty; penalty "l1" does not take it');
     expect(backend.liveTensors()).toBe(0);
   });
 });

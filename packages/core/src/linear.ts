@@ -39,7 +39,8 @@ export interface LinearGradient {
 
 /**
  * Analytic gradient of `L(w, b) + (λ/2)‖w‖²` over the rows of X: `gw = Xᵀr/n + λw`,
- * `gb = mean(r)`. `penalty` is one λ for every column, or a 1×L row of λ per column.
+ * `gb = mean(r)`. `penalty` is one λ for every column, a 1×L row of λ per column, or a d×L
+ * matrix of λ per weight (a masked penalty).
  */
 export function linearGradient(
   backend: Backend,

@@ -51,8 +51,10 @@ export interface ParamGroups {
   /** Multiplier of λ for the bias (0: the bias is not decayed). */
   readonly bias?: number;
   /**
-   * Per-feature decay mask, length d: 1 = decayed, 0 = exempt (like optax's `mask`); values in
-   * between scale the decay. Trains through core's optimizer (see {@link TrainOptions.optimizer}).
+   * Per-feature mask, length d: 1 = regularized, 0 = exempt (like optax's `mask`); values in
+   * between scale λ. It masks the concise method's decay and, in the scratch method, the L2
+   * penalty in the loss, (λ/2)Σⱼ mⱼwⱼ². Trains through core's optimizer (see
+   * {@link TrainOptions.optimizer}); not with an L1 part.
    */
   readonly weightMask?: ArrayLike<number>;
 }
@@ -218,6 +220,9 @@ function checkOptions(options: GridOptions, data: DataSplit): void {
       `penalty "${penalty}" trains by proximal SGD, which does not combine with an optimizer; ` +
         "use penalty l2 or leave the optimizer out",
     );
+  }
+  if (mask !== undefined && penalty !== "l2") {
+    fail(`paramGroups.weightMask masks the L2 penalty; penalty "${penalty}" does not take it`);
   }
   if (!(Number.isSafeInteger(seed) && seed >= 0))
     fail(`seed must be a non-negative integer, got ${seed}`);
@@ -407,12 +412,21 @@ function optimizerStepper(
     return t;
   };
   try {
-    const penaltyRow = scratch ? upload(l2Part, [1, L]) : undefined;
-    const weightMask = new Float64Array(d * L);
-    for (let j = 0; j < d; j++) {
-      const m = (groups.weightMask?.[j] ?? 1) * groups.weight;
-      for (let l = 0; l < L; l++) weightMask[j * L + l] = (l2Part[l] as number) * m;
-    }
+    // λ_l × the feature's mask (× the weight group's multiplier for the concise method's decay).
+    const masked = (multiplier: number) => {
+      const out = new Float64Array(d * L);
+      for (let j = 0; j < d; j++) {
+        const m = (groups.weightMask?.[j] ?? 1) * multiplier;
+        for (let l = 0; l < L; l++) out[j * L + l] = (l2Part[l] as number) * m;
+      }
+      return out;
+    };
+    // The scratch method's penalty gradient λ⊙w: per column (1×L), or per weight with a mask.
+    const penalty = !scratch
+      ? undefined
+      : groups.weightMask === undefined
+        ? upload(l2Part, [1, L])
+        : upload(masked(1), [d, L]);
     const decay = opt.decay ?? (opt.kind === "adamw" ? "decoupled" : "coupled");
     const optimizer = createOptimizer(backend, {
       kind: opt.kind,
@@ -428,7 +442,7 @@ function optimizerStepper(
       groups: scratch
         ? [{ params: [w] }, { params: [b] }]
         : [
-            { params: [w], mask: upload(weightMask, [d, L]) },
+            { params: [w], mask: upload(masked(groups.weight), [d, L]) },
             {
               params: [b],
               mask: upload(
@@ -445,7 +459,7 @@ function optimizerStepper(
         let grad: { gw: Tensor; gb: Tensor } | undefined;
         try {
           yb = backend.gatherRows(trainSet.y, order, offset, count);
-          grad = linearGradient(backend, Xb, yb, w, b, penaltyRow ?? 0);
+          grad = linearGradient(backend, Xb, yb, w, b, penalty ?? 0);
           optimizer.step([[grad.gw], [grad.gb]]);
         } finally {
           disposeAll(backend, [Xb, yb, grad?.gw, grad?.gb]);
@@ -514,8 +528,7 @@ async function trainColumns(
     const b = own(backend.zeros([1, L]));
     const order = own(backend.zeros([data.train.n, 1], "int32"));
     const viaOptimizer =
-      options.optimizer !== undefined ||
-      (method === "concise" && options.paramGroups?.weightMask !== undefined);
+      options.optimizer !== undefined || options.paramGroups?.weightMask !== undefined;
     const stepper: Stepper = viaOptimizer
       ? optimizerStepper(backend, { trainSet, order, w, b, l2Part }, options)
       : sgdStepper(
