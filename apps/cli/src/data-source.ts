@@ -288,3 +288,30 @@ export function nonzeros(w: ArrayLike<number>): number {
   for (let j = 0; j < w.length; j++) if ((w[j] as number) !== 0) count++;
   return count;
 }
+
+/**
+ * The per-feature mask of `--exempt NAMES` on the columns the model is fitted on: 0 for the
+ * named features (no penalty or decay), 1 for the others. Names are those of the data
+ * (x1…xd for synthetic data); a constant column dropped by standardization has no weight to
+ * exempt and is skipped.
+ */
+export function exemptMask(
+  data: Pick<LoadedData, "featureNames" | "standardizer">,
+  names: readonly string[],
+): Float64Array {
+  const known = new Set(data.featureNames);
+  for (const name of names) {
+    if (!known.has(name)) {
+      const list = data.featureNames.slice(0, 8).join(", ");
+      const more = data.featureNames.length > 8 ? ", …" : "";
+      throw new UsageError(
+        `--exempt names ${JSON.stringify(name)}, which is not a feature (features: ${list}${more})`,
+      );
+    }
+  }
+  const exempt = new Set(names);
+  const columns = data.standardizer
+    ? Array.from(data.standardizer.kept, (j) => data.featureNames[j] as string)
+    : data.featureNames;
+  return Float64Array.from(columns, (name) => (exempt.has(name) ? 0 : 1));
+}

@@ -20,7 +20,7 @@ import {
 } from "@wdecay/core";
 import type { Command } from "commander";
 import { UsageError } from "./errors.js";
-import { fail, strictNumber } from "./options.js";
+import { fail, parseFeatureList, strictNumber } from "./options.js";
 
 export const OPTIMIZER_KINDS: readonly OptimizerKind[] = ["sgd", "momentum", "adam", "adamw"];
 
@@ -39,6 +39,7 @@ export interface OptimizerFlags {
   readonly lrSchedule?: ScheduleSpec;
   readonly decaySchedule?: ScheduleSpec;
   readonly biasDecay?: number;
+  readonly exempt?: string[];
 }
 
 export function parseOptimizer(value: string): OptimizerKind {
@@ -149,6 +150,12 @@ export function addOptimizerOptions(command: Command): Command {
       "--bias-decay <m>",
       "with --method concise: decay multiplier of the bias group (0: not decayed)",
       parseBiasDecay,
+    )
+    .option(
+      "--exempt <features>",
+      "comma-separated features left out of the L2 penalty or decay (a mask; x1…xd for " +
+        "synthetic data)",
+      parseFeatureList,
     );
 }
 
@@ -163,7 +170,11 @@ export function optimizerFromFlags(
     readonly penalty: string;
   },
   totalSteps: number,
-): { optimizer?: TrainOptimizer; paramGroups?: { bias: number } } {
+  weightMask?: Float64Array,
+): {
+  optimizer?: TrainOptimizer;
+  paramGroups?: { bias?: number; weightMask?: Float64Array };
+} {
   const wants =
     flags.optimizer !== undefined ||
     flags.momentum !== undefined ||
@@ -200,7 +211,16 @@ export function optimizerFromFlags(
         "optimizer flags (--optimizer, --lr-schedule, …)",
     );
   }
-  const paramGroups = flags.biasDecay !== undefined ? { bias: flags.biasDecay } : undefined;
+  if (flags.exempt !== undefined && flags.penalty !== "l2") {
+    throw new UsageError(
+      `--exempt masks the L2 penalty; --penalty ${flags.penalty} does not take it`,
+    );
+  }
+  const groups = {
+    ...(flags.biasDecay !== undefined ? { bias: flags.biasDecay } : {}),
+    ...(weightMask !== undefined ? { weightMask } : {}),
+  };
+  const paramGroups = Object.keys(groups).length > 0 ? groups : undefined;
   if (!wants) return paramGroups ? { paramGroups } : {};
   const optimizer: TrainOptimizer = {
     kind,
@@ -226,5 +246,6 @@ export function describeOptimizer(flags: OptimizerFlags): string {
   if (flags.lrSchedule) parts.push(`lr schedule ${flags.lrSchedule.text}`);
   if (flags.decaySchedule) parts.push(`decay schedule ${flags.decaySchedule.text}`);
   if (flags.biasDecay !== undefined) parts.push(`bias decay ×${flags.biasDecay}`);
+  if (flags.exempt !== undefined) parts.push(`exempt ${flags.exempt.join(", ")}`);
   return parts.join(", ");
 }

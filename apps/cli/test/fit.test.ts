@@ -550,3 +550,19 @@ describe("wdecay fit on the chapter's data: closed form against gradient descent
     expect(Math.abs(sgd.bias - closed.bias)).toBeLessThanOrEqual(tol);
   });
 });
+
+describe("wdecay fit --exempt on a CSV", () => {
+  it("leaves the named column out of the penalty (its weight shrinks less)", async () => {
+    const dir = await tempDir();
+    const file = await writeText(dir, "data.csv", csvText(linearRows(60, { noise: 0.5 })));
+    const common = ["--data", file, "--target", "y", "--features", "a,b,c", "--solver", "sgd"];
+    const common2 = [...common, "--lambda", "2", "--epochs", "200", "--lr", "0.05"];
+    const plain = await fitJson(common2);
+    const masked = await fitJson([...common2, "--exempt", "b"]);
+    expect(masked.solver).toMatchObject({ exempt: ["b"] });
+    const j = masked.featureNames.indexOf("b");
+    expect(Math.abs(masked.weights[j] as number)).toBeGreaterThan(
+      Math.abs(plain.weights[j] as number),
+    );
+  });
+});

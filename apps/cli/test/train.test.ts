@@ -388,3 +388,31 @@ describe("wdecay train --optimizer and schedules", () => {
     expect(report.runs[1].l2Norm).toBeCloseTo(single.l2Norm, 10);
   });
 });
+
+describe("wdecay train --exempt (a per-feature mask)", () => {
+  it("leaves the named features out of the penalty, as core's weightMask does", async () => {
+    const report = await runJson("train", [...SMALL, "--exempt", "x1,x3"]);
+    expect(report.optimizer).toBe("sgd, exempt x1, x3");
+    const mask = new Float64Array(30).fill(1);
+    mask[0] = 0;
+    mask[2] = 0;
+    const expected = await train(
+      createCpuBackend(),
+      syntheticSplit(42, { nTrain: 12, nTest: 40, dims: 30 }),
+      {
+        method: "scratch",
+        lambda: 3,
+        epochs: 20,
+        lr: 0.003,
+        batchSize: 4,
+        seed: 42,
+        evalEvery: 5,
+        paramGroups: { weightMask: mask },
+      },
+    );
+    expect(report.weights).toEqual(Array.from(expected.weights));
+    const plain = await runJson("train", SMALL);
+    // Exempt weights keep more of their size; the others are decayed as before.
+    expect(Math.abs(report.weights[0])).toBeGreaterThan(Math.abs(plain.weights[0]));
+  });
+});

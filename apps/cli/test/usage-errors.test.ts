@@ -71,6 +71,11 @@ const CASES: [string[], string][] = [
   [["train", "--optimizer", "adam", "--penalty", "l1"], "--penalty"],
   [["sweep", "--optimizer", "sgdx"], "--optimizer"],
   [["sweep", "--lr-schedule", "cosine", "--penalty", "l1"], "--penalty"],
+  [["train", "--exempt", "x0"], "--exempt"],
+  [["train", "--exempt", "x1", "--penalty", "l1"], "--exempt"],
+  [["sweep", "--exempt", "price"], "--exempt"],
+  [["fit", "--lambda", "1", "--exempt", "x1"], "--exempt"],
+  [["fit", "--lambda", "1", "--exempt", "x1", "--solver", "sgd", "--penalty", "l1"], "--exempt"],
   // Unknown backend: names the flag and what is registered.
   [["train", "--backend", "tpu"], "--backend"],
   [["demo", "--backend", "tpu"], "--backend"],

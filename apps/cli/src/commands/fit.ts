@@ -27,6 +27,7 @@ import {
   addDataOptions,
   checkDataFlags,
   type DataFlags,
+  exemptMask,
   given,
   halfMse,
   l1Norm,
@@ -42,6 +43,7 @@ import {
   parseAlpha,
   parseBatchSize,
   parseEpochs,
+  parseFeatureList,
   parseLambda,
   parseLambdaConvention,
   parseLr,
@@ -63,7 +65,7 @@ import { checkBackendName, selectBackend } from "../select-backend.js";
 const SHOWN_WEIGHTS = 20;
 
 /** Flags that only SGD reads, by commander key. */
-const SGD_ONLY = ["backend", "epochs", "lr", "batchSize"] as const;
+const SGD_ONLY = ["backend", "epochs", "lr", "batchSize", "exempt"] as const;
 
 interface FitFlags extends DataFlags {
   readonly penalty: Penalty;
@@ -75,6 +77,7 @@ interface FitFlags extends DataFlags {
   readonly epochs: number;
   readonly lr: number;
   readonly batchSize: number;
+  readonly exempt?: string[];
   readonly save?: string;
   readonly json?: boolean;
 }
@@ -136,6 +139,11 @@ export function registerFit(program: Command, ctx: CliContext): Command {
       "with --solver sgd: backend to run on (default: the best available)",
     )
     .option(
+      "--exempt <features>",
+      "with --solver sgd and --penalty l2: comma-separated features left out of the penalty",
+      parseFeatureList,
+    )
+    .option(
       "--epochs <n>",
       "with --solver sgd: passes over the training set",
       parseEpochs,
@@ -175,6 +183,11 @@ function checkFlags(flags: FitFlags, command: Command): { solver: Solver; alpha:
   if (solver === "closed" && flags.penalty !== "l2") {
     throw new UsageError(
       `--solver closed fits only --penalty l2 (ridge); for --penalty ${flags.penalty} use --solver cd, prox or sgd`,
+    );
+  }
+  if (flags.exempt !== undefined && flags.penalty !== "l2") {
+    throw new UsageError(
+      `--exempt masks the L2 penalty; --penalty ${flags.penalty} does not take it`,
     );
   }
   if (solver !== "sgd") {
@@ -248,6 +261,9 @@ async function runFit(flags: FitFlags, command: Command, ctx: CliContext): Promi
         ...settings,
         lambda,
         ...trainPenalty(flags.penalty, alpha),
+        ...(flags.exempt === undefined
+          ? {}
+          : { paramGroups: { weightMask: exemptMask(data, flags.exempt) } }),
         evalEvery: flags.epochs,
         onEpoch: (epoch, epochs) => progress.update(epoch, `epoch ${epoch} of ${epochs}`),
       });
@@ -259,6 +275,7 @@ async function runFit(flags: FitFlags, command: Command, ctx: CliContext): Promi
       backend: backend.name,
       precision: backend.precision,
       ...settings,
+      ...(flags.exempt === undefined ? {} : { exempt: flags.exempt }),
     };
   }
 

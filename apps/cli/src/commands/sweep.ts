@@ -11,6 +11,7 @@ import {
   addDataOptions,
   checkDataFlags,
   type DataFlags,
+  exemptMask,
   loadData,
   nonzeros,
 } from "../data-source.js";
@@ -155,7 +156,8 @@ async function runSweep(flags: SweepFlags, command: Command, ctx: CliContext): P
   const data = await loadData(flags);
   checkBatchSizeForRows(flags.batchSize, data.fit.train.n);
   const totalSteps = flags.epochs * Math.ceil(data.fit.train.n / flags.batchSize);
-  const optimizer = optimizerFromFlags(flags, totalSteps);
+  const mask = flags.exempt === undefined ? undefined : exemptMask(data, flags.exempt);
+  const optimizer = optimizerFromFlags(flags, totalSteps, mask);
   const backend = await selectBackend(ctx.registry, flags.backend);
 
   const settings = {
@@ -203,7 +205,9 @@ async function runSweep(flags: SweepFlags, command: Command, ctx: CliContext): P
       penalty: flags.penalty,
       alpha,
       settings,
-      ...(optimizer.optimizer ? { optimizer: describeOptimizer(flags) } : {}),
+      ...(optimizer.optimizer || optimizer.paramGroups
+        ? { optimizer: describeOptimizer(flags) }
+        : {}),
       data: data.json,
       runs: points.map((p, l) => ({
         lambda: p.lambda,

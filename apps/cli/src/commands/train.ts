@@ -15,7 +15,7 @@ import {
 } from "@wdecay/core";
 import type { Command } from "commander";
 import { type CliContext, println } from "../context.js";
-import { nonzeros } from "../data-source.js";
+import { exemptMask, nonzeros } from "../data-source.js";
 import {
   addOptimizerOptions,
   describeOptimizer,
@@ -152,7 +152,14 @@ async function runTrain(flags: TrainFlags, ctx: CliContext): Promise<void> {
   const alpha = penaltyAlpha(flags.penalty, flags.alpha);
   checkBatchSize(flags.batchSize, flags.nTrain);
   const totalSteps = flags.epochs * Math.ceil(flags.nTrain / flags.batchSize);
-  const optimizer = optimizerFromFlags(flags, totalSteps);
+  const mask =
+    flags.exempt === undefined
+      ? undefined
+      : exemptMask(
+          { featureNames: Array.from({ length: flags.dims }, (_, j) => `x${j + 1}`) },
+          flags.exempt,
+        );
+  const optimizer = optimizerFromFlags(flags, totalSteps, mask);
   checkBackendName(ctx.registry, flags.backend);
   if (flags.plot !== undefined) await probeWritableFile(flags.plot, "--plot");
   const backend = await selectBackend(ctx.registry, flags.backend);
@@ -187,7 +194,8 @@ async function runTrain(flags: TrainFlags, ctx: CliContext): Promise<void> {
   } finally {
     progress.stop();
   }
-  const optimizerText = optimizer.optimizer ? describeOptimizer(flags) : undefined;
+  const optimizerText =
+    optimizer.optimizer || optimizer.paramGroups ? describeOptimizer(flags) : undefined;
   if ("outputs" in result) {
     await reportMultiOutput(result, { flags, ctx, backend, settings, alpha, optimizerText });
     return;
