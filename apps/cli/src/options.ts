@@ -28,7 +28,7 @@ export function fail(flag: string, requirement: string, value: string): never {
 }
 
 /** A parser of a number that satisfies `ok`, described by `requirement` in the error. */
-function numberParser(flag: string, requirement: string, ok: (n: number) => boolean) {
+export function numberParser(flag: string, requirement: string, ok: (n: number) => boolean) {
   return (value: string): number => {
     const n = strictNumber(value);
     if (n === undefined || !ok(n)) fail(flag, requirement, value);

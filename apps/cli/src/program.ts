@@ -10,6 +10,7 @@ import { registerConformance } from "./commands/conformance.js";
 import { registerDemo } from "./commands/demo.js";
 import { registerFit } from "./commands/fit.js";
 import { registerPath } from "./commands/path.js";
+import { registerPosterior } from "./commands/posterior.js";
 import { registerPredict } from "./commands/predict.js";
 import { registerSelect } from "./commands/select.js";
 import { registerSweep } from "./commands/sweep.js";
@@ -57,6 +58,8 @@ export function createProgram(ctx: CliContext): Command {
         "  wdecay fit --lambda 60 --lambda-convention sklearn-ridge --save model.json\n" +
         "                                   one model, λ as scikit-learn's Ridge means it\n" +
         "  wdecay predict --model model.json --data new.csv\n" +
+        "  wdecay posterior --lambda 3          the prior λ = 3 stands for, posterior sd (ex. 6)\n" +
+        "  wdecay train --outputs 3             three targets, Frobenius penalty (exercise 4)\n" +
         "\nChecking a backend:\n" +
         "  wdecay conformance               the conformance suite on every backend\n" +
         "  wdecay conformance --backend cpu-f32 --seed 7\n" +
@@ -70,6 +73,7 @@ export function createProgram(ctx: CliContext): Command {
   registerSelect(program, ctx);
   registerPath(program, ctx);
   registerFit(program, ctx);
+  registerPosterior(program, ctx);
   registerPredict(program, ctx);
   registerBackends(program, ctx);
   registerConformance(program, ctx);
