@@ -262,18 +262,18 @@ describe("wdecay train --help", () => {
   });
 });
 
+/** The run SMALL describes, through core, for comparing with the CLI's report. */
+const SMALL_SIZE = { nTrain: 12, nTest: 40, dims: 30 };
+const SMALL_RUN = { epochs: 20, lr: 0.003, batchSize: 4, seed: 42, evalEvery: 5 } as const;
+
 describe("wdecay train --outputs (Frobenius penalty, exercise 4)", () => {
   it("trains W (d×k) in one pass and reports what core's trainMultiOutput computes", async () => {
     const report = await runJson("train", [...SMALL, "--outputs", "3", "--lambda", "0.5"]);
-    const data = syntheticSplit(42, { nTrain: 12, nTest: 40, dims: 30 }, { outputs: 3 });
+    const data = syntheticSplit(42, SMALL_SIZE, { outputs: 3 });
     const expected = await trainMultiOutput(createCpuBackend(), data, {
+      ...SMALL_RUN,
       method: "scratch",
       lambda: 0.5,
-      epochs: 20,
-      lr: 0.003,
-      batchSize: 4,
-      seed: 42,
-      evalEvery: 5,
     });
     expect(report.outputs).toBe(3);
     expect(report.frobeniusNorm).toBe(expected.frobeniusNorm);
@@ -327,29 +327,22 @@ describe("wdecay train --optimizer and schedules", () => {
         "decay schedule step:20:0.5, bias decay ×0.5",
     );
     const total = 20 * Math.ceil(12 / 4);
-    const expected = await train(
-      createCpuBackend(),
-      syntheticSplit(42, { nTrain: 12, nTest: 40, dims: 30 }),
-      {
-        method: "concise",
-        lambda: 0.3,
-        epochs: 20,
-        lr: 0.01,
-        batchSize: 4,
-        seed: 42,
-        evalEvery: 5,
-        paramGroups: { bias: 0.5 },
-        optimizer: {
-          kind: "adamw",
-          decay: "decoupled",
-          decoupledScaling: "none",
-          lrSchedule: schedules.warmup(schedules.cosine(0.01, { total, min: 0.001 }), {
-            steps: 5,
-          }),
-          decaySchedule: schedules.step(1, { every: 20, factor: 0.5 }),
-        },
+    const expected = await train(createCpuBackend(), syntheticSplit(42, SMALL_SIZE), {
+      ...SMALL_RUN,
+      method: "concise",
+      lambda: 0.3,
+      lr: 0.01,
+      paramGroups: { bias: 0.5 },
+      optimizer: {
+        kind: "adamw",
+        decay: "decoupled",
+        decoupledScaling: "none",
+        lrSchedule: schedules.warmup(schedules.cosine(0.01, { total, min: 0.001 }), {
+          steps: 5,
+        }),
+        decaySchedule: schedules.step(1, { every: 20, factor: 0.5 }),
       },
-    );
+    });
     expect(report.l2Norm).toBe(expected.l2Norm);
     expect(report.bias).toBe(expected.bias);
     // And it is not the plain SGD run.
@@ -396,20 +389,12 @@ describe("wdecay train --exempt (a per-feature mask)", () => {
     const mask = new Float64Array(30).fill(1);
     mask[0] = 0;
     mask[2] = 0;
-    const expected = await train(
-      createCpuBackend(),
-      syntheticSplit(42, { nTrain: 12, nTest: 40, dims: 30 }),
-      {
-        method: "scratch",
-        lambda: 3,
-        epochs: 20,
-        lr: 0.003,
-        batchSize: 4,
-        seed: 42,
-        evalEvery: 5,
-        paramGroups: { weightMask: mask },
-      },
-    );
+    const expected = await train(createCpuBackend(), syntheticSplit(42, SMALL_SIZE), {
+      ...SMALL_RUN,
+      method: "scratch",
+      lambda: 3,
+      paramGroups: { weightMask: mask },
+    });
     expect(report.weights).toEqual(Array.from(expected.weights));
     const plain = await runJson("train", SMALL);
     // Exempt weights keep more of their size; the others are decayed as before.

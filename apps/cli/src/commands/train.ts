@@ -5,6 +5,7 @@
  */
 import {
   CHAPTER,
+  type HistoryPoint,
   l2Norm,
   type Method,
   type MultiOutputResult,
@@ -254,15 +255,7 @@ async function runTrain(flags: TrainFlags, ctx: CliContext): Promise<void> {
   if (bad) println(ctx.stderr, divergenceWarning("training", "try a smaller --lr"));
   out(`‖w‖ = ${formatNorm(result.l2Norm)}`);
   out(`final loss: train ${formatLoss(result.trainLoss)}, test ${formatLoss(result.testLoss)}`);
-  out();
-  out(`Loss curves, log scale   ${LEGEND}`);
-  for (const line of lossChart(title, result.history, { width: 60, height: 12 })) {
-    out(line.trimEnd());
-  }
-  if (flags.plot !== undefined) {
-    out();
-    out(`SVG loss curves written to ${flags.plot}`);
-  }
+  printCurves(out, title, result.history, flags.plot);
 }
 
 /** The report of a multi-output run: ‖W‖_F, the summed losses and each output's. */
@@ -342,13 +335,21 @@ async function reportMultiOutput(
         `test ${formatLoss(losses?.testLoss ?? Number.NaN)}`,
     );
   }
+  printCurves(out, title, result.history, flags.plot);
+}
+
+/** The loss curves in the terminal, and where their SVG went. */
+function printCurves(
+  out: (line?: string) => void,
+  title: string,
+  history: readonly HistoryPoint[],
+  plot: string | undefined,
+): void {
   out();
   out(`Loss curves, log scale   ${LEGEND}`);
-  for (const line of lossChart(title, result.history, { width: 60, height: 12 })) {
-    out(line.trimEnd());
-  }
-  if (flags.plot !== undefined) {
+  for (const line of lossChart(title, history, { width: 60, height: 12 })) out(line.trimEnd());
+  if (plot !== undefined) {
     out();
-    out(`SVG loss curves written to ${flags.plot}`);
+    out(`SVG loss curves written to ${plot}`);
   }
 }
