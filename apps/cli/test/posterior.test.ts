@@ -104,6 +104,17 @@ describe("wdecay posterior (exercise 6)", () => {
     expect(back.laplaceScale).toBeCloseTo(0.01, 15);
   });
 
+  it("--plot writes the means and 95% intervals as an SVG", async () => {
+    const dir = await tempDir();
+    const plot = `${dir}/posterior.svg`;
+    const report = await runJson("posterior", ["--plot", plot]);
+    expect(report.plot).toBe(plot);
+    const svg = await readFile(plot, "utf8");
+    expect(svg.startsWith("<svg")).toBe(true);
+    expect(svg).toContain("the first 40 of 200 coefficients");
+    expect(svg).toContain("the true weight 0.01");
+  });
+
   it("prints the prior, λ and a table of means, sds and intervals", async () => {
     const { code, stdout } = await run(["posterior"]);
     expect(code).toBe(0);
@@ -121,6 +132,7 @@ describe("wdecay posterior (exercise 6)", () => {
     [["--laplace-scale", "1"], "--laplace-scale"],
     [["--covariance"], "--covariance"],
     [["--prior", "cauchy"], "--prior"],
+    [["--prior", "laplace", "--plot", "p.svg"], "--plot"],
     [["--noise-std", "0"], "--noise-std"],
     [["--lambda", "-1"], "--lambda"],
   ])("wdecay posterior %j is a usage error naming %s", async (args, flag) => {

@@ -24,8 +24,11 @@ import {
   nonzeros,
 } from "../data-source.js";
 import { UsageError } from "../errors.js";
-import { numberParser } from "../options.js";
+import { writeFileAtomic } from "../io/files.js";
+import { numberParser, pathParser } from "../options.js";
+import { probeWritableFile } from "../output-files.js";
 import { finiteOrNull, formatNorm } from "../render/numbers.js";
+import { posteriorChartSpec, renderSvg } from "../render/svg.js";
 import { table } from "../render/table.js";
 
 /** The chapter's label noise (eq. 4.5.4) and true weights: the defaults on synthetic data. */
@@ -45,6 +48,7 @@ interface PosteriorFlags extends DataFlags {
   readonly laplaceScale?: number;
   readonly lambda?: number;
   readonly covariance?: boolean;
+  readonly plot?: string;
   readonly json?: boolean;
 }
 
@@ -90,6 +94,11 @@ export function registerPosterior(program: Command, ctx: CliContext): Command {
   addDataOptions(command);
   return command
     .option("--covariance", "with --json: include the d×d posterior covariance")
+    .option(
+      "--plot <file>",
+      "gaussian: write an SVG of the posterior means with their 95% credible intervals",
+      pathParser("--plot"),
+    )
     .option("--json", "print one JSON object on stdout instead of the report")
     .addHelpText(
       "after",
@@ -127,10 +136,14 @@ function checkFlags(flags: PosteriorFlags, command: Command): void {
   if (flags.covariance && (!flags.json || flags.prior !== "gaussian")) {
     throw new UsageError("--covariance goes with --json and --prior gaussian");
   }
+  if (flags.plot !== undefined && flags.prior !== "gaussian") {
+    throw new UsageError("--plot draws the Gaussian posterior: it goes with --prior gaussian");
+  }
 }
 
 async function runPosterior(flags: PosteriorFlags, command: Command, ctx: CliContext) {
   checkFlags(flags, command);
+  if (flags.plot !== undefined) await probeWritableFile(flags.plot, "--plot");
   const data = await loadData(flags);
   const train = data.fit.train;
   const n = train.n;
@@ -201,6 +214,14 @@ async function runPosterior(flags: PosteriorFlags, command: Command, ctx: CliCon
       if (Math.abs((post.mean[j] as number) - truth) <= Z95 * (sd[j] as number)) covered++;
     }
   }
+  if (flags.plot !== undefined) {
+    const spec = posteriorChartSpec(
+      `Posterior of w: σ = ${sigma}, τ = ${formatNorm(tau)} (λ = ${formatNorm(lambda)})`,
+      { featureNames: names, mean: post.mean, sd },
+      { z: Z95, ...(truth !== undefined ? { truth } : {}) },
+    );
+    await writeFileAtomic(flags.plot, await renderSvg(spec), "--plot");
+  }
   if (flags.json) {
     const report = {
       prior: "gaussian",
@@ -219,6 +240,7 @@ async function runPosterior(flags: PosteriorFlags, command: Command, ctx: CliCon
       meanNorm: finiteOrNull(l2Norm(post.mean)),
       ...(covered !== undefined ? { trueWeight: truth, covered95: covered } : {}),
       ...(flags.covariance ? { covariance: Array.from(post.covariance, finiteOrNull) } : {}),
+      ...(flags.plot !== undefined ? { plot: flags.plot } : {}),
     };
     println(ctx.stdout, JSON.stringify(report));
     return;
@@ -257,4 +279,8 @@ async function runPosterior(flags: PosteriorFlags, command: Command, ctx: CliCon
     out(`  ${line}`);
   }
   if (names.length > SHOWN) out(`  … ${names.length - SHOWN} more (--json for all)`);
+  if (flags.plot !== undefined) {
+    out();
+    out(`SVG of the posterior written to ${flags.plot}`);
+  }
 }

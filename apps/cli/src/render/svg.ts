@@ -372,3 +372,75 @@ export function selectChartSvg(
 ): Promise<string> {
   return renderSvg(selectChartSpec(title, curve, marks));
 }
+
+/** The most coefficients a posterior chart draws: beyond that the intervals blur together. */
+export const POSTERIOR_CHART_MAX = 40;
+
+/**
+ * The Vega-Lite spec of a posterior (`wdecay posterior`): each coefficient's posterior mean with
+ * its 95% credible interval, and a dashed rule at the true weight when it is known (synthetic
+ * data). Only the first {@link POSTERIOR_CHART_MAX} coefficients are drawn; the subtitle says so.
+ */
+export function posteriorChartSpec(
+  title: string,
+  posterior: {
+    readonly featureNames: readonly string[];
+    readonly mean: ArrayLike<number>;
+    readonly sd: ArrayLike<number>;
+  },
+  options: { readonly z: number; readonly truth?: number },
+): TopLevelSpec {
+  const d = posterior.featureNames.length;
+  const count = Math.min(d, POSTERIOR_CHART_MAX);
+  const values = Array.from({ length: count }, (_, j) => {
+    const m = posterior.mean[j] as number;
+    const s = posterior.sd[j] as number;
+    return {
+      feature: posterior.featureNames[j] as string,
+      mean: m,
+      lo: m - options.z * s,
+      hi: m + options.z * s,
+    };
+  });
+  const subtitle = [
+    "posterior mean and 95% credible interval of each weight",
+    ...(count < d ? [`the first ${count} of ${d} coefficients`] : []),
+    ...(options.truth !== undefined ? [`dashed: the true weight ${options.truth}`] : []),
+  ];
+  const x = {
+    field: "feature",
+    type: "nominal",
+    title: null,
+    sort: null,
+    axis: { labelAngle: -60 },
+  } as const;
+  const y = { field: "mean", type: "quantitative", title: "weight" } as const;
+  return {
+    $schema: SCHEMA,
+    title: { text: title, subtitle },
+    width: Math.max(240, 14 * count),
+    height: 280,
+    background: "white",
+    layer: [
+      {
+        data: { values },
+        mark: { type: "rule", color: "#999" },
+        encoding: { x, y: { ...y, field: "lo" }, y2: { field: "hi" } },
+      },
+      {
+        data: { values },
+        mark: { type: "point", filled: true, color: "#1f77b4" },
+        encoding: { x, y },
+      },
+      ...(options.truth !== undefined
+        ? [
+            {
+              data: { values: [{ truth: options.truth }] },
+              mark: { type: "rule" as const, strokeDash: [6, 4], color: "#d62728" },
+              encoding: { y: { field: "truth", type: "quantitative" as const } },
+            },
+          ]
+        : []),
+    ],
+  };
+}
