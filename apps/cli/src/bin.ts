@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 /**
- * The `wdecay` executable. Registering the cpu backends is this file's job, not the library's:
- * an embedder chooses its own backends, the command ships with the reference ones.
+ * The `wdecay` executable. Registering backends is this file's job, not the library's: an
+ * embedder chooses its own, the command ships with all of them. Without --backend the registry
+ * tries webgpu (a GPU adapter; the software one only when asked), then wasm, then cpu.
  */
 import "@wdecay/backend-cpu/register";
+import "@wdecay/backend-wasm/register";
+import "@wdecay/backend-webgpu/register";
 import { main } from "./program.js";
 
 // When the reader of stdout goes away (`wdecay demo | head`), stop quietly as other Unix tools

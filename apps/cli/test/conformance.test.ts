@@ -304,26 +304,25 @@ describe("backends that cannot start, and the reference", () => {
   const REASON = BROKEN_GPU_REASON;
   const registryWithDeadGpu = registryWithBrokenGpu;
 
-  it("among all of them: reported as failed with the reason, exit 1", async () => {
+  it("among all of them: reported as not run, with the reason; the others decide", async () => {
     const args = ["conformance", "--property", "op-sum", "--seed", SEED];
     const human = await run(args, { registry: registryWithDeadGpu() });
-    expect(human.code).toBe(1);
+    expect(human.code).toBe(0);
     const gpuLines = lines(human.stdout).filter((l) => l.startsWith("gpu"));
-    expect(gpuLines).toEqual([`gpu: FAIL, could not start: ${REASON} (0/1 properties passed)`]);
+    expect(gpuLines).toEqual([`gpu: not run, could not start: ${REASON}`]);
     expect(human.stdout).toContain("cpu: 1/1 properties passed");
     expect(human.stdout).toContain("cpu-f32: 1/1 properties passed");
     expect(lines(human.stderr)[0]).toBe(`gpu: could not start: ${REASON}`);
-    expect(lines(human.stderr).at(-1)).toBe("wdecay: conformance failed: gpu (could not start)");
 
     const json = await run([...args, "--json"], { registry: registryWithDeadGpu() });
-    expect(json.code).toBe(1);
+    expect(json.code).toBe(0);
     const [gpu, ...others] = results(json.stdout);
     expect(gpu).toMatchObject({
       backend: "gpu",
       precision: null,
       seed: Number(SEED),
       numRuns: 25,
-      passed: false,
+      passed: null,
       properties: [],
     });
     expect(gpu?.reason).toContain(REASON);

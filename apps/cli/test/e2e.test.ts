@@ -30,9 +30,21 @@ describe("the wdecay executable", { timeout: 120_000 }, () => {
     expect(code).toBe(0);
     expect(lines(stdout)).toHaveLength(1);
     const report = JSON.parse(stdout);
-    // The default registry, filled by @wdecay/backend-cpu/register, picks cpu.
-    expect(report).toMatchObject({ backend: "cpu", precision: "float64" });
+    // The executable registers webgpu, wasm and cpu; without a GPU adapter (or where webgpu is
+    // not opted into the software one) the registry falls back to wasm, the fastest CPU path.
+    expect(["webgpu", "wasm"]).toContain(report.backend);
+    expect(report.precision).toBe("float32");
     expect(report.runs).toHaveLength(4);
+  });
+
+  it("backends lists all three, and --backend cpu is the float64 reference", async () => {
+    const listed = await wdecay(["backends", "--json"]);
+    expect(listed.code).toBe(0);
+    const names = JSON.parse(listed.stdout).backends.map((b: { name: string }) => b.name);
+    expect(names).toEqual(["webgpu", "wasm", "cpu", "cpu-f32"]);
+    const out = await tempDir();
+    const cpu = await wdecay(["demo", "--json", "--backend", "cpu", "--out", out]);
+    expect(JSON.parse(cpu.stdout)).toMatchObject({ backend: "cpu", precision: "float64" });
   });
 
   it("a usage error exits 2 with one line on stderr and nothing on stdout", async () => {

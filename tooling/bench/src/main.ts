@@ -7,7 +7,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { Contender, Trial, TrialResult } from "./contenders/index.js";
-import { measure } from "./measure.js";
+import { measure, summarize } from "./measure.js";
 import {
   type BenchReport,
   benchFile,
@@ -17,10 +17,12 @@ import {
   machineInfo,
   reportMarkdown,
   TOLERANCE,
+  WASM_GOAL,
   type WorkloadResult,
 } from "./report.js";
 import {
   describeWorkload,
+  matmulFlops,
   prepareWorkload,
   WORKLOAD_NAMES,
   WORKLOADS,
@@ -119,7 +121,8 @@ async function run(argv: readonly string[], options: CliOptions): Promise<number
   // Loaded only now, so that --help and a bad flag answer at once, without starting tfjs.
   const { createContenders, REFERENCE } = await import("./contenders/index.js");
   const { TFJS_VERSIONS } = await import("./contenders/tfjs-cpu.js");
-  const machine = machineInfo({ ...TFJS_VERSIONS });
+  const { TFJS_WASM_VERSIONS } = await import("./contenders/tfjs-wasm.js");
+  const machine = machineInfo({ ...TFJS_VERSIONS, ...TFJS_WASM_VERSIONS });
   const contenders = await createContenders();
   const workloads: WorkloadResult[] = [];
   try {
@@ -136,7 +139,11 @@ async function run(argv: readonly string[], options: CliOptions): Promise<number
           if (trial) trials.push({ name: c.name, contender: c, trial });
         }
         const measured = await measure(
-          trials.map(({ name, trial }) => ({ name, run: () => trial.run() })),
+          trials.map(({ name, trial }) => ({
+            name,
+            run: () => trial.run(),
+            ...(trial.before ? { before: () => (trial.before as () => Promise<void>)() } : {}),
+          })),
           {
             warmup,
             runs,
@@ -157,6 +164,10 @@ async function run(argv: readonly string[], options: CliOptions): Promise<number
           const contender = trials[i]?.contender;
           if (!contender) throw new Error("contender list changed while measuring");
           const l2RelDiff = relativeDiff(m.result.l2Norm, reference.result.l2Norm);
+          const opMs = m.results.map((r) => r.opMs);
+          const op = opMs.every((x): x is number => x !== undefined)
+            ? summarize(opMs).median
+            : undefined;
           return {
             name: m.name,
             group: contender.group,
@@ -170,6 +181,9 @@ async function run(argv: readonly string[], options: CliOptions): Promise<number
             l2RelDiff,
             agrees: l2RelDiff <= TOLERANCE[contender.precision],
             repeatable: m.repeatable,
+            ...(op !== undefined && workload.mode === "matmul"
+              ? { opMedianMs: op, gflops: matmulFlops(workload) / (op * 1e6) }
+              : {}),
           };
         });
         workloads.push({
@@ -192,6 +206,7 @@ async function run(argv: readonly string[], options: CliOptions): Promise<number
     reference: REFERENCE,
     goal: GOAL,
     gridGoal: GRID_GOAL,
+    wasmGoal: WASM_GOAL,
     tolerance: TOLERANCE,
     machine,
     workloads,

@@ -31,6 +31,8 @@ export function summarize(samples: readonly number[]): Stats {
 export interface Timed<R> {
   readonly name: string;
   run(): Promise<R>;
+  /** Untimed, right before each run (e.g. selecting tfjs' active backend). */
+  before?(): Promise<void>;
 }
 
 /** What one contender's repetitions gave. */
@@ -41,6 +43,8 @@ export interface Measurement<R> {
   readonly stats: Stats;
   /** The result of the last run. */
   readonly result: R;
+  /** The results of the timed runs, in order (beside `samples`). */
+  readonly results: R[];
   /** Every run, warm-ups included, returned an equal result (see `same`). */
   readonly repeatable: boolean;
 }
@@ -89,6 +93,7 @@ export async function measure<R>(
   if (!(Number.isInteger(warmup) && warmup >= 0)) throw new RangeError(`bad warm-up ${warmup}`);
   if (!(Number.isInteger(runs) && runs >= 1)) throw new RangeError(`bad run count ${runs}`);
   const samples = entries.map(() => [] as number[]);
+  const results = entries.map(() => [] as R[]);
   const first: (R | undefined)[] = entries.map(() => undefined);
   const last: (R | undefined)[] = entries.map(() => undefined);
   const repeatable = entries.map(() => true);
@@ -99,12 +104,16 @@ export async function measure<R>(
       // Rotate the starting contender so none always runs right after the same neighbour.
       const i = (rep + k) % entries.length;
       const entry = entries[i] as Timed<R>;
+      await entry.before?.();
       collectGarbage();
       const start = performance.now();
       const result = await entry.run();
       const ms = performance.now() - start;
       times.set(entry.name, ms);
-      if (!isWarmup) samples[i]?.push(ms);
+      if (!isWarmup) {
+        samples[i]?.push(ms);
+        results[i]?.push(result);
+      }
       const before = first[i];
       if (before === undefined) first[i] = result;
       else if (!options.same(before, result)) repeatable[i] = false;
@@ -117,6 +126,7 @@ export async function measure<R>(
     samples: samples[i] as number[],
     stats: summarize(samples[i] as number[]),
     result: last[i] as R,
+    results: results[i] as R[],
     repeatable: repeatable[i] as boolean,
   }));
 }

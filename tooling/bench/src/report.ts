@@ -51,6 +51,9 @@ export interface ContenderResult {
   readonly agrees: boolean;
   /** Every run (warm-ups included) gave the same ‖w‖. */
   readonly repeatable: boolean;
+  /** `matmul` workloads: median ms of the product alone (no read), and its GFLOP/s. */
+  readonly opMedianMs?: number;
+  readonly gflops?: number;
 }
 
 export interface WorkloadResult {
@@ -66,6 +69,19 @@ export const GOAL = { contender: "cpu", maxRatio: 1.5, alsoAgainst: "tfjs-cpu" }
 
 /** The λ-grid goal: the grid workload's median at most this factor of the one-λ workload's. */
 export const GRID_GOAL = { grid: "grid64", single: "chapter", maxRatio: 10 } as const;
+
+/**
+ * The wasm backend's goals: at least `minSpeedup`× faster than the reference on `workloads`
+ * (same run), a `matmul` product of at least `minGflops` through the backend, and the grid goal.
+ */
+export const WASM_GOAL = {
+  contender: "wasm",
+  minSpeedup: 3,
+  workloads: ["chapter", "big1", "big2"],
+  matmul: "matmul1024",
+  minGflops: 30,
+  alsoAgainst: "tfjs-wasm",
+} as const;
 
 /** Per wdecay backend: grid median / one-λ median, same run (empty unless both workloads ran). */
 export function gridRatios(
@@ -97,6 +113,7 @@ export interface BenchReport {
   readonly reference: string;
   readonly goal: typeof GOAL;
   readonly gridGoal: typeof GRID_GOAL;
+  readonly wasmGoal: typeof WASM_GOAL;
   readonly tolerance: typeof TOLERANCE;
   readonly machine: MachineInfo;
   readonly workloads: readonly WorkloadResult[];
@@ -160,6 +177,7 @@ export function goalMarkdown(report: BenchReport): string {
     "|---|--:|:-:|--:|",
   ];
   for (const w of report.workloads) {
+    if (w.workload.mode === "matmul") continue;
     const g = goalRatios(w);
     const ok = g.toReference === undefined ? "–" : g.toReference <= maxRatio ? "yes" : "**no**";
     lines.push(
@@ -176,13 +194,72 @@ export function goalMarkdown(report: BenchReport): string {
   return lines.join("\n");
 }
 
+/** The wasm backend's goal table (empty when it did not run). */
+export function wasmGoalMarkdown(report: BenchReport): string {
+  const goal = report.wasmGoal;
+  const lines: string[] = [];
+  for (const name of goal.workloads) {
+    const w = report.workloads.find((x) => x.workload.name === name);
+    const r = w && find(w, goal.contender);
+    if (!w || !r) continue;
+    const other = find(w, goal.alsoAgainst);
+    const speedup = 1 / r.ratioToReference;
+    lines.push(
+      `| ${name} | ${ms(r.medianMs)} ms | ${speedup.toFixed(2)}× | ${speedup >= goal.minSpeedup ? "yes" : "**no**"} | ${other ? `${(other.medianMs / r.medianMs).toFixed(1)}×` : "–"} |`,
+    );
+  }
+  const mm = report.workloads.find((x) => x.workload.name === goal.matmul);
+  const mr = mm && find(mm, goal.contender);
+  if (mr?.gflops !== undefined) {
+    lines.push(
+      `| ${goal.matmul}: GFLOP/s through the backend (≥ ${goal.minGflops}) | ${ms(mr.opMedianMs ?? Number.NaN)} ms | ${mr.gflops.toFixed(1)} GFLOP/s | ${mr.gflops >= goal.minGflops ? "yes" : "**no**"} | – |`,
+    );
+  }
+  const grid = gridRatios(report).find((r) => r.name === goal.contender);
+  if (grid) {
+    const { maxRatio, grid: g, single } = report.gridGoal;
+    lines.push(
+      `| 64-λ grid ≤ ${maxRatio}× one λ (${g} / ${single}) | ${ms(grid.gridMs)} ms | ${ratio(grid.ratio)} | ${grid.ratio <= maxRatio ? "yes" : "**no**"} | – |`,
+    );
+  }
+  if (lines.length === 0) return "";
+  return [
+    `The ${goal.contender} backend (float32) at least ${goal.minSpeedup}× faster than the ${report.reference} loop (float64) on ${goal.workloads.join(", ")}, a 1024³ product through it at ≥ ${goal.minGflops} GFLOP/s, and its 64-λ grid at most ${report.gridGoal.maxRatio}× its one-λ run, all in this run. The last column is how many times faster it is than ${goal.alsoAgainst} (tfjs used idiomatically on its WebAssembly backend).`,
+    "",
+    `| goal | ${goal.contender} | figure | met | ${goal.alsoAgainst} / ${goal.contender} |`,
+    "|---|--:|--:|:-:|--:|",
+    ...lines,
+    "",
+  ].join("\n");
+}
+
+/** GFLOP/s of every contender on the `matmul` workloads. */
+export function matmulMarkdown(report: BenchReport): string {
+  const blocks = report.workloads.filter((w) => w.workload.mode === "matmul");
+  return blocks
+    .map((w) =>
+      [
+        `Matrix product \`${w.workload.name}\`: GFLOP/s of the product alone (median over the timed runs; the table below also times the read of C).`,
+        "",
+        "| contender | precision | product median (ms) | GFLOP/s |",
+        "|---|---|--:|--:|",
+        ...w.results.map(
+          (r) =>
+            `| ${r.name} | ${r.precision} | ${ms(r.opMedianMs ?? Number.NaN)} | ${r.gflops?.toFixed(2) ?? "–"} |`,
+        ),
+        "",
+      ].join("\n"),
+    )
+    .join("\n");
+}
+
 /** The λ-grid table: each wdecay backend's grid median over its own one-λ median, same run. */
 export function gridMarkdown(report: BenchReport): string {
   const { grid, single, maxRatio } = report.gridGoal;
   const rows = gridRatios(report);
   if (rows.length === 0) return "";
   return [
-    `64-λ grid in one pass (\`${grid}\`, core \`trainGrid()\`) against one λ (\`${single}\`, core \`train()\`), medians of this run; the goal is ≤ ${maxRatio}×. The baselines skip this ratio: the hand-written loop runs ${grid} as 64 separate runs (its row in the ${grid} table, for context) and tfjs-cpu skips ${grid}.`,
+    `64-λ grid in one pass (\`${grid}\`, core \`trainGrid()\`) against one λ (\`${single}\`, core \`train()\`), medians of this run; the goal is ≤ ${maxRatio}×. The baselines skip this ratio: the hand-written loop runs ${grid} as 64 separate runs (its row in the ${grid} table, for context) and the tfjs baselines skip ${grid}.`,
     "",
     `| backend | ${single} median (ms) | ${grid} median (ms) | ${grid} / ${single} | ≤ ${maxRatio}× |`,
     "|---|--:|--:|--:|:-:|",
@@ -229,7 +306,9 @@ export function reportMarkdown(report: BenchReport): string {
     "",
     goalMarkdown(report),
     "",
+    wasmGoalMarkdown(report),
     gridMarkdown(report),
+    matmulMarkdown(report),
     "## Workloads",
     "",
     `Every contender trains on the same data (core's \`syntheticSplit\`), from the same w₀ (\`initialWeights\`) in the same minibatch order (\`MinibatchSchedule\`), seed ${report.workloads[0]?.workload.seed ?? "–"}. The last column compares each final ‖w‖ with the ${report.reference} loop's: float64 contenders must agree within ${tolerance.float64}, float32 ones within ${tolerance.float32} (⚠ marks a miss).`,

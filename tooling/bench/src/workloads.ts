@@ -11,7 +11,7 @@ import {
   syntheticSplit,
 } from "@wdecay/core";
 
-export const WORKLOAD_NAMES = ["chapter", "grid64", "big1", "big2"] as const;
+export const WORKLOAD_NAMES = ["chapter", "grid64", "big1", "big2", "matmul1024"] as const;
 export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
 
 /**
@@ -24,8 +24,11 @@ export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
  *   reads w once at the end.
  * - `grid`: one whole call of core's `trainGrid()` (scratch method) over `lambdas`, the λ grid
  *   trained in one pass, evaluations included. ‖w‖ is the Frobenius norm of the d×L weights.
+ * - `matmul`: one matrix product C = X·X of the square training matrix (nTrain = dims), then the
+ *   read of C. Each run also reports the time of the product alone (`opMs`), from which the
+ *   report gives GFLOP/s; "‖w‖" is then ‖C‖_F.
  */
-export type WorkloadMode = "train" | "steps" | "grid";
+export type WorkloadMode = "train" | "steps" | "grid" | "matmul";
 
 /** One benchmark problem (the λ is the canonical one: J = mean ½r² + (λ/2)‖w‖²). */
 export interface Workload {
@@ -129,7 +132,29 @@ export const WORKLOADS: Readonly<Record<WorkloadName, Workload>> = {
     warmup: 1,
     runs: 9,
   },
+  matmul1024: {
+    name: "matmul1024",
+    title: "a 1024³ matrix product through each contender (C = X·X, then the read of C)",
+    mode: "matmul",
+    nTrain: 1_024,
+    nTest: 1,
+    dims: 1_024,
+    batchSize: 1_024,
+    epochs: 1,
+    lr: 0.003,
+    lambda: LAMBDA,
+    evalEvery: 0,
+    seed: SEED,
+    // The plain-JavaScript contenders take seconds per product.
+    warmup: 1,
+    runs: 3,
+  },
 };
+
+/** Floating-point operations of one product of the `matmul` mode: 2·m·k·n. */
+export function matmulFlops(w: Workload): number {
+  return 2 * w.nTrain * w.dims * w.dims;
+}
 
 /** A workload with its data drawn: everything a contender needs, made once, outside timing. */
 export interface PreparedWorkload {
@@ -160,6 +185,9 @@ export function prepareWorkload(workload: Workload): PreparedWorkload {
 
 /** One line describing a workload's sizes, for reports. */
 export function describeWorkload(w: Workload): string {
+  if (w.mode === "matmul") {
+    return `C = X·X with X ${w.nTrain}×${w.dims} (float64 data, as each contender stores it), ${(matmulFlops(w) / 1e9).toFixed(2)} GFLOP per product; GFLOP/s from the product alone, the read of C timed in the median`;
+  }
   const sizes =
     w.mode !== "steps"
       ? `n = ${w.nTrain} train / ${w.nTest} test, d = ${w.dims}`

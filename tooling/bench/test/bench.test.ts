@@ -2,10 +2,12 @@ import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs";
 import { createCpuBackend } from "@wdecay/backend-cpu";
+import { createWasmBackend } from "@wdecay/backend-wasm";
 import { describe, expect, it } from "vitest";
 import { handWritten } from "../src/contenders/hand-written.js";
 import type { Contender } from "../src/contenders/index.js";
 import { tfjsCpu } from "../src/contenders/tfjs-cpu.js";
+import { tfjsWasm } from "../src/contenders/tfjs-wasm.js";
 import { backendContender } from "../src/contenders/wdecay.js";
 import { measure, summarize } from "../src/measure.js";
 import { prepareWorkload, type Workload } from "../src/workloads.js";
@@ -89,6 +91,78 @@ describe.each([TINY_TRAIN, TINY_STEPS])("contenders agree on ‖w‖ ($name)", (
   });
 });
 
+const TINY_MATMUL: Workload = {
+  ...base,
+  name: "tiny-matmul",
+  title: "tiny product",
+  mode: "matmul",
+  nTrain: 37,
+  dims: 37,
+  batchSize: 37,
+  epochs: 1,
+  evalEvery: 0,
+};
+
+describe("the wasm backend and tfjs-wasm", () => {
+  it.each([TINY_TRAIN, TINY_STEPS, TINY_GRID])(
+    "end at the hand-written loop's ‖w‖ to float32 rounding ($name)",
+    async (workload) => {
+      const hand = await finalNorm(handWritten(), workload);
+      const wasm = await finalNorm(backendContender("wasm", await createWasmBackend()), workload);
+      expect(rel(wasm, hand)).toBeLessThan(1e-4);
+      if (workload.mode !== "grid") {
+        // tfjs-wasm and tfjs-cpu alternate in one process: each selects its own tfjs backend.
+        const tfjsW = await finalNorm(await tfjsWasm(), workload);
+        const tfjsC = await finalNorm(await tfjsCpu(), workload);
+        expect(rel(tfjsW, hand)).toBeLessThan(1e-4);
+        expect(rel(tfjsC, hand)).toBeLessThan(1e-4);
+      }
+    },
+  );
+
+  it("the matmul mode: every contender computes the same ‖X·X‖ and reports the op's time", async () => {
+    const work = prepareWorkload(TINY_MATMUL);
+    const results = [];
+    for (const contender of [
+      handWritten(),
+      backendContender("cpu", createCpuBackend()),
+      backendContender("wasm", await createWasmBackend({ tfjsMatmulThreshold: 0 })),
+      await tfjsWasm(),
+    ]) {
+      const trial = must(await contender.prepare(work));
+      results.push(await trial.run());
+      trial.dispose();
+    }
+    const [hand, ...others] = results;
+    for (const r of others) expect(rel(r.l2Norm, hand?.l2Norm as number)).toBeLessThan(1e-5);
+    for (const r of results) expect(r.opMs).toBeGreaterThanOrEqual(0);
+    // Skipped where a plain-JavaScript product would only slow the bench down.
+    expect(await (await tfjsCpu()).prepare(work)).toBeUndefined();
+    const skipping = backendContender("cpu-f32", createCpuBackend(), ["tiny-matmul"]);
+    expect(await skipping.prepare(work)).toBeUndefined();
+  });
+
+  it("a wasm trial frees every tensor it made", async () => {
+    const backend = await createWasmBackend();
+    const trial = must(
+      await backendContender("wasm", backend).prepare(prepareWorkload(TINY_STEPS)),
+    );
+    await trial.run();
+    trial.dispose();
+    expect(backend.liveTensors()).toBe(0);
+  });
+
+  it("a tfjs-wasm trial leaks no tensors", async () => {
+    const contender = await tfjsWasm();
+    const before = tf.memory().numTensors;
+    const trial = must(await contender.prepare(prepareWorkload(TINY_STEPS)));
+    await trial.run();
+    await trial.run();
+    trial.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
 describe("disposal", () => {
   it("a cpu trial frees every tensor it made", async () => {
     const backend = createCpuBackend();
@@ -151,6 +225,28 @@ describe("measure", () => {
     expect(calls).toEqual(["a", "b", "c", "b", "c", "a", "c", "a", "b"]);
     expect(result.map((m) => m.samples.length)).toEqual([2, 2, 2]);
     expect(result.every((m) => m.repeatable)).toBe(true);
+  });
+
+  it("calls `before` right before each run, outside the timing", async () => {
+    const calls: string[] = [];
+    const [m] = await measure(
+      [
+        {
+          name: "a",
+          before: async () => {
+            calls.push("before");
+            await new Promise((resolve) => setTimeout(resolve, 30));
+          },
+          run: async () => {
+            calls.push("run");
+            return 1;
+          },
+        },
+      ],
+      { warmup: 1, runs: 2, same: (x, y) => x === y },
+    );
+    expect(calls).toEqual(["before", "run", "before", "run", "before", "run"]);
+    for (const ms of m?.samples ?? []) expect(ms).toBeLessThan(25);
   });
 
   it("flags an entry whose result changes between runs", async () => {

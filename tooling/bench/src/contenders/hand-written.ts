@@ -80,7 +80,9 @@ export function handWritten(): Contender {
         ? stepsTrial(work)
         : work.workload.mode === "grid"
           ? gridTrial(work)
-          : trainTrial(work),
+          : work.workload.mode === "matmul"
+            ? matmulTrial(work)
+            : trainTrial(work),
     close: async () => {},
   };
 }
@@ -153,6 +155,45 @@ function stepsTrial(work: PreparedWorkload): Trial {
         );
       }
       return { l2Norm: l2Norm(w) };
+    },
+    dispose: () => {},
+  };
+}
+
+/**
+ * C = A·B (m×k times k×n, row-major Float64Arrays) by the i-k-j loop: the inner loop runs along
+ * rows of B and C, the cache-friendly order a plain loop gets.
+ */
+export function matmulLoop(
+  A: Float64Array,
+  B: Float64Array,
+  C: Float64Array,
+  m: number,
+  k: number,
+  n: number,
+): void {
+  C.fill(0);
+  for (let i = 0; i < m; i++) {
+    const ci = i * n;
+    for (let p = 0; p < k; p++) {
+      const a = A[i * k + p] as number;
+      const bp = p * n;
+      for (let j = 0; j < n; j++) C[ci + j] = (C[ci + j] as number) + a * (B[bp + j] as number);
+    }
+  }
+}
+
+/** The product C = X·X of the `matmul` mode; ‖C‖_F is its result. */
+function matmulTrial(work: PreparedWorkload): Trial {
+  const { workload, data } = work;
+  const n = workload.dims;
+  const C = new Float64Array(n * n);
+  return {
+    run: async () => {
+      const start = performance.now();
+      matmulLoop(data.train.X, data.train.X, C, n, n, n);
+      const opMs = performance.now() - start;
+      return { l2Norm: l2Norm(C), opMs };
     },
     dispose: () => {},
   };

@@ -6,6 +6,7 @@
 import type { PreparedWorkload } from "../workloads.js";
 import { handWritten } from "./hand-written.js";
 import { tfjsCpu } from "./tfjs-cpu.js";
+import { tfjsWasm } from "./tfjs-wasm.js";
 import { wdecayContenders } from "./wdecay.js";
 
 /** The name every ratio is taken against. */
@@ -26,6 +27,8 @@ export interface Contender {
 export interface Trial {
   /** The timed part: one full training from w₀ and b = 0. Repeatable, same result each time. */
   run(): Promise<TrialResult>;
+  /** Untimed, right before each timed run: puts the process in the state `run` needs. */
+  before?(): Promise<void>;
   /** Frees what `prepare` made (untimed). */
   dispose(): void;
 }
@@ -33,9 +36,11 @@ export interface Trial {
 export interface TrialResult {
   /** ‖w‖₂ of the final weights: the sanity check that every contender did the same work. */
   readonly l2Norm: number;
+  /** `matmul` mode: ms of the product alone, without the read (for GFLOP/s). */
+  readonly opMs?: number;
 }
 
 /** Every contender, wdecay backends first; see `WDECAY_BACKENDS` to add one. */
 export async function createContenders(): Promise<Contender[]> {
-  return [...(await wdecayContenders()), handWritten(), await tfjsCpu()];
+  return [...(await wdecayContenders()), handWritten(), await tfjsCpu(), await tfjsWasm()];
 }

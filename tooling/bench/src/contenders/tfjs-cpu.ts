@@ -1,8 +1,14 @@
 /**
  * The other yardstick: the same training written the way a TensorFlow.js user would write it,
- * on tfjs' plain-JavaScript cpu backend. Autodiff and the optimizer come from `@tensorflow/tfjs`
- * (its Node bundle registers the gradients on the tfjs-core instance it shares with
- * `@tensorflow/tfjs-backend-cpu`); tfjs computes in float32.
+ * on tfjs' plain-JavaScript cpu backend (`tfjs-cpu`) or, see `tfjs-wasm.ts`, its WebAssembly
+ * backend (`tfjs-wasm`). Autodiff and the optimizer come from `@tensorflow/tfjs` (its Node bundle
+ * registers the gradients on the tfjs-core instance it shares with the backends); tfjs computes
+ * in float32.
+ *
+ * tfjs has one active backend per process. Both tfjs contenders run in the same process, so each
+ * selects its own backend when it prepares a trial and before every timed run (`Trial.before`,
+ * untimed: switching runs tfjs' setup of every kernel of the backend). `run` selects it again,
+ * a no-op then, so that a trial run on its own (tests) is right too.
  */
 import * as tf from "@tensorflow/tfjs";
 import { version_cpu } from "@tensorflow/tfjs-backend-cpu";
@@ -70,31 +76,74 @@ function disposeData(...sets: Data[]): void {
   for (const s of sets) tf.dispose([s.X, s.y]);
 }
 
-/** The tfjs baseline; selects tfjs' cpu backend for the whole process. */
-export async function tfjsCpu(): Promise<Contender> {
-  if (!(await tf.setBackend("cpu"))) throw new Error("tfjs: the cpu backend did not start");
+/** Makes `backend` tfjs' active backend (tensors are made and used on the active one). */
+async function use(backend: string): Promise<void> {
+  if (tf.getBackend() === backend) return;
+  if (!(await tf.setBackend(backend)))
+    throw new Error(`tfjs: the ${backend} backend did not start`);
+}
+
+/** A tfjs baseline on one of tfjs' backends (`cpu` or `wasm`, registered by the caller). */
+export async function tfjsContender(backend: "cpu" | "wasm"): Promise<Contender> {
+  await use(backend);
   await tf.ready();
+  const name = `tfjs-${backend}`;
   return {
-    name: "tfjs-cpu",
+    name,
     group: "baseline",
     precision: "float32",
     // A λ grid in one pass is wdecay's API; tfjs has no counterpart worth timing here.
-    prepare: async (work) =>
-      work.workload.mode === "train"
-        ? trainTrial(work)
+    prepare: async (work) => {
+      await use(backend);
+      return work.workload.mode === "train"
+        ? trainTrial(work, name, backend)
         : work.workload.mode === "grid"
           ? undefined
-          : stepsTrial(work),
+          : work.workload.mode === "matmul"
+            ? // tfjs' JavaScript product takes seconds a run; its wasm one is the comparison.
+              backend === "wasm"
+              ? matmulTrial(work, backend)
+              : undefined
+            : stepsTrial(work, backend);
+    },
     close: async () => {},
   };
 }
 
+/** The tfjs baseline on tfjs' plain-JavaScript cpu backend. */
+export function tfjsCpu(): Promise<Contender> {
+  return tfjsContender("cpu");
+}
+
+/** `tf.matMul(X, X)` and the read of the product (`opMs`: the matMul call alone). */
+function matmulTrial(work: PreparedWorkload, backend: string): Trial {
+  const { workload, data } = work;
+  const X = tf.tensor2d(f32(data.train.X), [workload.nTrain, workload.dims]);
+  return {
+    before: () => use(backend),
+    run: async () => {
+      await use(backend);
+      const start = performance.now();
+      const C = tf.matMul(X, X);
+      const opMs = performance.now() - start;
+      try {
+        return { l2Norm: l2Norm(await C.data()), opMs };
+      } finally {
+        C.dispose();
+      }
+    },
+    dispose: () => X.dispose(),
+  };
+}
+
 /** Mirrors core's `train()`: upload, variables, a fresh shuffle per epoch, evaluations, read. */
-function trainTrial(work: PreparedWorkload): Trial {
+function trainTrial(work: PreparedWorkload, name: string, backend: string): Trial {
   const { workload, data } = work;
   const d = workload.dims;
   return {
+    before: () => use(backend),
     run: async () => {
+      await use(backend);
       const schedule = new MinibatchSchedule(data.train.n, workload.batchSize, workload.seed);
       const train = upload(data.train.X, data.train.y, data.train.n, d);
       const test = upload(data.test.X, data.test.y, data.test.n, d);
@@ -116,7 +165,7 @@ function trainTrial(work: PreparedWorkload): Trial {
             for (const v of values) history.push(v[0] as number);
           }
         }
-        if (!history.every(Number.isFinite)) throw new Error("tfjs-cpu: loss is not finite");
+        if (!history.every(Number.isFinite)) throw new Error(`${name}: loss is not finite`);
         return { l2Norm: l2Norm(await w.data()) };
       } finally {
         optimizer.dispose();
@@ -129,7 +178,7 @@ function trainTrial(work: PreparedWorkload): Trial {
 }
 
 /** Training steps only: data and variables live on tfjs from `prepare` on. */
-function stepsTrial(work: PreparedWorkload): Trial {
+function stepsTrial(work: PreparedWorkload, backend: string): Trial {
   const { workload, data, init, orders } = work;
   const d = workload.dims;
   const train = upload(data.train.X, data.train.y, data.train.n, d);
@@ -138,7 +187,9 @@ function stepsTrial(work: PreparedWorkload): Trial {
   const optimizer = tf.train.sgd(workload.lr);
   const schedule = new MinibatchSchedule(data.train.n, workload.batchSize, workload.seed);
   return {
+    before: () => use(backend),
     run: async () => {
+      await use(backend);
       tf.tidy(() => {
         w.assign(tf.tensor2d(f32(init), [d, 1]));
         b.assign(tf.zeros([1]));

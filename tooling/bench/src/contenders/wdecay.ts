@@ -4,6 +4,8 @@
  * step) for the training-steps-only workloads.
  */
 import { createCpuBackend } from "@wdecay/backend-cpu";
+import { createWasmBackend } from "@wdecay/backend-wasm";
+import { createNodeWebGpuBackend } from "@wdecay/backend-webgpu/node";
 import {
   type Backend,
   disposeAll,
@@ -24,6 +26,10 @@ export interface BenchBackend {
   readonly name: string;
   /** May be async (a WebGPU device, a wasm module); called once per process. */
   readonly create: () => Backend | Promise<Backend>;
+  /** Workloads this backend sits out (to keep the bench short where it adds nothing). */
+  readonly skip?: readonly string[];
+  /** When it cannot start here, the bench says so and goes on (a GPU backend without a GPU). */
+  readonly optional?: boolean;
 }
 
 /**
@@ -32,29 +38,63 @@ export interface BenchBackend {
  */
 export const WDECAY_BACKENDS: readonly BenchBackend[] = [
   { name: "cpu", create: () => createCpuBackend({ precision: "float64" }) },
-  { name: "cpu-f32", create: () => createCpuBackend({ precision: "float32" }) },
+  // A second plain-JavaScript 1024³ product (seconds a run) would tell nothing new.
+  {
+    name: "cpu-f32",
+    create: () => createCpuBackend({ precision: "float32" }),
+    skip: ["matmul1024"],
+  },
+  { name: "wasm", create: () => createWasmBackend() },
+  // A real GPU adapter when there is one, else SwiftShader (software: its timings say nothing
+  // about a GPU, see BENCH.md). Optional: without any Vulkan loader the bench goes on without it.
+  // The naive matmul kernel on a software adapter would take minutes for 1024³.
+  {
+    name: "webgpu",
+    create: () => createNodeWebGpuBackend({ software: "fallback" }),
+    skip: ["matmul1024"],
+    optional: true,
+  },
 ];
 
 export async function wdecayContenders(
   backends: readonly BenchBackend[] = WDECAY_BACKENDS,
 ): Promise<Contender[]> {
   const out: Contender[] = [];
-  for (const entry of backends) out.push(backendContender(entry.name, await entry.create()));
+  for (const entry of backends) {
+    let backend: Backend;
+    try {
+      backend = await entry.create();
+    } catch (error) {
+      if (!entry.optional) throw error;
+      const reason = error instanceof Error ? error.message : String(error);
+      process.stderr.write(`bench: ${entry.name} not measured: it could not start (${reason})\n`);
+      continue;
+    }
+    out.push(backendContender(entry.name, backend, entry.skip));
+  }
   return out;
 }
 
 /** Wraps one backend instance as a contender. */
-export function backendContender(name: string, backend: Backend): Contender {
+export function backendContender(
+  name: string,
+  backend: Backend,
+  skip: readonly string[] = [],
+): Contender {
   return {
     name,
     group: "wdecay",
     precision: backend.precision,
     prepare: async (work) =>
-      work.workload.mode === "train"
-        ? trainTrial(backend, work)
-        : work.workload.mode === "grid"
-          ? gridTrial(backend, work)
-          : stepsTrial(backend, work),
+      skip.includes(work.workload.name)
+        ? undefined
+        : work.workload.mode === "train"
+          ? trainTrial(backend, work)
+          : work.workload.mode === "grid"
+            ? gridTrial(backend, work)
+            : work.workload.mode === "matmul"
+              ? matmulTrial(backend, work)
+              : stepsTrial(backend, work),
     close: async () => backend.destroy(),
   };
 }
@@ -96,6 +136,29 @@ function gridTrial(backend: Backend, work: PreparedWorkload): Trial {
       return { l2Norm: Math.hypot(...results.map((r) => r.l2Norm)) };
     },
     dispose: () => {},
+  };
+}
+
+/**
+ * One `backend.matmul` of the uploaded X by itself, then the read of the product. `opMs` times
+ * the op alone: the backend's whole path (checks, output allocation, kernel), no read.
+ */
+function matmulTrial(backend: Backend, work: PreparedWorkload): Trial {
+  const { workload, data } = work;
+  const n = workload.dims;
+  const X = backend.upload(data.train.X, [workload.nTrain, n]);
+  return {
+    run: async () => {
+      const start = performance.now();
+      const C = backend.matmul(X, X);
+      const opMs = performance.now() - start;
+      try {
+        return { l2Norm: l2Norm(await backend.read(C)), opMs };
+      } finally {
+        backend.dispose(C);
+      }
+    },
+    dispose: () => backend.dispose(X),
   };
 }
 

@@ -1,0 +1,69 @@
+/**
+ * The backends a page can run on: cpu and cpu-f32 always, and each optional backend of
+ * site.config.ts whose package builds and whose factory starts in this browser. Everything goes
+ * through core's default registry, so the reasons shown are the backends' own.
+ */
+import "@wdecay/backend-cpu/register";
+import { optionalBackends } from "virtual:wdecay/optional-backends";
+import { type Backend, defaultRegistry, type Precision } from "@wdecay/core";
+
+/** One backend as the picker shows it. */
+export interface BackendChoice {
+  readonly name: string;
+  readonly available: boolean;
+  readonly precision?: Precision;
+  /** Why it is not available. */
+  readonly reason?: string;
+}
+
+function reasonOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+let listing: Promise<BackendChoice[]> | undefined;
+
+/** Every backend the site knows, started once to learn whether it runs here (cached). */
+export function listBackends(): Promise<BackendChoice[]> {
+  listing ??= (async () => {
+    const importFailures = new Map<string, string>();
+    await Promise.all(
+      optionalBackends.map(async (entry) => {
+        try {
+          await entry.load();
+        } catch (error) {
+          importFailures.set(entry.name, reasonOf(error));
+        }
+      }),
+    );
+    const listed = await defaultRegistry.list();
+    const choices: BackendChoice[] = listed.map((l) => ({
+      name: l.name,
+      available: l.available,
+      ...(l.precision ? { precision: l.precision } : {}),
+      ...(l.reason ? { reason: l.reason } : {}),
+    }));
+    for (const entry of optionalBackends) {
+      if (choices.some((c) => c.name === entry.name)) continue;
+      choices.push({
+        name: entry.name,
+        available: false,
+        reason:
+          importFailures.get(entry.name) ??
+          `${entry.module} loaded but registered no backend named "${entry.name}"`,
+      });
+    }
+    // cpu first (the reference), then the rest in the registry's priority order.
+    return choices.sort((a, b) => Number(b.name === "cpu") - Number(a.name === "cpu"));
+  })();
+  return listing;
+}
+
+/** The started backend of that name (shared by the page; never destroy it). */
+export function getBackend(name: string): Promise<Backend> {
+  return defaultRegistry.get(name);
+}
+
+/** The backend named by the page's `?backend=` parameter, if any. */
+export function requestedBackend(): string | null {
+  return new URLSearchParams(globalThis.location?.search ?? "").get("backend");
+}

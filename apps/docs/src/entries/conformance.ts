@@ -1,0 +1,159 @@
+/** Runs the conformance suite in the browser on every available backend and shows the report. */
+import { createCpuBackend } from "@wdecay/backend-cpu";
+import { ALL_PROPERTIES, type BackendReport, runConformance } from "@wdecay/conformance";
+import { listBackends } from "../backends.js";
+import { addControl, mountPanel } from "../panel.js";
+import { field, fmt, getBackend, h, nextFrame } from "../ui.js";
+
+const root = document.getElementById("conformance") as HTMLElement;
+const params = new URLSearchParams(location.search);
+const numRuns = h(
+  "select",
+  { "data-testid": "num-runs" },
+  ...[3, 5, 10, 25].map((n) =>
+    h(
+      "option",
+      { value: n, selected: n === Number(params.get("runs") ?? 5) },
+      `${n} runs per property`,
+    ),
+  ),
+);
+const seed = h("input", {
+  type: "number",
+  min: 0,
+  step: 1,
+  value: Number(params.get("seed") ?? 1),
+  "data-testid": "seed",
+});
+const summary = h("div", { class: "table-wrap", "data-testid": "conformance-summary" });
+const details = h("div", { "data-testid": "conformance-details" });
+
+function reportTable(report: BackendReport): HTMLElement {
+  const failed = report.properties.filter((p) => !p.passed).length;
+  return h(
+    "details",
+    { "data-backend": report.backend, open: failed > 0 },
+    h(
+      "summary",
+      {},
+      `${report.backend} (${report.precision}): ${report.properties.length - failed} of ${report.properties.length} properties pass`,
+    ),
+    h(
+      "div",
+      { class: "table-wrap" },
+      h(
+        "table",
+        {},
+        h(
+          "thead",
+          {},
+          h(
+            "tr",
+            {},
+            h("th", {}, "property"),
+            h("th", {}, "result"),
+            h("th", { class: "num" }, "runs"),
+            h("th", { class: "num" }, "max error"),
+            h("th", { class: "num" }, "tolerance"),
+          ),
+        ),
+        h(
+          "tbody",
+          {},
+          ...report.properties.map((p) =>
+            h(
+              "tr",
+              { "data-property": p.id, "data-passed": String(p.passed) },
+              h("td", {}, h("code", {}, p.id), " ", p.name),
+              h(
+                "td",
+                { class: p.passed ? "pass" : "fail" },
+                p.passed
+                  ? "pass"
+                  : `FAIL: ${p.failure ?? ""}${p.replay ? ` (replay: seed ${p.replay.seed}, path ${p.replay.path})` : ""}`,
+              ),
+              h("td", { class: "num" }, String(p.runs)),
+              h("td", { class: "num" }, fmt(p.maxError, 3)),
+              h("td", { class: "num" }, fmt(p.tolerance, 3)),
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+const panel = mountPanel(
+  root,
+  { heading: "Run the suite here", testid: "conformance", buttonLabel: "Run the suite" },
+  async ({ status }) => {
+    const choices = await listBackends();
+    const rows: HTMLElement[] = [];
+    details.replaceChildren();
+    summary.replaceChildren();
+    let passedAll = true;
+    for (const choice of choices) {
+      if (!choice.available) {
+        rows.push(
+          h(
+            "tr",
+            { "data-backend": choice.name, "data-result": "unavailable" },
+            h("td", {}, choice.name),
+            h("td", {}, "–"),
+            h("td", {}, `not available here: ${choice.reason ?? ""}`),
+          ),
+        );
+        continue;
+      }
+      status.textContent = `Running ${ALL_PROPERTIES.length} properties on ${choice.name}…`;
+      await nextFrame();
+      const backend = await getBackend(choice.name);
+      const report = await runConformance(backend, {
+        reference: () => createCpuBackend(),
+        numRuns: Number(numRuns.value),
+        seed: Math.max(0, Math.floor(Number(seed.value) || 0)),
+      });
+      const failed = report.properties.filter((p) => !p.passed).length;
+      passedAll &&= report.passed;
+      rows.push(
+        h(
+          "tr",
+          {
+            "data-backend": choice.name,
+            "data-result": report.passed ? "pass" : "fail",
+            "data-failed": String(failed),
+            "data-properties": String(report.properties.length),
+          },
+          h("td", {}, choice.name),
+          h("td", {}, report.precision),
+          h(
+            "td",
+            { class: report.passed ? "pass" : "fail" },
+            report.passed
+              ? `pass: all ${report.properties.length} properties`
+              : `FAIL: ${failed} of ${report.properties.length} properties`,
+          ),
+        ),
+      );
+      details.append(reportTable(report));
+    }
+    summary.append(
+      h(
+        "table",
+        {},
+        h(
+          "thead",
+          {},
+          h("tr", {}, h("th", {}, "backend"), h("th", {}, "precision"), h("th", {}, "result")),
+        ),
+        h("tbody", {}, ...rows),
+      ),
+    );
+    summary.dataset.result = passedAll ? "pass" : "fail";
+    return passedAll ? "Every available backend conforms" : "Some properties failed";
+  },
+);
+addControl(panel, field("Runs", numRuns));
+addControl(panel, field("fast-check seed", seed, "the same seed replays the same inputs"));
+panel.results.append(summary, details);
+void panel.run();

@@ -1,0 +1,230 @@
+/**
+ * Exercise 4: weight decay for a weight matrix. Three outputs share the chapter's inputs; the
+ * Frobenius penalty (λ/2)‖W‖_F² is the sum of the columns' (λ/2)‖w_c‖². The first panel trains W
+ * as one d × 3 matrix on the picked backend (core's trainMultiOutput) and checks each column
+ * against a separate single-output run; the second solves each column's ridge in closed form
+ * along a λ grid.
+ */
+import {
+  CHAPTER,
+  columnDataset,
+  type DataSplit,
+  ridgeClosedForm,
+  syntheticSplit,
+  train,
+  trainMultiOutput,
+} from "@wdecay/core";
+import { COLORS, fitLogAxis, lineChart, series } from "../charts.js";
+import { addControl, mountPanel } from "../panel.js";
+import {
+  backendPicker,
+  field,
+  fmt,
+  getBackend,
+  h,
+  logGrid,
+  nextFrame,
+  numberControl,
+} from "../ui.js";
+
+const OUTPUTS = 3;
+const COLUMN_COLORS = [COLORS.train, COLORS.test, COLORS.extra];
+const SUB = ["₁", "₂", "₃"];
+
+function split(seed: number): DataSplit {
+  return syntheticSplit(seed, CHAPTER, { outputs: OUTPUTS });
+}
+
+function squaredColumnNorms(W: Float64Array, d: number, k: number): number[] {
+  const out = new Array<number>(k).fill(0);
+  for (let j = 0; j < d; j++) {
+    for (let c = 0; c < k; c++) out[c] = (out[c] as number) + (W[j * k + c] as number) ** 2;
+  }
+  return out;
+}
+
+function table(head: string[], rows: (string | HTMLElement)[][], testid: string): HTMLElement {
+  return h(
+    "div",
+    { class: "table-wrap", "data-testid": testid },
+    h(
+      "table",
+      {},
+      h(
+        "thead",
+        {},
+        h("tr", {}, ...head.map((t, k) => h("th", { class: k ? "num" : undefined }, t))),
+      ),
+      h(
+        "tbody",
+        {},
+        ...rows.map((r) =>
+          h("tr", {}, ...r.map((c, k) => h("td", { class: k ? "num" : undefined }, c))),
+        ),
+      ),
+    ),
+  );
+}
+
+// Panel 1: SGD on the backend.
+const trainRoot = document.getElementById("frobenius-train") as HTMLElement;
+const picker = backendPicker();
+const seed = h("input", { type: "number", min: 0, step: 1, value: 42, "data-testid": "seed" });
+const lambda = numberControl({
+  label: "λ",
+  name: "lambda",
+  min: 0,
+  max: 10,
+  step: 0.1,
+  value: 3,
+  onChange: () => void trainPanel.run(),
+});
+const trainLoss = series("train loss (summed over outputs)", COLORS.train);
+const testLoss = series("test loss (summed over outputs)", COLORS.test);
+const lossChart = lineChart({
+  label: "Training and test loss of the three-output model against epoch, log scale",
+  x: { title: "epoch", min: 0, max: CHAPTER.epochs },
+  y: { title: "loss (log scale)", log: true },
+  datasets: [trainLoss, testLoss],
+  testid: "frobenius-loss-chart",
+});
+const trainResult = h("div", {});
+const trainPanel = mountPanel(
+  trainRoot,
+  {
+    heading: "Train W (200 × 3) with (λ/2)‖W‖²_F",
+    testid: "frobenius-train",
+    buttonLabel: "Train",
+  },
+  async () => {
+    await picker.ready;
+    const backend = await getBackend(picker.selected());
+    const s = Math.max(0, Math.floor(Number(seed.value) || 0));
+    const data = split(s);
+    const settings = {
+      method: "scratch" as const,
+      lambda: lambda.value(),
+      epochs: CHAPTER.epochs,
+      lr: CHAPTER.lr,
+      batchSize: CHAPTER.batchSize,
+      evalEvery: CHAPTER.evalEvery,
+      seed: s,
+    };
+    trainLoss.data = [];
+    testLoss.data = [];
+    const multi = await trainMultiOutput(backend, data, {
+      ...settings,
+      onEvaluate: (p) => {
+        trainLoss.data.push({ x: p.epoch, y: p.trainLoss });
+        testLoss.data.push({ x: p.epoch, y: p.testLoss });
+        fitLogAxis(lossChart.chart);
+        lossChart.chart.update();
+      },
+      onEpoch: (epoch) => (epoch % CHAPTER.evalEvery === 0 ? nextFrame(8) : undefined),
+    });
+    const squares = squaredColumnNorms(multi.weights, CHAPTER.dims, OUTPUTS);
+    const sum = squares.reduce((a, v) => a + v, 0);
+    // Each column alone, trained as the chapter's single-output model on its target column.
+    const rows: string[][] = [];
+    let worst = 0;
+    for (let c = 0; c < OUTPUTS; c++) {
+      const single = await train(
+        backend,
+        { train: columnDataset(data.train, c), test: columnDataset(data.test, c) },
+        settings,
+      );
+      const own = Math.sqrt(squares[c] as number);
+      worst = Math.max(worst, Math.abs(own - single.l2Norm) / single.l2Norm);
+      rows.push([
+        `w${SUB[c]} (true weights ${fmt(0.01 * (c + 1))})`,
+        fmt(own, 8),
+        fmt(single.l2Norm, 8),
+      ]);
+    }
+    trainResult.replaceChildren(
+      h(
+        "p",
+        {
+          class: "norm",
+          "data-testid": "frobenius-norm",
+          "data-value": String(multi.frobeniusNorm),
+        },
+        `‖W‖_F = ${multi.frobeniusNorm.toPrecision(8)}`,
+      ),
+      h(
+        "p",
+        {},
+        `‖W‖²_F = ${fmt(multi.frobeniusNorm ** 2, 10)}; Σ_c ‖w_c‖² = ${fmt(sum, 10)}. Largest relative difference between a column and its separate run: `,
+        h("span", { "data-testid": "frobenius-column-gap" }, worst.toExponential(1)),
+        ".",
+      ),
+      table(["column", "‖w_c‖ in W", "‖w‖ trained alone"], rows, "frobenius-columns"),
+    );
+    return `Trained on ${backend.name}`;
+  },
+);
+addControl(trainPanel, picker.element);
+addControl(trainPanel, lambda.element);
+addControl(trainPanel, field("Seed", seed));
+trainPanel.results.append(trainResult, lossChart.figure);
+void trainPanel.run();
+
+// Panel 2: closed form along λ.
+const pathRoot = document.getElementById("frobenius") as HTMLElement;
+const normSeries = Array.from({ length: OUTPUTS }, (_, c) =>
+  series(`‖w${SUB[c]}‖`, COLUMN_COLORS[c] as string, [], { borderWidth: 1.5 }),
+);
+const frob = series("‖W‖_F", COLORS.norm, [], { borderWidth: 3 });
+const { figure, chart } = lineChart({
+  label: "Frobenius norm of W and the norms of its columns against λ",
+  x: { title: "λ (log scale)", log: true },
+  y: { title: "norm (log scale)", log: true },
+  datasets: [frob, ...normSeries],
+  testid: "frobenius-chart",
+  caption: "Ridge per column in closed form on the chapter's 20 × 200 inputs, three outputs.",
+});
+const pathTable = h("div", {});
+const pathPanel = mountPanel(
+  pathRoot,
+  { heading: "The minimizer along λ, in closed form", testid: "frobenius", buttonLabel: "Compute" },
+  async () => {
+    const s = Math.max(0, Math.floor(Number(seed.value) || 0));
+    const { train: data } = split(s);
+    const lambdas = logGrid(1e-3, 30, 25);
+    frob.data = [];
+    for (const line of normSeries) line.data = [];
+    const rows: (string | HTMLElement)[][] = [];
+    lambdas.forEach((lam, k) => {
+      const W = Array.from(
+        { length: OUTPUTS },
+        (_, c) => ridgeClosedForm(columnDataset(data, c), lam).weights,
+      );
+      const colSq = W.map((w) => w.reduce((a, v) => a + v * v, 0));
+      // ‖W‖_F² entry by entry over the d × k matrix, against Σ_c w_cᵀw_c = tr(WᵀW).
+      let entries = 0;
+      for (let j = 0; j < data.d; j++) for (const w of W) entries += (w[j] as number) ** 2;
+      const sumCols = colSq.reduce((a, v) => a + v, 0);
+      frob.data.push({ x: lam, y: Math.sqrt(entries) });
+      colSq.forEach((v, c) => normSeries[c]?.data.push({ x: lam, y: Math.sqrt(v) }));
+      if (k === 0 || k === 12 || k === 24) {
+        rows.push([
+          fmt(lam),
+          fmt(entries, 8),
+          fmt(sumCols, 8),
+          h(
+            "span",
+            { "data-testid": k === 12 ? "frobenius-gap" : undefined },
+            Math.abs(entries - sumCols).toExponential(1),
+          ),
+        ]);
+      }
+    });
+    chart.update();
+    pathTable.replaceChildren(
+      table(["λ", "Σᵢⱼ Wᵢⱼ²", "Σ_c ‖w_c‖²", "difference"], rows, "frobenius-result"),
+    );
+    return `${lambdas.length} λ × ${OUTPUTS} columns solved`;
+  },
+);
+pathPanel.results.append(pathTable, figure);
+void pathPanel.run();

@@ -1,0 +1,361 @@
+/**
+ * End to end: the built site (global-setup.ts) served from 127.0.0.1 and driven in Debian's
+ * Chromium. Every page must load without console errors or requests leaving the site; the
+ * chapter demo must reproduce core's ‖w‖ for the same seed on every backend the browser offers;
+ * the conformance page must pass; the demo must fit a phone's width.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createCpuBackend } from "@wdecay/backend-cpu";
+import { runConformance } from "@wdecay/conformance";
+import { type ChapterRun, runChapter } from "@wdecay/core";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { API_DIR, PAGES } from "../site.config.js";
+import { launch, type PageProblems, watchedPage } from "./browser.js";
+import { type StaticServer, serveStatic } from "./server.js";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+const SHOTS = join(ROOT, "test-results", "screenshots");
+const SEED = 42;
+/**
+ * Backends that must start in this Chromium (the others must say why not). Headless Chromium
+ * runs wasm everywhere and WebGPU on its software adapter with --enable-unsafe-webgpu; set
+ * DOCS_REQUIRE_BACKENDS=cpu,cpu-f32 where a machine has no WebGPU adapter at all.
+ */
+const REQUIRED_BACKENDS = (process.env.DOCS_REQUIRE_BACKENDS ?? "cpu,cpu-f32,wasm,webgpu")
+  .split(",")
+  .map((name) => name.trim())
+  .filter(Boolean);
+
+let server: StaticServer;
+let browser: Browser;
+/** The CLI's figures: `wdecay demo --seed 42` is runChapter on the cpu backend. */
+let chapter: ChapterRun[];
+
+beforeAll(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  [server, browser, chapter] = await Promise.all([
+    serveStatic(join(ROOT, "dist")),
+    launch(),
+    runChapter(createCpuBackend(), { seed: SEED }),
+  ]);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+/** Waits until no demo or panel of the page is idle or running, and none failed. */
+async function settled(page: Page, timeout = 30_000): Promise<void> {
+  await page.waitForFunction(
+    () =>
+      ![...document.querySelectorAll<HTMLElement>("[data-state]")].some(
+        (e) => e.dataset.state === "idle" || e.dataset.state === "running",
+      ),
+    undefined,
+    { timeout },
+  );
+  const failed = await page.locator('[data-state="error"]').allTextContents();
+  expect(failed, "a demo or panel reported an error").toEqual([]);
+}
+
+function expectClean(problems: PageProblems, where: string): void {
+  expect(problems.pageErrors, `uncaught errors on ${where}`).toEqual([]);
+  expect(problems.consoleErrors, `console errors on ${where}`).toEqual([]);
+  expect(problems.outsideRequests, `requests outside the site from ${where}`).toEqual([]);
+  expect(problems.failedRequests, `failed requests on ${where}`).toEqual([]);
+}
+
+function shotName(path: string, suffix = ""): string {
+  return `${path.replace(/\.html$/, "").replace(/\//g, "-")}${suffix}.png`;
+}
+
+function chapterNorm(method: "scratch" | "concise", lambda: 0 | 3): number {
+  const run = chapter.find((r) => r.method === method && r.lambda === lambda);
+  if (!run) throw new Error(`runChapter has no ${method} λ = ${lambda} run`);
+  return run.l2Norm;
+}
+
+/** Reads the demo's ‖w‖ (full precision) once it has trained. */
+async function demoNorm(page: Page): Promise<{ value: number; backend: string }> {
+  await page.waitForSelector('[data-testid="demo"][data-state="done"]', { timeout: 30_000 });
+  const norm = page.getByTestId("norm");
+  return {
+    value: Number(await norm.getAttribute("data-value")),
+    backend: String(await norm.getAttribute("data-backend")),
+  };
+}
+
+describe("docs site", () => {
+  it("loads every page without console errors or outside requests, and saves screenshots", async () => {
+    const paths = [...PAGES.map((p) => p.path), `${API_DIR}/index.html`];
+    for (const path of paths) {
+      const { page, problems, close } = await watchedPage(browser);
+      try {
+        const response = await page.goto(server.url + path, { waitUntil: "load" });
+        expect(response?.status(), path).toBe(200);
+        if (!path.startsWith(API_DIR)) {
+          await settled(page);
+          await expect(page.locator("h1").first().textContent()).resolves.not.toBe("");
+          // Every page but the home page (the brand links there), and the API reference.
+          expect(await page.locator("nav.site-nav a").count(), `navigation on ${path}`).toBe(
+            PAGES.length - 1 + 1,
+          );
+        }
+        if (PAGES.find((p) => p.path === path)?.screenshot) {
+          await page.screenshot({ path: join(SHOTS, shotName(path)), fullPage: true });
+        }
+        expectClean(problems, path);
+      } finally {
+        await close();
+      }
+    }
+  });
+
+  it("trains the chapter demo on every available backend to the CLI's ‖w‖ for seed 42", async () => {
+    const expected = chapterNorm("scratch", 3);
+    const { page, problems, close } = await watchedPage(browser);
+    try {
+      await page.goto(`${server.url}index.html`);
+      await demoNorm(page);
+      await page.getByTestId("demo").screenshot({ path: join(SHOTS, "demo.png") });
+      const listed = await page
+        .locator('[data-testid="backend-status"] li[data-backend]')
+        .evaluateAll((items) =>
+          items.map((li) => ({
+            name: (li as HTMLElement).dataset.backend as string,
+            available: (li as HTMLElement).dataset.available === "true",
+            text: li.textContent ?? "",
+          })),
+        );
+      const names = listed.map((b) => b.name);
+      expect(names).toEqual(expect.arrayContaining(["cpu", "cpu-f32", "wasm", "webgpu"]));
+      for (const b of listed.filter((x) => !x.available)) {
+        expect(b.text, `${b.name} says why it is unavailable`).toMatch(/unavailable: .+/);
+      }
+      const available = listed.filter((b) => b.available);
+      expect(available.map((b) => b.name)).toEqual(expect.arrayContaining(REQUIRED_BACKENDS));
+      const trained: { name: string; norm: number; relativeError: number }[] = [];
+      for (const { name, text } of available) {
+        await page.goto(`${server.url}index.html?backend=${name}&seed=${SEED}&lambda=3`);
+        const got = await demoNorm(page);
+        expect(got.backend).toBe(name);
+        const relativeError = Math.abs(got.value - expected) / expected;
+        trained.push({ name, norm: got.value, relativeError });
+        // float64 backends reproduce the reference to rounding; float32 ones to float32 rounding
+        // accumulated over 400 SGD steps (BENCH.md sees ~1e-7).
+        const tolerance = text.includes("float64") ? 1e-12 : 1e-4;
+        expect(relativeError, `‖w‖ on ${name}`).toBeLessThan(tolerance);
+      }
+      // What this browser offered and what each backend gave, kept with the screenshots.
+      writeFileSync(
+        join(SHOTS, "..", "backends.json"),
+        `${JSON.stringify({ expected, listed, trained }, null, 2)}\n`,
+      );
+      expectClean(problems, "the chapter demo");
+    } finally {
+      await close();
+    }
+  });
+
+  it("retrains from the keyboard: λ typed into the demo, scratch and concise", async () => {
+    const { page, problems, close } = await watchedPage(browser);
+    try {
+      await page.goto(`${server.url}chapter/concise.html`);
+      const first = await demoNorm(page);
+      expect(Math.abs(first.value - chapterNorm("concise", 3))).toBeLessThan(
+        1e-12 * chapterNorm("concise", 3),
+      );
+      // Tab to the λ number box by its label, type 0 and commit with Enter.
+      const input = page.getByLabel("λ (weight decay)", { exact: true });
+      await input.focus();
+      await page.keyboard.press("Control+A");
+      await page.keyboard.type("0");
+      await page.keyboard.press("Enter");
+      await page.waitForFunction(
+        () => document.querySelector<HTMLElement>('[data-testid="norm"]')?.dataset.lambda === "0",
+      );
+      const second = await demoNorm(page);
+      const expected = chapterNorm("concise", 0);
+      expect(Math.abs(second.value - expected) / expected).toBeLessThan(1e-12);
+      // The slider moves with the keyboard too.
+      const slider = page.getByTestId("lambda-range");
+      await slider.focus();
+      await page.keyboard.press("ArrowRight");
+      await page.waitForFunction(
+        () => document.querySelector<HTMLElement>('[data-testid="norm"]')?.dataset.lambda === "0.1",
+      );
+      expectClean(problems, "the concise demo");
+    } finally {
+      await close();
+    }
+  });
+
+  it("shows results on every exercise page, the guides, the benchmarks and the API reference", async () => {
+    const { page, problems, close } = await watchedPage(browser);
+    try {
+      await page.goto(`${server.url}exercises/lambda-sweep.html`);
+      await settled(page);
+      expect(
+        Number(await page.getByTestId("sweep-best").getAttribute("data-lambda")),
+      ).toBeGreaterThan(0);
+
+      await page.goto(`${server.url}exercises/selection.html`);
+      await settled(page);
+      expect(
+        Number(await page.getByTestId("selection-result").getAttribute("data-chosen")),
+      ).toBeGreaterThan(0);
+      await page.getByTestId("method").selectOption("holdout");
+      await page.getByTestId("rule").selectOption("min");
+      await page.getByTestId("run").click();
+      await settled(page);
+
+      await page.goto(`${server.url}exercises/l1-l2.html`);
+      await settled(page);
+      expect(Number(await page.getByTestId("l1-zeros").textContent())).toBeGreaterThan(150);
+      expect(Number(await page.getByTestId("l2-zeros").textContent())).toBe(0);
+      // Proximal SGD on the backend at λ = 1: exact zeros from L1 only.
+      expect(Number(await page.getByTestId("sgd-l1-zeros").textContent())).toBeGreaterThan(100);
+      expect(Number(await page.getByTestId("sgd-l2-zeros").textContent())).toBe(0);
+
+      await page.goto(`${server.url}exercises/frobenius.html`);
+      await settled(page);
+      // W trained as one matrix: each column is the single-output run on its target (cpu, float64).
+      expect(Number(await page.getByTestId("frobenius-column-gap").textContent())).toBeLessThan(
+        1e-12,
+      );
+      expect(Number(await page.getByTestId("frobenius-gap").textContent())).toBeLessThan(1e-12);
+
+      await page.goto(`${server.url}exercises/bayes.html`);
+      await settled(page);
+      await page.getByTestId("chapter-lambda").click();
+      await page.waitForFunction(
+        () => document.querySelector('[data-testid="bayes-lambda"]')?.textContent === "3",
+      );
+      await page.goto(`${server.url}performance.html`);
+      await settled(page);
+      // BENCH.md's tables, rendered at build time.
+      expect(await page.locator('[data-testid="bench"] table').count()).toBeGreaterThan(2);
+      await expect(page.getByTestId("bench").textContent()).resolves.not.toContain("<!--");
+
+      await page.goto(`${server.url}guides/lambda-conventions.html`);
+      await settled(page);
+      expect(await page.locator('[data-testid="conventions"] tbody tr').count()).toBe(8);
+      await page.getByTestId("from").selectOption("pytorch");
+      await page.getByTestId("value").fill("6");
+      await page.getByTestId("value").dispatchEvent("input");
+      await expect(
+        page.locator('[data-testid="converted"] li[data-convention="canonical"]').textContent(),
+      ).resolves.toContain("= 3");
+
+      await page.goto(`${server.url}guides/choosing-a-backend.html`);
+      await settled(page);
+      expect(
+        await page.locator('[data-testid="backend-list"] tr[data-available="true"]').count(),
+      ).toBeGreaterThanOrEqual(2);
+
+      await page.goto(`${server.url}guides/writing-a-backend.html`);
+      await settled(page);
+      await expect(page.getByTestId("conformance-readme").textContent()).resolves.toContain(
+        "runConformance",
+      );
+
+      await page.goto(`${server.url}${API_DIR}/index.html`);
+      const api = (await page.locator("body").textContent()) ?? "";
+      for (const name of [
+        "@wdecay/core",
+        "@wdecay/backend-cpu",
+        "@wdecay/backend-wasm",
+        "@wdecay/backend-webgpu",
+        "@wdecay/conformance",
+      ]) {
+        expect(api, "the API reference lists every documented package").toContain(name);
+      }
+      expectClean(problems, "the exercises and guides");
+    } finally {
+      await close();
+    }
+  });
+
+  it("passes the conformance suite in the browser on cpu and cpu-f32, as it does in Node", async () => {
+    const { page, problems, close } = await watchedPage(browser);
+    try {
+      await page.goto(`${server.url}conformance.html?runs=3&seed=7`);
+      await settled(page, 45_000);
+      for (const name of ["cpu", "cpu-f32"]) {
+        const row = page.locator(`[data-testid="conformance-summary"] tr[data-backend="${name}"]`);
+        const failedIds = await page
+          .locator(`details[data-backend="${name}"] tr[data-passed="false"]`)
+          .evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.property));
+        // The same seed in Node gives the same verdicts.
+        const node = await runConformance(
+          () => createCpuBackend({ precision: name === "cpu" ? "float64" : "float32" }),
+          { reference: () => createCpuBackend(), numRuns: 3, seed: 7 },
+        );
+        expect(failedIds, `${name}: failing properties in the browser and in Node`).toEqual(
+          node.properties.filter((p) => !p.passed).map((p) => p.id),
+        );
+        expect(Number(await row.getAttribute("data-properties"))).toBe(node.properties.length);
+      }
+      // Every backend this browser offers (wasm and webgpu too, where they start) conforms.
+      const rows = await page
+        .locator('[data-testid="conformance-summary"] tbody tr')
+        .evaluateAll((trs) =>
+          trs.map((tr) => ({
+            backend: (tr as HTMLElement).dataset.backend,
+            result: (tr as HTMLElement).dataset.result,
+            text: tr.textContent,
+          })),
+        );
+      expect(rows.map((r) => r.backend)).toEqual(expect.arrayContaining(["cpu", "cpu-f32"]));
+      for (const r of rows) {
+        expect(["pass", "unavailable"], `${r.backend}: ${r.text}`).toContain(r.result);
+      }
+      expect(rows.find((r) => r.backend === "cpu")?.result).toBe("pass");
+      expect(rows.find((r) => r.backend === "cpu-f32")?.result).toBe("pass");
+      await page.screenshot({ path: join(SHOTS, "conformance-report.png"), fullPage: true });
+      expectClean(problems, "the conformance page");
+    } finally {
+      await close();
+    }
+  });
+
+  it("fits the demo on a phone-sized screen without horizontal overflow", async () => {
+    const { page, problems, close } = await watchedPage(browser, { width: 390, height: 844 });
+    try {
+      await page.goto(`${server.url}index.html`);
+      await demoNorm(page);
+      const widths = await page.evaluate(() => ({
+        doc: document.documentElement.scrollWidth,
+        body: document.body.scrollWidth,
+        view: window.innerWidth,
+      }));
+      expect(widths.doc).toBeLessThanOrEqual(widths.view);
+      expect(widths.body).toBeLessThanOrEqual(widths.view);
+      const box = await page.getByTestId("loss-chart").boundingBox();
+      expect(box?.width ?? 0).toBeGreaterThan(250);
+      expect((box?.x ?? 0) + (box?.width ?? 0)).toBeLessThanOrEqual(390);
+      await page.getByTestId("demo").screenshot({ path: join(SHOTS, "phone-demo.png") });
+      await page.screenshot({ path: join(SHOTS, "phone-index.png"), fullPage: true });
+      // Pages with formulas, wide tables and several charts scroll inside their boxes, not sideways.
+      for (const path of [
+        "chapter/norms.html",
+        "exercises/l1-l2.html",
+        "exercises/selection.html",
+        "performance.html",
+        "guides/lambda-conventions.html",
+      ]) {
+        await page.goto(server.url + path);
+        await settled(page);
+        const width = await page.evaluate(() => document.documentElement.scrollWidth);
+        expect(width, `${path} at 390 px`).toBeLessThanOrEqual(390);
+      }
+      expectClean(problems, "the phone-sized demo");
+    } finally {
+      await close();
+    }
+  });
+});

@@ -1,0 +1,156 @@
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { defaultClientConditions, defineConfig, type Plugin } from "vite";
+import { API_DIR, OPTIONAL_BACKENDS, PAGES, type Page } from "./site.config.js";
+
+const ROOT = dirname(fileURLToPath(import.meta.url));
+const VIRTUAL_BACKENDS = "virtual:wdecay/optional-backends";
+
+function escapeHtml(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+/** The header and navigation of a page, with links relative to it (the site works under any base). */
+function navigation(current: Page): string {
+  const depth = current.path.split("/").length - 1;
+  const up = "../".repeat(depth);
+  const sections = [...new Set(PAGES.map((p) => p.section))];
+  const groups = sections.map((section) => {
+    const links = PAGES.filter((p) => p.section === section && p.path !== "index.html").map((p) => {
+      const here = p.path === current.path ? ' aria-current="page"' : "";
+      return `<li><a href="${up}${p.path}"${here}>${escapeHtml(p.title)}</a></li>`;
+    });
+    if (section === "Guides") {
+      links.push(`<li><a href="${up}${API_DIR}/index.html">API reference</a></li>`);
+    }
+    if (links.length === 0) return "";
+    return `<li class="nav-group"><span class="nav-heading">${escapeHtml(section)}</span><ul>${links.join("")}</ul></li>`;
+  });
+  return `<a class="skip" href="#content">Skip to content</a>
+<header class="site-header">
+  <a class="brand" href="${up}index.html">wdecay</a>
+  <span class="tagline">D2L §4.5 weight decay, live, on the backend you pick</span>
+</header>
+<nav class="site-nav" aria-label="Site"><ul>${groups.join("")}</ul></nav>`;
+}
+
+/** Wraps every page in the site's layout: viewport, stylesheet, no favicon request, navigation. */
+function layout(): Plugin {
+  return {
+    name: "wdecay-docs-layout",
+    transformIndexHtml: {
+      order: "pre",
+      handler(html, ctx) {
+        const path = relative(ROOT, ctx.filename).split("\\").join("/");
+        const page = PAGES.find((p) => p.path === path);
+        if (!page) throw new Error(`${path} is not listed in site.config.ts`);
+        const title = page.path === "index.html" ? "wdecay" : `${page.title} · wdecay`;
+        return html
+          .replace(
+            "<head>",
+            `<head>
+    <meta charset="utf-8" />
+    <meta name="viewport" content="width=device-width, initial-scale=1" />
+    <link rel="icon" href="data:," />
+    <title>${escapeHtml(title)}</title>
+    <link rel="stylesheet" href="/src/style.css" />`,
+          )
+          .replace(/<body>/, `<body>\n${navigation(page)}`);
+      },
+    },
+  };
+}
+
+/** tfjs-backend-wasm's binaries, which the wasm backend fetches in browsers. */
+const TFJS_WASM_FILES = [
+  "tfjs-backend-wasm.wasm",
+  "tfjs-backend-wasm-simd.wasm",
+  "tfjs-backend-wasm-threaded-simd.wasm",
+];
+
+/**
+ * The wasm backend's loader: in a browser, tfjs-backend-wasm fetches its .wasm binaries from
+ * URLs it is given (`tfjsWasmPaths`), so the site bundles them as assets and registers `wasm`
+ * again with their URLs, at the priority its register entry uses.
+ */
+function wasmLoader(registerPath: string, module: string, imports: string[]): string {
+  const require = createRequire(registerPath);
+  const dir = dirname(require.resolve("@tensorflow/tfjs-backend-wasm/package.json"));
+  const paths = TFJS_WASM_FILES.map((file, k) => {
+    imports.push(`import tfjsWasm${k} from ${JSON.stringify(`${join(dir, "dist", file)}?url`)};`);
+    return `${JSON.stringify(file)}: new URL(tfjsWasm${k}, document.baseURI).href`;
+  });
+  // `module` is a quoted specifier: "@wdecay/backend-wasm/register" → "@wdecay/backend-wasm".
+  const main = module.replace(/\/register"$/, '"');
+  return `async () => {
+    const [registered, wasm, core] = await Promise.all([import(${module}), import(${main}), import("@wdecay/core")]);
+    const tfjsWasmPaths = { ${paths.join(", ")} };
+    core.registerBackend("wasm", () => wasm.createWasmBackend({ tfjsWasmPaths }), registered.WASM_PRIORITY);
+  }`;
+}
+
+/**
+ * `virtual:wdecay/optional-backends`: one loader per entry of OPTIONAL_BACKENDS. A backend whose
+ * package has no register module yet gets a loader that rejects with the reason, so the site
+ * still builds and the picker says why the backend is missing.
+ */
+function optionalBackends(): Plugin {
+  return {
+    name: "wdecay-optional-backends",
+    resolveId(id) {
+      return id === VIRTUAL_BACKENDS ? `\0${VIRTUAL_BACKENDS}` : undefined;
+    },
+    async load(id) {
+      if (id !== `\0${VIRTUAL_BACKENDS}`) return undefined;
+      const entries: string[] = [];
+      const imports: string[] = [];
+      for (const backend of OPTIONAL_BACKENDS) {
+        let found = false;
+        let resolvedId: string | undefined;
+        try {
+          const resolved = await this.resolve(backend.module, join(ROOT, "src", "backends.ts"));
+          resolvedId = resolved?.id.split("?")[0];
+          found = resolvedId !== undefined && existsSync(resolvedId);
+        } catch {
+          found = false;
+        }
+        const name = JSON.stringify(backend.name);
+        const module = JSON.stringify(backend.module);
+        let load: string;
+        if (!found || resolvedId === undefined) {
+          load = `() => Promise.reject(new Error(${JSON.stringify(
+            `${backend.module} is not part of this build of the site (the package has no register entry yet)`,
+          )}))`;
+        } else if (backend.name === "wasm") {
+          load = wasmLoader(resolvedId, module, imports);
+        } else {
+          load = `() => import(${module})`;
+        }
+        entries.push(`{ name: ${name}, module: ${module}, load: ${load} }`);
+      }
+      return `${imports.join("\n")}\nexport const optionalBackends = [\n${entries.join(",\n")}\n];\n`;
+    },
+  };
+}
+
+export default defineConfig({
+  base: "./",
+  appType: "mpa",
+  publicDir: false,
+  plugins: [layout(), optionalBackends()],
+  resolve: { conditions: ["@wdecay/source", ...defaultClientConditions] },
+  build: {
+    outDir: "dist",
+    emptyOutDir: true,
+    target: "es2022",
+    chunkSizeWarningLimit: 1024,
+    rollupOptions: {
+      input: Object.fromEntries(
+        PAGES.map((p) => [p.path.replace(/\.html$/, ""), join(ROOT, p.path)]),
+      ),
+    },
+  },
+  preview: { host: "127.0.0.1", port: 4173, strictPort: true },
+});

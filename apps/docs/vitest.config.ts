@@ -1,0 +1,20 @@
+import { defineConfig, mergeConfig } from "vitest/config";
+import shared from "../../vitest.shared.js";
+
+/**
+ * The shared settings, plus what browser tests need: the site is built once (globalSetup) and
+ * one Chromium runs one file at a time, so the two-core CI machine is not oversubscribed.
+ */
+export default mergeConfig(
+  shared,
+  defineConfig({
+    test: {
+      include: ["test/**/*.test.ts"],
+      globalSetup: ["test/global-setup.ts"],
+      // Generous for a loaded two-core CI machine; a healthy run takes a fraction of it.
+      testTimeout: 120_000,
+      hookTimeout: 120_000,
+      fileParallelism: false,
+    },
+  }),
+);

@@ -1,0 +1,786 @@
+// The backend's own kernels, in AssemblyScript, compiled to WebAssembly SIMD by
+// scripts/build-kernels.mjs. The module has no memory of its own: it imports tfjs-backend-wasm's
+// heap (`env.memory`), so every pointer below is an offset into the memory that tfjs' kernels
+// also use, and a tensor moves between our kernels and tfjs' without a copy.
+//
+// Nothing here allocates (the build uses the stub runtime and no managed objects) and the module
+// has no data segment: it must never write to memory it was not given a pointer into, since
+// Emscripten's allocator owns the heap.
+//
+// Conventions: matrices are row-major; f32 arrays hold tensors, f64 arrays hold the dual form's
+// state (see `dual*` below). `rowsBad` style returns: -1 when every row index is in range, else
+// the position (within the batch) of the first bad one, checked before anything is written.
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+/** Σ x[i]·w[i] over d floats, in f32 SIMD with two accumulators (8 lanes per iteration). */
+@inline
+function dot(x: usize, w: usize, d: i32): f32 {
+  let a0 = f32x4.splat(0);
+  let a1 = f32x4.splat(0);
+  let j = 0;
+  for (; j + 8 <= d; j += 8) {
+    const o = <usize>j << 2;
+    a0 = f32x4.add(a0, f32x4.mul(v128.load(x + o), v128.load(w + o)));
+    a1 = f32x4.add(a1, f32x4.mul(v128.load(x + o + 16), v128.load(w + o + 16)));
+  }
+  for (; j + 4 <= d; j += 4) {
+    const o = <usize>j << 2;
+    a0 = f32x4.add(a0, f32x4.mul(v128.load(x + o), v128.load(w + o)));
+  }
+  const s = f32x4.add(a0, a1);
+  let acc: f32 =
+    f32x4.extract_lane(s, 0) +
+    f32x4.extract_lane(s, 1) +
+    f32x4.extract_lane(s, 2) +
+    f32x4.extract_lane(s, 3);
+  for (; j < d; j++) {
+    const o = <usize>j << 2;
+    acc += load<f32>(x + o) * load<f32>(w + o);
+  }
+  return acc;
+}
+
+/** y[0..n) += a·x[0..n) in f32 SIMD. */
+@inline
+function axpy(y: usize, a: f32, x: usize, n: i32): void {
+  const av = f32x4.splat(a);
+  let j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const o = <usize>j << 2;
+    v128.store(y + o, f32x4.add(v128.load(y + o), f32x4.mul(av, v128.load(x + o))));
+  }
+  for (; j < n; j++) {
+    const o = <usize>j << 2;
+    store<f32>(y + o, load<f32>(y + o) + a * load<f32>(x + o));
+  }
+}
+
+/** y[0..n) += a·x[0..n) for f64 y, x. */
+@inline
+function axpy64(y: usize, a: f64, x: usize, n: i32): void {
+  const av = f64x2.splat(a);
+  let j = 0;
+  for (; j + 2 <= n; j += 2) {
+    const o = <usize>j << 3;
+    v128.store(y + o, f64x2.add(v128.load(y + o), f64x2.mul(av, v128.load(x + o))));
+  }
+  for (; j < n; j++) {
+    const o = <usize>j << 3;
+    store<f64>(y + o, load<f64>(y + o) + a * load<f64>(x + o));
+  }
+}
+
+/** Horizontal sum of a f32x4. */
+@inline
+function hsum(v: v128): f32 {
+  return (
+    f32x4.extract_lane(v, 0) +
+    f32x4.extract_lane(v, 1) +
+    f32x4.extract_lane(v, 2) +
+    f32x4.extract_lane(v, 3)
+  );
+}
+
+/** S_t(v) = sign(v)·max(|v| − t, 0), exact +0 where |v| ≤ t. */
+@inline
+function soft(v: f32, t: f32): f32 {
+  return v > t ? v - t : v < -t ? v + t : 0;
+}
+
+/** -1 when order[offset .. offset+count) are all in [0, n), else the first bad position. */
+function rowsBad(order: usize, offset: i32, count: i32, n: i32): i32 {
+  for (let t = 0; t < count; t++) {
+    const row = load<i32>(order + ((<usize>(offset + t)) << 2));
+    if (<u32>row >= <u32>n) return t;
+  }
+  return -1;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Minibatch SGD, one weight column (the chapter, big1, big2)
+
+/**
+ * One fused SGD step for L = 1: gather, forward, gradient, decay, update (and the L1 proximal
+ * step when `l1t` = lr·λ₁ > 0) for the rows order[offset .. offset+count). `g` is d floats of
+ * scratch. Each row is read twice (forward, then gradient) while it is still in L1 cache.
+ */
+export function sgdStep1(
+  X: usize,
+  y: usize,
+  order: usize,
+  w: usize,
+  b: usize,
+  g: usize,
+  n: i32,
+  d: i32,
+  offset: i32,
+  count: i32,
+  lr: f32,
+  penalty: f32,
+  decay: f32,
+  biasDecay: f32,
+  l1t: f32,
+): i32 {
+  const bad = rowsBad(order, offset, count, n);
+  if (bad >= 0) return bad;
+  memory.fill(g, 0, <usize>d << 2);
+  const b0 = load<f32>(b);
+  let rSum: f32 = 0;
+  const rowBytes = <usize>d << 2;
+  const y0 = y;
+  // Four rows at a time: four independent dot products share each load of w and keep four rows'
+  // cache misses in flight together (the rows are scattered over X: the gather is the cost on
+  // tall data), then one pass adds all four into g, so g is loaded and stored once per four rows.
+  let t = 0;
+  for (; t + 4 <= count; t += 4) {
+    const o = order + ((<usize>(offset + t)) << 2);
+    const i0 = load<i32>(o);
+    const i1 = load<i32>(o, 4);
+    const i2 = load<i32>(o, 8);
+    const i3 = load<i32>(o, 12);
+    const x0 = X + <usize>i0 * rowBytes;
+    const x1 = X + <usize>i1 * rowBytes;
+    const x2 = X + <usize>i2 * rowBytes;
+    const x3 = X + <usize>i3 * rowBytes;
+    let a0 = f32x4.splat(0);
+    let a1 = f32x4.splat(0);
+    let a2 = f32x4.splat(0);
+    let a3 = f32x4.splat(0);
+    let j = 0;
+    for (; j + 4 <= d; j += 4) {
+      const q = <usize>j << 2;
+      const wv = v128.load(w + q);
+      a0 = f32x4.add(a0, f32x4.mul(v128.load(x0 + q), wv));
+      a1 = f32x4.add(a1, f32x4.mul(v128.load(x1 + q), wv));
+      a2 = f32x4.add(a2, f32x4.mul(v128.load(x2 + q), wv));
+      a3 = f32x4.add(a3, f32x4.mul(v128.load(x3 + q), wv));
+    }
+    let s0 = hsum(a0);
+    let s1 = hsum(a1);
+    let s2 = hsum(a2);
+    let s3 = hsum(a3);
+    for (let k = j; k < d; k++) {
+      const q = <usize>k << 2;
+      const wk = load<f32>(w + q);
+      s0 += load<f32>(x0 + q) * wk;
+      s1 += load<f32>(x1 + q) * wk;
+      s2 += load<f32>(x2 + q) * wk;
+      s3 += load<f32>(x3 + q) * wk;
+    }
+    const r0 = b0 + s0 - load<f32>(y0 + ((<usize>i0) << 2));
+    const r1 = b0 + s1 - load<f32>(y0 + ((<usize>i1) << 2));
+    const r2 = b0 + s2 - load<f32>(y0 + ((<usize>i2) << 2));
+    const r3 = b0 + s3 - load<f32>(y0 + ((<usize>i3) << 2));
+    rSum += r0 + r1 + r2 + r3;
+    const v0 = f32x4.splat(r0);
+    const v1 = f32x4.splat(r1);
+    const v2 = f32x4.splat(r2);
+    const v3 = f32x4.splat(r3);
+    j = 0;
+    for (; j + 4 <= d; j += 4) {
+      const q = <usize>j << 2;
+      const sum01 = f32x4.add(f32x4.mul(v0, v128.load(x0 + q)), f32x4.mul(v1, v128.load(x1 + q)));
+      const sum23 = f32x4.add(f32x4.mul(v2, v128.load(x2 + q)), f32x4.mul(v3, v128.load(x3 + q)));
+      v128.store(g + q, f32x4.add(v128.load(g + q), f32x4.add(sum01, sum23)));
+    }
+    for (; j < d; j++) {
+      const q = <usize>j << 2;
+      const add =
+        r0 * load<f32>(x0 + q) +
+        r1 * load<f32>(x1 + q) +
+        r2 * load<f32>(x2 + q) +
+        r3 * load<f32>(x3 + q);
+      store<f32>(g + q, load<f32>(g + q) + add);
+    }
+  }
+  for (; t < count; t++) {
+    const row = load<i32>(order + ((<usize>(offset + t)) << 2));
+    const x = X + <usize>row * rowBytes;
+    const r = b0 + dot(x, w, d) - load<f32>(y + ((<usize>row) << 2));
+    rSum += r;
+    axpy(g, r, x, d);
+  }
+  const inv: f32 = 1 / <f32>count;
+  // w ← shrink·w − lr·(g/count + penalty·w) = (shrink − lr·penalty)·w − (lr/count)·g
+  const shrink = f32x4.splat(1 - lr * decay);
+  const lp = f32x4.splat(lr * penalty);
+  const li = f32x4.splat(lr * inv);
+  let j = 0;
+  for (; j + 4 <= d; j += 4) {
+    const o = <usize>j << 2;
+    const wj = v128.load(w + o);
+    const next = f32x4.sub(
+      f32x4.mul(shrink, wj),
+      f32x4.add(f32x4.mul(li, v128.load(g + o)), f32x4.mul(lp, wj)),
+    );
+    v128.store(w + o, next);
+  }
+  const s1: f32 = 1 - lr * decay;
+  for (; j < d; j++) {
+    const o = <usize>j << 2;
+    const wj = load<f32>(w + o);
+    store<f32>(w + o, s1 * wj - (lr * inv * load<f32>(g + o) + lr * penalty * wj));
+  }
+  if (l1t > 0) {
+    for (let k = 0; k < d; k++) {
+      const o = <usize>k << 2;
+      store<f32>(w + o, soft(load<f32>(w + o), l1t));
+    }
+  }
+  store<f32>(b, (1 - lr * biasDecay) * b0 - lr * rSum * inv);
+  return -1;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Minibatch SGD, L weight columns (λ grids, multi-output), primal form
+
+/**
+ * One SGD step for L columns side by side, SIMD across the columns. `y` has `yCols` columns: 1
+ * (shared by every weight column) or L (column l reads y[:, l]). `coef` holds 4·L f32 per-column
+ * values: penalty, decay, biasDecay, λ₁. `r` (count·L f32) and `g` (d·L f32) are scratch.
+ */
+export function sgdStepL(
+  X: usize,
+  y: usize,
+  yCols: i32,
+  order: usize,
+  w: usize,
+  b: usize,
+  r: usize,
+  g: usize,
+  coef: usize,
+  n: i32,
+  d: i32,
+  L: i32,
+  offset: i32,
+  count: i32,
+  lr: f32,
+  hasL1: i32,
+): i32 {
+  const bad = rowsBad(order, offset, count, n);
+  if (bad >= 0) return bad;
+  const rowBytes = <usize>d << 2;
+  const colBytes = <usize>L << 2;
+  for (let t = 0; t < count; t++) {
+    const row = load<i32>(order + ((<usize>(offset + t)) << 2));
+    const x = X + <usize>row * rowBytes;
+    const rt = r + <usize>t * colBytes;
+    const yr = y + <usize>row * (<usize>yCols << 2);
+    for (let l = 0; l < L; l++) {
+      const yv = load<f32>(yr + (yCols == 1 ? 0 : (<usize>l) << 2));
+      store<f32>(rt + ((<usize>l) << 2), load<f32>(b + ((<usize>l) << 2)) - yv);
+    }
+    for (let j = 0; j < d; j++) {
+      const xv = load<f32>(x + ((<usize>j) << 2));
+      axpy(rt, xv, w + <usize>j * colBytes, L);
+    }
+  }
+  memory.fill(g, 0, <usize>d * colBytes);
+  for (let t = 0; t < count; t++) {
+    const row = load<i32>(order + ((<usize>(offset + t)) << 2));
+    const x = X + <usize>row * rowBytes;
+    const rt = r + <usize>t * colBytes;
+    for (let j = 0; j < d; j++) {
+      axpy(g + <usize>j * colBytes, load<f32>(x + ((<usize>j) << 2)), rt, L);
+    }
+  }
+  const inv: f32 = 1 / <f32>count;
+  const pen = coef;
+  const dec = coef + colBytes;
+  const bdec = coef + 2 * colBytes;
+  const l1 = coef + 3 * colBytes;
+  const lrv = f32x4.splat(lr);
+  const one = f32x4.splat(1);
+  const li = f32x4.splat(lr * inv);
+  for (let j = 0; j < d; j++) {
+    const wj = w + <usize>j * colBytes;
+    const gj = g + <usize>j * colBytes;
+    let l = 0;
+    for (; l + 4 <= L; l += 4) {
+      const o = <usize>l << 2;
+      const wv = v128.load(wj + o);
+      const shrink = f32x4.sub(one, f32x4.mul(lrv, v128.load(dec + o)));
+      const lp = f32x4.mul(lrv, v128.load(pen + o));
+      v128.store(
+        wj + o,
+        f32x4.sub(f32x4.mul(shrink, wv), f32x4.add(f32x4.mul(li, v128.load(gj + o)), f32x4.mul(lp, wv))),
+      );
+    }
+    for (; l < L; l++) {
+      const o = <usize>l << 2;
+      const wv = load<f32>(wj + o);
+      const shrink: f32 = 1 - lr * load<f32>(dec + o);
+      store<f32>(wj + o, shrink * wv - (lr * inv * load<f32>(gj + o) + lr * load<f32>(pen + o) * wv));
+    }
+  }
+  if (hasL1) {
+    for (let l = 0; l < L; l++) {
+      const t: f32 = lr * load<f32>(l1 + ((<usize>l) << 2));
+      if (t == 0) continue;
+      for (let j = 0; j < d; j++) {
+        const p = w + <usize>j * colBytes + ((<usize>l) << 2);
+        store<f32>(p, soft(load<f32>(p), t));
+      }
+    }
+  }
+  for (let l = 0; l < L; l++) {
+    let rSum: f32 = 0;
+    for (let t = 0; t < count; t++) rSum += load<f32>(r + <usize>t * colBytes + ((<usize>l) << 2));
+    const o = <usize>l << 2;
+    store<f32>(b + o, (1 - lr * load<f32>(bdec + o)) * load<f32>(b + o) - lr * rSum * inv);
+  }
+  return -1;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Loss
+
+/**
+ * Mean ½(Xw + b − y)² over n rows for one column; rows four at a time (four independent dot
+ * products per load of w), squares accumulated in f64.
+ */
+export function loss1(X: usize, y: usize, w: usize, b: f32, n: i32, d: i32): f64 {
+  const rowBytes = <usize>d << 2;
+  let acc: f64 = 0;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const x0 = X + <usize>i * rowBytes;
+    const x1 = x0 + rowBytes;
+    const x2 = x1 + rowBytes;
+    const x3 = x2 + rowBytes;
+    let a0 = f32x4.splat(0);
+    let a1 = f32x4.splat(0);
+    let a2 = f32x4.splat(0);
+    let a3 = f32x4.splat(0);
+    let j = 0;
+    for (; j + 4 <= d; j += 4) {
+      const q = <usize>j << 2;
+      const wv = v128.load(w + q);
+      a0 = f32x4.add(a0, f32x4.mul(v128.load(x0 + q), wv));
+      a1 = f32x4.add(a1, f32x4.mul(v128.load(x1 + q), wv));
+      a2 = f32x4.add(a2, f32x4.mul(v128.load(x2 + q), wv));
+      a3 = f32x4.add(a3, f32x4.mul(v128.load(x3 + q), wv));
+    }
+    let s0 = hsum(a0);
+    let s1 = hsum(a1);
+    let s2 = hsum(a2);
+    let s3 = hsum(a3);
+    for (; j < d; j++) {
+      const q = <usize>j << 2;
+      const wj = load<f32>(w + q);
+      s0 += load<f32>(x0 + q) * wj;
+      s1 += load<f32>(x1 + q) * wj;
+      s2 += load<f32>(x2 + q) * wj;
+      s3 += load<f32>(x3 + q) * wj;
+    }
+    const yi = y + ((<usize>i) << 2);
+    const r0 = <f64>(b + s0 - load<f32>(yi));
+    const r1 = <f64>(b + s1 - load<f32>(yi, 4));
+    const r2 = <f64>(b + s2 - load<f32>(yi, 8));
+    const r3 = <f64>(b + s3 - load<f32>(yi, 12));
+    acc += r0 * r0 + r1 * r1 + r2 * r2 + r3 * r3;
+  }
+  for (; i < n; i++) {
+    const r = <f64>(b + dot(X + <usize>i * rowBytes, w, d) - load<f32>(y + ((<usize>i) << 2)));
+    acc += r * r;
+  }
+  return (0.5 * acc) / <f64>n;
+}
+
+/**
+ * Mean ½(Xw + b − y)² per column into `out` (L f32). `z` is L f32 scratch, `acc` L f64 scratch.
+ */
+export function lossL(
+  out: usize,
+  X: usize,
+  y: usize,
+  yCols: i32,
+  w: usize,
+  b: usize,
+  z: usize,
+  acc: usize,
+  n: i32,
+  d: i32,
+  L: i32,
+): void {
+  const rowBytes = <usize>d << 2;
+  const colBytes = <usize>L << 2;
+  memory.fill(acc, 0, <usize>L << 3);
+  for (let i = 0; i < n; i++) {
+    const x = X + <usize>i * rowBytes;
+    const yr = y + <usize>i * (<usize>yCols << 2);
+    for (let l = 0; l < L; l++) {
+      const yv = load<f32>(yr + (yCols == 1 ? 0 : (<usize>l) << 2));
+      store<f32>(z + ((<usize>l) << 2), load<f32>(b + ((<usize>l) << 2)) - yv);
+    }
+    for (let j = 0; j < d; j++) axpy(z, load<f32>(x + ((<usize>j) << 2)), w + <usize>j * colBytes, L);
+    for (let l = 0; l < L; l++) {
+      const v = <f64>load<f32>(z + ((<usize>l) << 2));
+      const p = acc + ((<usize>l) << 3);
+      store<f64>(p, load<f64>(p) + v * v);
+    }
+  }
+  for (let l = 0; l < L; l++) {
+    store<f32>(out + ((<usize>l) << 2), <f32>((0.5 * load<f64>(acc + ((<usize>l) << 3))) / <f64>n));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Matrix product for small shapes (large ones go to tfjs-backend-wasm's XNNPACK GEMM)
+
+/** out (m×nn) = op(A)·op(B); A stored ar×ac, B br×bc. out is overwritten. */
+export function matmul(
+  out: usize,
+  A: usize,
+  ar: i32,
+  ac: i32,
+  B: usize,
+  br: i32,
+  bc: i32,
+  tA: i32,
+  tB: i32,
+): void {
+  const m = tA ? ac : ar;
+  const k = tA ? ar : ac;
+  const nn = tB ? br : bc;
+  if (!tB) {
+    memory.fill(out, 0, <usize>m * <usize>nn << 2);
+    for (let i = 0; i < m; i++) {
+      const o = out + <usize>i * (<usize>nn << 2);
+      for (let p = 0; p < k; p++) {
+        const a = load<f32>(A + ((tA ? <usize>p * <usize>ac + <usize>i : <usize>i * <usize>ac + <usize>p) << 2));
+        if (a == 0) continue;
+        axpy(o, a, B + <usize>p * (<usize>bc << 2), nn);
+      }
+    }
+  } else if (!tA) {
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < nn; j++) {
+        store<f32>(
+          out + ((<usize>i * <usize>nn + <usize>j) << 2),
+          dot(A + <usize>i * (<usize>ac << 2), B + <usize>j * (<usize>bc << 2), k),
+        );
+      }
+    }
+  } else {
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < nn; j++) {
+        let acc: f32 = 0;
+        for (let p = 0; p < k; p++) {
+          acc +=
+            load<f32>(A + ((<usize>p * <usize>ac + <usize>i) << 2)) *
+            load<f32>(B + ((<usize>j * <usize>bc + <usize>p) << 2));
+        }
+        store<f32>(out + ((<usize>i * <usize>nn + <usize>j) << 2), acc);
+      }
+    }
+  }
+}
+
+/**
+ * out (cols×rows) = Aᵀ for A (rows×cols), 32-bit elements, in 16×16 tiles so that both sides
+ * stay in cache. Large products with a transposed operand are transposed first: tfjs-backend-wasm
+ * sends transposed operands to a naive loop, untransposed ones to XNNPACK's GEMM.
+ */
+export function transpose(out: usize, A: usize, rows: i32, cols: i32): void {
+  for (let i0 = 0; i0 < rows; i0 += 16) {
+    const i1 = min(i0 + 16, rows);
+    for (let j0 = 0; j0 < cols; j0 += 16) {
+      const j1 = min(j0 + 16, cols);
+      for (let i = i0; i < i1; i++) {
+        for (let j = j0; j < j1; j++) {
+          store<u32>(
+            out + ((<usize>j * <usize>rows + <usize>i) << 2),
+            load<u32>(A + ((<usize>i * <usize>cols + <usize>j) << 2)),
+          );
+        }
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dual form of a λ grid (see src/dual.ts): w_l = s_l·w₀_l + Xᵀ·A[:, l], state in f64.
+
+/** Σ a[i]·b[i] over d f64 values, f64x2 with two accumulators. */
+@inline
+function dot64(a: usize, b: usize, d: i32): f64 {
+  let a0 = f64x2.splat(0);
+  let a1 = f64x2.splat(0);
+  let j = 0;
+  for (; j + 4 <= d; j += 4) {
+    const o = <usize>j << 3;
+    a0 = f64x2.add(a0, f64x2.mul(v128.load(a + o), v128.load(b + o)));
+    a1 = f64x2.add(a1, f64x2.mul(v128.load(a + o + 16), v128.load(b + o + 16)));
+  }
+  const v = f64x2.add(a0, a1);
+  let acc = f64x2.extract_lane(v, 0) + f64x2.extract_lane(v, 1);
+  for (; j < d; j++) {
+    const o = <usize>j << 3;
+    acc += load<f64>(a + o) * load<f64>(b + o);
+  }
+  return acc;
+}
+
+/**
+ * out (m×n f64) = X₁·X₂ᵀ for f32 X₁ (m×d) and f64 X₂ (n×d): Gram and cross-Gram matrices,
+ * accumulated in f64 since they enter every later step. `row` is d f64 of scratch.
+ */
+export function gram(out: usize, X1: usize, m: i32, X2: usize, n: i32, d: i32, row: usize): void {
+  const rowBytes = <usize>d << 2;
+  for (let i = 0; i < m; i++) {
+    widen(row, X1 + <usize>i * rowBytes, d);
+    for (let k = 0; k < n; k++) {
+      store<f64>(out + ((<usize>i * <usize>n + <usize>k) << 3), dot64(row, X2 + <usize>k * (<usize>d << 3), d));
+    }
+  }
+}
+
+/**
+ * out (m×L f64) = X·W₀ for f32 X (m×d) and f64 W₀ (d×L), over blocks of 8 columns held in four
+ * SIMD accumulators.
+ */
+export function xw64(out: usize, X: usize, m: i32, d: i32, W0: usize, L: i32): void {
+  const colBytes = <usize>L << 3;
+  for (let i = 0; i < m; i++) {
+    const o = out + <usize>i * colBytes;
+    const x = X + <usize>i * (<usize>d << 2);
+    let l = 0;
+    for (; l + 8 <= L; l += 8) {
+      let a0 = f64x2.splat(0);
+      let a1 = f64x2.splat(0);
+      let a2 = f64x2.splat(0);
+      let a3 = f64x2.splat(0);
+      let wj = W0 + ((<usize>l) << 3);
+      for (let j = 0; j < d; j++) {
+        const v = f64x2.splat(<f64>load<f32>(x + ((<usize>j) << 2)));
+        a0 = f64x2.add(a0, f64x2.mul(v, v128.load(wj)));
+        a1 = f64x2.add(a1, f64x2.mul(v, v128.load(wj + 16)));
+        a2 = f64x2.add(a2, f64x2.mul(v, v128.load(wj + 32)));
+        a3 = f64x2.add(a3, f64x2.mul(v, v128.load(wj + 48)));
+        wj += colBytes;
+      }
+      const p = o + ((<usize>l) << 3);
+      v128.store(p, a0);
+      v128.store(p + 16, a1);
+      v128.store(p + 32, a2);
+      v128.store(p + 48, a3);
+    }
+    if (l < L) {
+      const p = o + ((<usize>l) << 3);
+      memory.fill(p, 0, <usize>(L - l) << 3);
+      for (let j = 0; j < d; j++) {
+        const v = <f64>load<f32>(x + ((<usize>j) << 2));
+        axpy64(p, v, W0 + <usize>j * colBytes + ((<usize>l) << 3), L - l);
+      }
+    }
+  }
+}
+
+/** Copies f32 w (d×L) to f64 W₀. */
+export function widen(W0: usize, w: usize, count: i32): void {
+  for (let i = 0; i < count; i++) {
+    store<f64>(W0 + ((<usize>i) << 3), <f64>load<f32>(w + ((<usize>i) << 2)));
+  }
+}
+
+/** w (f32 d×L) = W₀∘s + Xᵀ·A, with `tmp` L f64 scratch. */
+export function materialize(
+  w: usize,
+  X: usize,
+  n: i32,
+  d: i32,
+  W0: usize,
+  s: usize,
+  A: usize,
+  L: i32,
+  tmp: usize,
+): void {
+  const colBytes = <usize>L << 3;
+  for (let j = 0; j < d; j++) {
+    for (let l = 0; l < L; l++) {
+      const o = <usize>l << 3;
+      store<f64>(tmp + o, load<f64>(W0 + <usize>j * colBytes + o) * load<f64>(s + o));
+    }
+    for (let i = 0; i < n; i++) {
+      const x = <f64>load<f32>(X + ((<usize>i * <usize>d + <usize>j) << 2));
+      if (x == 0) continue;
+      axpy64(tmp, x, A + <usize>i * colBytes, L);
+    }
+    for (let l = 0; l < L; l++) {
+      store<f32>(w + ((<usize>j * <usize>L + <usize>l) << 2), <f32>load<f64>(tmp + ((<usize>l) << 3)));
+    }
+  }
+}
+
+/**
+ * Residuals of `count` rows in dual form into `r` (count×L f64): for row e = rows[t] (or t when
+ * `rows` is 0), r = s∘P[e] + b − y[e] + G[e]·A, with G (· × n) and P (· × L) f64. The product
+ * runs over blocks of 8 columns held in four SIMD accumulators, so A is only loaded.
+ */
+function dualResiduals(
+  r: usize,
+  rows: usize,
+  offset: i32,
+  count: i32,
+  G: usize,
+  P: usize,
+  A: usize,
+  s: usize,
+  b: usize,
+  y: usize,
+  yCols: i32,
+  n: i32,
+  L: i32,
+): void {
+  const colBytes = <usize>L << 3;
+  for (let t = 0; t < count; t++) {
+    const e = rows ? load<i32>(rows + ((<usize>(offset + t)) << 2)) : t;
+    const rt = r + <usize>t * colBytes;
+    const pe = P + <usize>e * colBytes;
+    const yr = y + <usize>e * (<usize>yCols << 2);
+    const y0 = <f64>load<f32>(yr);
+    for (let l = 0; l < L; l++) {
+      const o = <usize>l << 3;
+      const yv = yCols == 1 ? y0 : <f64>load<f32>(yr + ((<usize>l) << 2));
+      store<f64>(
+        rt + o,
+        load<f64>(s + o) * load<f64>(pe + o) + <f64>load<f32>(b + ((<usize>l) << 2)) - yv,
+      );
+    }
+    const ge = G + <usize>e * (<usize>n << 3);
+    let l = 0;
+    for (; l + 8 <= L; l += 8) {
+      const o = <usize>l << 3;
+      let a0 = v128.load(rt + o);
+      let a1 = v128.load(rt + o + 16);
+      let a2 = v128.load(rt + o + 32);
+      let a3 = v128.load(rt + o + 48);
+      let ai = A + o;
+      for (let i = 0; i < n; i++) {
+        const k = f64x2.splat(load<f64>(ge + ((<usize>i) << 3)));
+        a0 = f64x2.add(a0, f64x2.mul(k, v128.load(ai)));
+        a1 = f64x2.add(a1, f64x2.mul(k, v128.load(ai + 16)));
+        a2 = f64x2.add(a2, f64x2.mul(k, v128.load(ai + 32)));
+        a3 = f64x2.add(a3, f64x2.mul(k, v128.load(ai + 48)));
+        ai += colBytes;
+      }
+      v128.store(rt + o, a0);
+      v128.store(rt + o + 16, a1);
+      v128.store(rt + o + 32, a2);
+      v128.store(rt + o + 48, a3);
+    }
+    if (l < L) {
+      for (let i = 0; i < n; i++) {
+        const k = load<f64>(ge + ((<usize>i) << 3));
+        axpy64(rt + ((<usize>l) << 3), k, A + <usize>i * colBytes + ((<usize>l) << 3), L - l);
+      }
+    }
+  }
+}
+
+/**
+ * One SGD step in dual form. `coef` holds 4·L f64: penalty, decay, biasDecay, then L of scratch
+ * for the step's scale factors. `r` is n·L f64 scratch (count ≤ n). b is the f32 bias tensor,
+ * updated in place.
+ */
+export function dualStep(
+  order: usize,
+  offset: i32,
+  count: i32,
+  K: usize,
+  P: usize,
+  A: usize,
+  s: usize,
+  b: usize,
+  y: usize,
+  yCols: i32,
+  coef: usize,
+  r: usize,
+  n: i32,
+  L: i32,
+  lr: f64,
+): i32 {
+  const bad = rowsBad(order, offset, count, n);
+  if (bad >= 0) return bad;
+  dualResiduals(r, order, offset, count, K, P, A, s, b, y, yCols, n, L);
+  const colBytes = <usize>L << 3;
+  const pen = coef;
+  const dec = coef + colBytes;
+  const bdec = coef + 2 * colBytes;
+  const cbuf = coef + 3 * colBytes;
+  const inv: f64 = 1 / <f64>count;
+  // c_l = 1 − lr·decay_l − lr·penalty_l scales s and every row of A (c kept in `cbuf`).
+  for (let l = 0; l < L; l++) {
+    const o = <usize>l << 3;
+    const c = 1 - lr * load<f64>(dec + o) - lr * load<f64>(pen + o);
+    store<f64>(cbuf + o, c);
+    store<f64>(s + o, load<f64>(s + o) * c);
+  }
+  for (let i = 0; i < n; i++) {
+    const ai = A + <usize>i * colBytes;
+    let l = 0;
+    for (; l + 2 <= L; l += 2) {
+      const o = <usize>l << 3;
+      v128.store(ai + o, f64x2.mul(v128.load(ai + o), v128.load(cbuf + o)));
+    }
+    for (; l < L; l++) {
+      const o = <usize>l << 3;
+      store<f64>(ai + o, load<f64>(ai + o) * load<f64>(cbuf + o));
+    }
+  }
+  const eta = -lr * inv;
+  for (let t = 0; t < count; t++) {
+    const row = load<i32>(order + ((<usize>(offset + t)) << 2));
+    axpy64(A + <usize>row * colBytes, eta, r + <usize>t * colBytes, L);
+  }
+  for (let l = 0; l < L; l++) {
+    let rSum: f64 = 0;
+    for (let t = 0; t < count; t++) rSum += load<f64>(r + <usize>t * colBytes + ((<usize>l) << 3));
+    const o = <usize>l << 3;
+    const bo = b + ((<usize>l) << 2);
+    store<f32>(bo, <f32>((1 - lr * load<f64>(bdec + o)) * <f64>load<f32>(bo) - lr * rSum * inv));
+  }
+  return -1;
+}
+
+/**
+ * Mean ½(X_e·w + b − y_e)² per column of a w held in dual form, into `out` (L f32), from the
+ * cached cross-Grams G = X_e·Xᵀ (ne×n) and Pe = X_e·W₀ (ne×L). `r` is L f64 scratch, `acc` L f64.
+ */
+export function dualLoss(
+  out: usize,
+  G: usize,
+  Pe: usize,
+  A: usize,
+  s: usize,
+  b: usize,
+  y: usize,
+  yCols: i32,
+  ne: i32,
+  n: i32,
+  L: i32,
+  r: usize,
+  acc: usize,
+): void {
+  memory.fill(acc, 0, <usize>L << 3);
+  for (let e = 0; e < ne; e++) {
+    // One row at a time (rows = 0 means "row t" in dualResiduals), reusing one row of scratch.
+    dualResiduals(r, 0, 0, 1, G + <usize>e * (<usize>n << 3), Pe + <usize>e * (<usize>L << 3), A, s, b, y + <usize>e * (<usize>yCols << 2), yCols, n, L);
+    for (let l = 0; l < L; l++) {
+      const o = <usize>l << 3;
+      const v = load<f64>(r + o);
+      store<f64>(acc + o, load<f64>(acc + o) + v * v);
+    }
+  }
+  for (let l = 0; l < L; l++) {
+    store<f32>(out + ((<usize>l) << 2), <f32>((0.5 * load<f64>(acc + ((<usize>l) << 3))) / <f64>ne));
+  }
+}
+
+/** Returns 1: a probe the loader calls after instantiation. */
+export function ready(): i32 {
+  return 1;
+}

@@ -1,0 +1,722 @@
+import type {
+  Axis,
+  Backend,
+  BinaryOp,
+  DType,
+  FusedKernels,
+  LinearSgdProgram,
+  LinearSgdSpec,
+  Shape,
+  Tensor,
+  UnaryOp,
+} from "@wdecay/core";
+import { type Access, DualSgd } from "./dual.js";
+import { loadRuntime, type Runtime, type RuntimeOptions, type TfjsWasmPaths } from "./runtime.js";
+
+/** Options of {@link createWasmBackend}. */
+export interface WasmBackendOptions {
+  /** Registry name (`wasm`). */
+  readonly name?: string;
+  /**
+   * Where tfjs-backend-wasm's `.wasm` files are served from (browsers; Node finds them itself):
+   * a URL prefix ending in `/` or a map of file names to URLs, as tfjs' `setWasmPaths` takes it.
+   * Applies process-wide, once.
+   */
+  readonly tfjsWasmPaths?: TfjsWasmPaths;
+  /**
+   * Products with at least this many multiply-adds (m·k·n) go to tfjs-backend-wasm's XNNPACK
+   * GEMM; smaller ones run in our kernel, where tfjs' per-call cost would dominate (default 2¹⁸).
+   */
+  readonly tfjsMatmulThreshold?: number;
+  /**
+   * When a λ grid's SGD program (L > 1 columns, no L1) runs in dual form (see `dual.ts`):
+   * `auto` (default) when there are at most half as many rows as features; `always`, `never`.
+   */
+  readonly dual?: "auto" | "always" | "never";
+  /** @internal The WebAssembly namespace checked for SIMD (tests). */
+  readonly webAssembly?: RuntimeOptions["webAssembly"];
+}
+
+/** A tensor: one block of the shared heap (4 bytes per element, f32 or i32). */
+export class WasmTensor implements Tensor {
+  disposed = false;
+  /**
+   * Bumped by every in-place change: keys the dual programs' evaluation caches and tells whether
+   * the id this tensor has in tfjs (below) still names the same values.
+   */
+  version = 0;
+  /** Its id in tfjs-backend-wasm while registered there (see `WasmBackend.tfjsMatmul`). */
+  tfjsId = 0;
+  /** `version` when it was registered under `tfjsId`. */
+  tfjsVersion = -1;
+  constructor(
+    readonly shape: Shape,
+    readonly dtype: DType,
+    /** Byte offset in the heap. */
+    readonly ptr: number,
+    readonly size: number,
+    readonly owner: WasmBackend,
+  ) {}
+}
+
+const UNARY: Record<UnaryOp, (x: number) => number> = {
+  neg: (x) => -x,
+  abs: Math.abs,
+  sign: (x) => (x > 0 ? 1 : x < 0 ? -1 : x),
+  square: (x) => x * x,
+  sqrt: Math.sqrt,
+};
+
+const BINARY: Record<BinaryOp, (x: number, y: number) => number> = {
+  add: (x, y) => x + y,
+  sub: (x, y) => x - y,
+  mul: (x, y) => x * y,
+  div: (x, y) => x / y,
+};
+
+function describe(shape: Shape): string {
+  return `${shape[0]}×${shape[1]}`;
+}
+
+/** Ids we register with tfjs for the span of one call: far above the ones tfjs hands out. */
+let nextTfjsId = 2 ** 30;
+
+/** See {@link createWasmBackend}. */
+export class WasmBackend implements Backend {
+  readonly name: string;
+  readonly precision = "float32" as const;
+  readonly capabilities = { device: "wasm", maxTensorElements: 2 ** 28 } as const;
+  readonly fused: Partial<FusedKernels>;
+  private readonly rt: Runtime;
+  private readonly live = new Set<WasmTensor>();
+  private destroyed = false;
+  private readonly dual: "auto" | "always" | "never";
+  private readonly matmulThreshold: number;
+  private readonly duals = new Set<DualSgd>();
+  /** Scratch blocks owned by programs, freed on destroy. */
+  private readonly blocks = new Set<number>();
+  private buffer: ArrayBuffer | undefined;
+  private f32View = new Float32Array(0);
+  private i32View = new Int32Array(0);
+  /** Two rank-3 shapes (6 int32) passed to tfjs' BatchMatMul. */
+  private shapePtr = 0;
+
+  constructor(rt: Runtime, options: WasmBackendOptions = {}) {
+    this.rt = rt;
+    this.name = options.name ?? "wasm";
+    this.dual = options.dual ?? "auto";
+    this.matmulThreshold = options.tfjsMatmulThreshold ?? 2 ** 18;
+    this.shapePtr = this.alloc(24);
+    this.fused = {
+      linearSgd: (spec) => this.linearSgd(spec),
+      linearLoss: (X, y, w, b) => this.linearLoss(X, y, w, b),
+    };
+  }
+
+  // --- heap -----------------------------------------------------------------------------------
+
+  /** Float32 view of the whole heap, renewed when the memory has grown (growth detaches it). */
+  f32(): Float32Array {
+    if (this.rt.memory.buffer !== this.buffer) this.renew();
+    return this.f32View;
+  }
+
+  i32(): Int32Array {
+    if (this.rt.memory.buffer !== this.buffer) this.renew();
+    return this.i32View;
+  }
+
+  f64(ptr: number, length: number): Float64Array {
+    return new Float64Array(this.rt.memory.buffer, ptr, length);
+  }
+
+  private renew(): void {
+    const buffer = this.rt.memory.buffer as ArrayBuffer;
+    this.buffer = buffer;
+    this.f32View = new Float32Array(buffer);
+    this.i32View = new Int32Array(buffer);
+  }
+
+  /** malloc in the shared heap, 16-byte aligned for SIMD loads. */
+  alloc(bytes: number): number {
+    const ptr = this.rt.tfjs._malloc(Math.max(16, bytes));
+    if (ptr === 0) throw new RangeError(`wasm: out of memory allocating ${bytes} bytes`);
+    this.blocks.add(ptr);
+    return ptr;
+  }
+
+  free(ptr: number): void {
+    if (this.blocks.delete(ptr)) this.rt.tfjs._free(ptr);
+  }
+
+  get kernels() {
+    return this.rt.kernels;
+  }
+
+  // --- tensors --------------------------------------------------------------------------------
+
+  private make(shape: Shape, dtype: DType = "float"): WasmTensor {
+    if (this.destroyed) throw new Error(`backend ${this.name} was destroyed`);
+    const [rows, cols] = shape;
+    if (!(Number.isInteger(rows) && Number.isInteger(cols) && rows >= 1 && cols >= 1)) {
+      throw new RangeError(`shape must be two positive integers, got [${rows}, ${cols}]`);
+    }
+    if (rows * cols > this.capabilities.maxTensorElements) {
+      throw new RangeError(
+        `a ${describe(shape)} tensor exceeds ${this.capabilities.maxTensorElements} elements`,
+      );
+    }
+    const size = rows * cols;
+    const ptr = this.alloc(size * 4);
+    const t = new WasmTensor([rows, cols], dtype, ptr, size, this);
+    this.live.add(t);
+    return t;
+  }
+
+  /** Checks a tensor before an op uses it; `access` keeps dual programs honest (see dual.ts). */
+  get(t: Tensor, what = "tensor", access: Access = "read", except?: DualSgd): WasmTensor {
+    if (!(t instanceof WasmTensor) || t.owner !== this) {
+      throw new TypeError(`${what} does not belong to backend ${this.name}`);
+    }
+    if (t.disposed) throw new Error(`${what} (${describe(t.shape)}) was already disposed`);
+    if (access !== "read" && access !== "none") t.version++;
+    if (this.duals.size > 0 && access !== "none") {
+      for (const p of this.duals) if (p !== except) p.touch(t, access);
+    }
+    return t;
+  }
+
+  private float(t: Tensor, what: string, access: Access = "read"): WasmTensor {
+    const c = this.get(t, what, access);
+    if (c.dtype !== "float") throw new TypeError(`${what} must be a float tensor`);
+    return c;
+  }
+
+  private view(t: WasmTensor): Float32Array | Int32Array {
+    const base = t.ptr >>> 2;
+    return t.dtype === "int32"
+      ? this.i32().subarray(base, base + t.size)
+      : this.f32().subarray(base, base + t.size);
+  }
+
+  upload(data: ArrayLike<number>, shape: Shape, dtype: DType = "float"): Tensor {
+    const t = this.make(shape, dtype);
+    try {
+      this.write(t, data);
+    } catch (error) {
+      this.dispose(t);
+      throw error;
+    }
+    return t;
+  }
+
+  write(target: Tensor, data: ArrayLike<number>): void {
+    const t = this.get(target, "write target", "none");
+    if (data.length !== t.size) {
+      throw new RangeError(`write: ${data.length} values for a ${describe(t.shape)} tensor`);
+    }
+    if (t.dtype === "int32") {
+      for (let i = 0; i < data.length; i++) {
+        const v = data[i] as number;
+        if (!Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31) {
+          throw new RangeError(`write: int32 tensor given ${v} at ${i}`);
+        }
+      }
+    }
+    this.get(target, "write target", "write");
+    this.view(t).set(data);
+  }
+
+  async read(tensor: Tensor): Promise<Float64Array> {
+    return Float64Array.from(this.view(this.get(tensor)));
+  }
+
+  dispose(tensor: Tensor): void {
+    const t = this.get(tensor, "tensor", "none");
+    t.disposed = true;
+    this.live.delete(t);
+    this.unregister(t);
+    for (const p of this.duals) p.forget(t);
+    this.free(t.ptr);
+  }
+
+  liveTensors(): number {
+    return this.live.size;
+  }
+
+  zeros(shape: Shape, dtype: DType = "float"): Tensor {
+    const t = this.make(shape, dtype);
+    this.view(t).fill(0);
+    return t;
+  }
+
+  // --- primitives -----------------------------------------------------------------------------
+
+  matmul(a: Tensor, b: Tensor, transposeA = false, transposeB = false): Tensor {
+    const A = this.float(a, "matmul a");
+    const B = this.float(b, "matmul b");
+    const [ar, ac] = A.shape;
+    const [br, bc] = B.shape;
+    const m = transposeA ? ac : ar;
+    const k = transposeA ? ar : ac;
+    const k2 = transposeB ? bc : br;
+    const n = transposeB ? br : bc;
+    if (k !== k2) {
+      throw new RangeError(
+        `matmul: inner dimensions differ (${describe(A.shape)}${transposeA ? "ᵀ" : ""} · ${describe(B.shape)}${transposeB ? "ᵀ" : ""})`,
+      );
+    }
+    const out = this.make([m, n]);
+    if (m * k * n >= this.matmulThreshold) {
+      this.tfjsMatmul(out, A, B, transposeA, transposeB);
+    } else {
+      this.kernels.matmul(out.ptr, A.ptr, ar, ac, B.ptr, br, bc, +transposeA, +transposeB);
+    }
+    return out;
+  }
+
+  /**
+   * out = op(A)·op(B) by tfjs-backend-wasm's BatchMatMul (XNNPACK), on our blocks in place.
+   *
+   * The operands are registered with tfjs under an id of their own and stay registered: XNNPACK
+   * packs B once per id (tfjs caches the packed operator under B's id), so a product by the same
+   * B does not pay for packing again. Any in-place change bumps a tensor's `version`, and a
+   * changed tensor is re-registered under a fresh id (unregistering the old one drops its
+   * packing), so a cached packing never describes old values. The output and transposed copies
+   * get ids for the call only. tfjs runs transposed operands through a naive loop (measured
+   * ~1 GFLOP/s at 1024³ against ~30 untransposed), so a transposed operand is first transposed
+   * into scratch by our kernel.
+   */
+  private tfjsMatmul(out: WasmTensor, A: WasmTensor, B: WasmTensor, tA: boolean, tB: boolean) {
+    const { tfjs } = this.rt;
+    const scratch: number[] = [];
+    const ephemeral: number[] = [];
+    const fresh = (size: number, ptr: number) => {
+      const id = nextTfjsId++;
+      if (nextTfjsId > 2 ** 31 - 8) nextTfjsId = 2 ** 30;
+      tfjs.tfjs.registerTensor(id, size, ptr);
+      return id;
+    };
+    const operand = (t: WasmTensor, transposed: boolean): [number, number, number] => {
+      if (transposed) {
+        const ptr = this.alloc(t.size * 4);
+        scratch.push(ptr);
+        this.kernels.transpose(ptr, t.ptr, t.shape[0], t.shape[1]);
+        const id = fresh(t.size, ptr);
+        ephemeral.push(id);
+        return [id, t.shape[1], t.shape[0]];
+      }
+      if (t.tfjsId === 0 || t.tfjsVersion !== t.version) {
+        this.unregister(t);
+        t.tfjsId = fresh(t.size, t.ptr);
+        t.tfjsVersion = t.version;
+      }
+      return [t.tfjsId, t.shape[0], t.shape[1]];
+    };
+    try {
+      const [aId, ar, ac] = operand(A, tA);
+      const [bId, br, bc] = operand(B, tB);
+      const outId = fresh(out.size, out.ptr);
+      ephemeral.push(outId);
+      const s = this.shapePtr >>> 2;
+      this.i32().set([1, ar, ac, 1, br, bc], s);
+      tfjs._BatchMatMul(aId, this.shapePtr, 3, bId, this.shapePtr + 12, 3, false, false, outId);
+    } finally {
+      for (const id of ephemeral) tfjs.tfjs.disposeData(id);
+      for (const ptr of scratch) this.free(ptr);
+    }
+  }
+
+  /** Drops a tensor's tfjs id (and with it any packing XNNPACK cached for it). */
+  private unregister(t: WasmTensor): void {
+    if (t.tfjsId !== 0) {
+      this.rt.tfjs.tfjs.disposeData(t.tfjsId);
+      t.tfjsId = 0;
+      t.tfjsVersion = -1;
+    }
+  }
+
+  binary(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
+    const A = this.get(a, `${op} a`);
+    const B = this.get(b, `${op} b`);
+    const f = BINARY[op];
+    if (!f) throw new RangeError(`unknown binary op ${String(op)}`);
+    const [r, c] = A.shape;
+    const [br, bc] = B.shape;
+    const broadcastable =
+      (br === r && bc === c) ||
+      (br === 1 && bc === 1) ||
+      (br === 1 && bc === c) ||
+      (br === r && bc === 1);
+    if (!broadcastable) {
+      throw new RangeError(`${op}: cannot broadcast ${describe(B.shape)} to ${describe(A.shape)}`);
+    }
+    const out = this.make([r, c]);
+    const o = this.view(out);
+    const x = this.view(A);
+    const y = this.view(B);
+    if (br === r && bc === c) {
+      for (let i = 0; i < o.length; i++) o[i] = f(x[i] as number, y[i] as number);
+    } else if (br === 1 && bc === 1) {
+      const s = y[0] as number;
+      for (let i = 0; i < o.length; i++) o[i] = f(x[i] as number, s);
+    } else if (br === 1) {
+      for (let i = 0; i < r; i++)
+        for (let j = 0; j < c; j++) o[i * c + j] = f(x[i * c + j] as number, y[j] as number);
+    } else {
+      for (let i = 0; i < r; i++)
+        for (let j = 0; j < c; j++) o[i * c + j] = f(x[i * c + j] as number, y[i] as number);
+    }
+    return out;
+  }
+
+  unary(op: UnaryOp, a: Tensor): Tensor {
+    const A = this.get(a, op);
+    const f = UNARY[op];
+    if (!f) throw new RangeError(`unknown unary op ${String(op)}`);
+    const out = this.make(A.shape);
+    const o = this.view(out);
+    const x = this.view(A);
+    for (let i = 0; i < o.length; i++) o[i] = f(x[i] as number);
+    return out;
+  }
+
+  axpby(alpha: number, x: Tensor, beta: number, y: Tensor): Tensor {
+    const X = this.get(x, "axpby x");
+    const Y = this.get(y, "axpby y");
+    if (X.shape[0] !== Y.shape[0] || X.shape[1] !== Y.shape[1]) {
+      throw new RangeError(`axpby: shapes differ (${describe(X.shape)} and ${describe(Y.shape)})`);
+    }
+    const out = this.make(X.shape);
+    const o = this.view(out);
+    const xv = this.view(X);
+    const yv = this.view(Y);
+    for (let i = 0; i < o.length; i++) o[i] = alpha * (xv[i] as number) + beta * (yv[i] as number);
+    return out;
+  }
+
+  softThreshold(a: Tensor, t: number): Tensor {
+    if (!(t >= 0)) throw new RangeError(`softThreshold: threshold must be ≥ 0, got ${t}`);
+    const A = this.get(a, "softThreshold");
+    const out = this.make(A.shape);
+    const o = this.view(out);
+    const x = this.view(A);
+    for (let i = 0; i < o.length; i++) {
+      const v = x[i] as number;
+      o[i] = v > t ? v - t : v < -t ? v + t : 0;
+    }
+    return out;
+  }
+
+  sum(a: Tensor, axis?: Axis): Tensor {
+    const A = this.get(a, "sum");
+    const [r, c] = A.shape;
+    if (axis !== undefined && axis !== 0 && axis !== 1) {
+      throw new RangeError(`sum: axis must be 0, 1 or undefined, got ${String(axis)}`);
+    }
+    const out = this.make(axis === undefined ? [1, 1] : axis === 0 ? [1, c] : [r, 1]);
+    const x = this.view(A);
+    const o = this.view(out);
+    // Accumulated in float64 and rounded once on the store.
+    if (axis === undefined) {
+      let s = 0;
+      for (let i = 0; i < x.length; i++) s += x[i] as number;
+      o[0] = s;
+    } else if (axis === 0) {
+      const acc = new Float64Array(c);
+      for (let i = 0; i < r; i++)
+        for (let j = 0; j < c; j++) acc[j] = (acc[j] as number) + (x[i * c + j] as number);
+      o.set(acc);
+    } else {
+      for (let i = 0; i < r; i++) {
+        let s = 0;
+        for (let j = 0; j < c; j++) s += x[i * c + j] as number;
+        o[i] = s;
+      }
+    }
+    return out;
+  }
+
+  gatherRows(a: Tensor, indices: Tensor, offset: number, count: number): Tensor {
+    const A = this.get(a, "gatherRows source");
+    const I = this.get(indices, "gatherRows indices");
+    if (I.dtype !== "int32") throw new TypeError("gatherRows: indices must be int32");
+    if (!(Number.isInteger(offset) && Number.isInteger(count) && offset >= 0 && count >= 1)) {
+      throw new RangeError(`gatherRows: bad range offset ${offset}, count ${count}`);
+    }
+    if (offset + count > I.size) {
+      throw new RangeError(
+        `gatherRows: rows ${offset}..${offset + count} exceed ${I.size} indices`,
+      );
+    }
+    const [r, c] = A.shape;
+    const idx = this.view(I);
+    for (let t = 0; t < count; t++) {
+      const row = idx[offset + t] as number;
+      if (row < 0 || row >= r)
+        throw new RangeError(`gatherRows: row index ${row} out of range [0, ${r})`);
+    }
+    const out = this.make([count, c], A.dtype);
+    // Raw 32-bit copies within the heap: exact for floats and ints alike.
+    const heap = this.i32();
+    const src = A.ptr >>> 2;
+    const dst = out.ptr >>> 2;
+    const rows = this.i32().subarray(I.ptr >>> 2, (I.ptr >>> 2) + I.size);
+    for (let t = 0; t < count; t++) {
+      const at = src + (rows[offset + t] as number) * c;
+      heap.copyWithin(dst + t * c, at, at + c);
+    }
+    return out;
+  }
+
+  assign(target: Tensor, source: Tensor): void {
+    const T = this.get(target, "assign target", "none");
+    const S = this.get(source, "assign source");
+    if (T.shape[0] !== S.shape[0] || T.shape[1] !== S.shape[1] || T.dtype !== S.dtype) {
+      throw new RangeError(`assign: ${describe(S.shape)} into ${describe(T.shape)}`);
+    }
+    this.get(target, "assign target", "write");
+    const heap = this.i32();
+    heap.copyWithin(T.ptr >>> 2, S.ptr >>> 2, (S.ptr >>> 2) + S.size);
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    for (const p of this.duals) p.release();
+    this.duals.clear();
+    for (const t of this.live) {
+      this.unregister(t);
+      t.disposed = true;
+    }
+    this.live.clear();
+    for (const ptr of this.blocks) this.rt.tfjs._free(ptr);
+    this.blocks.clear();
+    this.destroyed = true;
+  }
+
+  // --- fused kernels --------------------------------------------------------------------------
+
+  private badRow(order: WasmTensor, offset: number, position: number, n: number): RangeError {
+    const row = this.i32()[(order.ptr >>> 2) + offset + position];
+    return new RangeError(`row index ${row} out of range [0, ${n})`);
+  }
+
+  private linearSgd(spec: LinearSgdSpec): LinearSgdProgram {
+    const X = this.float(spec.X, "X");
+    const y = this.float(spec.y, "y");
+    const order = this.get(spec.order, "order");
+    const w = this.float(spec.w, "w");
+    const b = this.float(spec.b, "b");
+    const [n, d] = X.shape;
+    const L = w.shape[1];
+    const yCols = y.shape[1];
+    const l1 = spec.weightL1 ?? [];
+    const hasL1 = l1.some((v) => v > 0);
+    const tensors = [X, y, order, w, b];
+    // Per step: cheap flag tests first; `get` only to build the message of a failure.
+    const check = (offset: number, count: number, self?: DualSgd) => {
+      if (!(offset >= 0 && count >= 1 && offset + count <= n)) {
+        throw new RangeError(`linearSgd: rows ${offset}..${offset + count} outside [0, ${n}]`);
+      }
+      if (
+        X.disposed ||
+        y.disposed ||
+        order.disposed ||
+        w.disposed ||
+        b.disposed ||
+        this.destroyed
+      ) {
+        for (const t of tensors) this.get(t, "tensor", "none");
+        throw new Error(`backend ${this.name} was destroyed`);
+      }
+      // The step rewrites w and b in place.
+      w.version++;
+      b.version++;
+      if (this.duals.size > 0) {
+        this.get(w, "w", "update", self);
+        this.get(b, "b", "update", self);
+      }
+    };
+    const k = this.kernels;
+    if (L === 1) {
+      const g = this.alloc(d * 4);
+      const [p, dw, db] = [
+        spec.weightPenalty[0],
+        spec.weightDecay[0],
+        spec.biasDecay[0],
+      ] as number[];
+      const t1 = hasL1 ? (l1[0] as number) : 0;
+      let disposed = false;
+      return {
+        step: (offset, count, lr) => {
+          if (disposed) throw new Error("linearSgd: the program was disposed");
+          check(offset, count);
+          const bad = k.sgdStep1(
+            X.ptr,
+            y.ptr,
+            order.ptr,
+            w.ptr,
+            b.ptr,
+            g,
+            n,
+            d,
+            offset,
+            count,
+            lr,
+            p as number,
+            dw as number,
+            db as number,
+            lr * t1,
+          );
+          if (bad >= 0) throw this.badRow(order, offset, bad, n);
+        },
+        dispose: () => {
+          if (!disposed) this.free(g);
+          disposed = true;
+        },
+      };
+    }
+    if (!hasL1 && (this.dual === "always" || (this.dual === "auto" && 2 * n <= d))) {
+      const program = new DualSgd(this, X, y, order, w, b, spec);
+      this.duals.add(program);
+      let disposed = false;
+      return {
+        step: (offset, count, lr) => {
+          if (disposed) throw new Error("linearSgd: the program was disposed");
+          check(offset, count, program);
+          program.step(offset, count, lr);
+        },
+        dispose: () => {
+          if (disposed) return;
+          disposed = true;
+          // w must hold its values once nobody else can produce them (unless all is freed).
+          if (program.stale && !this.destroyed) program.materialize();
+          this.duals.delete(program);
+          program.release();
+        },
+      };
+    }
+    const r = this.alloc(n * L * 4);
+    const g = this.alloc(d * L * 4);
+    const coef = this.alloc(4 * L * 4);
+    const c = this.f32();
+    const base = coef >>> 2;
+    for (let l = 0; l < L; l++) {
+      c[base + l] = spec.weightPenalty[l] as number;
+      c[base + L + l] = spec.weightDecay[l] as number;
+      c[base + 2 * L + l] = spec.biasDecay[l] as number;
+      c[base + 3 * L + l] = (l1[l] ?? 0) as number;
+    }
+    let disposed = false;
+    return {
+      step: (offset, count, lr) => {
+        if (disposed) throw new Error("linearSgd: the program was disposed");
+        check(offset, count);
+        const bad = k.sgdStepL(
+          X.ptr,
+          y.ptr,
+          yCols,
+          order.ptr,
+          w.ptr,
+          b.ptr,
+          r,
+          g,
+          coef,
+          n,
+          d,
+          L,
+          offset,
+          count,
+          lr,
+          +hasL1,
+        );
+        if (bad >= 0) throw this.badRow(order, offset, bad, n);
+      },
+      dispose: () => {
+        if (disposed) return;
+        disposed = true;
+        this.free(r);
+        this.free(g);
+        this.free(coef);
+      },
+    };
+  }
+
+  private linearLoss(X: Tensor, y: Tensor, w: Tensor, b: Tensor): Tensor {
+    const [n, d] = X.shape;
+    const L = w.shape[1];
+    if (
+      y.shape[0] !== n ||
+      !(y.shape[1] === 1 || y.shape[1] === L) ||
+      w.shape[0] !== d ||
+      b.shape[0] !== 1 ||
+      b.shape[1] !== L
+    ) {
+      throw new RangeError(
+        `linearLoss: shapes X ${describe(X.shape)}, y ${describe(y.shape)}, w ${describe(w.shape)}, b ${describe(b.shape)} do not fit`,
+      );
+    }
+    const wt = this.get(w, "w", "none");
+    for (const p of this.duals) {
+      const Xt = this.get(X, "X", "none");
+      if (p.w === wt && p.canEvaluate(Xt)) {
+        const [Xr, yr, br] = [this.float(X, "X"), this.float(y, "y"), this.float(b, "b")];
+        const out = this.make([1, L]);
+        p.loss(out, Xr, yr, br);
+        return out;
+      }
+    }
+    const [Xd, yd, wd, bd] = [
+      this.float(X, "X"),
+      this.float(y, "y"),
+      this.float(w, "w"),
+      this.float(b, "b"),
+    ];
+    const out = this.make([1, L]);
+    if (L === 1) {
+      const value = this.kernels.loss1(
+        Xd.ptr,
+        yd.ptr,
+        wd.ptr,
+        this.f32()[bd.ptr >>> 2] as number,
+        n,
+        d,
+      );
+      this.f32()[out.ptr >>> 2] = value;
+    } else {
+      const scratch = this.alloc(L * 12);
+      try {
+        this.kernels.lossL(
+          out.ptr,
+          Xd.ptr,
+          yd.ptr,
+          yd.shape[1],
+          wd.ptr,
+          bd.ptr,
+          scratch + L * 8,
+          scratch,
+          n,
+          d,
+          L,
+        );
+      } finally {
+        this.free(scratch);
+      }
+    }
+    return out;
+  }
+}
+
+/**
+ * The WebAssembly backend, float32: tensors live in one WebAssembly heap shared by
+ * tfjs-backend-wasm (large matrix products, XNNPACK) and this package's own SIMD kernels (fused
+ * SGD steps, losses, the dual form of λ grids). Rejects with a clear reason where WebAssembly
+ * SIMD is missing.
+ */
+export async function createWasmBackend(options: WasmBackendOptions = {}): Promise<Backend> {
+  const rt = await loadRuntime({
+    ...(options.tfjsWasmPaths !== undefined ? { tfjsWasmPaths: options.tfjsWasmPaths } : {}),
+    ...("webAssembly" in options ? { webAssembly: options.webAssembly } : {}),
+  });
+  return new WasmBackend(rt, options);
+}

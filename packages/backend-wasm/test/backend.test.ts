@@ -1,0 +1,318 @@
+import { createCpuBackend } from "@wdecay/backend-cpu";
+import {
+  type Backend,
+  CHAPTER,
+  composeLinearLoss,
+  composeLinearSgd,
+  createRegistry,
+  type LinearSgdSpec,
+  linearLoss,
+  linearSgd,
+  Rng,
+  syntheticSplit,
+  type Tensor,
+  train,
+  trainGrid,
+} from "@wdecay/core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createWasmBackend, hasWasmSimd, WasmUnavailableError } from "../src/index.js";
+
+let wasm: Backend;
+const cpu = createCpuBackend();
+beforeAll(async () => {
+  wasm = await createWasmBackend();
+});
+afterAll(() => wasm.destroy());
+
+const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-300);
+
+function randomMatrix(rng: Rng, rows: number, cols: number): Float64Array {
+  return rng.fillNormal(new Float64Array(rows * cols), 0, 1);
+}
+
+describe("init", () => {
+  it("rejects with a clear reason where WebAssembly SIMD is missing", async () => {
+    const noSimd = { validate: () => false };
+    await expect(createWasmBackend({ webAssembly: noSimd })).rejects.toThrow(WasmUnavailableError);
+    await expect(createWasmBackend({ webAssembly: noSimd })).rejects.toThrow(
+      /WebAssembly SIMD is not supported/,
+    );
+    await expect(createWasmBackend({ webAssembly: undefined })).rejects.toThrow(
+      /WebAssembly is not available/,
+    );
+    expect(hasWasmSimd(undefined)).toBe(false);
+    expect(hasWasmSimd((globalThis as { WebAssembly?: never }).WebAssembly)).toBe(true);
+  });
+
+  it("a registry falls back to cpu with the reason when wasm cannot start", async () => {
+    const registry = createRegistry();
+    registry.register("cpu", () => createCpuBackend(), 10);
+    registry.register(
+      "wasm",
+      () => createWasmBackend({ webAssembly: { validate: () => false } }),
+      20,
+    );
+    const backend = await registry.resolve();
+    expect(backend.name).toBe("cpu");
+    const listing = await registry.list();
+    expect(listing.find((b) => b.name === "wasm")?.reason).toMatch(/SIMD/);
+  });
+
+  it("register.ts registers wasm above cpu", async () => {
+    const { WASM_PRIORITY } = await import("../src/register.js");
+    expect(WASM_PRIORITY).toBeGreaterThan(10);
+    const { defaultRegistry } = await import("@wdecay/core");
+    expect(defaultRegistry.has("wasm")).toBe(true);
+    const started = await defaultRegistry.get("wasm");
+    expect(started.precision).toBe("float32");
+    expect(started.capabilities.device).toBe("wasm");
+  });
+});
+
+describe("the chapter against the cpu backend", () => {
+  const data = syntheticSplit(42, {
+    nTrain: CHAPTER.nTrain,
+    nTest: CHAPTER.nTest,
+    dims: CHAPTER.dims,
+  });
+  const base = {
+    epochs: CHAPTER.epochs,
+    lr: CHAPTER.lr,
+    batchSize: CHAPTER.batchSize,
+    seed: 42,
+  };
+
+  it.each([
+    ["scratch", 0],
+    ["scratch", 3],
+    ["concise", 3],
+  ] as const)("%s, λ = %d: ‖w‖ and losses within float32 tolerance", async (method, lambda) => {
+    const a = await train(cpu, data, { ...base, method, lambda });
+    const b = await train(wasm, data, { ...base, method, lambda });
+    expect(rel(b.l2Norm, a.l2Norm)).toBeLessThan(1e-5);
+    expect(rel(b.testLoss, a.testLoss)).toBeLessThan(1e-4);
+    expect(wasm.liveTensors()).toBe(0);
+  });
+
+  it("lasso (proximal L1): the same zeros and ‖w‖", async () => {
+    const opts = { ...base, method: "scratch", lambda: 0.5, penalty: "l1" } as const;
+    const a = await train(cpu, data, opts);
+    const b = await train(wasm, data, opts);
+    expect(rel(b.l2Norm, a.l2Norm)).toBeLessThan(1e-4);
+    const zeros = (w: Float64Array) => w.filter((v) => v === 0).length;
+    expect(Math.abs(zeros(b.weights) - zeros(a.weights))).toBeLessThanOrEqual(2);
+  });
+
+  it("a 64-λ grid (dual form) matches cpu, and the primal kernel", async () => {
+    const lambdas = Array.from({ length: 64 }, (_, i) => 10 ** (-3 + (4 * i) / 63));
+    const opts = { ...base, method: "scratch", lambdas } as const;
+    const a = await trainGrid(cpu, data, opts);
+    const b = await trainGrid(wasm, data, opts);
+    const primal = await createWasmBackend({ dual: "never" });
+    const c = await trainGrid(primal, data, opts);
+    for (let l = 0; l < lambdas.length; l++) {
+      const ref = a[l]?.l2Norm as number;
+      expect(rel(b[l]?.l2Norm as number, ref)).toBeLessThan(1e-5);
+      expect(rel(c[l]?.l2Norm as number, ref)).toBeLessThan(1e-5);
+      expect(rel(b[l]?.testLoss as number, a[l]?.testLoss as number)).toBeLessThan(1e-4);
+    }
+    expect(wasm.liveTensors()).toBe(0);
+    primal.destroy();
+  });
+});
+
+describe("fused kernels against their composition on the same backend", () => {
+  const cases = [
+    { name: "L = 1", n: 17, d: 9, L: 1, yCols: 1 },
+    { name: "grid, shared y, primal", n: 17, d: 9, L: 5, yCols: 1 },
+    { name: "multi-output y n×L, primal", n: 17, d: 9, L: 5, yCols: 5 },
+    { name: "multi-output y n×L, dual", n: 6, d: 30, L: 7, yCols: 7 },
+    { name: "grid, shared y, dual", n: 6, d: 30, L: 7, yCols: 1 },
+  ];
+  it.each(cases)("$name", async ({ n, d, L, yCols }) => {
+    const rng = new Rng(5, 1);
+    const Xh = randomMatrix(rng, n, d);
+    const yh = randomMatrix(rng, n, yCols);
+    const wh = randomMatrix(rng, d, L);
+    const run = (fused: boolean) => {
+      const owned: Tensor[] = [];
+      const up = (data: Float64Array, shape: [number, number], dtype?: "int32") => {
+        const t = wasm.upload(data, shape, dtype);
+        owned.push(t);
+        return t;
+      };
+      const spec: LinearSgdSpec = {
+        X: up(Xh, [n, d]),
+        y: up(yh, [n, yCols]),
+        order: up(
+          Float64Array.from({ length: n }, (_, i) => (i * 7) % n),
+          [n, 1],
+          "int32",
+        ),
+        w: up(wh, [d, L]),
+        b: up(new Float64Array(L), [1, L]),
+        weightPenalty: Array.from({ length: L }, (_, l) => 0.1 * l),
+        weightDecay: Array.from({ length: L }, (_, l) => 0.05 * (L - l)),
+        biasDecay: Array.from({ length: L }, (_, l) => 0.01 * l),
+      };
+      const program = fused ? linearSgd(wasm, spec) : composeLinearSgd(wasm, spec);
+      for (let epoch = 0; epoch < 3; epoch++) {
+        for (let offset = 0; offset < n; offset += 4) {
+          program.step(offset, Math.min(4, n - offset), 0.05);
+        }
+      }
+      const loss = fused
+        ? linearLoss(wasm, spec.X, spec.y, spec.w, spec.b)
+        : composeLinearLoss(wasm, spec.X, spec.y, spec.w, spec.b);
+      owned.push(loss);
+      program.dispose();
+      return { owned, w: spec.w, b: spec.b, loss };
+    };
+    const f = run(true);
+    const c = run(false);
+    const [fw, cw, fb, cb, fl, cl] = await Promise.all(
+      [f.w, c.w, f.b, c.b, f.loss, c.loss].map((t) => wasm.read(t)),
+    );
+    const close = (x: Float64Array, y: Float64Array, tol: number) => {
+      const scale = Math.max(...y.map(Math.abs), 1);
+      for (let i = 0; i < x.length; i++) {
+        expect(Math.abs((x[i] as number) - (y[i] as number))).toBeLessThan(tol * scale);
+      }
+    };
+    close(fw as Float64Array, cw as Float64Array, 1e-5);
+    close(fb as Float64Array, cb as Float64Array, 1e-5);
+    close(fl as Float64Array, cl as Float64Array, 1e-4);
+    for (const t of [...f.owned, ...c.owned]) wasm.dispose(t);
+    expect(wasm.liveTensors()).toBe(0);
+  });
+
+  it("a bad row index fails the step before anything changes", async () => {
+    const X = wasm.upload([1, 2, 3, 4], [2, 2]);
+    const y = wasm.upload([1, 2], [2, 1]);
+    const order = wasm.upload([0, 5], [2, 1], "int32");
+    const w = wasm.upload([0.5, -0.5], [2, 1]);
+    const b = wasm.zeros([1, 1]);
+    const program = linearSgd(wasm, {
+      X,
+      y,
+      order,
+      w,
+      b,
+      weightPenalty: [0],
+      weightDecay: [0],
+      biasDecay: [0],
+    });
+    expect(() => program.step(0, 2, 0.1)).toThrow(/row index 5 out of range/);
+    expect(Array.from(await wasm.read(w))).toEqual([0.5, -0.5]);
+    program.dispose();
+    for (const t of [X, y, order, w, b]) wasm.dispose(t);
+  });
+});
+
+describe("matrix products", () => {
+  it.each([
+    [false, false],
+    [true, false],
+    [false, true],
+    [true, true],
+  ])("tfjs' XNNPACK path and our kernel agree (transposeA %s, transposeB %s)", async (tA, tB) => {
+    const viaTfjs = await createWasmBackend({ tfjsMatmulThreshold: 0 });
+    const own = await createWasmBackend({ tfjsMatmulThreshold: Number.POSITIVE_INFINITY });
+    const rng = new Rng(9, 2);
+    const [m, k, n] = [33, 70, 19];
+    const a = randomMatrix(rng, m * k, 1);
+    const b = randomMatrix(rng, k * n, 1);
+    const results: Float64Array[] = [];
+    for (const be of [viaTfjs, own, cpu]) {
+      const A = be.upload(a, tA ? [k, m] : [m, k]);
+      const B = be.upload(b, tB ? [n, k] : [k, n]);
+      const C = be.matmul(A, B, tA, tB);
+      expect(C.shape).toEqual([m, n]);
+      results.push(await be.read(C));
+      for (const t of [A, B, C]) be.dispose(t);
+    }
+    const [x, y, ref] = results as [Float64Array, Float64Array, Float64Array];
+    for (let i = 0; i < ref.length; i++) {
+      expect(Math.abs((x[i] as number) - (ref[i] as number))).toBeLessThan(1e-4);
+      expect(Math.abs((y[i] as number) - (ref[i] as number))).toBeLessThan(1e-4);
+    }
+    expect(viaTfjs.liveTensors()).toBe(0);
+    viaTfjs.destroy();
+    own.destroy();
+  });
+});
+
+describe("tfjs' cached packing of B never goes stale", () => {
+  it("after write, assign, a fused step and the dual form's updates", async () => {
+    const be = await createWasmBackend({ tfjsMatmulThreshold: 0, dual: "always" });
+    const rng = new Rng(3, 4);
+    const [n, d, L] = [6, 12, 3];
+    const X = be.upload(randomMatrix(rng, n, d), [n, d]);
+    const w = be.upload(randomMatrix(rng, d, L), [d, L]);
+    const check = async () => {
+      const C = be.matmul(X, w);
+      const ref = cpu.upload(await be.read(X), [n, d]);
+      const rw = cpu.upload(await be.read(w), [d, L]);
+      const R = cpu.matmul(ref, rw);
+      const [got, want] = [await be.read(C), await cpu.read(R)];
+      for (let i = 0; i < want.length; i++) {
+        expect(Math.abs((got[i] as number) - (want[i] as number))).toBeLessThan(1e-4);
+      }
+      be.dispose(C);
+      for (const t of [ref, rw, R]) cpu.dispose(t);
+    };
+    await check();
+    be.write(w, randomMatrix(rng, d, L));
+    await check();
+    const other = be.upload(randomMatrix(rng, d, L), [d, L]);
+    be.assign(w, other);
+    await check();
+    const y = be.upload(randomMatrix(rng, n, 1), [n, 1]);
+    const order = be.upload([0, 1, 2, 3, 4, 5], [n, 1], "int32");
+    const b = be.zeros([1, L]);
+    const program = linearSgd(be, {
+      X,
+      y,
+      order,
+      w,
+      b,
+      weightPenalty: [0.1, 0.2, 0.3],
+      weightDecay: [0, 0, 0],
+      biasDecay: [0, 0, 0],
+    });
+    program.step(0, 3, 0.1);
+    await check(); // w is stale in dual form: the product materializes it first
+    program.step(3, 3, 0.1);
+    program.dispose();
+    await check();
+    for (const t of [X, w, other, y, order, b]) be.dispose(t);
+    expect(be.liveTensors()).toBe(0);
+    be.destroy();
+  });
+});
+
+describe("tensors and the heap", () => {
+  it("counts live tensors and refuses disposed or foreign ones", async () => {
+    const before = wasm.liveTensors();
+    const t = wasm.upload([1, 2, 3], [3, 1]);
+    expect(wasm.liveTensors()).toBe(before + 1);
+    wasm.dispose(t);
+    expect(wasm.liveTensors()).toBe(before);
+    expect(() => wasm.dispose(t)).toThrow(/already disposed/);
+    const foreign = cpu.upload([1], [1, 1]);
+    expect(() => wasm.unary("neg", foreign)).toThrow(/does not belong/);
+    cpu.dispose(foreign);
+  });
+
+  it("keeps every value when the heap grows under live tensors", async () => {
+    const backend = await createWasmBackend();
+    const small = backend.upload([1.5, -2.5, 3.25], [3, 1]);
+    // 64 MiB: more than tfjs' initial heap, so the memory grows and old views detach.
+    const big = backend.zeros([4096, 4096]);
+    expect(Array.from(await backend.read(small))).toEqual([1.5, -2.5, 3.25]);
+    const sum = backend.sum(big);
+    expect(Array.from(await backend.read(sum))).toEqual([0]);
+    backend.destroy();
+    expect(() => backend.zeros([1, 1])).toThrow(/destroyed/);
+  });
+});
