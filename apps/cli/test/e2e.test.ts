@@ -1,5 +1,6 @@
 /** The real executable, spawned: exit statuses and a stdout that holds nothing but the JSON. */
 import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { lines, tempDir } from "./helpers.js";
@@ -7,14 +8,17 @@ import { lines, tempDir } from "./helpers.js";
 const CLI_DIR = fileURLToPath(new URL("..", import.meta.url));
 const TSX = fileURLToPath(new URL("../../../node_modules/.bin/tsx", import.meta.url));
 
-function wdecay(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function wdecay(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(
       TSX,
       ["--conditions=@wdecay/source", "src/bin.ts", ...args],
       // Generous: a cold tsx start on a loaded 2-core machine takes several seconds; the limit
       // only stops a hung child, it measures nothing.
-      { cwd: CLI_DIR, timeout: 90_000 },
+      { cwd: CLI_DIR, timeout: 90_000, env: { ...process.env, ...env } },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === "number" ? error.code : -1) : 0;
         resolve({ code, stdout, stderr });
@@ -52,5 +56,44 @@ describe("the wdecay executable", { timeout: 120_000 }, () => {
     expect(code).toBe(2);
     expect(stdout).toBe("");
     expect(stderr).toBe('wdecay: --lambda must be a number ≥ 0 (got "-1")\n');
+  });
+});
+
+/** Debian chromium's SwiftShader: the software WebGPU adapter on a machine without a GPU. */
+const SWIFTSHADER = "/usr/lib/chromium/vk_swiftshader_icd.json";
+const SOFTWARE_GPU = { WDECAY_WEBGPU_SOFTWARE: "1", LD_LIBRARY_PATH: "/usr/lib/chromium" };
+// Outside CI a machine without chromium skips the webgpu case; in CI it must run (and fail).
+const noSoftwareGpu = !existsSync(SWIFTSHADER) && process.env.CI !== "true";
+
+/**
+ * The float32 backends against the float64 cpu on the chapter's four runs, as
+ * `wdecay demo --backend NAME` reports them. Tolerance as in the backends' own tests: each of the
+ * 400 steps rounds w to float32 and sums d = 200 products, and stable steps carry those errors
+ * without amplifying them: steps·√d·ε₃₂ relative.
+ */
+describe("wdecay demo on each backend against cpu", { timeout: 120_000 }, () => {
+  const tolerance = 400 * Math.sqrt(200) * 2 ** -23;
+  const norms = async (backend: string, env: NodeJS.ProcessEnv = {}) => {
+    const out = await tempDir();
+    const result = await wdecay(["demo", "--json", "--backend", backend, "--out", out], env);
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout);
+    expect(report).toMatchObject({ backend, precision: backend === "cpu" ? "float64" : "float32" });
+    return report.runs.map((r: { l2Norm: number }) => r.l2Norm) as number[];
+  };
+
+  it("wasm", async () => {
+    const [cpu, wasm] = [await norms("cpu"), await norms("wasm")];
+    for (const [i, w] of cpu.entries()) {
+      expect(Math.abs((wasm[i] as number) - w) / w).toBeLessThanOrEqual(tolerance);
+    }
+  });
+
+  it.skipIf(noSoftwareGpu)("webgpu (on SwiftShader when there is no GPU)", async () => {
+    const [cpu, gpu] = [await norms("cpu"), await norms("webgpu", SOFTWARE_GPU)];
+    for (const [i, w] of cpu.entries()) {
+      expect(Math.abs((gpu[i] as number) - w) / w).toBeLessThanOrEqual(tolerance);
+    }
   });
 });
