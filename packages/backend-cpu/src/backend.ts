@@ -11,6 +11,20 @@ import type {
   Tensor,
   UnaryOp,
 } from "@wdecay/core";
+import {
+  broadcastKind,
+  checkAssign,
+  checkGatherRange,
+  checkHostData,
+  checkSameShape,
+  checkShape,
+  checkSumAxis,
+  checkThreshold,
+  describeShape,
+  hostBinary,
+  hostUnary,
+  matmulDims,
+} from "@wdecay/core";
 import { type Access, DualSgd } from "./dual.js";
 import {
   type AnyArray,
@@ -55,25 +69,6 @@ class CpuTensor implements Tensor {
   ) {}
 }
 
-const UNARY: Record<UnaryOp, (x: number) => number> = {
-  neg: (x) => -x,
-  abs: Math.abs,
-  sign: (x) => (x > 0 ? 1 : x < 0 ? -1 : x),
-  square: (x) => x * x,
-  sqrt: Math.sqrt,
-};
-
-const BINARY: Record<BinaryOp, (x: number, y: number) => number> = {
-  add: (x, y) => x + y,
-  sub: (x, y) => x - y,
-  mul: (x, y) => x * y,
-  div: (x, y) => x / y,
-};
-
-function describe(shape: Shape): string {
-  return `${shape[0]}×${shape[1]}`;
-}
-
 /** Plain TypeScript on typed arrays; see {@link createCpuBackend}. */
 export class CpuBackend implements Backend {
   readonly name: string;
@@ -106,15 +101,8 @@ export class CpuBackend implements Backend {
 
   private make(shape: Shape, dtype: DType = "float", data?: AnyArray): CpuTensor {
     if (this.destroyed) throw new Error(`backend ${this.name} was destroyed`);
+    checkShape(shape, this.capabilities.maxTensorElements);
     const [rows, cols] = shape;
-    if (!(Number.isInteger(rows) && Number.isInteger(cols) && rows >= 1 && cols >= 1)) {
-      throw new RangeError(`shape must be two positive integers, got [${rows}, ${cols}]`);
-    }
-    if (rows * cols > this.capabilities.maxTensorElements) {
-      throw new RangeError(
-        `a ${describe(shape)} tensor exceeds ${this.capabilities.maxTensorElements} elements`,
-      );
-    }
     const array =
       data ?? (dtype === "int32" ? new Int32Array(rows * cols) : new this.Float(rows * cols));
     this.live++;
@@ -129,7 +117,7 @@ export class CpuBackend implements Backend {
     if (!(t instanceof CpuTensor) || t.owner !== this) {
       throw new TypeError(`${what} does not belong to backend ${this.name}`);
     }
-    if (t.disposed) throw new Error(`${what} (${describe(t.shape)}) was already disposed`);
+    if (t.disposed) throw new Error(`${what} (${describeShape(t.shape)}) was already disposed`);
     if (access !== "read" && access !== "none") t.version++;
     if (this.duals.size > 0 && access !== "none") {
       for (const p of this.duals) if (p !== except) p.touch(t, access);
@@ -157,17 +145,7 @@ export class CpuBackend implements Backend {
   write(target: Tensor, data: ArrayLike<number>): void {
     // Checked first and announced only once valid: a write that throws changes nothing.
     const t = this.get(target, "write target", "none");
-    if (data.length !== t.data.length) {
-      throw new RangeError(`write: ${data.length} values for a ${describe(t.shape)} tensor`);
-    }
-    if (t.dtype === "int32") {
-      for (let i = 0; i < data.length; i++) {
-        const v = data[i] as number;
-        if (!Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31) {
-          throw new RangeError(`write: int32 tensor given ${v} at ${i}`);
-        }
-      }
-    }
+    checkHostData("write", data, t.shape, t.dtype);
     this.get(target, "write target", "write");
     t.data.set(data);
   }
@@ -195,15 +173,7 @@ export class CpuBackend implements Backend {
     const B = this.get(b, "matmul b");
     const [ar, ac] = A.shape;
     const [br, bc] = B.shape;
-    const m = transposeA ? ac : ar;
-    const k = transposeA ? ar : ac;
-    const k2 = transposeB ? bc : br;
-    const n = transposeB ? br : bc;
-    if (k !== k2) {
-      throw new RangeError(
-        `matmul: inner dimensions differ (${describe(A.shape)}${transposeA ? "ᵀ" : ""} · ${describe(B.shape)}${transposeB ? "ᵀ" : ""})`,
-      );
-    }
+    const { m, n } = matmulDims(A.shape, B.shape, transposeA, transposeB);
     const out = this.make([m, n]);
     matmulImpl(out.data as FloatArray, A.data, ar, ac, B.data, br, bc, transposeA, transposeB);
     return out;
@@ -212,36 +182,31 @@ export class CpuBackend implements Backend {
   binary(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
     const A = this.get(a, `${op} a`);
     const B = this.get(b, `${op} b`);
-    const f = BINARY[op];
-    if (!f) throw new RangeError(`unknown binary op ${String(op)}`);
+    const f = hostBinary(op);
+    const kind = broadcastKind(op, A.shape, B.shape);
     const [r, c] = A.shape;
-    const [br, bc] = B.shape;
     const out = this.make([r, c]);
     const o = out.data;
     const x = A.data;
     const y = B.data;
-    if (br === r && bc === c) {
+    if (kind === "same") {
       for (let i = 0; i < o.length; i++) o[i] = f(x[i] as number, y[i] as number);
-    } else if (br === 1 && bc === 1) {
+    } else if (kind === "scalar") {
       const s = y[0] as number;
       for (let i = 0; i < o.length; i++) o[i] = f(x[i] as number, s);
-    } else if (br === 1 && bc === c) {
+    } else if (kind === "row") {
       for (let i = 0; i < r; i++)
         for (let j = 0; j < c; j++) o[i * c + j] = f(x[i * c + j] as number, y[j] as number);
-    } else if (br === r && bc === 1) {
+    } else {
       for (let i = 0; i < r; i++)
         for (let j = 0; j < c; j++) o[i * c + j] = f(x[i * c + j] as number, y[i] as number);
-    } else {
-      this.dispose(out);
-      throw new RangeError(`${op}: cannot broadcast ${describe(B.shape)} to ${describe(A.shape)}`);
     }
     return out;
   }
 
   unary(op: UnaryOp, a: Tensor): Tensor {
     const A = this.get(a, op);
-    const f = UNARY[op];
-    if (!f) throw new RangeError(`unknown unary op ${String(op)}`);
+    const f = hostUnary(op);
     const out = this.make(A.shape);
     for (let i = 0; i < out.data.length; i++) out.data[i] = f(A.data[i] as number);
     return out;
@@ -250,9 +215,7 @@ export class CpuBackend implements Backend {
   axpby(alpha: number, x: Tensor, beta: number, y: Tensor): Tensor {
     const X = this.get(x, "axpby x");
     const Y = this.get(y, "axpby y");
-    if (X.shape[0] !== Y.shape[0] || X.shape[1] !== Y.shape[1]) {
-      throw new RangeError(`axpby: shapes differ (${describe(X.shape)} and ${describe(Y.shape)})`);
-    }
+    checkSameShape("axpby", X.shape, Y.shape);
     const out = this.make(X.shape);
     for (let i = 0; i < out.data.length; i++) {
       out.data[i] = alpha * (X.data[i] as number) + beta * (Y.data[i] as number);
@@ -261,7 +224,7 @@ export class CpuBackend implements Backend {
   }
 
   softThreshold(a: Tensor, t: number): Tensor {
-    if (!(t >= 0)) throw new RangeError(`softThreshold: threshold must be ≥ 0, got ${t}`);
+    checkThreshold(t);
     const A = this.get(a, "softThreshold");
     const out = this.make(A.shape);
     for (let i = 0; i < out.data.length; i++) {
@@ -273,6 +236,7 @@ export class CpuBackend implements Backend {
 
   sum(a: Tensor, axis?: Axis): Tensor {
     const A = this.get(a, "sum");
+    checkSumAxis(axis);
     const [r, c] = A.shape;
     const x = A.data;
     if (axis === undefined) {
@@ -290,36 +254,24 @@ export class CpuBackend implements Backend {
       out.data.set(acc);
       return out;
     }
-    if (axis === 1) {
-      const out = this.make([r, 1]);
-      for (let i = 0; i < r; i++) {
-        let s = 0;
-        for (let j = 0; j < c; j++) s += x[i * c + j] as number;
-        out.data[i] = s;
-      }
-      return out;
+    const out = this.make([r, 1]);
+    for (let i = 0; i < r; i++) {
+      let s = 0;
+      for (let j = 0; j < c; j++) s += x[i * c + j] as number;
+      out.data[i] = s;
     }
-    throw new RangeError(`sum: axis must be 0, 1 or undefined, got ${String(axis)}`);
+    return out;
   }
 
   gatherRows(a: Tensor, indices: Tensor, offset: number, count: number): Tensor {
     const A = this.get(a, "gatherRows source");
     const I = this.get(indices, "gatherRows indices");
     if (I.dtype !== "int32") throw new TypeError("gatherRows: indices must be int32");
-    if (!(Number.isInteger(offset) && Number.isInteger(count) && offset >= 0 && count >= 1)) {
-      throw new RangeError(`gatherRows: bad range offset ${offset}, count ${count}`);
-    }
-    if (offset + count > I.data.length) {
-      throw new RangeError(
-        `gatherRows: rows ${offset}..${offset + count} exceed ${I.data.length} indices`,
-      );
-    }
     const [r, c] = A.shape;
+    checkGatherRange(r, I.data, offset, count);
     const out = this.make([count, c], A.dtype);
     for (let t = 0; t < count; t++) {
       const row = I.data[offset + t] as number;
-      if (row < 0 || row >= r)
-        throw new RangeError(`gatherRows: row index ${row} out of range [0, ${r})`);
       out.data.set(A.data.subarray(row * c, row * c + c), t * c);
     }
     return out;
@@ -328,9 +280,7 @@ export class CpuBackend implements Backend {
   assign(target: Tensor, source: Tensor): void {
     const T = this.get(target, "assign target", "none");
     const S = this.get(source, "assign source");
-    if (T.shape[0] !== S.shape[0] || T.shape[1] !== S.shape[1] || T.dtype !== S.dtype) {
-      throw new RangeError(`assign: ${describe(S.shape)} into ${describe(T.shape)}`);
-    }
+    checkAssign(T, S);
     // Source first (it may be a stale w to materialize), then the target is announced.
     this.get(target, "assign target", "write");
     T.data.set(S.data);
@@ -457,7 +407,7 @@ export class CpuBackend implements Backend {
     const yCols = y.shape[1];
     if (y.shape[0] !== n || !(yCols === 1 || yCols === L) || w.shape[0] !== d || b.shape[1] !== L) {
       throw new RangeError(
-        `linearLoss: shapes X ${describe(X.shape)}, y ${describe(y.shape)}, w ${describe(w.shape)}, b ${describe(b.shape)} do not fit`,
+        `linearLoss: shapes X ${describeShape(X.shape)}, y ${describeShape(y.shape)}, w ${describeShape(w.shape)}, b ${describeShape(b.shape)} do not fit`,
       );
     }
     const wt = this.get(w, "w", "none");

@@ -10,6 +10,20 @@ import type {
   Tensor,
   UnaryOp,
 } from "@wdecay/core";
+import {
+  broadcastKind,
+  checkAssign,
+  checkGatherRange,
+  checkHostData,
+  checkSameShape,
+  checkShape,
+  checkSumAxis,
+  checkThreshold,
+  describeShape,
+  hostBinary,
+  hostUnary,
+  matmulDims,
+} from "@wdecay/core";
 import { type Access, DualSgd } from "./dual.js";
 import { loadRuntime, type Runtime, type RuntimeOptions, type TfjsWasmPaths } from "./runtime.js";
 
@@ -57,25 +71,6 @@ export class WasmTensor implements Tensor {
     readonly size: number,
     readonly owner: WasmBackend,
   ) {}
-}
-
-const UNARY: Record<UnaryOp, (x: number) => number> = {
-  neg: (x) => -x,
-  abs: Math.abs,
-  sign: (x) => (x > 0 ? 1 : x < 0 ? -1 : x),
-  square: (x) => x * x,
-  sqrt: Math.sqrt,
-};
-
-const BINARY: Record<BinaryOp, (x: number, y: number) => number> = {
-  add: (x, y) => x + y,
-  sub: (x, y) => x - y,
-  mul: (x, y) => x * y,
-  div: (x, y) => x / y,
-};
-
-function describe(shape: Shape): string {
-  return `${shape[0]}×${shape[1]}`;
 }
 
 /** Ids we register with tfjs for the span of one call: far above the ones tfjs hands out. */
@@ -157,15 +152,8 @@ export class WasmBackend implements Backend {
 
   private make(shape: Shape, dtype: DType = "float"): WasmTensor {
     if (this.destroyed) throw new Error(`backend ${this.name} was destroyed`);
+    checkShape(shape, this.capabilities.maxTensorElements);
     const [rows, cols] = shape;
-    if (!(Number.isInteger(rows) && Number.isInteger(cols) && rows >= 1 && cols >= 1)) {
-      throw new RangeError(`shape must be two positive integers, got [${rows}, ${cols}]`);
-    }
-    if (rows * cols > this.capabilities.maxTensorElements) {
-      throw new RangeError(
-        `a ${describe(shape)} tensor exceeds ${this.capabilities.maxTensorElements} elements`,
-      );
-    }
     const size = rows * cols;
     const ptr = this.alloc(size * 4);
     const t = new WasmTensor([rows, cols], dtype, ptr, size, this);
@@ -178,7 +166,7 @@ export class WasmBackend implements Backend {
     if (!(t instanceof WasmTensor) || t.owner !== this) {
       throw new TypeError(`${what} does not belong to backend ${this.name}`);
     }
-    if (t.disposed) throw new Error(`${what} (${describe(t.shape)}) was already disposed`);
+    if (t.disposed) throw new Error(`${what} (${describeShape(t.shape)}) was already disposed`);
     if (access !== "read" && access !== "none") t.version++;
     if (this.duals.size > 0 && access !== "none") {
       for (const p of this.duals) if (p !== except) p.touch(t, access);
@@ -212,17 +200,7 @@ export class WasmBackend implements Backend {
 
   write(target: Tensor, data: ArrayLike<number>): void {
     const t = this.get(target, "write target", "none");
-    if (data.length !== t.size) {
-      throw new RangeError(`write: ${data.length} values for a ${describe(t.shape)} tensor`);
-    }
-    if (t.dtype === "int32") {
-      for (let i = 0; i < data.length; i++) {
-        const v = data[i] as number;
-        if (!Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31) {
-          throw new RangeError(`write: int32 tensor given ${v} at ${i}`);
-        }
-      }
-    }
+    checkHostData("write", data, t.shape, t.dtype);
     this.get(target, "write target", "write");
     this.view(t).set(data);
   }
@@ -257,15 +235,7 @@ export class WasmBackend implements Backend {
     const B = this.float(b, "matmul b");
     const [ar, ac] = A.shape;
     const [br, bc] = B.shape;
-    const m = transposeA ? ac : ar;
-    const k = transposeA ? ar : ac;
-    const k2 = transposeB ? bc : br;
-    const n = transposeB ? br : bc;
-    if (k !== k2) {
-      throw new RangeError(
-        `matmul: inner dimensions differ (${describe(A.shape)}${transposeA ? "ᵀ" : ""} · ${describe(B.shape)}${transposeB ? "ᵀ" : ""})`,
-      );
-    }
+    const { m, k, n } = matmulDims(A.shape, B.shape, transposeA, transposeB);
     const out = this.make([m, n]);
     if (m * k * n >= this.matmulThreshold) {
       this.tfjsMatmul(out, A, B, transposeA, transposeB);
@@ -339,28 +309,19 @@ export class WasmBackend implements Backend {
   binary(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
     const A = this.get(a, `${op} a`);
     const B = this.get(b, `${op} b`);
-    const f = BINARY[op];
-    if (!f) throw new RangeError(`unknown binary op ${String(op)}`);
+    const f = hostBinary(op);
+    const kind = broadcastKind(op, A.shape, B.shape);
     const [r, c] = A.shape;
-    const [br, bc] = B.shape;
-    const broadcastable =
-      (br === r && bc === c) ||
-      (br === 1 && bc === 1) ||
-      (br === 1 && bc === c) ||
-      (br === r && bc === 1);
-    if (!broadcastable) {
-      throw new RangeError(`${op}: cannot broadcast ${describe(B.shape)} to ${describe(A.shape)}`);
-    }
     const out = this.make([r, c]);
     const o = this.view(out);
     const x = this.view(A);
     const y = this.view(B);
-    if (br === r && bc === c) {
+    if (kind === "same") {
       for (let i = 0; i < o.length; i++) o[i] = f(x[i] as number, y[i] as number);
-    } else if (br === 1 && bc === 1) {
+    } else if (kind === "scalar") {
       const s = y[0] as number;
       for (let i = 0; i < o.length; i++) o[i] = f(x[i] as number, s);
-    } else if (br === 1) {
+    } else if (kind === "row") {
       for (let i = 0; i < r; i++)
         for (let j = 0; j < c; j++) o[i * c + j] = f(x[i * c + j] as number, y[j] as number);
     } else {
@@ -372,8 +333,7 @@ export class WasmBackend implements Backend {
 
   unary(op: UnaryOp, a: Tensor): Tensor {
     const A = this.get(a, op);
-    const f = UNARY[op];
-    if (!f) throw new RangeError(`unknown unary op ${String(op)}`);
+    const f = hostUnary(op);
     const out = this.make(A.shape);
     const o = this.view(out);
     const x = this.view(A);
@@ -384,9 +344,7 @@ export class WasmBackend implements Backend {
   axpby(alpha: number, x: Tensor, beta: number, y: Tensor): Tensor {
     const X = this.get(x, "axpby x");
     const Y = this.get(y, "axpby y");
-    if (X.shape[0] !== Y.shape[0] || X.shape[1] !== Y.shape[1]) {
-      throw new RangeError(`axpby: shapes differ (${describe(X.shape)} and ${describe(Y.shape)})`);
-    }
+    checkSameShape("axpby", X.shape, Y.shape);
     const out = this.make(X.shape);
     const o = this.view(out);
     const xv = this.view(X);
@@ -396,7 +354,7 @@ export class WasmBackend implements Backend {
   }
 
   softThreshold(a: Tensor, t: number): Tensor {
-    if (!(t >= 0)) throw new RangeError(`softThreshold: threshold must be ≥ 0, got ${t}`);
+    checkThreshold(t);
     const A = this.get(a, "softThreshold");
     const out = this.make(A.shape);
     const o = this.view(out);
@@ -410,10 +368,8 @@ export class WasmBackend implements Backend {
 
   sum(a: Tensor, axis?: Axis): Tensor {
     const A = this.get(a, "sum");
+    checkSumAxis(axis);
     const [r, c] = A.shape;
-    if (axis !== undefined && axis !== 0 && axis !== 1) {
-      throw new RangeError(`sum: axis must be 0, 1 or undefined, got ${String(axis)}`);
-    }
     const out = this.make(axis === undefined ? [1, 1] : axis === 0 ? [1, c] : [r, 1]);
     const x = this.view(A);
     const o = this.view(out);
@@ -441,21 +397,8 @@ export class WasmBackend implements Backend {
     const A = this.get(a, "gatherRows source");
     const I = this.get(indices, "gatherRows indices");
     if (I.dtype !== "int32") throw new TypeError("gatherRows: indices must be int32");
-    if (!(Number.isInteger(offset) && Number.isInteger(count) && offset >= 0 && count >= 1)) {
-      throw new RangeError(`gatherRows: bad range offset ${offset}, count ${count}`);
-    }
-    if (offset + count > I.size) {
-      throw new RangeError(
-        `gatherRows: rows ${offset}..${offset + count} exceed ${I.size} indices`,
-      );
-    }
     const [r, c] = A.shape;
-    const idx = this.view(I);
-    for (let t = 0; t < count; t++) {
-      const row = idx[offset + t] as number;
-      if (row < 0 || row >= r)
-        throw new RangeError(`gatherRows: row index ${row} out of range [0, ${r})`);
-    }
+    checkGatherRange(r, this.view(I), offset, count);
     const out = this.make([count, c], A.dtype);
     // Raw 32-bit copies within the heap: exact for floats and ints alike.
     const heap = this.i32();
@@ -472,9 +415,7 @@ export class WasmBackend implements Backend {
   assign(target: Tensor, source: Tensor): void {
     const T = this.get(target, "assign target", "none");
     const S = this.get(source, "assign source");
-    if (T.shape[0] !== S.shape[0] || T.shape[1] !== S.shape[1] || T.dtype !== S.dtype) {
-      throw new RangeError(`assign: ${describe(S.shape)} into ${describe(T.shape)}`);
-    }
+    checkAssign(T, S);
     this.get(target, "assign target", "write");
     const heap = this.i32();
     heap.copyWithin(T.ptr >>> 2, S.ptr >>> 2, (S.ptr >>> 2) + S.size);
@@ -653,7 +594,7 @@ export class WasmBackend implements Backend {
       b.shape[1] !== L
     ) {
       throw new RangeError(
-        `linearLoss: shapes X ${describe(X.shape)}, y ${describe(y.shape)}, w ${describe(w.shape)}, b ${describe(b.shape)} do not fit`,
+        `linearLoss: shapes X ${describeShape(X.shape)}, y ${describeShape(y.shape)}, w ${describeShape(w.shape)}, b ${describeShape(b.shape)} do not fit`,
       );
     }
     const wt = this.get(w, "w", "none");

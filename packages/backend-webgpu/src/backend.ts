@@ -11,6 +11,20 @@ import type {
   Tensor,
   UnaryOp,
 } from "@wdecay/core";
+import {
+  broadcastKind,
+  checkAssign,
+  checkBinaryOp,
+  checkGatherRange,
+  checkHostData,
+  checkSameShape,
+  checkShape,
+  checkSumAxis,
+  checkThreshold,
+  checkUnaryOp,
+  describeShape,
+  matmulDims,
+} from "@wdecay/core";
 import { BufferPool } from "./pool.js";
 import {
   AXPBY,
@@ -132,10 +146,6 @@ interface Slot {
   readonly at: number;
 }
 
-function describe(shape: Shape): string {
-  return `${shape[0]}×${shape[1]}`;
-}
-
 /**
  * Writes a host scalar as m·2^e (m a float32 in [1, 2] with the sign, e an int32) so that
  * kernels multiply by it as the float64 host would, even outside float32's range.
@@ -154,9 +164,6 @@ function putScalar(s: Slot, at: number, value: number): void {
   s.f32[at] = value / 2 ** e;
   i32[at + 1] = e;
 }
-
-const BINARY_OPS: readonly BinaryOp[] = ["add", "sub", "mul", "div"];
-const UNARY_OPS: readonly UnaryOp[] = ["neg", "abs", "sign", "square", "sqrt"];
 
 /**
  * Creates a WebGPU backend: requests an adapter and a device from `options.gpu` (or
@@ -428,15 +435,8 @@ export class WebGpuBackend implements Backend {
 
   private make(shape: Shape, dtype: DType = "float"): GpuTensor {
     this.check();
+    checkShape(shape, this.capabilities.maxTensorElements);
     const [rows, cols] = shape;
-    if (!(Number.isInteger(rows) && Number.isInteger(cols) && rows >= 1 && cols >= 1)) {
-      throw new RangeError(`shape must be two positive integers, got [${rows}, ${cols}]`);
-    }
-    if (rows * cols > this.capabilities.maxTensorElements) {
-      throw new RangeError(
-        `a ${describe(shape)} tensor exceeds ${this.capabilities.maxTensorElements} elements`,
-      );
-    }
     if (dtype !== "float" && dtype !== "int32") throw new TypeError(`unknown dtype ${dtype}`);
     // Released buffers are only reused after a submission; too many waiting forces one.
     if (this.pool.waiting() > MAX_LIMBO) this.flush();
@@ -451,7 +451,7 @@ export class WebGpuBackend implements Backend {
     if (!(t instanceof GpuTensor) || t.owner !== this) {
       throw new TypeError(`${what} does not belong to backend ${this.name}`);
     }
-    if (t.disposed) throw new Error(`${what} (${describe(t.shape)}) was already disposed`);
+    if (t.disposed) throw new Error(`${what} (${describeShape(t.shape)}) was already disposed`);
     return t;
   }
 
@@ -479,19 +479,8 @@ export class WebGpuBackend implements Backend {
   }
 
   private hostData(t: GpuTensor, data: ArrayLike<number>, op: string): Float32Array | Int32Array {
-    if (data.length !== t.length) {
-      throw new RangeError(`${op}: ${data.length} values for a ${describe(t.shape)} tensor`);
-    }
-    if (t.dtype === "int32") {
-      for (let i = 0; i < data.length; i++) {
-        const v = data[i] as number;
-        if (!Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31) {
-          throw new RangeError(`${op}: int32 tensor given ${v} at ${i}`);
-        }
-      }
-      return Int32Array.from(data);
-    }
-    return Float32Array.from(data);
+    checkHostData(op, data, t.shape, t.dtype);
+    return t.dtype === "int32" ? Int32Array.from(data) : Float32Array.from(data);
   }
 
   private put(t: GpuTensor, values: Float32Array | Int32Array): void {
@@ -574,17 +563,9 @@ export class WebGpuBackend implements Backend {
     this.check();
     const A = this.float(a, "matmul a");
     const B = this.float(b, "matmul b");
-    const [ar, ac] = A.shape;
-    const [br, bc] = B.shape;
-    const m = transposeA ? ac : ar;
-    const k = transposeA ? ar : ac;
-    const k2 = transposeB ? bc : br;
-    const n = transposeB ? br : bc;
-    if (k !== k2) {
-      throw new RangeError(
-        `matmul: inner dimensions differ (${describe(A.shape)}${transposeA ? "ᵀ" : ""} · ${describe(B.shape)}${transposeB ? "ᵀ" : ""})`,
-      );
-    }
+    const ac = A.shape[1];
+    const bc = B.shape[1];
+    const { m, k, n } = matmulDims(A.shape, B.shape, transposeA, transposeB);
     const out = this.make([m, n]);
     const s = this.slot(7);
     s.u32.set(
@@ -597,14 +578,13 @@ export class WebGpuBackend implements Backend {
 
   binary(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
     this.check();
-    if (!BINARY_OPS.includes(op)) throw new RangeError(`unknown binary op ${String(op)}`);
+    checkBinaryOp(op);
     const A = this.float(a, `${op} a`);
     const B = this.float(b, `${op} b`);
+    // One kernel for every kind: it reads b at row 0 where br = 1, at column 0 where bc = 1.
+    broadcastKind(op, A.shape, B.shape);
     const [r, c] = A.shape;
     const [br, bc] = B.shape;
-    if (!((br === r || br === 1) && (bc === c || bc === 1))) {
-      throw new RangeError(`${op}: cannot broadcast ${describe(B.shape)} to ${describe(A.shape)}`);
-    }
     const out = this.make([r, c]);
     const s = this.slot(4);
     s.u32.set([r * c, c, br, bc], s.at);
@@ -614,7 +594,7 @@ export class WebGpuBackend implements Backend {
 
   unary(op: UnaryOp, a: Tensor): Tensor {
     this.check();
-    if (!UNARY_OPS.includes(op)) throw new RangeError(`unknown unary op ${String(op)}`);
+    checkUnaryOp(op);
     const A = this.float(a, op);
     const out = this.make(A.shape);
     const s = this.slot(1);
@@ -627,9 +607,7 @@ export class WebGpuBackend implements Backend {
     this.check();
     const X = this.float(x, "axpby x");
     const Y = this.float(y, "axpby y");
-    if (X.shape[0] !== Y.shape[0] || X.shape[1] !== Y.shape[1]) {
-      throw new RangeError(`axpby: shapes differ (${describe(X.shape)} and ${describe(Y.shape)})`);
-    }
+    checkSameShape("axpby", X.shape, Y.shape);
     const out = this.make(X.shape);
     const s = this.slot(5);
     s.u32[s.at] = X.length;
@@ -641,7 +619,7 @@ export class WebGpuBackend implements Backend {
 
   softThreshold(a: Tensor, t: number): Tensor {
     this.check();
-    if (!(t >= 0)) throw new RangeError(`softThreshold: threshold must be ≥ 0, got ${t}`);
+    checkThreshold(t);
     const A = this.float(a, "softThreshold");
     const out = this.make(A.shape);
     const s = this.slot(2);
@@ -654,6 +632,7 @@ export class WebGpuBackend implements Backend {
   sum(a: Tensor, axis?: Axis): Tensor {
     this.check();
     const A = this.float(a, "sum");
+    checkSumAxis(axis);
     const [r, c] = A.shape;
     if (axis === undefined) {
       const out = this.make([1, 1]);
@@ -661,9 +640,6 @@ export class WebGpuBackend implements Backend {
       s.u32[s.at] = r * c;
       this.dispatch("sum-all", SUM_ALL, s, [A, out], 1);
       return out;
-    }
-    if (axis !== 0 && axis !== 1) {
-      throw new RangeError(`sum: axis must be 0, 1 or undefined, got ${String(axis)}`);
     }
     const out = this.make(axis === 0 ? [1, c] : [r, 1]);
     const s = this.slot(4);
@@ -678,21 +654,9 @@ export class WebGpuBackend implements Backend {
     const A = this.get(a, "gatherRows source");
     const I = this.get(indices, "gatherRows indices");
     if (I.dtype !== "int32") throw new TypeError("gatherRows: indices must be int32");
-    if (!(Number.isInteger(offset) && Number.isInteger(count) && offset >= 0 && count >= 1)) {
-      throw new RangeError(`gatherRows: bad range offset ${offset}, count ${count}`);
-    }
-    if (offset + count > I.length) {
-      throw new RangeError(
-        `gatherRows: rows ${offset}..${offset + count} exceed ${I.length} indices`,
-      );
-    }
     const [r, c] = A.shape;
     const ints = I.ints as Int32Array;
-    for (let t = offset; t < offset + count; t++) {
-      const row = ints[t] as number;
-      if (row < 0 || row >= r)
-        throw new RangeError(`gatherRows: row index ${row} out of range [0, ${r})`);
-    }
+    checkGatherRange(r, ints, offset, count);
     const out = this.make([count, c], A.dtype);
     if (A.ints && out.ints) {
       for (let t = 0; t < count; t++) {
@@ -710,9 +674,7 @@ export class WebGpuBackend implements Backend {
     this.check();
     const T = this.get(target, "assign target");
     const S = this.get(source, "assign source");
-    if (T.shape[0] !== S.shape[0] || T.shape[1] !== S.shape[1] || T.dtype !== S.dtype) {
-      throw new RangeError(`assign: ${describe(S.shape)} into ${describe(T.shape)}`);
-    }
+    checkAssign(T, S);
     if (T === S) return;
     this.enc().copyBufferToBuffer(S.buffer, 0, T.buffer, 0, T.length * 4);
     T.gen = this.gen;

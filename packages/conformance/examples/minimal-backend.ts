@@ -1,9 +1,12 @@
 /**
  * A minimal, complete wdecay backend: every primitive of the Backend interface in plain
  * TypeScript, float64 storage, no fused kernels (core composes `linearSgd` and `linearLoss` from
- * the primitives). It imports types only from `@wdecay/core`, nothing else: start a new backend
- * from a copy of this file, run the conformance suite on it (see `../test/example-backend.test.ts`),
- * then make it fast one primitive or fused kernel at a time, rerunning the suite after each.
+ * the primitives). It imports from `@wdecay/core` only: the types, and the argument checks every
+ * backend shares (`checkShape`, `matmulDims`, `broadcastKind`, …), so that it rejects a bad call
+ * with the same message as the others, plus the host maps of the elementwise ops. Start a new
+ * backend from a copy of this file, run the conformance suite on it (see
+ * `../test/example-backend.test.ts`), then make it fast one primitive or fused kernel at a time,
+ * rerunning the suite after each.
  */
 import type {
   Axis,
@@ -17,6 +20,20 @@ import type {
   Tensor,
   UnaryOp,
 } from "@wdecay/core";
+import {
+  broadcastKind,
+  checkAssign,
+  checkGatherRange,
+  checkHostData,
+  checkSameShape,
+  checkShape,
+  checkSumAxis,
+  checkThreshold,
+  describeShape,
+  hostBinary,
+  hostUnary,
+  matmulDims,
+} from "@wdecay/core";
 
 /** A tensor of {@link MinimalBackend}: row-major values (int32 indices are stored as floats). */
 class MinimalTensor implements Tensor {
@@ -28,23 +45,6 @@ class MinimalTensor implements Tensor {
     readonly owner: MinimalBackend,
   ) {}
 }
-
-const UNARY: Record<UnaryOp, (x: number) => number> = {
-  neg: (x) => -x,
-  abs: Math.abs,
-  sign: Math.sign, // sign(±0) = ±0, sign(NaN) = NaN
-  square: (x) => x * x,
-  sqrt: Math.sqrt,
-};
-
-const BINARY: Record<BinaryOp, (x: number, y: number) => number> = {
-  add: (x, y) => x + y,
-  sub: (x, y) => x - y,
-  mul: (x, y) => x * y,
-  div: (x, y) => x / y,
-};
-
-const fmt = (s: Shape) => `${s[0]}×${s[1]}`;
 
 /**
  * The example backend. Subclasses reach the storage through the protected {@link alloc} and
@@ -63,13 +63,8 @@ export class MinimalBackend implements Backend {
   /** A new zero-filled tensor, counted live until disposed. */
   protected alloc(shape: Shape, dtype: DType = "float"): MinimalTensor {
     if (this.destroyed) throw new Error(`backend ${this.name} was destroyed`);
+    checkShape(shape, this.capabilities.maxTensorElements);
     const [rows, cols] = shape;
-    if (!(Number.isInteger(rows) && Number.isInteger(cols) && rows >= 1 && cols >= 1)) {
-      throw new RangeError(`shape must be two positive integers, got [${rows}, ${cols}]`);
-    }
-    if (rows * cols > this.capabilities.maxTensorElements) {
-      throw new RangeError(`a ${fmt(shape)} tensor exceeds ${this.capabilities.maxTensorElements}`);
-    }
     if (dtype !== "float" && dtype !== "int32") throw new TypeError(`unknown dtype ${dtype}`);
     this.live++;
     return new MinimalTensor([rows, cols], dtype, new Float64Array(rows * cols), this);
@@ -80,7 +75,7 @@ export class MinimalBackend implements Backend {
     if (!(t instanceof MinimalTensor) || t.owner !== this) {
       throw new TypeError(`${what} does not belong to backend ${this.name}`);
     }
-    if (t.disposed) throw new Error(`${what} (${fmt(t.shape)}) was already disposed`);
+    if (t.disposed) throw new Error(`${what} (${describeShape(t.shape)}) was already disposed`);
     return t.data;
   }
 
@@ -97,16 +92,9 @@ export class MinimalBackend implements Backend {
 
   write(target: Tensor, data: ArrayLike<number>): void {
     const out = this.storage(target, "write target");
-    if (data.length !== out.length) {
-      throw new RangeError(`write: ${data.length} values for a ${fmt(target.shape)} tensor`);
-    }
-    for (let i = 0; i < data.length; i++) {
-      const v = data[i] as number;
-      if (target.dtype === "int32" && !(Number.isInteger(v) && v >= -(2 ** 31) && v < 2 ** 31)) {
-        throw new RangeError(`write: int32 tensor given ${v} at ${i}`);
-      }
-      out[i] = v;
-    }
+    // One value per element; int32 tensors take integers in int32's range.
+    checkHostData("write", data, target.shape, target.dtype);
+    out.set(data);
   }
 
   async read(tensor: Tensor): Promise<Float64Array> {
@@ -130,13 +118,10 @@ export class MinimalBackend implements Backend {
   matmul(a: Tensor, b: Tensor, transposeA = false, transposeB = false): Tensor {
     const A = this.storage(a, "matmul a");
     const B = this.storage(b, "matmul b");
-    const [ar, ac] = a.shape;
-    const [br, bc] = b.shape;
-    const [m, k] = transposeA ? [ac, ar] : [ar, ac];
-    const [k2, n] = transposeB ? [bc, br] : [br, bc];
-    if (k !== k2) {
-      throw new RangeError(`matmul: inner dimensions differ (${fmt(a.shape)}, ${fmt(b.shape)})`);
-    }
+    const ac = a.shape[1];
+    const bc = b.shape[1];
+    // op(a) is m×k, op(b) k×n; throws where the inner dimensions differ.
+    const { m, k, n } = matmulDims(a.shape, b.shape, transposeA, transposeB);
     const out = this.alloc([m, n]);
     const C = out.data;
     for (let i = 0; i < m; i++) {
@@ -154,16 +139,14 @@ export class MinimalBackend implements Backend {
   }
 
   binary(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
-    const f = BINARY[op];
-    if (!f) throw new RangeError(`unknown binary op ${op}`);
+    const f = hostBinary(op);
     const A = this.storage(a, `${op} a`);
     const B = this.storage(b, `${op} b`);
+    // b is the same shape as a, a 1×c row, an r×1 column or a 1×1 scalar (else this throws):
+    // the loop below reads b at row 0 where it has one row, at column 0 where it has one column.
+    broadcastKind(op, a.shape, b.shape);
     const [r, c] = a.shape;
     const [br, bc] = b.shape;
-    // b is the same shape as a, a 1×c row, an r×1 column or a 1×1 scalar.
-    if (!((br === r || br === 1) && (bc === c || bc === 1))) {
-      throw new RangeError(`${op}: cannot broadcast ${fmt(b.shape)} to ${fmt(a.shape)}`);
-    }
     const out = this.alloc([r, c]);
     for (let i = 0; i < r; i++) {
       for (let j = 0; j < c; j++) {
@@ -175,8 +158,7 @@ export class MinimalBackend implements Backend {
   }
 
   unary(op: UnaryOp, a: Tensor): Tensor {
-    const f = UNARY[op];
-    if (!f) throw new RangeError(`unknown unary op ${op}`);
+    const f = hostUnary(op); // sign(±0) = ±0, sign(NaN) = NaN
     const A = this.storage(a, op);
     const out = this.alloc(a.shape);
     for (let i = 0; i < A.length; i++) out.data[i] = f(A[i] as number);
@@ -186,9 +168,7 @@ export class MinimalBackend implements Backend {
   axpby(alpha: number, x: Tensor, beta: number, y: Tensor): Tensor {
     const X = this.storage(x, "axpby x");
     const Y = this.storage(y, "axpby y");
-    if (x.shape[0] !== y.shape[0] || x.shape[1] !== y.shape[1]) {
-      throw new RangeError(`axpby: shapes differ (${fmt(x.shape)} and ${fmt(y.shape)})`);
-    }
+    checkSameShape("axpby", x.shape, y.shape);
     const out = this.alloc(x.shape);
     for (let i = 0; i < X.length; i++) {
       out.data[i] = alpha * (X[i] as number) + beta * (Y[i] as number);
@@ -197,7 +177,7 @@ export class MinimalBackend implements Backend {
   }
 
   softThreshold(a: Tensor, t: number): Tensor {
-    if (!(t >= 0)) throw new RangeError(`softThreshold: threshold must be ≥ 0, got ${t}`);
+    checkThreshold(t);
     const A = this.storage(a, "softThreshold");
     const out = this.alloc(a.shape);
     for (let i = 0; i < A.length; i++) {
@@ -208,9 +188,7 @@ export class MinimalBackend implements Backend {
   }
 
   sum(a: Tensor, axis?: Axis): Tensor {
-    if (axis !== undefined && axis !== 0 && axis !== 1) {
-      throw new RangeError(`sum: axis must be 0, 1 or undefined, got ${axis}`);
-    }
+    checkSumAxis(axis);
     const A = this.storage(a, "sum");
     const [r, c] = a.shape;
     const out = this.alloc(axis === 0 ? [1, c] : axis === 1 ? [r, 1] : [1, 1]);
@@ -227,20 +205,13 @@ export class MinimalBackend implements Backend {
     const A = this.storage(a, "gatherRows source");
     const I = this.storage(indices, "gatherRows indices");
     if (indices.dtype !== "int32") throw new TypeError("gatherRows: indices must be int32");
-    if (!(Number.isInteger(offset) && Number.isInteger(count) && offset >= 0 && count >= 1)) {
-      throw new RangeError(`gatherRows: bad range offset ${offset}, count ${count}`);
-    }
-    if (offset + count > I.length) {
-      throw new RangeError(`gatherRows: rows ${offset}..${offset + count} of ${I.length} indices`);
-    }
     const [r, c] = a.shape;
+    // The window lies inside `indices` and each index in it is a row of `a`: checked before
+    // allocating, so that a bad index leaks nothing.
+    checkGatherRange(r, I, offset, count);
     const out = this.alloc([count, c], a.dtype);
     for (let t = 0; t < count; t++) {
       const row = I[offset + t] as number;
-      if (!(row >= 0 && row < r)) {
-        this.dispose(out);
-        throw new RangeError(`gatherRows: row index ${row} outside [0, ${r})`);
-      }
       out.data.set(A.subarray(row * c, row * c + c), t * c);
     }
     return out;
@@ -249,13 +220,7 @@ export class MinimalBackend implements Backend {
   assign(target: Tensor, source: Tensor): void {
     const T = this.storage(target, "assign target");
     const S = this.storage(source, "assign source");
-    if (
-      target.shape[0] !== source.shape[0] ||
-      target.shape[1] !== source.shape[1] ||
-      target.dtype !== source.dtype
-    ) {
-      throw new RangeError(`assign: ${fmt(source.shape)} into ${fmt(target.shape)}`);
-    }
+    checkAssign(target, source); // same shape, same dtype
     T.set(S);
   }
 

@@ -30,6 +30,7 @@ export {
   selectLambda,
   type ValidationPoint,
 } from "./selection.js";
+export * from "./shapes.js";
 export {
   CD_DEFAULT_MAX_ITER,
   CD_DEFAULT_TOL,
