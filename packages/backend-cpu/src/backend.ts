@@ -12,6 +12,7 @@ import type {
   UnaryOp,
 } from "@wdecay/core";
 import {
+  applyHostBinary,
   broadcastKind,
   checkAssign,
   checkGatherRange,
@@ -21,7 +22,6 @@ import {
   checkSumAxis,
   checkThreshold,
   describeShape,
-  hostBinary,
   hostUnary,
   matmulDims,
 } from "@wdecay/core";
@@ -182,25 +182,10 @@ export class CpuBackend implements Backend {
   binary(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
     const A = this.get(a, `${op} a`);
     const B = this.get(b, `${op} b`);
-    const f = hostBinary(op);
     const kind = broadcastKind(op, A.shape, B.shape);
     const [r, c] = A.shape;
     const out = this.make([r, c]);
-    const o = out.data;
-    const x = A.data;
-    const y = B.data;
-    if (kind === "same") {
-      for (let i = 0; i < o.length; i++) o[i] = f(x[i] as number, y[i] as number);
-    } else if (kind === "scalar") {
-      const s = y[0] as number;
-      for (let i = 0; i < o.length; i++) o[i] = f(x[i] as number, s);
-    } else if (kind === "row") {
-      for (let i = 0; i < r; i++)
-        for (let j = 0; j < c; j++) o[i * c + j] = f(x[i * c + j] as number, y[j] as number);
-    } else {
-      for (let i = 0; i < r; i++)
-        for (let j = 0; j < c; j++) o[i * c + j] = f(x[i * c + j] as number, y[i] as number);
-    }
+    applyHostBinary(op, kind, A.data, B.data, out.data, c);
     return out;
   }
 

@@ -11,6 +11,7 @@ import type {
   UnaryOp,
 } from "@wdecay/core";
 import {
+  applyHostBinary,
   broadcastKind,
   checkAssign,
   checkGatherRange,
@@ -20,7 +21,6 @@ import {
   checkSumAxis,
   checkThreshold,
   describeShape,
-  hostBinary,
   hostUnary,
   matmulDims,
 } from "@wdecay/core";
@@ -309,25 +309,10 @@ export class WasmBackend implements Backend {
   binary(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
     const A = this.get(a, `${op} a`);
     const B = this.get(b, `${op} b`);
-    const f = hostBinary(op);
     const kind = broadcastKind(op, A.shape, B.shape);
     const [r, c] = A.shape;
     const out = this.make([r, c]);
-    const o = this.view(out);
-    const x = this.view(A);
-    const y = this.view(B);
-    if (kind === "same") {
-      for (let i = 0; i < o.length; i++) o[i] = f(x[i] as number, y[i] as number);
-    } else if (kind === "scalar") {
-      const s = y[0] as number;
-      for (let i = 0; i < o.length; i++) o[i] = f(x[i] as number, s);
-    } else if (kind === "row") {
-      for (let i = 0; i < r; i++)
-        for (let j = 0; j < c; j++) o[i * c + j] = f(x[i * c + j] as number, y[j] as number);
-    } else {
-      for (let i = 0; i < r; i++)
-        for (let j = 0; j < c; j++) o[i * c + j] = f(x[i * c + j] as number, y[i] as number);
-    }
+    applyHostBinary(op, kind, this.view(A), this.view(B), this.view(out), c);
     return out;
   }
 

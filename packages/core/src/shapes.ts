@@ -254,3 +254,30 @@ export function checkUnaryOp(op: UnaryOp): void {
 export function checkBinaryOp(op: BinaryOp): void {
   hostBinary(op);
 }
+
+/**
+ * `out = x op y` on host arrays, with y broadcast as {@link broadcastKind} classified it
+ * (`x` and `out` are r×c row-major; `y` is r×c, 1×c, r×1 or 1×1): the elementwise loop of
+ * backends that compute {@link Backend.binary} on the host.
+ */
+export function applyHostBinary(
+  op: BinaryOp,
+  kind: Broadcast,
+  x: ArrayLike<number>,
+  y: ArrayLike<number>,
+  out: { [index: number]: number; readonly length: number },
+  cols: number,
+): void {
+  const f = hostBinary(op);
+  const n = out.length;
+  if (kind === "same") {
+    for (let i = 0; i < n; i++) out[i] = f(x[i] as number, y[i] as number);
+  } else if (kind === "scalar") {
+    const s = y[0] as number;
+    for (let i = 0; i < n; i++) out[i] = f(x[i] as number, s);
+  } else if (kind === "row") {
+    for (let i = 0; i < n; i++) out[i] = f(x[i] as number, y[i % cols] as number);
+  } else {
+    for (let i = 0; i < n; i++) out[i] = f(x[i] as number, y[Math.floor(i / cols)] as number);
+  }
+}

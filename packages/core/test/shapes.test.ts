@@ -129,3 +129,18 @@ describe("shapes: the backends' shared argument checks", () => {
     expect(() => shapes.checkBinaryOp("mul")).not.toThrow();
   });
 });
+
+describe("applyHostBinary", () => {
+  it("broadcasts a row, a column and a scalar like the same-shape case spelled out", () => {
+    const x = [1, 2, 3, 4, 5, 6]; // 2×3
+    const out = new Float64Array(6);
+    shapes.applyHostBinary("sub", "row", x, [10, 20, 30], out, 3);
+    expect(Array.from(out)).toEqual([-9, -18, -27, -6, -15, -24]);
+    shapes.applyHostBinary("mul", "column", x, [2, -1], out, 3);
+    expect(Array.from(out)).toEqual([2, 4, 6, -4, -5, -6]);
+    shapes.applyHostBinary("div", "scalar", x, [2], out, 3);
+    expect(Array.from(out)).toEqual([0.5, 1, 1.5, 2, 2.5, 3]);
+    shapes.applyHostBinary("add", "same", x, [6, 5, 4, 3, 2, 1], out, 3);
+    expect(Array.from(out)).toEqual([7, 7, 7, 7, 7, 7]);
+  });
+});
