@@ -1,11 +1,14 @@
-// Sums every package's vitest JSON report into one line: "tests: N passed, N failed".
+// Sums every package's vitest JSON report into one line: "tests: N passed, N failed, N skipped".
 // A package with a test script but no report (its run crashed, or never started) counts as a
-// failure, so a broken run can never print "0 failed".
+// failure, so a broken run can never print "0 failed". A skipped (or todo) test fails the run
+// too: every test must run on every machine, and one that cannot get its browser or adapter
+// fails with its reason instead of skipping.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
 let passed = 0;
 let failed = 0;
+let skipped = 0;
 for (const group of ["packages", "apps", "tooling"]) {
   if (!existsSync(group)) continue;
   for (const name of readdirSync(group)) {
@@ -23,10 +26,21 @@ for (const group of ["packages", "apps", "tooling"]) {
     const suiteErrors = (r.testResults ?? []).filter(
       (f) => f.status === "failed" && (f.assertionResults ?? []).length === 0,
     ).length;
-    console.log(`${dir}: ${r.numPassedTests} passed, ${r.numFailedTests + suiteErrors} failed`);
+    const notRun = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
+    console.log(
+      `${dir}: ${r.numPassedTests} passed, ${r.numFailedTests + suiteErrors} failed, ${notRun} skipped`,
+    );
+    for (const file of r.testResults ?? []) {
+      for (const t of file.assertionResults ?? []) {
+        if (t.status === "pending" || t.status === "todo" || t.status === "skipped") {
+          console.log(`  skipped: ${t.fullName} (${file.name})`);
+        }
+      }
+    }
     passed += r.numPassedTests;
     failed += r.numFailedTests + suiteErrors;
+    skipped += notRun;
   }
 }
-console.log(`tests: ${passed} passed, ${failed} failed`);
-process.exit(failed > 0 ? 1 : 0);
+console.log(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
+process.exit(failed > 0 || skipped > 0 ? 1 : 0);

@@ -1,7 +1,7 @@
 /** The real executable, spawned: exit statuses and a stdout that holds nothing but the JSON. */
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { softwareWebGpuEnv } from "@wdecay/test-browser";
 import { describe, expect, it } from "vitest";
 import { lines, tempDir } from "./helpers.js";
 
@@ -59,12 +59,6 @@ describe("the wdecay executable", { timeout: 120_000 }, () => {
   });
 });
 
-/** Debian chromium's SwiftShader: the software WebGPU adapter on a machine without a GPU. */
-const SWIFTSHADER = "/usr/lib/chromium/vk_swiftshader_icd.json";
-const SOFTWARE_GPU = { WDECAY_WEBGPU_SOFTWARE: "1", LD_LIBRARY_PATH: "/usr/lib/chromium" };
-// Outside CI a machine without chromium skips the webgpu case; in CI it must run (and fail).
-const noSoftwareGpu = !existsSync(SWIFTSHADER) && process.env.CI !== "true";
-
 /**
  * The float32 backends against the float64 cpu on the chapter's four runs, as
  * `wdecay demo --backend NAME` reports them. Tolerance as in the backends' own tests: each of the
@@ -90,10 +84,26 @@ describe("wdecay demo on each backend against cpu", { timeout: 120_000 }, () => 
     }
   });
 
-  it.skipIf(noSoftwareGpu)("webgpu (on SwiftShader when there is no GPU)", async () => {
-    const [cpu, gpu] = [await norms("cpu"), await norms("webgpu", SOFTWARE_GPU)];
+  it("webgpu, named, on SwiftShader (from npm; no GPU needed)", async () => {
+    const [cpu, gpu] = [await norms("cpu"), await norms("webgpu", await softwareWebGpuEnv())];
     for (const [i, w] of cpu.entries()) {
       expect(Math.abs((gpu[i] as number) - w) / w).toBeLessThanOrEqual(tolerance);
     }
+  });
+});
+
+describe("a software WebGPU adapter is never the default", { timeout: 120_000 }, () => {
+  it("with SwiftShader as the Vulkan driver, demo picks wasm and backends says why", async () => {
+    const env = await softwareWebGpuEnv();
+    const out = await tempDir();
+    const demo = await wdecay(["demo", "--json", "--out", out], env);
+    expect(demo.code).toBe(0);
+    expect(JSON.parse(demo.stdout).backend).toBe("wasm");
+    const listed = await wdecay(["backends", "--json"], env);
+    const webgpu = JSON.parse(listed.stdout).backends.find(
+      (b: { name: string }) => b.name === "webgpu",
+    );
+    expect(webgpu).toMatchObject({ available: false });
+    expect(webgpu.reason).toMatch(/swiftshader.*software.*--backend webgpu/i);
   });
 });

@@ -35,7 +35,9 @@ export function listBackends(): Promise<BackendChoice[]> {
         }
       }),
     );
-    const listed = await defaultRegistry.list();
+    // The reader picks a backend by name, so each is started as named: WebGPU on a software
+    // adapter is listed (a default choice by priority would pass it by).
+    const listed = await defaultRegistry.list({ named: true });
     const choices: BackendChoice[] = listed.map((l) => ({
       name: l.name,
       available: l.available,

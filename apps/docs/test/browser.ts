@@ -1,28 +1,10 @@
-/** Debian's Chromium driven by playwright-core, with every request outside 127.0.0.1 recorded. */
-import { existsSync } from "node:fs";
-import { type Browser, chromium, type Page } from "playwright-core";
+/**
+ * The tests' headless Chromium (npm's, through @wdecay/test-browser; `CHROMIUM_PATH` for
+ * another) driven by playwright-core, with every request outside 127.0.0.1 recorded.
+ */
+import type { Browser, Page } from "playwright-core";
 
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-
-export const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-  "--disable-quic",
-  "--enable-unsafe-webgpu",
-];
-
-export function launch(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `no Chromium at ${CHROMIUM}: install Debian's chromium package or set CHROMIUM_PATH`,
-    );
-  }
-  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
-}
+export { launchChromium as launch } from "@wdecay/test-browser";
 
 /** What a page did wrong while it was open. */
 export interface PageProblems {

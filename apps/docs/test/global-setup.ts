@@ -1,17 +1,19 @@
 /**
- * Builds the site once before the end-to-end tests: the Vite pages, then the typedoc API
- * reference into dist/api, as `pnpm --filter docs build` does. Set DOCS_SKIP_BUILD=1 to test
- * an existing dist/ (after a manual build).
+ * Before the end-to-end tests: unpacks the test browser (npm's Chromium, once) and builds the
+ * site once: the Vite pages, then the typedoc API reference into dist/api, as `pnpm --filter
+ * docs build` does. Set DOCS_SKIP_BUILD=1 to test an existing dist/ (after a manual build).
  */
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { prepareTestBrowser } from "@wdecay/test-browser";
 import { Application } from "typedoc";
 import { build } from "vite";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 
 export default async function setup(): Promise<void> {
+  await prepareTestBrowser();
   if (process.env.DOCS_SKIP_BUILD === "1" && existsSync(join(ROOT, "dist", "index.html"))) return;
   const cwd = process.cwd();
   process.chdir(ROOT);

@@ -197,7 +197,20 @@ export async function createWebGpuBackend(
   const info = adapter.info;
   const description =
     [info?.vendor, info?.architecture, info?.description].filter(Boolean).join(" ") || "unknown";
-  return new WebGpuBackend(device, options, true, description);
+  return new WebGpuBackend(device, options, true, description, isSoftwareAdapter(adapter));
+}
+
+/**
+ * Whether an adapter runs on the CPU: what WebGPU calls a fallback adapter (`info.
+ * isFallbackAdapter`, `isFallbackAdapter` on older implementations), or a known software
+ * rasterizer by name (SwiftShader, llvmpipe, lavapipe) where an implementation does not say.
+ */
+export function isSoftwareAdapter(adapter: GPUAdapter): boolean {
+  const info = adapter.info as Partial<GPUAdapterInfo> | undefined;
+  if (info?.isFallbackAdapter === true) return true;
+  if ((adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter === true) return true;
+  const named = [info?.vendor, info?.architecture, info?.device, info?.description].join(" ");
+  return /swiftshader|llvmpipe|lavapipe/i.test(named);
 }
 
 /**
@@ -252,6 +265,11 @@ export class WebGpuBackend implements Backend {
     private readonly ownsDevice: boolean,
     /** The adapter, as it describes itself (`google swiftshader …` for the software one). */
     readonly adapter = "unknown",
+    /**
+     * Whether the adapter is a software one (SwiftShader, say): correct, but slower than the
+     * CPU backends, so the registry entry takes it only when the user names `webgpu`.
+     */
+    readonly softwareAdapter = false,
   ) {
     this.name = options.name ?? "webgpu";
     this.keepAlive = options.keepAlive ?? options.gpu;

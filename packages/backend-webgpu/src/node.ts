@@ -3,13 +3,11 @@
  * and never load this module.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { createWebGpuBackend, type WebGpuBackend, type WebGpuBackendOptions } from "./backend.js";
 
 /** The Vulkan ICD of SwiftShader that Debian's `chromium` package ships. */
 export const SWIFTSHADER_ICD = "/usr/lib/chromium/vk_swiftshader_icd.json";
-/** Where that package keeps the Vulkan loader SwiftShader needs (`libvulkan.so.1`). */
-export const SWIFTSHADER_LIB_DIR = "/usr/lib/chromium";
 
 /**
  * Which adapters {@link nodeGpu} looks at: `false` the system's (a real GPU through Vulkan, Metal
@@ -21,12 +19,16 @@ export type SoftwareMode = boolean | "fallback";
 /** Options of {@link nodeGpu}. */
 export interface NodeGpuOptions {
   /**
-   * Use the SwiftShader software adapter (CPU, no GPU needed), always or as a fallback: sets
-   * `VK_ICD_FILENAMES` to {@link SWIFTSHADER_ICD} unless it is set already. The Vulkan loader must
-   * still be found: start Node with `LD_LIBRARY_PATH=/usr/lib/chromium` on a machine without a
-   * system `libvulkan.so.1`. Default: `$WDECAY_WEBGPU_SOFTWARE` (`1` or `fallback`), else false.
+   * Use the SwiftShader software adapter (CPU, no GPU needed), always or as a fallback.
+   * Default: `$WDECAY_WEBGPU_SOFTWARE` (`1` or `fallback`), else false.
    */
   readonly software?: SoftwareMode;
+  /**
+   * The software adapter's Vulkan driver file (an ICD json): default `$VK_ICD_FILENAMES`, else
+   * {@link SWIFTSHADER_ICD}. On Linux without a system Vulkan loader, the `libvulkan.so.1`
+   * beside it is loaded (SwiftShader's distributions ship one there).
+   */
+  readonly icd?: string;
   /** Dawn toggles passed to `create()`, e.g. `["backend=vulkan"]`. */
   readonly flags?: readonly string[];
 }
@@ -37,11 +39,14 @@ const instances = new Map<string, GPU>();
 
 /** How to get an adapter on this machine, for error messages. */
 export function adapterHint(): string {
-  const how = `WDECAY_WEBGPU_SOFTWARE=1 LD_LIBRARY_PATH=${SWIFTSHADER_LIB_DIR}`;
+  const how = "WDECAY_WEBGPU_SOFTWARE=1";
   return existsSync(SWIFTSHADER_ICD)
     ? `without a GPU, use SwiftShader: run with ${how}`
-    : `without a GPU, install Debian's chromium (it ships SwiftShader) and run with ${how}`;
+    : `without a GPU, use SwiftShader: run with ${how} and VK_ICD_FILENAMES set to its vk_swiftshader_icd.json (Debian's chromium package ships it in /usr/lib/chromium)`;
 }
+
+/** The Vulkan loader loaded by {@link preloadVulkanLoader}, if any. */
+let preloaded: string | undefined;
 
 /**
  * Whether the dynamic linker can find a Vulkan loader (Linux only; elsewhere Dawn uses Metal or
@@ -49,7 +54,7 @@ export function adapterHint(): string {
  * warnings to stderr, which a command-line tool that merely tried the backend should not show.
  */
 export function hasVulkanLoader(): boolean {
-  if (process.platform !== "linux") return true;
+  if (process.platform !== "linux" || preloaded !== undefined) return true;
   const dirs = [
     ...(process.env.LD_LIBRARY_PATH ?? "").split(":").filter(Boolean),
     "/lib/x86_64-linux-gnu",
@@ -71,19 +76,55 @@ export function hasVulkanLoader(): boolean {
   }
 }
 
+/** glibc's (and musl's) RTLD_NOW | RTLD_GLOBAL | RTLD_NODELETE; os.constants lacks NODELETE. */
+const PRELOAD_FLAGS = 0x2 | 0x100 | 0x1000;
+
+/**
+ * Loads `dir/libvulkan.so.1` into the process by its path (Linux), so that Dawn's later
+ * `dlopen("libvulkan.so.1")` finds it by its soname without `LD_LIBRARY_PATH`, which the
+ * dynamic linker reads only when a process starts. `process.dlopen` then refuses the library as
+ * a Node addon; RTLD_NODELETE keeps it loaded. Returns whether there was one to load.
+ */
+function preloadVulkanLoader(dir: string): boolean {
+  const file = join(dir, "libvulkan.so.1");
+  if (process.platform !== "linux" || !existsSync(file)) return false;
+  try {
+    process.dlopen({ exports: {} }, file, PRELOAD_FLAGS);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (!message.includes("did not self-register")) {
+      throw new Error(`cannot load the Vulkan loader ${file}: ${message}`);
+    }
+  }
+  preloaded = file;
+  return true;
+}
+
 function modeFromEnv(): SoftwareMode {
   const value = process.env.WDECAY_WEBGPU_SOFTWARE;
   return value === "1" || value === "true" ? true : value === "fallback" ? "fallback" : false;
 }
 
-async function instance(kind: "system" | "software", flags: readonly string[]): Promise<GPU> {
+/** Points the Vulkan loader at the software driver, and finds a loader if the system has none. */
+function useSoftwareDriver(icd: string | undefined): void {
+  const file = icd ?? process.env.VK_ICD_FILENAMES ?? SWIFTSHADER_ICD;
+  if (!existsSync(file)) {
+    throw new Error(`no software Vulkan driver at ${file}; ${adapterHint()}`);
+  }
+  // Read by the Vulkan loader when Dawn creates its instance, i.e. after this point.
+  process.env.VK_ICD_FILENAMES = file;
+  if (!hasVulkanLoader()) preloadVulkanLoader(dirname(file));
+}
+
+async function instance(
+  kind: "system" | "software",
+  flags: readonly string[],
+  icd: string | undefined,
+): Promise<GPU> {
   const key = `${kind} ${flags.join(" ")}`;
   const cached = instances.get(key);
   if (cached) return cached;
-  if (kind === "software" && !process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER_ICD)) {
-    // Read by the Vulkan loader when Dawn creates its instance, i.e. after this point.
-    process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
-  }
+  if (kind === "software") useSoftwareDriver(icd);
   if (!hasVulkanLoader()) {
     throw new Error(`no Vulkan loader (libvulkan.so.1) on this machine; ${adapterHint()}`);
   }
@@ -106,12 +147,11 @@ async function instance(kind: "system" | "software", flags: readonly string[]): 
 export async function nodeGpu(options: NodeGpuOptions = {}): Promise<GPU> {
   const mode = options.software ?? modeFromEnv();
   const flags = options.flags ?? [];
-  if (mode === true) return instance("software", flags);
-  const system = await instance("system", flags);
-  if (mode === "fallback" && !(await system.requestAdapter())) {
-    return instance("software", flags);
-  }
-  return system;
+  if (mode === true) return instance("software", flags, options.icd);
+  if (mode === false) return instance("system", flags, undefined);
+  const system = await instance("system", flags, undefined).catch(() => undefined);
+  if (system && (await system.requestAdapter())) return system;
+  return instance("software", flags, options.icd);
 }
 
 /**

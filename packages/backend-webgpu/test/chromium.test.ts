@@ -1,37 +1,17 @@
 /**
- * Smoke test in a real browser: headless Chromium (Debian's, driven by playwright-core; nothing
- * is downloaded) loads a page served on 127.0.0.1 (WebGPU needs a secure context), which trains
- * the chapter on navigator.gpu; ‖w‖ must match the float64 cpu backend in Node within float32
- * tolerance. Without a GPU Chromium's WebGPU runs on its bundled SwiftShader.
+ * Smoke test in a real browser: headless Chromium (from npm through @wdecay/test-browser, driven
+ * by playwright-core) loads a page served on 127.0.0.1 (WebGPU needs a secure context), which
+ * trains the chapter on navigator.gpu; ‖w‖ must match the float64 cpu backend in Node within
+ * float32 tolerance. Without a GPU Chromium's WebGPU runs on its bundled SwiftShader.
  */
-import { existsSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { createCpuBackend } from "@wdecay/backend-cpu";
 import { CHAPTER, runChapter } from "@wdecay/core";
+import { launchChromium } from "@wdecay/test-browser";
 import { build } from "esbuild";
-import { chromium } from "playwright-core";
 import { afterAll, describe, expect, it } from "vitest";
-
-const CHROMIUM = process.env.WDECAY_CHROMIUM ?? "/usr/bin/chromium";
-const inCi = process.env.CI === "true" || process.env.CI === "1";
-const missing = !existsSync(CHROMIUM);
-if (missing) {
-  if (inCi)
-    throw new Error(`CI=true but Chromium is missing at ${CHROMIUM} (apt-get install chromium)`);
-  console.warn(`skipping the Chromium smoke test: no browser at ${CHROMIUM}`);
-}
-
-const FLAGS = [
-  "--no-sandbox",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-  "--disable-quic",
-  "--enable-unsafe-webgpu",
-];
 
 async function bundle(): Promise<string> {
   const result = await build({
@@ -64,7 +44,7 @@ function serve(script: string): Promise<Server> {
   return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
 }
 
-describe.skipIf(missing)("webgpu in headless Chromium", () => {
+describe("webgpu in headless Chromium", () => {
   let server: Server | undefined;
   afterAll(() => {
     server?.close();
@@ -73,11 +53,7 @@ describe.skipIf(missing)("webgpu in headless Chromium", () => {
   it("trains the chapter on the page's WebGPU and matches the cpu reference", async () => {
     server = await serve(await bundle());
     const { port } = server.address() as AddressInfo;
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: FLAGS,
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       const logs: string[] = [];

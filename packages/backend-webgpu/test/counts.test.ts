@@ -13,7 +13,7 @@ import {
 } from "@wdecay/core";
 import { describe, expect, it } from "vitest";
 import type { WebGpuStats } from "../src/index.js";
-import { makeBackend, noGpu } from "./gpu.js";
+import { makeBackend } from "./gpu.js";
 import { withoutGpuErrors } from "./scope.js";
 
 const delta = (a: WebGpuStats, b: WebGpuStats) => ({
@@ -23,7 +23,7 @@ const delta = (a: WebGpuStats, b: WebGpuStats) => ({
   dispatches: b.dispatches - a.dispatches,
 });
 
-describe.skipIf(noGpu)("work per step and per epoch (webgpu)", () => {
+describe("work per step and per epoch (webgpu)", () => {
   it("an SGD step encodes two dispatches and submits and reads nothing", async () => {
     const backend = await makeBackend();
     await withoutGpuErrors(backend, async () => {

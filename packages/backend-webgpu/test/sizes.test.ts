@@ -5,7 +5,7 @@
 import { createCpuBackend } from "@wdecay/backend-cpu";
 import { type Backend, disposeAll, linearLoss, linearSgd, Rng, type Shape } from "@wdecay/core";
 import { describe, expect, it } from "vitest";
-import { makeBackend, noGpu } from "./gpu.js";
+import { makeBackend } from "./gpu.js";
 import { withoutGpuErrors } from "./scope.js";
 
 const EPS32 = 2 ** -23;
@@ -33,7 +33,7 @@ async function both(
   return [await f(gpu), await f(cpu)];
 }
 
-describe.skipIf(noGpu)("sizes past one workgroup (webgpu)", () => {
+describe("sizes past one workgroup (webgpu)", () => {
   it("matmul, sums, broadcasts, gathers and the fused kernels on large shapes", async () => {
     const gpu = await makeBackend();
     const cpu = createCpuBackend();

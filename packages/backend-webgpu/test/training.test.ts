@@ -11,7 +11,7 @@ import {
   trainGrid,
 } from "@wdecay/core";
 import { describe, expect, it } from "vitest";
-import { makeBackend, noGpu } from "./gpu.js";
+import { makeBackend } from "./gpu.js";
 import { withoutGpuErrors } from "./scope.js";
 
 const EPS32 = 2 ** -23;
@@ -30,7 +30,7 @@ function maxRelativeDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return diff / Math.max(scale, Number.MIN_VALUE);
 }
 
-describe.skipIf(noGpu)("training on webgpu", () => {
+describe("training on webgpu", () => {
   it("the chapter's ‖w‖ equals the float64 cpu reference within float32 tolerance", async () => {
     const gpu = await makeBackend();
     const runs = await withoutGpuErrors(gpu, () => runChapter(gpu, { seed: 42 }));
@@ -123,5 +123,25 @@ describe.skipIf(noGpu)("training on webgpu", () => {
     expect(backend.capabilities.device).toBe("gpu");
     expect(backend.precision).toBe("float32");
     defaultRegistry.reset();
+  });
+
+  it("on a software adapter, runs only when named: a default pick falls back past it", async () => {
+    await import("../src/register.js");
+    await import("@wdecay/backend-cpu/register");
+    const direct = await makeBackend();
+    // The tests' adapter is SwiftShader unless VK_ICD_FILENAMES names a real GPU's driver.
+    const software = /swiftshader/i.test(direct.adapter);
+    expect(direct.softwareAdapter).toBe(software);
+    direct.destroy();
+    try {
+      expect((await defaultRegistry.resolve()).name).toBe(software ? "cpu" : "webgpu");
+      const listing = await defaultRegistry.list();
+      const webgpu = listing.find((l) => l.name === "webgpu");
+      expect(webgpu?.available).toBe(!software);
+      if (software) expect(webgpu?.reason).toMatch(/swiftshader.*software.*by name/i);
+      expect((await defaultRegistry.resolve(["webgpu"], { fallback: false })).name).toBe("webgpu");
+    } finally {
+      defaultRegistry.reset();
+    }
   });
 });

@@ -129,9 +129,9 @@ export async function runProperty(
 /** A backend, or a factory that makes one (made and destroyed by the run). */
 export type BackendSource = Backend | BackendFactory;
 
-/** The backend of a source, started if the source is a factory. */
+/** The backend of a source, started if the source is a factory (as named: it was asked for). */
 export async function start(source: BackendSource): Promise<Backend> {
-  return typeof source === "function" ? await source() : source;
+  return typeof source === "function" ? await source({ named: true }) : source;
 }
 
 /** Destroys a backend the run made itself; one passed in belongs to the caller. */

@@ -1,7 +1,18 @@
 import type { Backend, Precision } from "./backend.js";
 
+/** How a registry is starting a backend, passed to its factory. */
+export interface StartRequest {
+  /**
+   * Whether the caller asked for this backend by name (`get(name)`, or `resolve` with it among
+   * the preferences) rather than the registry trying it in priority order. A backend that can
+   * only run here on an emulation slower than the backends below it (WebGPU on a software
+   * adapter) declines when it was not named, so that a default choice never lands on it.
+   */
+  readonly named: boolean;
+}
+
 /** Creates a backend; may fail (no WebGPU adapter, no SIMD…) by throwing or rejecting. */
-export type BackendFactory = () => Backend | Promise<Backend>;
+export type BackendFactory = (request: StartRequest) => Backend | Promise<Backend>;
 
 /** One backend as listed by {@link Registry.list}. */
 export interface BackendListing {
@@ -61,8 +72,12 @@ export interface Registry {
    * rest by priority. Rejects with a {@link BackendUnavailableError} listing every failure.
    */
   resolve(preferences?: readonly string[], options?: ResolveOptions): Promise<Backend>;
-  /** Every registered backend, started to learn whether it is available, and why not. */
-  list(): Promise<BackendListing[]>;
+  /**
+   * Every registered backend, started to learn whether it is available, and why not: by default
+   * as `resolve()` starts it unnamed (can a default choice land on it?); with `named: true` as
+   * if the user had named each (a picker from which the user chooses).
+   */
+  list(options?: { readonly named?: boolean }): Promise<BackendListing[]>;
   /** Destroys every started backend and forgets them (registrations stay). */
   reset(): void;
 }
@@ -88,11 +103,11 @@ export function createRegistry(): Registry {
       .sort(([, a], [, b]) => b.priority - a.priority || a.order - b.order)
       .map(([name]) => name);
 
-  const start = (name: string): Promise<Backend> => {
+  const start = (name: string, named: boolean): Promise<Backend> => {
     const entry = entries.get(name);
     if (!entry) return Promise.reject(new UnknownBackendError(name, byPriority()));
     if (!entry.started) {
-      entry.started = (async () => entry.factory())();
+      entry.started = (async () => entry.factory({ named }))();
       // A failed start is retried next time: the cause (a busy GPU, say) may pass.
       entry.started.catch(() => {
         if (entries.get(name) === entry) entry.started = undefined;
@@ -112,7 +127,7 @@ export function createRegistry(): Registry {
     },
     names: byPriority,
     has: (name) => entries.has(name),
-    get: start,
+    get: (name) => start(name, true),
     async resolve(preferences = [], options = {}) {
       for (const name of preferences) {
         if (!entries.has(name)) throw new UnknownBackendError(name, byPriority());
@@ -124,19 +139,19 @@ export function createRegistry(): Registry {
       const failures: { name: string; reason: string }[] = [];
       for (const name of candidates) {
         try {
-          return await start(name);
+          return await start(name, preferences.includes(name));
         } catch (error) {
           failures.push({ name, reason: reasonOf(error) });
         }
       }
       throw new BackendUnavailableError(failures);
     },
-    async list() {
+    async list(options = {}) {
       return Promise.all(
         byPriority().map(async (name): Promise<BackendListing> => {
           const priority = (entries.get(name) as Entry).priority;
           try {
-            const backend = await start(name);
+            const backend = await start(name, options.named ?? false);
             return { name, priority, available: true, precision: backend.precision };
           } catch (error) {
             return { name, priority, available: false, reason: reasonOf(error) };

@@ -58,6 +58,47 @@ describe("registry", () => {
     await expect(registry.resolve(["gpu"], { fallback: false })).rejects.toThrow("gpu: no adapter");
   });
 
+  it("tells each factory whether its backend was named, so an emulated one can decline", async () => {
+    const registry = createRegistry();
+    const requests: Array<[string, boolean]> = [];
+    // Like webgpu on a software adapter: runs when asked for by name, declines a default pick.
+    registry.register(
+      "emulated",
+      ({ named }) => {
+        requests.push(["emulated", named]);
+        if (!named) throw new Error("software adapter; name it to use it");
+        return fakeBackend("emulated");
+      },
+      9,
+    );
+    registry.register(
+      "native",
+      ({ named }) => {
+        requests.push(["native", named]);
+        return fakeBackend("native");
+      },
+      5,
+    );
+    expect((await registry.resolve()).name).toBe("native");
+    const listing = await registry.list();
+    expect(listing.find((l) => l.name === "emulated")?.reason).toMatch(/name it/);
+    expect((await registry.resolve(["emulated"], { fallback: false })).name).toBe("emulated");
+    registry.reset();
+    const picker = await registry.list({ named: true });
+    expect(picker.every((l) => l.available)).toBe(true);
+    registry.reset();
+    expect((await registry.get("emulated")).name).toBe("emulated");
+    expect(requests).toEqual([
+      ["emulated", false],
+      ["native", false],
+      ["emulated", false],
+      ["emulated", true],
+      ["emulated", true],
+      ["native", true],
+      ["emulated", true],
+    ]);
+  });
+
   it("rejects unknown names, naming the registered ones", async () => {
     const registry = createRegistry();
     registry.register("cpu", () => fakeBackend("cpu"));

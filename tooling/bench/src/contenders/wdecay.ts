@@ -18,6 +18,7 @@ import {
   trainGrid,
   uploadDataset,
 } from "@wdecay/core";
+import { swiftShaderIcd } from "@wdecay/test-browser";
 import type { PreparedWorkload } from "../workloads.js";
 import type { Contender, Trial } from "./index.js";
 
@@ -45,12 +46,16 @@ export const WDECAY_BACKENDS: readonly BenchBackend[] = [
     skip: ["matmul1024"],
   },
   { name: "wasm", create: () => createWasmBackend() },
-  // A real GPU adapter when there is one, else SwiftShader (software: its timings say nothing
-  // about a GPU, see BENCH.md). Optional: without any Vulkan loader the bench goes on without it.
-  // The naive matmul kernel on a software adapter would take minutes for 1024³.
+  // A real GPU adapter when there is one, else SwiftShader from npm (software: its timings say
+  // nothing about a GPU, see BENCH.md). Optional: where neither starts the bench goes on without
+  // it. The naive matmul kernel on a software adapter would take minutes for 1024³.
   {
     name: "webgpu",
-    create: () => createNodeWebGpuBackend({ software: "fallback" }),
+    create: async () =>
+      createNodeWebGpuBackend({
+        software: "fallback",
+        icd: await swiftShaderIcd().catch(() => undefined),
+      }),
     skip: ["matmul1024"],
     optional: true,
   },
