@@ -5,16 +5,7 @@
 import { readFileSync } from "node:fs";
 import { defaultRegistry, type Registry } from "@wdecay/core";
 import { Command } from "commander";
-import { registerBackends } from "./commands/backends.js";
-import { registerConformance } from "./commands/conformance.js";
-import { registerDemo } from "./commands/demo.js";
-import { registerFit } from "./commands/fit.js";
-import { registerPath } from "./commands/path.js";
-import { registerPosterior } from "./commands/posterior.js";
-import { registerPredict } from "./commands/predict.js";
-import { registerSelect } from "./commands/select.js";
-import { registerSweep } from "./commands/sweep.js";
-import { registerTrain } from "./commands/train.js";
+import { COMMANDS } from "./commands/index.js";
 import { type CliContext, println, type Write } from "./context.js";
 import { EXIT, reportError } from "./errors.js";
 
@@ -24,8 +15,23 @@ function version(): string {
   return String(pkg.version);
 }
 
-/** The program, writing through `ctx`. Commander keeps state, so make one per run. */
-export function createProgram(ctx: CliContext): Command {
+/**
+ * The command a command line invokes, if any: the first word that is not an option (the
+ * program's own options take no values), or the one after `help`.
+ */
+export function invokedCommand(args: readonly string[]): string | undefined {
+  const end = args.indexOf("--");
+  const words = (end === -1 ? args : args.slice(0, end)).filter((a) => !a.startsWith("-"));
+  return words[0] === "help" ? words[1] : words[0];
+}
+
+/**
+ * The program, writing through `ctx`, for the command line `args` (without node and script):
+ * the invoked command is loaded with its options and action; the others are only listed (name
+ * and summary), so a command never loads another's modules. Commander keeps state, so make one
+ * per run.
+ */
+export async function createProgram(ctx: CliContext, args: readonly string[]): Promise<Command> {
   const program = new Command("wdecay")
     .description(
       "Weight decay (L2 regularization) as in D2L §4.5, on any registered compute backend.",
@@ -67,16 +73,16 @@ export function createProgram(ctx: CliContext): Command {
         "                                   command that replays it (--property, --replay)",
     );
   // Subcommands made by .command() inherit exitOverride and configureOutput set above.
-  registerDemo(program, ctx);
-  registerTrain(program, ctx);
-  registerSweep(program, ctx);
-  registerSelect(program, ctx);
-  registerPath(program, ctx);
-  registerFit(program, ctx);
-  registerPosterior(program, ctx);
-  registerPredict(program, ctx);
-  registerBackends(program, ctx);
-  registerConformance(program, ctx);
+  const invoked = invokedCommand(args);
+  for (const entry of COMMANDS) {
+    if (entry.name === invoked) {
+      (await entry.load())(program, ctx).summary(entry.summary);
+    } else {
+      // Listed in help and known to commander (its "unknown command" and suggestions); never
+      // run, since the invoked command is the one loaded above.
+      program.command(entry.name).summary(entry.summary).usage("[options]");
+    }
+  }
   return program;
 }
 
@@ -120,7 +126,8 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
     ...(options.progressStream ? { progressStream: options.progressStream } : {}),
   };
   try {
-    await createProgram(ctx).parseAsync([...argv], { from: "node" });
+    const program = await createProgram(ctx, argv.slice(2));
+    await program.parseAsync([...argv], { from: "node" });
     return EXIT.ok;
   } catch (error) {
     const report = reportError(error);

@@ -1,31 +1,9 @@
 /** The real executable, spawned: exit statuses and a stdout that holds nothing but the JSON. */
-import { execFile } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { softwareWebGpuEnv } from "@wdecay/test-browser";
 import { describe, expect, it } from "vitest";
-import { lines, tempDir } from "./helpers.js";
+import { lines, spawnWdecay, tempDir } from "./helpers.js";
 
-const CLI_DIR = fileURLToPath(new URL("..", import.meta.url));
-const TSX = fileURLToPath(new URL("../../../node_modules/.bin/tsx", import.meta.url));
-
-function wdecay(
-  args: string[],
-  env: NodeJS.ProcessEnv = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      TSX,
-      ["--conditions=@wdecay/source", "src/bin.ts", ...args],
-      // Generous: a cold tsx start on a loaded 2-core machine takes several seconds; the limit
-      // only stops a hung child, it measures nothing.
-      { cwd: CLI_DIR, timeout: 90_000, env: { ...process.env, ...env } },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === "number" ? error.code : -1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
+const wdecay = (args: string[], env: NodeJS.ProcessEnv = {}) => spawnWdecay(args, { env });
 
 describe("the wdecay executable", { timeout: 120_000 }, () => {
   it("demo --json exits 0 with exactly one JSON object on stdout", async () => {

@@ -1,7 +1,9 @@
 /** Runs the command in-process with captured output and an isolated registry. */
+import { execFile } from "node:child_process";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { createCpuBackend } from "@wdecay/backend-cpu";
 import { createRegistry, type Registry } from "@wdecay/core";
 import { expect } from "vitest";
@@ -39,6 +41,32 @@ export async function run(
     ...(options.progressStream ? { progressStream: options.progressStream } : {}),
   });
   return { code, stdout, stderr };
+}
+
+const CLI_DIR = fileURLToPath(new URL("..", import.meta.url));
+
+/**
+ * The real executable, spawned from source as `pnpm wdecay` runs it (Node with tsx's loader),
+ * with `env` added to this process's and `nodeArgs` before the script.
+ */
+export function spawnWdecay(
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; nodeArgs?: readonly string[] } = {},
+): Promise<RunResult> {
+  const node = ["--conditions=@wdecay/source", "--import", "tsx", ...(options.nodeArgs ?? [])];
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [...node, "src/bin.ts", ...args],
+      // Generous: a cold start on a loaded 2-core machine takes seconds; the limit only stops
+      // a hung child, it measures nothing.
+      { cwd: CLI_DIR, timeout: 90_000, env: { ...process.env, ...options.env } },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === "number" ? error.code : -1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
 }
 
 /** A fresh temporary directory. */

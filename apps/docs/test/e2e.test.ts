@@ -10,11 +10,11 @@ import { fileURLToPath } from "node:url";
 import { createCpuBackend } from "@wdecay/backend-cpu";
 import { runConformance } from "@wdecay/conformance";
 import { type ChapterRun, runChapter } from "@wdecay/core";
+import { type StaticServer, serveStatic } from "@wdecay/test-browser";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { API_DIR, PAGES } from "../site.config.js";
 import { launch, type PageProblems, watchedPage } from "./browser.js";
-import { type StaticServer, serveStatic } from "./server.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const SHOTS = join(ROOT, "test-results", "screenshots");

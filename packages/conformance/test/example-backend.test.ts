@@ -1,5 +1,5 @@
+import { createMinimalBackend } from "@wdecay/conformance/minimal-backend";
 import { describeConformance } from "@wdecay/conformance/vitest";
-import { createMinimalBackend } from "../examples/minimal-backend.js";
 
 // A real backend passes the float64 cpu backend as its reference:
 //   reference: () => createCpuBackend()   (from @wdecay/backend-cpu)

@@ -5,9 +5,9 @@
  */
 
 import { runConformance } from "@wdecay/conformance";
+import { createMinimalBackend } from "@wdecay/conformance/minimal-backend";
 import type { Backend } from "@wdecay/core";
 import { describe, expect, it } from "vitest";
-import { createMinimalBackend } from "../examples/minimal-backend.js";
 import { OPTIMIZER_PROPERTIES } from "../src/properties/optimizers.js";
 
 const SEED = 20_251_125;

@@ -3,8 +3,8 @@
  * passes those same properties with the same seed, and each failure replays exactly.
  */
 import { type BackendReport, runConformance } from "@wdecay/conformance";
+import { createMinimalBackend } from "@wdecay/conformance/minimal-backend";
 import { describe, expect, it } from "vitest";
-import { createMinimalBackend } from "../examples/minimal-backend.js";
 import { PLANTED_BUGS, type PlantedBug } from "./planted-bugs.js";
 
 const SEED = 20_240_611;

@@ -2,6 +2,8 @@
  * Backends with one planted bug each: the proof that the suite can fail. Each is the minimal
  * example backend with one realistic mistake, and names the properties that must catch it.
  */
+
+import { MinimalBackend } from "@wdecay/conformance/minimal-backend";
 import {
   type Axis,
   type Backend,
@@ -11,7 +13,6 @@ import {
   type Tensor,
   type UnaryOp,
 } from "@wdecay/core";
-import { MinimalBackend } from "../examples/minimal-backend.js";
 
 export interface PlantedBug {
   /** Short id, used as the backend's name. */

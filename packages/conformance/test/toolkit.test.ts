@@ -5,8 +5,8 @@
  * one's, and by the ratio of the gradients at a random point.
  */
 import { runConformance } from "@wdecay/conformance";
+import { createMinimalBackend } from "@wdecay/conformance/minimal-backend";
 import { describe, expect, it } from "vitest";
-import { createMinimalBackend } from "../examples/minimal-backend.js";
 import { CONVENTION_CASES, conventionProperty } from "../src/properties/toolkit.js";
 
 const SEED = 20_240_611;

@@ -13,7 +13,6 @@ interface BackendsFlags {
 export function registerBackends(program: Command, ctx: CliContext): Command {
   return program
     .command("backends")
-    .summary("list the backends, whether each can run here, and why not")
     .description(
       "List the registered backends: whether each is available here (and why not), its " +
         "precision and its priority. Without --backend, commands use the available one of " +

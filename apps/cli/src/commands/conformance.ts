@@ -90,7 +90,6 @@ function idList(indent: string, width: number): string {
 export function registerConformance(program: Command, ctx: CliContext): Command {
   return program
     .command("conformance")
-    .summary("check backends against the float64 reference with the property-based suite")
     .description(
       "Run the property-based conformance suite (@wdecay/conformance) on a registered backend, " +
         `or on every one: each property draws random inputs from a seed and compares the ` +

@@ -50,7 +50,6 @@ function runTitle(run: ChapterRun): string {
 export function registerDemo(program: Command, ctx: CliContext): Command {
   return program
     .command("demo")
-    .summary("reproduce the chapter: λ = 0 and 3, scratch and concise, with charts")
     .description(
       "Reproduce D2L §4.5 (weight decay): train with λ = 0 and λ = 3, from scratch and " +
         "concisely, on the chapter's data (d = 200, 20 train / 100 test, batch 5, 100 epochs, " +

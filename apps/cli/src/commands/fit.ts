@@ -100,7 +100,6 @@ function formatWeight(x: number): string {
 export function registerFit(program: Command, ctx: CliContext): Command {
   const command = program
     .command("fit")
-    .summary("fit one ridge, lasso or elastic-net model; λ in any library's convention")
     .description(
       "Fit one linear model with an L2, L1 or elastic-net penalty. λ may be given in the " +
         "convention of another library (--lambda-convention); it is converted to the canonical " +

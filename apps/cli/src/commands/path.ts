@@ -49,7 +49,6 @@ interface PathFlags extends DataFlags {
 export function registerPath(program: Command, ctx: CliContext): Command {
   const command = program
     .command("path")
-    .summary("regularization path: lasso, ridge or elastic net over a grid of λ")
     .description(
       "Fit the lasso, ridge or the elastic net on the training data at every λ of a grid " +
         "log-spaced from λ_max (the smallest λ at which every weight is 0) down to " +

@@ -64,7 +64,6 @@ function parsePrior(value: string): Prior {
 export function registerPosterior(program: Command, ctx: CliContext): Command {
   const command = program
     .command("posterior")
-    .summary("the Bayesian reading: prior scale ↔ λ, posterior mean and sd (exercise 6)")
     .description(
       "Read weight decay as a prior. With y ~ N(Xw + b, σ²) and w ~ N(0, τ²I) (flat prior on " +
         "b), the ridge solution at canonical λ = σ²/(nτ²) is the posterior mean and MAP, and " +

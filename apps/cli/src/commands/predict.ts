@@ -30,7 +30,6 @@ interface PredictFlags {
 export function registerPredict(program: Command, ctx: CliContext): Command {
   return program
     .command("predict")
-    .summary("predict with a saved model on the rows of a CSV file")
     .description(
       "Read a model file written by `wdecay fit --save` and predict the target for every row " +
         "of a CSV file, which must hold the model's feature columns (by name; other columns are " +

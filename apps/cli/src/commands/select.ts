@@ -68,7 +68,6 @@ interface SelectFlags extends DataFlags {
 export function registerSelect(program: Command, ctx: CliContext): Command {
   const command = program
     .command("select")
-    .summary("choose λ on validation data: hold-out or k-fold, λ_min or 1-SE (exercise 2)")
     .description(
       "Choose the penalty strength λ on validation data (D2L §4.5, exercise 2). The training " +
         "split is cut into a validation part (--val-fraction) or k folds (--folds); every λ of " +

@@ -76,7 +76,6 @@ export function formatLambda(x: number): string {
 export function registerSweep(program: Command, ctx: CliContext): Command {
   const command = program
     .command("sweep")
-    .summary("train a grid of λ in one pass: loss and ‖w‖ against λ (exercise 1)")
     .description(
       "Train one linear model per λ of a grid, all in a single pass on one backend (the " +
         "weights of every λ form one matrix, so each minibatch is gathered once for the whole " +

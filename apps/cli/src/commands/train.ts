@@ -81,7 +81,6 @@ interface TrainFlags extends OptimizerFlags {
 export function registerTrain(program: Command, ctx: CliContext): Command {
   const command = program
     .command("train")
-    .summary("one training run, every setting on a flag")
     .description(
       "Train one linear regression with weight decay by minibatch SGD on synthetic data " +
         "(y = 0.05 + Σ 0.01·xᵢ + ε) and report ‖w‖ and the train and test loss. The defaults " +

@@ -4,9 +4,9 @@
  * the primitives). It imports from `@wdecay/core` only: the types, and the argument checks every
  * backend shares (`checkShape`, `matmulDims`, `broadcastKind`, …), so that it rejects a bad call
  * with the same message as the others, plus the host maps of the elementwise ops. Start a new
- * backend from a copy of this file, run the conformance suite on it (see
- * `../test/example-backend.test.ts`), then make it fast one primitive or fused kernel at a time,
- * rerunning the suite after each.
+ * backend from a copy of this file, run the conformance suite on it (as the package README's
+ * example test does), then make it fast one primitive or fused kernel at a time, rerunning the
+ * suite after each. Exported as `@wdecay/conformance/minimal-backend`.
  */
 import type {
   Axis,

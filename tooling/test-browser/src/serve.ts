@@ -1,4 +1,7 @@
-/** A static file server for the built site on 127.0.0.1, for the end-to-end tests. */
+/**
+ * A static file server on 127.0.0.1 for browser tests (WebGPU needs a secure context, which
+ * http://127.0.0.1 is and about:blank is not).
+ */
 import { createReadStream, statSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
