@@ -83,11 +83,11 @@ const PRELOAD_FLAGS = 0x2 | 0x100 | 0x1000;
  * Loads `dir/libvulkan.so.1` into the process by its path (Linux), so that Dawn's later
  * `dlopen("libvulkan.so.1")` finds it by its soname without `LD_LIBRARY_PATH`, which the
  * dynamic linker reads only when a process starts. `process.dlopen` then refuses the library as
- * a Node addon; RTLD_NODELETE keeps it loaded. Returns whether there was one to load.
+ * a Node addon; RTLD_NODELETE keeps it loaded. Does nothing where there is none.
  */
-function preloadVulkanLoader(dir: string): boolean {
+function preloadVulkanLoader(dir: string): void {
   const file = join(dir, "libvulkan.so.1");
-  if (process.platform !== "linux" || !existsSync(file)) return false;
+  if (process.platform !== "linux" || !existsSync(file)) return;
   try {
     process.dlopen({ exports: {} }, file, PRELOAD_FLAGS);
   } catch (error) {
@@ -97,7 +97,6 @@ function preloadVulkanLoader(dir: string): boolean {
     }
   }
   preloaded = file;
-  return true;
 }
 
 function modeFromEnv(): SoftwareMode {
