@@ -1,6 +1,7 @@
 import type {
   Axis,
   Backend,
+  BackendCapabilities,
   BinaryOp,
   DType,
   FusedKernels,
@@ -80,7 +81,7 @@ let nextTfjsId = 2 ** 30;
 export class WasmBackend implements Backend {
   readonly name: string;
   readonly precision = "float32" as const;
-  readonly capabilities = { device: "wasm", maxTensorElements: 2 ** 28 } as const;
+  readonly capabilities: BackendCapabilities & { readonly device: "wasm" };
   readonly fused: Partial<FusedKernels>;
   private readonly rt: Runtime;
   private readonly live = new Set<WasmTensor>();
@@ -101,6 +102,13 @@ export class WasmBackend implements Backend {
     this.name = options.name ?? "wasm";
     this.dual = options.dual ?? "auto";
     this.matmulThreshold = options.tfjsMatmulThreshold ?? 2 ** 18;
+    this.capabilities = {
+      device: "wasm",
+      maxTensorElements: 2 ** 28,
+      // The heap as it is now, in floats: a tensor that size makes it grow, and every view of
+      // it taken before the growth is detached.
+      sizeBoundaries: [rt.memory.buffer.byteLength / 4],
+    };
     this.shapePtr = this.alloc(24);
     this.fused = {
       linearSgd: (spec) => this.linearSgd(spec),

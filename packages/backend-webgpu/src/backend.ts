@@ -1,6 +1,7 @@
 import type {
   Axis,
   Backend,
+  BackendCapabilities,
   BinaryOp,
   DType,
   FusedKernels,
@@ -222,7 +223,7 @@ export function isSoftwareAdapter(adapter: GPUAdapter): boolean {
 export class WebGpuBackend implements Backend {
   readonly name: string;
   readonly precision: Precision = "float32";
-  readonly capabilities: { readonly device: "gpu"; readonly maxTensorElements: number };
+  readonly capabilities: BackendCapabilities & { readonly device: "gpu" };
   readonly fused: Partial<FusedKernels>;
   /** Invocations per workgroup, from the device's limits (256 on SwiftShader). */
   readonly workgroupSize: number;
@@ -285,7 +286,14 @@ export class WebGpuBackend implements Backend {
     this.maxGroups = limits.maxComputeWorkgroupsPerDimension;
     this.align = Math.max(256, limits.minStorageBufferOffsetAlignment);
     const maxBytes = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
-    this.capabilities = { device: "gpu", maxTensorElements: Math.floor(maxBytes / 4) };
+    this.capabilities = {
+      device: "gpu",
+      maxTensorElements: Math.floor(maxBytes / 4),
+      // Where code paths switch beyond the usual sizes: the buffer pool's size classes turn
+      // from powers of two to whole MiB past 1 MiB (2¹⁸ floats), and a dispatch past the
+      // per-dimension workgroup limit becomes a 2-D grid.
+      sizeBoundaries: [2 ** 18, this.maxGroups * this.workgroupSize],
+    };
     this.pool = new BufferPool(device, USAGE.STORAGE | USAGE.COPY_SRC | USAGE.COPY_DST);
     this.staging = new BufferPool(device, USAGE.MAP_READ | USAGE.COPY_DST);
     this.arenaGpu = device.createBuffer({

@@ -8,11 +8,15 @@ export * as arbitraries from "./arbitraries.js";
 export { type RidgeDescent, ridgeDescent } from "./gradient-descent.js";
 export {
   ALL_PROPERTIES,
+  CONTRACT_PROPERTIES,
   FUSED_PROPERTIES,
   IDENTITY_PROPERTIES,
   MULTI_OUTPUT_PROPERTIES,
   OPTIMIZER_PROPERTIES,
   PRIMITIVE_PROPERTIES,
+  REFERENCE_PROPERTIES,
+  SIZE_PROPERTIES,
+  STATE_PROPERTIES,
   TOOLKIT_PROPERTIES,
 } from "./properties/index.js";
 export { type ConformanceProperty, defineProperty, type PropertyContext } from "./property.js";

@@ -26,6 +26,11 @@ export interface RunOptions {
   readonly only?: readonly string[];
   /** Replays one failure: the `path` a failed result reported (needs `seed` and one property). */
   readonly path?: string;
+  /**
+   * Shrink a failing input to a small counterexample (default true). Off, a property stops at
+   * its first failing input: what a mutation run wants, where only whether it fails matters.
+   */
+  readonly shrink?: boolean;
   /** The properties to run (default: the whole suite). */
   readonly properties?: readonly ConformanceProperty<never>[];
   /** Called after each property. */
@@ -70,7 +75,7 @@ export function randomSeed(): number {
 export async function runProperty(
   ctx: PropertyContext,
   property: ConformanceProperty<never>,
-  options: { numRuns: number; seed: number; path?: string },
+  options: { numRuns: number; seed: number; path?: string; shrink?: boolean },
 ): Promise<PropertyResult> {
   const runs = Math.max(1, Math.ceil(options.numRuns / (property.cost ?? 1)));
   const overall = new Meter();
@@ -99,6 +104,7 @@ export async function runProperty(
       numRuns: runs,
       seed: options.seed,
       ...(options.path !== undefined ? { path: options.path, endOnFailure: true } : {}),
+      ...(options.shrink === false ? { endOnFailure: true } : {}),
     },
   );
   let passed = !details.failed;
@@ -180,6 +186,7 @@ export async function runConformance(
         numRuns,
         seed,
         ...(options.path !== undefined ? { path: options.path } : {}),
+        ...(options.shrink !== undefined ? { shrink: options.shrink } : {}),
       });
       properties.push(result);
       options.onResult?.(result);

@@ -129,3 +129,35 @@ export class Meter {
     return this.worstExcess;
   }
 }
+
+/**
+ * The worst of many comparisons of one kind (a large tensor's elements), recorded in a meter as
+ * one measurement with the description of that element: a meter call per element would cost
+ * more than the comparison.
+ */
+export class Worst {
+  private excess = -1;
+  private measurement: Measurement = { error: 0, tolerance: 0 };
+  private what = "";
+
+  /** Compares one element; `what` is called only for a new worst. */
+  value(actual: number, expected: number, tolerance: number, what: () => string): void {
+    const error =
+      actual === expected
+        ? 0
+        : Number.isNaN(actual) || Number.isNaN(expected)
+          ? Number.NaN
+          : Math.abs(actual - expected);
+    const e = excess({ error, tolerance });
+    if (e > this.excess || (e === this.excess && tolerance > this.measurement.tolerance)) {
+      this.excess = e;
+      this.measurement = { error, tolerance };
+      this.what = `${what()}: got ${actual}, expected ${expected} ± ${tolerance}`;
+    }
+  }
+
+  /** Records the worst comparison seen in the meter (nothing when there was none). */
+  into(meter: Meter): void {
+    if (this.excess >= 0) meter.record(this.measurement, this.what);
+  }
+}

@@ -40,6 +40,12 @@ export interface BackendCapabilities {
   readonly device: "cpu" | "wasm" | "gpu";
   /** The largest tensor, in elements, the backend accepts (a GPU binding limit, say). */
   readonly maxTensorElements: number;
+  /**
+   * Sizes (element counts or dimensions) where this backend switches code path beyond the
+   * usual ones (SIMD widths, 256-wide workgroups, powers of two up to 1025): a dispatch limit,
+   * a buffer size class. The conformance suite draws sizes just below, at and above each.
+   */
+  readonly sizeBoundaries?: readonly number[];
 }
 
 /**
@@ -91,7 +97,10 @@ export interface LinearSgdSpec {
 
 /** A prepared {@link LinearSgdSpec}: one call per minibatch, no allocation, no read. */
 export interface LinearSgdProgram {
-  /** One SGD step on the rows `order[offset .. offset + count)`. */
+  /**
+   * One SGD step on the rows `order[offset .. offset + count)`.
+   * A row index outside [0, n) (X's rows, even for y n×L) throws a RangeError, w and b unchanged.
+   */
   step(offset: number, count: number, lr: number): void;
   /** Releases what the program holds (not the tensors of its spec). */
   dispose(): void;

@@ -19,6 +19,7 @@ const USAGE = `usage: pnpm mutants [options]
   --area NAME     the mutants whose id starts with NAME- (cpu, wasm, webgpu, core)
   --seed S        the conformance seed (default 1)
   --runs N        runs per property (default: the suite's default)
+  --property IDS  run only these conformance properties (default: the whole suite)
   --json          one JSON object on stdout instead of the table
   --write FILE    also write the table (markdown) to FILE
   -h, --help      this text`;
@@ -28,32 +29,20 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-let values: ReturnType<
-  typeof parseArgs<{
-    options: {
-      only: { type: "string" };
-      area: { type: "string" };
-      seed: { type: "string" };
-      runs: { type: "string" };
-      json: { type: "boolean" };
-      write: { type: "string" };
-      help: { type: "boolean"; short: "h" };
-    };
-  }>
->["values"];
+const OPTIONS = {
+  only: { type: "string" },
+  area: { type: "string" },
+  seed: { type: "string" },
+  runs: { type: "string" },
+  property: { type: "string" },
+  json: { type: "boolean" },
+  write: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+let values: ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>["values"];
 try {
-  ({ values } = parseArgs({
-    options: {
-      only: { type: "string" },
-      area: { type: "string" },
-      seed: { type: "string" },
-      runs: { type: "string" },
-      json: { type: "boolean" },
-      write: { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
-    strict: true,
-  }));
+  ({ values } = parseArgs({ options: OPTIONS, strict: true }));
 } catch (error) {
   fail(error instanceof Error ? error.message : String(error));
 }
@@ -77,10 +66,23 @@ const selected = CATALOGUE.filter(
 if (selected.length === 0) fail("no mutant selected");
 
 const root = fileURLToPath(new URL("../../..", import.meta.url));
-const settings = { root, seed, timeoutMs: 600_000, ...(numRuns ? { numRuns } : {}) };
+const settings = {
+  root,
+  seed,
+  timeoutMs: 600_000,
+  ...(numRuns ? { numRuns } : {}),
+  ...(values.property ? { only: values.property.split(",").map((s) => s.trim()) } : {}),
+};
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 const sandbox = makeSandbox(root);
+// Interrupted, the copy is removed all the same.
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    sandbox.dispose();
+    process.exit(130);
+  });
+}
 const outcomes: MutantOutcome[] = [];
 try {
   // Unmutated, every backend used must pass: otherwise every mutant would look killed.

@@ -37,6 +37,8 @@ export interface RunSettings {
   readonly numRuns?: number;
   /** Limit for one suite run (a mutant that hangs a kernel is killed by it). */
   readonly timeoutMs: number;
+  /** Only these properties (default: the whole suite). */
+  readonly only?: readonly string[];
 }
 
 /** Runs the suite of the sandbox on one backend. */
@@ -57,6 +59,7 @@ export function runSuite(
     "--reference-root",
     settings.root,
     ...(settings.numRuns ? ["--runs", String(settings.numRuns)] : []),
+    ...(settings.only ? ["--only", settings.only.join(",")] : []),
   ];
   return new Promise((resolve) => {
     execFile(

@@ -19,6 +19,7 @@ const { values } = parseArgs({
     seed: { type: "string" },
     runs: { type: "string" },
     "reference-root": { type: "string" },
+    only: { type: "string" },
   },
   strict: true,
 });
@@ -52,6 +53,9 @@ const { createCpuBackend: createReference } = (await import(referenceModule)) as
 const report = await runConformance(() => backendUnderTest(values.backend), {
   reference: () => createReference({ precision: "float64" }),
   seed: Number(values.seed ?? 1),
+  // Whether a property fails is all a mutation run needs: no time spent shrinking.
+  shrink: false,
+  ...(values.only ? { only: values.only.split(",") } : {}),
   ...(values.runs ? { numRuns: Number(values.runs) } : {}),
 });
 const failed = report.properties.filter((p) => !p.passed);

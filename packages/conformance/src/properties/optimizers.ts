@@ -4,6 +4,7 @@
  * computes (18), and core's optimizer against the linear SGD program. The truth is a float64
  * host simulation of the update rules written out below, independently of core's composition.
  */
+
 import {
   type Backend,
   createOptimizer,
@@ -31,6 +32,7 @@ import { defineProperty } from "../property.js";
 import { type Keep, scoped } from "../scope.js";
 import { sumTolerance } from "../tolerance.js";
 import { compareTrajectories, hostObjective, runSgd, stableLr, uploadProblem } from "./linear.js";
+import { optimizerTrainingAgreesWithOracle } from "./training.js";
 
 /** One parameter of a host simulation: its start, the multiplier of its group, its mask. */
 interface HostParam {
@@ -662,5 +664,6 @@ export const OPTIMIZER_PROPERTIES = [
   adamL2IsNotAdamW,
   oneSeAboveMin,
   optimizerSgdMatchesLinearSgd,
+  optimizerTrainingAgreesWithOracle,
   optimizerStateIsDisposed,
 ] as const;

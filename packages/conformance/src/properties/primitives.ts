@@ -140,6 +140,55 @@ export const matmul = defineProperty({
   },
 });
 
+/**
+ * `count` values m·10^e at one decimal exponent e, each with its own m in ±[1, 10): normal
+ * numbers of either precision for e in [-37, 37].
+ */
+function atExponent(count: number, e: number): fc.Arbitrary<number[]> {
+  const m = fc.double({ min: 1, max: 10, maxExcluded: true, noNaN: true });
+  return fc.array(
+    fc.tuple(m, fc.boolean()).map(([v, negative]) => (negative ? -v : v) * 10 ** e),
+    { minLength: count, maxLength: count },
+  );
+}
+
+/**
+ * Edge operands of the numeric contract, drawn beside the ordinary ones. The contract (README,
+ * "Tolerance policy"; the WebGPU backend's WGSL helpers exist for it): the backend computes on
+ * its stored operands as IEEE arithmetic at its precision does, with host scalars taken at
+ * float64's range and results that underflow rounded onto the subnormal grid (gradual
+ * underflow: an absolute error of at most η = `underflowUnit`), never flushed to zero. The truth
+ * is the float64 host result, which for every value drawn here is a normal float64 number.
+ *
+ * - div, quotients of normal operands that underflow: dividends in [1e-12, 1e-3), divisors up
+ *   to 1e35 (inside the range where WGSL division is accurate, 2¹²⁶), quotients in about
+ *   [1e-46, 1e-37]: below float32's smallest normal 2⁻¹²⁶ ≈ 1.2e-38, mostly above η = 2⁻¹⁴⁹.
+ * - mul, products of normal operands (in [1e-36, 1e-8)) in about [1e-45, 1e-36].
+ */
+function underflowingQuotients(a: Shape, b: Shape) {
+  return fc
+    .double({ min: -45, max: -38, noNaN: true })
+    .chain((q) =>
+      fc
+        .double({ min: -12, max: Math.min(-4, q + 34), noNaN: true })
+        .chain((ea) =>
+          fc.record({ a: atExponent(a[0] * a[1], ea), b: atExponent(b[0] * b[1], ea - q) }),
+        ),
+    );
+}
+
+function subnormalProducts(a: Shape, b: Shape) {
+  return fc
+    .double({ min: -45, max: -38, noNaN: true })
+    .chain((p) =>
+      fc
+        .double({ min: -29, max: -9, noNaN: true })
+        .chain((ea) =>
+          fc.record({ a: atExponent(a[0] * a[1], ea), b: atExponent(b[0] * b[1], p - ea) }),
+        ),
+    );
+}
+
 const BINARY: Record<BinaryOp, (x: number, y: number) => number> = {
   add: (x, y) => x + y,
   sub: (x, y) => x - y,
@@ -171,15 +220,22 @@ export const binary = defineProperty({
               },
             )
           : matrix(bShape);
+      const ordinary = fc.record({ a: matrix(s), b });
+      // Half of the divisions and products draw the edge operands above.
+      const operands =
+        op === "div"
+          ? fc.oneof(ordinary, underflowingQuotients(s, bShape))
+          : op === "mul"
+            ? fc.oneof(ordinary, subnormalProducts(s, bShape))
+            : ordinary;
       return fc.record({
         s: fc.constant(s),
         op: fc.constant(op),
         bShape: fc.constant(bShape),
-        a: matrix(s),
-        b,
+        operands,
       });
     }),
-  async check({ backend }, { s, op, bShape, a, b }, meter) {
+  async check({ backend }, { s, op, bShape, operands: { a, b } }, meter) {
     await scoped(backend, async (keep) => {
       const C = keep(
         backend.binary(op, keep(backend.upload(a, s)), keep(backend.upload(b, bShape))),
@@ -192,7 +248,10 @@ export const binary = defineProperty({
           const y = b[(bShape[0] === 1 ? 0 : i) * bShape[1] + (bShape[1] === 1 ? 0 : j)] as number;
           const exact = f(x, y);
           // One operation on rounded inputs: relative error of the result for mul and div, of the
-          // operands' magnitudes for add and sub (cancellation).
+          // operands' magnitudes for add and sub (cancellation). A result that underflows may be
+          // off by the absolute term of sumTolerance (tolerance.ts), at least 2·(1 + 2)·η, η the
+          // `underflowUnit`, from rounding onto the subnormal grid; one flushed to zero is off by
+          // the whole result, up to 2⁻¹²⁶ = 2²³·η on float32, and fails.
           const scale = op === "add" || op === "sub" ? Math.abs(x) + Math.abs(y) : Math.abs(exact);
           meter.value(
             got[i * s[1] + j] as number,

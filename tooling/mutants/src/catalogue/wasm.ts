@@ -1,3 +1,126 @@
 import type { Mutant } from "../mutant.js";
 
-export const WASM_MUTANTS: readonly Mutant[] = [];
+const KERNELS = "packages/backend-wasm/assembly/kernels.ts";
+const BACKEND = "packages/backend-wasm/src/backend.ts";
+const DUAL = "packages/backend-wasm/src/dual.ts";
+
+/**
+ * Realistic bugs of the WebAssembly backend: its AssemblyScript SIMD kernels (rebuilt by the
+ * runner) and its TypeScript side. Most sit where a suite of small shapes (n ≤ 8, d ≤ 6, L ≤ 3)
+ * does not reach: SIMD bodies that only run for L ≥ 4, the 8-column blocks of the dual form,
+ * the tfjs/XNNPACK path of products with m·k·n ≥ 2¹⁸, the dual form's caches and loss, heap
+ * growth, invalid row orders.
+ *
+ * Left out as equivalent under the contract: accumulating `sum` over axis 0 in float32 instead
+ * of float64 (the backend's README promises one rounding, but the Backend contract of a float32
+ * backend allows γ_k·Σ|x|, which a float32 accumulator meets; no conformance property can or
+ * should fail it).
+ */
+export const WASM_MUTANTS: readonly Mutant[] = [
+  {
+    id: "wasm-sgdl-simd-update-drops-mean",
+    bug: "sgdStepL's four-column SIMD weight update scales the summed gradient by lr instead of lr/count (the scalar tail for the last L mod 4 columns is right)",
+    file: KERNELS,
+    find: "f32x4.add(f32x4.mul(li, v128.load(gj + o)), f32x4.mul(lp, wv))",
+    replace: "f32x4.add(f32x4.mul(lrv, v128.load(gj + o)), f32x4.mul(lp, wv))",
+    backends: ["wasm"],
+  },
+  {
+    id: "wasm-sgdl-prox-zero-column-stops",
+    bug: "sgdStepL's L1 prox stops at the first grid column whose λ₁ is 0 (break instead of continue), so later columns are never thresholded",
+    file: KERNELS,
+    find: "      if (t == 0) continue;",
+    replace: "      if (t == 0) break;",
+    backends: ["wasm"],
+  },
+  {
+    id: "wasm-rowsbad-ignores-offset",
+    bug: "the row-index check reads order[t] instead of order[offset + t], so a bad index in any batch but the first is not rejected and the step reads outside X and y",
+    file: KERNELS,
+    find: "    const row = load<i32>(order + ((<usize>(offset + t)) << 2));\n    if (<u32>row >= <u32>n) return t;",
+    replace:
+      "    const row = load<i32>(order + ((<usize>t) << 2));\n    if (<u32>row >= <u32>n) return t;",
+    backends: ["wasm"],
+  },
+  {
+    id: "wasm-xw64-tail-from-column-zero",
+    bug: "xw64's scalar tail after the 8-column blocks reads W₀ from column 0 instead of column l, so P = X·W₀ is wrong for columns 8.. of a dual grid with L mod 8 ≠ 0",
+    file: KERNELS,
+    find: "axpy64(p, v, W0 + <usize>j * colBytes + ((<usize>l) << 3), L - l);",
+    replace: "axpy64(p, v, W0 + <usize>j * colBytes, L - l);",
+    backends: ["wasm"],
+  },
+  {
+    id: "wasm-dual-residuals-block-stride",
+    bug: "the 8-column block of the dual residuals steps through A by the block's 64 bytes instead of A's row stride (8·L bytes): right only for L = 8",
+    file: KERNELS,
+    find: "        ai += colBytes;",
+    replace: "        ai += 64;",
+    backends: ["wasm"],
+  },
+  {
+    id: "wasm-transpose-tile-bound-uses-rows",
+    bug: "transpose clips its 16-wide column tiles at rows instead of cols (copy-paste of the row bound): non-square transposed operands of large products are copied wrong",
+    file: KERNELS,
+    find: "const j1 = min(j0 + 16, cols);",
+    replace: "const j1 = min(j0 + 16, rows);",
+    backends: ["wasm"],
+  },
+  {
+    id: "wasm-tfjs-id-ignores-version",
+    bug: "a tensor keeps its tfjs id after an in-place change (the version test is dropped), so XNNPACK reuses the packing of B's old values in the next large product",
+    file: BACKEND,
+    find: "if (t.tfjsId === 0 || t.tfjsVersion !== t.version) {",
+    replace: "if (t.tfjsId === 0) {",
+    backends: ["wasm"],
+  },
+  {
+    id: "wasm-gather-heap-view-before-alloc",
+    bug: "gatherRows takes its heap view before allocating the output; when that allocation grows the memory, the view is detached",
+    file: BACKEND,
+    find: "    const out = this.make([count, c], A.dtype);\n    // Raw 32-bit copies within the heap: exact for floats and ints alike.\n    const heap = this.i32();",
+    replace:
+      "    // Raw 32-bit copies within the heap: exact for floats and ints alike.\n    const heap = this.i32();\n    const out = this.make([count, c], A.dtype);",
+    backends: ["wasm"],
+  },
+  {
+    id: "wasm-dual-switch-ignores-l1",
+    bug: "a λ grid with L1 on few rows is sent to the dual form too (the no-L1 condition is dropped), which never applies the prox",
+    file: BACKEND,
+    find: "if (!hasL1 && (this.dual === ",
+    replace: "if ((this.dual === ",
+    backends: ["wasm"],
+  },
+  {
+    id: "wasm-dual-x-write-keeps-gram",
+    bug: "an in-place change of X rebases the dual program but keeps the old Gram K = XXᵀ (and X in f64)",
+    file: DUAL,
+    find: "      this.needRebase = true;\n      this.needGram = true;",
+    replace: "      this.needRebase = true;",
+    backends: ["wasm"],
+  },
+  {
+    id: "wasm-dual-loss-cache-ignores-version",
+    bug: "the dual loss's cross-Gram cache is keyed on the evaluation tensor and epoch only, so a write to X_e reuses X_e·Xᵀ and X_e·W₀ of its old values",
+    file: DUAL,
+    find: "if (!cache || cache.version !== Xe.version || cache.epoch !== this.epoch) {",
+    replace: "if (!cache || cache.epoch !== this.epoch) {",
+    backends: ["wasm"],
+  },
+  {
+    id: "wasm-dual-loss-scratch-overlap",
+    bug: "the dual loss places its f64 accumulator L·4 bytes (f32-sized) after its f64 residual row instead of L·8, so the two overlap",
+    file: DUAL,
+    find: "this.tmp + L * 8,",
+    replace: "this.tmp + L * 4,",
+    backends: ["wasm"],
+  },
+  {
+    id: "wasm-dual-loss-multi-output-row-stride",
+    bug: "the dual loss steps through y by one float per row, forgetting the row stride of an n×L multi-output target",
+    file: KERNELS,
+    find: "y + <usize>e * (<usize>yCols << 2), yCols, n, L);",
+    replace: "y + ((<usize>e) << 2), yCols, n, L);",
+    backends: ["wasm"],
+  },
+];
