@@ -16,6 +16,11 @@ export interface CliContext {
   readonly registry: Registry;
   /** The terminal the progress bar redraws (process.stderr by default); used only when isTTY. */
   readonly progressStream?: NodeJS.WritableStream;
+  /**
+   * How the user ran this command line, for the commands it prints to rerun something: `wdecay`,
+   * or `pnpm wdecay` from the repository, with the `--import` modules it loaded.
+   */
+  readonly invocation: string;
 }
 
 /** Writes one line. */

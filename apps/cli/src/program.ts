@@ -3,11 +3,14 @@
  * turns every outcome into an exit status and at most one line on stderr.
  */
 import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { isAbsolute, join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { defaultRegistry, type Registry } from "@wdecay/core";
 import { Command } from "commander";
 import { COMMANDS } from "./commands/index.js";
 import { type CliContext, println, type Write } from "./context.js";
-import { EXIT, reportError } from "./errors.js";
+import { EXIT, RuntimeError, reportError, UsageError } from "./errors.js";
 
 /** The package's version; package.json sits one level above both src/ and dist/. */
 function version(): string {
@@ -39,6 +42,10 @@ export async function createProgram(ctx: CliContext, args: readonly string[]): P
     .version(version(), "-V, --version", "print the version")
     .helpOption("-h, --help", "show help")
     .option("--debug", "on an error, print its stack trace too")
+    .option(
+      "--import <module>",
+      "load a module first, one that registers a backend of your own (a path or a package; repeatable; also $WDECAY_IMPORT, comma-separated)",
+    )
     // Commander's own errors (unknown option or command, missing argument) are thrown rather
     // than printed and exited on, so main reports them like ours: one line, exit status 2.
     .exitOverride()
@@ -88,12 +95,85 @@ export async function createProgram(ctx: CliContext, args: readonly string[]): P
 
 /** What main needs from its surroundings; each defaults to the real process's. */
 export interface MainOptions {
+  /**
+   * How the user runs the command, for the commands it prints (default: `pnpm wdecay` when run
+   * by the repository's script, else `wdecay`).
+   */
+  readonly invocation?: string;
   readonly stdout?: Write;
   readonly stderr?: Write;
   /** Whether stdout and stderr are terminals (progress bars only then). */
   readonly isTTY?: boolean;
   readonly registry?: Registry;
   readonly progressStream?: NodeJS.WritableStream;
+}
+
+/**
+ * `--import MODULE` (or `--import=MODULE`), anywhere before a `--`, and `$WDECAY_IMPORT`
+ * (comma-separated): the modules to load before the command runs, taken out of the arguments.
+ */
+export function takeImports(argv: readonly string[]): { args: string[]; imports: string[] } {
+  const imports = (process.env.WDECAY_IMPORT ?? "")
+    .split(",")
+    .map((m) => m.trim())
+    .filter(Boolean);
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a === "--") {
+      args.push(...argv.slice(i));
+      break;
+    }
+    if (a === "--import") {
+      const value = argv[i + 1];
+      if (value === undefined || value.startsWith("-")) {
+        throw new UsageError("--import needs a module: a file path or a package name");
+      }
+      imports.push(value);
+      i++;
+    } else if (a.startsWith("--import=")) {
+      imports.push(a.slice("--import=".length));
+    } else {
+      args.push(a);
+    }
+  }
+  return { args, imports };
+}
+
+/** A word a POSIX shell reads back as itself. */
+function shellWord(text: string): string {
+  return /^[\w./@:=+-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
+}
+
+/**
+ * Loads one `--import` module: a path (resolved from the working directory) or a package name
+ * (resolved as the working directory's project would). A default export that is a function is
+ * called with the registry, to register backends there; a module may instead register them
+ * itself with `registerBackend` from the same `@wdecay/core` the command uses.
+ */
+async function importModule(module: string, registry: Registry): Promise<void> {
+  const cwd = process.cwd();
+  let url: string;
+  try {
+    url =
+      module.startsWith(".") || isAbsolute(module)
+        ? pathToFileURL(resolve(cwd, module)).href
+        : pathToFileURL(createRequire(join(cwd, "noop.js")).resolve(module)).href;
+  } catch (error) {
+    throw new UsageError(
+      `--import ${module}: not found from ${cwd} (${error instanceof Error ? error.message.split("\n")[0] : String(error)})`,
+    );
+  }
+  let loaded: { default?: unknown };
+  try {
+    loaded = (await import(url)) as { default?: unknown };
+  } catch (error) {
+    throw new RuntimeError(
+      `--import ${module}: it failed to load: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
+  }
+  if (typeof loaded.default === "function") await loaded.default(registry);
 }
 
 /** `--debug` anywhere before a `--`: known before parsing, so even parse errors honour it. */
@@ -118,16 +198,30 @@ function stackOf(error: unknown): string {
  * exit status: 0 success, 1 runtime failure, 2 usage error. Never throws.
  */
 export async function main(argv: readonly string[], options: MainOptions = {}): Promise<number> {
+  const stderr: Write = options.stderr ?? ((text) => process.stderr.write(text));
+  let taken: { args: string[]; imports: string[] };
+  try {
+    taken = takeImports(argv.slice(2));
+  } catch (error) {
+    const report = reportError(error);
+    if (report.line !== undefined) println(stderr, report.line);
+    return report.exitCode;
+  }
+  const { args, imports } = taken;
+  const base =
+    options.invocation ?? (process.env.npm_lifecycle_event === "wdecay" ? "pnpm wdecay" : "wdecay");
   const ctx: CliContext = {
+    invocation: [base, ...imports.map((m) => `--import ${shellWord(m)}`)].join(" "),
     stdout: options.stdout ?? ((text) => process.stdout.write(text)),
-    stderr: options.stderr ?? ((text) => process.stderr.write(text)),
+    stderr,
     isTTY: options.isTTY ?? Boolean(process.stdout.isTTY && process.stderr.isTTY),
     registry: options.registry ?? defaultRegistry,
     ...(options.progressStream ? { progressStream: options.progressStream } : {}),
   };
   try {
-    const program = await createProgram(ctx, argv.slice(2));
-    await program.parseAsync([...argv], { from: "node" });
+    for (const module of imports) await importModule(module, ctx.registry);
+    const program = await createProgram(ctx, args);
+    await program.parseAsync([...argv.slice(0, 2), ...args], { from: "node" });
     return EXIT.ok;
   } catch (error) {
     const report = reportError(error);

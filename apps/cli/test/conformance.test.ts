@@ -15,7 +15,7 @@ import {
 
 /** A fixed seed, so that the tests see the same inputs on every run. */
 const SEED = "20240917";
-const ID = /^(id-\d+|op-|fused-|conv-|optim-|mo-)/;
+const ID = /^(id-\d+|op-|fused-|conv-|optim-|mo-|api-|size-|state-|ref-|calib-)/;
 
 interface JsonProperty {
   id: string;
@@ -24,6 +24,7 @@ interface JsonProperty {
   passed: boolean;
   runs: number;
   maxError: number | null;
+  ratio: number | null;
   tolerance: number | null;
   counterexample: string | null;
   failure: string | null;
@@ -75,12 +76,12 @@ function registryWithBrokenSum(): Registry {
 /** The arguments of the first replay command printed for `id`, as main takes them. */
 function replayArgs(stdout: string, id: string): string[] {
   const line = lines(stdout).find(
-    (l) => l.includes("pnpm wdecay conformance") && l.includes(`--property ${id} `),
+    (l) => l.includes("replay: wdecay conformance") && l.includes(`--property ${id} `),
   );
   expect(line, `a replay command for ${id} in:\n${stdout}`).toBeDefined();
-  const command = (line as string).slice((line as string).indexOf("pnpm wdecay conformance"));
-  const [pnpm, wdecay, ...args] = command.split(" ");
-  expect([pnpm, wdecay]).toEqual(["pnpm", "wdecay"]);
+  const command = (line as string).slice((line as string).indexOf("wdecay conformance"));
+  const [wdecay, ...args] = command.split(" ");
+  expect(wdecay).toBe("wdecay");
   return args;
 }
 
@@ -185,17 +186,20 @@ describe("wdecay conformance (the report)", () => {
     expect(out[1]).toContain(`seed ${SEED}`);
     expect(out[1]).toContain("25 runs per property");
     const header = out.find((l) => l.startsWith("property"));
-    expect(header).toMatch(/^property\s+name\s+runs\s+max error\s+tolerance\s+result$/);
+    expect(header).toMatch(/^property\s+name\s+runs\s+max error\s+tolerance\s+ratio\s+result$/);
     for (const p of properties) {
       const row = out.find((l) => l.startsWith(`${p.id} `));
       expect(row, `a row for ${p.id}`).toBeDefined();
       const cells = (row as string).split(/\s{2,}/);
-      expect(cells.slice(-4)).toEqual([
+      expect(cells.slice(-5)).toEqual([
         String(p.runs),
         formatError(p.maxError as number),
         formatError(p.tolerance as number),
+        p.ratio === 0 ? "0" : (p.ratio as number).toFixed(3),
         "pass",
       ]);
+      // The ratio is the worst comparison's error over its tolerance, under 1 for a pass.
+      expect(p.ratio).toBeLessThanOrEqual(1);
       // The name, cut with an ellipsis where it is long.
       const name = cells[1] as string;
       expect(p.name.startsWith(name.replace(/…$/, ""))).toBe(true);
@@ -239,7 +243,7 @@ describe("a backend that fails the suite", () => {
     expect(block[2]).toMatch(/^ {2}counterexample: \S/);
     expect(block.at(-1)).toMatch(
       new RegExp(
-        `^ {2}replay: pnpm wdecay conformance --backend broken --property op-sum --seed ${SEED} --replay \\d+(:\\d+)*$`,
+        `^ {2}replay: wdecay conformance --backend broken --property op-sum --seed ${SEED} --replay \\d+(:\\d+)*$`,
       ),
     );
     expect(lines(stdout).at(-1)).toMatch(/^broken: \d+\/\d+ properties passed$/);
@@ -398,7 +402,7 @@ describe("wdecay conformance --help", () => {
     const help = stdout.replace(/\s+/g, " ");
     expect(help).toContain("Usage: wdecay conformance");
     expect(help).toContain("float64");
-    expect(help).toMatch(/--num-runs <n> .*\(default: 25\)/);
+    expect(help).toMatch(/--num-runs <n> .*\(default 25, 500 with --deep\)/);
     expect(help).toMatch(/--backend <name> .*\(default: "all"\)/);
     for (const flag of ["--seed", "--property", "--replay", "--json"]) expect(help).toContain(flag);
     expect(help).toContain("Examples:");

@@ -37,6 +37,7 @@ export async function run(
       stderr += text;
     },
     isTTY: options.isTTY ?? false,
+    invocation: "wdecay",
     registry: options.registry ?? cpuRegistry(),
     ...(options.progressStream ? { progressStream: options.progressStream } : {}),
   });

@@ -6,8 +6,10 @@
  */
 export * as arbitraries from "./arbitraries.js";
 export { type RidgeDescent, ridgeDescent } from "./gradient-descent.js";
+export * as oracle from "./oracle/index.js";
 export {
   ALL_PROPERTIES,
+  CALIBRATION_PROPERTIES,
   CONTRACT_PROPERTIES,
   FUSED_PROPERTIES,
   IDENTITY_PROPERTIES,
@@ -23,8 +25,12 @@ export { type ConformanceProperty, defineProperty, type PropertyContext } from "
 export {
   type BackendReport,
   type BackendSource,
+  checkExpectations,
+  DEEP_FACTOR,
   DEFAULT_NUM_RUNS,
+  type Expectations,
   type PropertyResult,
+  type PropertyStatus,
   type RunOptions,
   randomSeed,
   runConformance,

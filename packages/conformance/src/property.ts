@@ -18,7 +18,10 @@ export interface PropertyContext {
 export interface ConformanceProperty<T = unknown> {
   /**
    * Stable id: `id-N` for identity N of IDENTITIES.md, `op-NAME` for a primitive, `fused-NAME`
-   * for a fused kernel, `conv-NAME` for another library's λ convention (its core `ConventionId`).
+   * for a fused kernel, `conv-NAME` for another library's λ convention (its core `ConventionId`),
+   * `api-NAME` for the Backend contract, `size-NAME` for a size tier, `state-NAME` for a
+   * stateful sequence, `ref-NAME` for a reference answer checked on its own, `calib-NAME` for
+   * the precision calibration.
    */
   readonly id: string;
   readonly name: string;
@@ -26,6 +29,12 @@ export interface ConformanceProperty<T = unknown> {
   readonly source: string;
   /** Relative cost of one run; the runner gives it ⌈numRuns / cost⌉ runs (1). */
   readonly cost?: number;
+  /**
+   * Why this backend cannot be checked by the property (it lacks the fused kernel the property
+   * is about, say), or undefined when it can. A property that does not apply is reported as
+   * skipped with this reason, never as a pass.
+   */
+  readonly requires?: (backend: Backend) => string | undefined;
   readonly arbitrary: fc.Arbitrary<T>;
   check(ctx: PropertyContext, input: T, meter: Meter): Promise<void>;
 }

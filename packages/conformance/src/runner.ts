@@ -7,10 +7,24 @@ import type { Backend, BackendFactory, Precision } from "@wdecay/core";
 import fc from "fast-check";
 import { ALL_PROPERTIES } from "./properties/index.js";
 import type { ConformanceProperty, PropertyContext } from "./property.js";
-import { Meter } from "./tolerance.js";
+import { type Measurement, Meter } from "./tolerance.js";
 
 /** Default runs per property: enough to meet every edge shape, small enough for CI. */
 export const DEFAULT_NUM_RUNS = 25;
+
+/** How many times the default runs `deep` makes: a nightly soak, not a CI gate. */
+export const DEEP_FACTOR = 20;
+
+/**
+ * A backend's own list of properties it does not run (`skip`) and of known failures (`xfail`),
+ * each with its reason, as a JSON file holds it (`wdecay conformance --expectations FILE`). A
+ * skip or an expected failure is listed in every report; an expected failure that passes fails
+ * the run (XPASS), so that the entry of a fixed bug is removed.
+ */
+export interface Expectations {
+  readonly skip?: Readonly<Record<string, string>>;
+  readonly xfail?: Readonly<Record<string, string>>;
+}
 
 export interface RunOptions {
   /**
@@ -18,8 +32,13 @@ export interface RunOptions {
    * (`() => createCpuBackend()` from `@wdecay/backend-cpu`) unless you have reason otherwise.
    */
   readonly reference: BackendSource;
-  /** Runs per property before its cost divides them (default {@link DEFAULT_NUM_RUNS}). */
+  /**
+   * Runs per property before its cost divides them (default {@link DEFAULT_NUM_RUNS}, or
+   * {@link DEEP_FACTOR} times it with `deep`).
+   */
   readonly numRuns?: number;
+  /** Many more runs by default (see {@link DEEP_FACTOR}): for nightly jobs. */
+  readonly deep?: boolean;
   /** fast-check seed (default: drawn at random and reported, so any failure can be replayed). */
   readonly seed?: number;
   /** Only these property ids (default: all). */
@@ -31,26 +50,42 @@ export interface RunOptions {
    * its first failing input: what a mutation run wants, where only whether it fails matters.
    */
   readonly shrink?: boolean;
+  /** Skipped and expected-to-fail properties of this backend (see {@link Expectations}). */
+  readonly expectations?: Expectations;
   /** The properties to run (default: the whole suite). */
   readonly properties?: readonly ConformanceProperty<never>[];
   /** Called after each property. */
   readonly onResult?: (result: PropertyResult) => void;
 }
 
+/**
+ * What became of a property: `passed`; `failed`; `skipped` (it does not apply to the backend, or
+ * its expectations skip it; `reason` says why); `xfail` (failed, as its expectations say it
+ * does); `xpass` (passed although expected to fail: a failure of the run).
+ */
+export type PropertyStatus = "passed" | "failed" | "skipped" | "xfail" | "xpass";
+
 /** The outcome of one property on one backend. */
 export interface PropertyResult {
   readonly id: string;
   readonly name: string;
   readonly source: string;
+  readonly status: PropertyStatus;
+  /** Whether the run may pass with it: `passed`, `skipped` or `xfail`. */
   readonly passed: boolean;
+  /** Why it was skipped, or why it is expected to fail; null otherwise. */
+  readonly reason: string | null;
   readonly runs: number;
-  /** The error of the worst comparison seen (the one closest to or past its tolerance). */
+  /**
+   * The error of the worst comparison seen (the one closest to or past its tolerance): of the
+   * failing input when the property failed, else over every run.
+   */
   readonly maxError: number;
   /** The tolerance that comparison was held to. */
   readonly tolerance: number;
   /** The shrunk failing input, as fast-check prints it; null when the property passed. */
   readonly counterexample: string | null;
-  /** What failed: the comparison or the error thrown. */
+  /** What failed: the comparison (with its error/tolerance ratio) or the error thrown. */
   readonly failure: string | null;
   /** Seed and path that replay exactly this failure. */
   readonly replay: { readonly seed: number; readonly path: string } | null;
@@ -62,6 +97,7 @@ export interface BackendReport {
   readonly precision: Precision;
   readonly seed: number;
   readonly numRuns: number;
+  /** No property failed and no expected failure passed. */
   readonly passed: boolean;
   readonly properties: PropertyResult[];
 }
@@ -71,17 +107,72 @@ export function randomSeed(): number {
   return Math.floor(Math.random() * 0x7fffffff);
 }
 
+/**
+ * Checks expectations against the suite: every id must be a property, every reason non-empty,
+ * and no property both skipped and expected to fail.
+ *
+ * @throws RangeError naming the first bad entry
+ */
+export function checkExpectations(
+  expectations: Expectations,
+  properties: readonly ConformanceProperty<never>[] = ALL_PROPERTIES,
+): void {
+  for (const kind of ["skip", "xfail"] as const) {
+    const entries = expectations[kind] ?? {};
+    if (typeof entries !== "object" || Array.isArray(entries)) {
+      throw new RangeError(`expectations.${kind} must map property ids to reasons`);
+    }
+    for (const [id, reason] of Object.entries(entries)) {
+      if (!properties.some((p) => p.id === id)) {
+        throw new RangeError(`expectations.${kind}: "${id}" is not a property of the suite`);
+      }
+      if (typeof reason !== "string" || reason.trim() === "") {
+        throw new RangeError(`expectations.${kind}["${id}"] needs a reason`);
+      }
+    }
+  }
+  for (const id of Object.keys(expectations.skip ?? {})) {
+    if (expectations.xfail && id in expectations.xfail) {
+      throw new RangeError(`expectations: "${id}" is both skipped and expected to fail`);
+    }
+  }
+}
+
 /** Runs one property on a started backend. */
 export async function runProperty(
   ctx: PropertyContext,
   property: ConformanceProperty<never>,
-  options: { numRuns: number; seed: number; path?: string; shrink?: boolean },
+  options: {
+    numRuns: number;
+    seed: number;
+    path?: string;
+    shrink?: boolean;
+    expectations?: Expectations;
+  },
 ): Promise<PropertyResult> {
+  const base = { id: property.id, name: property.name, source: property.source };
+  const skip = options.expectations?.skip?.[property.id] ?? property.requires?.(ctx.backend);
+  if (skip !== undefined) {
+    return {
+      ...base,
+      status: "skipped",
+      passed: true,
+      reason: skip,
+      runs: 0,
+      maxError: 0,
+      tolerance: 0,
+      counterexample: null,
+      failure: null,
+      replay: null,
+    };
+  }
   const runs = Math.max(1, Math.ceil(options.numRuns / (property.cost ?? 1)));
   const overall = new Meter();
-  // What made the last failing run fail; shrinking ends on the smallest counterexample, so
-  // this describes the one reported. Passing runs during shrinking leave it alone.
+  // What made the last failing run fail, and its worst comparison: shrinking ends on the
+  // smallest counterexample, so these describe the one reported. Passing runs during shrinking
+  // leave them alone.
   let lastFailure: string | undefined;
+  let failingWorst: Measurement | undefined;
   const liveBefore = ctx.backend.liveTensors();
   const details = await fc.check(
     fc.asyncProperty(property.arbitrary as fc.Arbitrary<never>, async (input) => {
@@ -91,13 +182,17 @@ export async function runProperty(
         await property.check(ctx, input, meter);
       } catch (error) {
         lastFailure = `threw: ${error instanceof Error ? error.message : String(error)}`;
+        failingWorst = meter.worst;
         throw error;
       }
       // Counted per run, so that a leak is a failing input that shrinks and replays like any other.
       const leaked = ctx.backend.liveTensors() - live;
       meter.holds(leaked === 0, `${leaked} tensor(s) left live by the backend`);
       overall.record(meter.worst, meter.failure ?? "");
-      if (!meter.passed) lastFailure = meter.failure ?? "a comparison failed";
+      if (!meter.passed) {
+        lastFailure = meter.failure ?? "a comparison failed";
+        failingWorst = meter.worst;
+      }
       return meter.passed;
     }),
     {
@@ -107,27 +202,31 @@ export async function runProperty(
       ...(options.shrink === false ? { endOnFailure: true } : {}),
     },
   );
-  let passed = !details.failed;
+  let failed = details.failed;
   let failure: string | null = null;
   if (details.failed) {
     failure = lastFailure ?? "property failed";
   } else {
     const leaked = ctx.backend.liveTensors() - liveBefore;
     if (leaked !== 0) {
-      passed = false;
+      failed = true;
       failure = `${leaked} tensor(s) left live by the backend`;
     }
   }
+  const worst = details.failed && failingWorst ? failingWorst : overall.worst;
+  const xfail = options.expectations?.xfail?.[property.id];
+  const status: PropertyStatus =
+    xfail === undefined ? (failed ? "failed" : "passed") : failed ? "xfail" : "xpass";
   return {
-    id: property.id,
-    name: property.name,
-    source: property.source,
-    passed,
+    ...base,
+    status,
+    passed: status !== "failed" && status !== "xpass",
+    reason: xfail ?? null,
     runs: details.numRuns,
-    maxError: overall.worst.error,
-    tolerance: overall.worst.tolerance,
+    maxError: worst.error,
+    tolerance: worst.tolerance,
     counterexample: details.counterexample ? fc.stringify(details.counterexample) : null,
-    failure,
+    failure: status === "xpass" ? `expected to fail (${xfail}), but every run passed` : failure,
     replay: details.failed ? { seed: details.seed, path: details.counterexamplePath ?? "" } : null,
   };
 }
@@ -153,10 +252,11 @@ export async function runConformance(
   source: BackendSource,
   options: RunOptions,
 ): Promise<BackendReport> {
-  const numRuns = options.numRuns ?? DEFAULT_NUM_RUNS;
+  const numRuns = options.numRuns ?? DEFAULT_NUM_RUNS * (options.deep ? DEEP_FACTOR : 1);
   if (!(Number.isInteger(numRuns) && numRuns >= 1)) {
     throw new RangeError(`numRuns must be an integer ≥ 1, got ${numRuns}`);
   }
+  if (options.expectations) checkExpectations(options.expectations, options.properties);
   const seed = options.seed ?? randomSeed();
   const all = options.properties ?? ALL_PROPERTIES;
   const selected = options.only ? all.filter((p) => options.only?.includes(p.id)) : all;
@@ -187,6 +287,7 @@ export async function runConformance(
         seed,
         ...(options.path !== undefined ? { path: options.path } : {}),
         ...(options.shrink !== undefined ? { shrink: options.shrink } : {}),
+        ...(options.expectations ? { expectations: options.expectations } : {}),
       });
       properties.push(result);
       options.onResult?.(result);

@@ -66,6 +66,18 @@ export function trajectoryTolerance(
   return steps * sumTolerance(precision, terms, scale);
 }
 
+/** A comparison as a failure message shows it, with how far past its tolerance it is. */
+export function describeComparison(
+  what: string,
+  actual: number,
+  expected: number,
+  m: Measurement,
+): string {
+  const ratio = excess(m);
+  const shown = Number.isFinite(ratio) ? ratio.toPrecision(3) : "∞";
+  return `${what}: got ${actual}, expected ${expected} ± ${m.tolerance} (error/tolerance ${shown})`;
+}
+
 /** One comparison's outcome: the error seen and the tolerance it was held to. */
 export interface Measurement {
   readonly error: number;
@@ -101,7 +113,7 @@ export class Meter {
     }
     this.record(
       { error, tolerance },
-      `${what}: got ${actual}, expected ${expected} ± ${tolerance}`,
+      describeComparison(what, actual, expected, { error, tolerance }),
     );
   }
 
@@ -152,7 +164,7 @@ export class Worst {
     if (e > this.excess || (e === this.excess && tolerance > this.measurement.tolerance)) {
       this.excess = e;
       this.measurement = { error, tolerance };
-      this.what = `${what()}: got ${actual}, expected ${expected} ± ${tolerance}`;
+      this.what = describeComparison(what(), actual, expected, this.measurement);
     }
   }
 

@@ -7,9 +7,11 @@ import { MinimalBackend } from "@wdecay/conformance/minimal-backend";
 import {
   type Axis,
   type Backend,
+  type BinaryOp,
   composeLinearSgd,
   type FusedKernels,
   type LinearSgdSpec,
+  type Precision,
   type Tensor,
   type UnaryOp,
 } from "@wdecay/core";
@@ -87,6 +89,54 @@ class GatherOffByOne extends MinimalBackend {
 }
 
 /** Declares float64 but accumulates matmul and sum in float32 (`Math.fround` after each add). */
+/** A value rounded to 21 significant bits: 3 bits fewer than float32's 24. */
+function round21(v: number): number {
+  if (v === 0 || !Number.isFinite(v)) return v;
+  const scale = 2 ** (20 - Math.floor(Math.log2(Math.abs(v))));
+  return Math.round(v * scale) / scale;
+}
+
+/**
+ * A float32 backend whose results keep 21 significant bits (a half-precision intermediate, a
+ * lossy packing): 8× less accurate than float32, yet inside most worst-case tolerances.
+ */
+class CoarseFloat32 extends MinimalBackend {
+  override readonly precision: Precision = "float32";
+
+  private coarse(t: Tensor): Tensor {
+    const data = this.storage(t);
+    for (let i = 0; i < data.length; i++) data[i] = round21(Math.fround(data[i] as number));
+    return t;
+  }
+
+  override write(target: Tensor, values: ArrayLike<number>): void {
+    super.write(
+      target,
+      Array.from(values, (v) => (target.dtype === "float" ? Math.fround(v) : v)),
+    );
+  }
+
+  override binary(op: BinaryOp, a: Tensor, b: Tensor): Tensor {
+    return this.coarse(super.binary(op, a, b));
+  }
+
+  override unary(op: UnaryOp, a: Tensor): Tensor {
+    return this.coarse(super.unary(op, a));
+  }
+
+  override axpby(alpha: number, x: Tensor, beta: number, y: Tensor): Tensor {
+    return this.coarse(super.axpby(alpha, x, beta, y));
+  }
+
+  override matmul(a: Tensor, b: Tensor, transposeA = false, transposeB = false): Tensor {
+    return this.coarse(super.matmul(a, b, transposeA, transposeB));
+  }
+
+  override sum(a: Tensor, axis?: Axis): Tensor {
+    return this.coarse(super.sum(a, axis));
+  }
+}
+
 class Float32Accumulation extends MinimalBackend {
   override matmul(a: Tensor, b: Tensor, transposeA = false, transposeB = false): Tensor {
     // The honest product validates the shapes and allocates; the sums are then redone in float32.
@@ -244,7 +294,7 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
   {
     id: "sum-drops-last",
     bug: "sum drops the last element of each reduction",
-    caughtBy: ["op-sum", "fused-linear-loss", "id-1"],
+    caughtBy: ["op-sum", "size-linear-loss", "id-1"],
     create: () => new SumDropsLast("sum-drops-last"),
   },
   {
@@ -260,9 +310,15 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
     create: () => new Float32Accumulation("float32-accumulation"),
   },
   {
+    id: "coarse-float32",
+    bug: "a float32 backend whose results keep 21 significant bits (8× less accurate)",
+    caughtBy: ["calib-precision"],
+    create: () => new CoarseFloat32("coarse-float32"),
+  },
+  {
     id: "row-broadcast-as-scalar",
     bug: "binary broadcasts a 1×c row as if it were its first element",
-    caughtBy: ["op-binary", "fused-linear-loss", "id-19"],
+    caughtBy: ["op-binary", "size-linear-loss", "id-19"],
     create: () => new RowBroadcastAsScalar("row-broadcast-as-scalar"),
   },
   {

@@ -3,10 +3,15 @@
  * backend, or on every one, each compared with the registry's float64 `cpu` backend. Every
  * failure is printed with the command that replays exactly it (its seed and fast-check path).
  */
+
+import { readFileSync } from "node:fs";
 import {
   ALL_PROPERTIES,
   type BackendReport,
+  checkExpectations,
+  DEEP_FACTOR,
   DEFAULT_NUM_RUNS,
+  type Expectations,
   type PropertyResult,
   randomSeed,
   runConformance,
@@ -37,7 +42,9 @@ const PROPERTY_IDS: readonly string[] = ALL_PROPERTIES.map((p) => p.id);
 
 interface ConformanceFlags {
   readonly backend: string;
-  readonly numRuns: number;
+  readonly numRuns?: number;
+  readonly deep?: boolean;
+  readonly expectations?: Expectations;
   readonly seed?: number;
   readonly property?: string[];
   readonly replay?: string;
@@ -70,6 +77,35 @@ export function collectPropertyIds(value: string, previous: string[] | undefined
     }
   }
   return [...(previous ?? []), ...ids];
+}
+
+/** --expectations FILE: read, parsed and checked against the suite, or a usage error. */
+export function parseExpectations(file: string): Expectations {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    throw new UsageError(`--expectations ${file}: cannot read it (${reasonOf(error)})`);
+  }
+  let parsed: Expectations;
+  try {
+    parsed = JSON.parse(text) as Expectations;
+  } catch (error) {
+    throw new UsageError(`--expectations ${file}: not JSON (${reasonOf(error)})`);
+  }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw new UsageError(`--expectations ${file}: must be an object with "skip" and "xfail"`);
+  }
+  const extra = Object.keys(parsed).filter((k) => k !== "skip" && k !== "xfail");
+  if (extra.length > 0) {
+    throw new UsageError(`--expectations ${file}: unknown key "${extra[0]}" (keys: skip, xfail)`);
+  }
+  try {
+    checkExpectations(parsed);
+  } catch (error) {
+    throw new UsageError(`--expectations ${file}: ${reasonOf(error)}`);
+  }
+  return parsed;
 }
 
 /** The ids wrapped for the help text. */
@@ -105,9 +141,14 @@ export function registerConformance(program: Command, ctx: CliContext): Command 
     )
     .option(
       "--num-runs <n>",
-      "random inputs per property (costly properties get proportionally fewer)",
+      `random inputs per property, costly properties get proportionally fewer (default ${DEFAULT_NUM_RUNS}, ${DEFAULT_NUM_RUNS * DEEP_FACTOR} with --deep)`,
       parseNumRuns,
-      DEFAULT_NUM_RUNS,
+    )
+    .option("--deep", `${DEEP_FACTOR}× the default runs: a nightly soak, not a CI gate`)
+    .option(
+      "--expectations <file>",
+      'a JSON file of properties this backend skips or is known to fail, each with its reason: {"skip": {"ID": "why"}, "xfail": {"ID": "why"}}',
+      parseExpectations,
     )
     .option(
       "--seed <n>",
@@ -133,6 +174,8 @@ export function registerConformance(program: Command, ctx: CliContext): Command 
         "  wdecay conformance --property op-matmul,id-21 --json\n" +
         "  wdecay conformance --backend cpu-f32 --property op-sum --seed 7 --replay 3:0:1\n" +
         "                                               replay one reported failure\n" +
+        "  wdecay --import ./my-backend.js conformance --backend mine --expectations known.json\n" +
+        "                                               a backend of your own, with its known gaps\n" +
         `\nProperties (${PROPERTY_IDS.length}):\n${idList("  ", 80)}`,
     )
     .action((flags: ConformanceFlags) => runConformanceCommand(flags, ctx));
@@ -166,14 +209,18 @@ function reasonOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** The command line that reproduces exactly this failure. */
+/**
+ * The command line that reproduces exactly this failure, as the user ran the command (`wdecay`
+ * or `pnpm wdecay`, with the `--import` modules that registered the backend).
+ */
 export function replayCommand(
+  invocation: string,
   backend: string,
   result: PropertyResult,
   seed: number,
   numRuns: number,
 ): string {
-  const parts = ["pnpm wdecay conformance", "--backend", backend, "--property", result.id];
+  const parts = [`${invocation} conformance`, "--backend", backend, "--property", result.id];
   parts.push("--seed", String(result.replay?.seed ?? seed));
   // A path picks the failing input itself, whatever the run count; without one (a leak found
   // after the runs) the same runs must be made again.
@@ -199,6 +246,7 @@ async function runConformanceCommand(flags: ConformanceFlags, ctx: CliContext): 
   const reference = await startReference(ctx.registry);
   const names = everyBackend ? ctx.registry.names() : [flags.backend];
   const seed = flags.seed ?? randomSeed();
+  const numRuns = flags.numRuns ?? DEFAULT_NUM_RUNS * (flags.deep ? DEEP_FACTOR : 1);
   const total = only?.length ?? PROPERTY_IDS.length;
 
   const outcomes: Outcome[] = [];
@@ -206,6 +254,7 @@ async function runConformanceCommand(flags: ConformanceFlags, ctx: CliContext): 
     const outcome = await checkBackend(name, everyBackend, flags, ctx, {
       reference,
       seed,
+      numRuns,
       total,
       ...(only ? { only } : {}),
     });
@@ -214,7 +263,7 @@ async function runConformanceCommand(flags: ConformanceFlags, ctx: CliContext): 
   }
 
   if (flags.json) {
-    const json = outcomes.map((o) => outcomeJson(o, seed, flags.numRuns));
+    const json = outcomes.map((o) => outcomeJson(o, seed, numRuns, ctx.invocation));
     println(ctx.stdout, JSON.stringify({ results: json }));
   }
 
@@ -237,7 +286,7 @@ async function checkBackend(
   everyBackend: boolean,
   flags: ConformanceFlags,
   ctx: CliContext,
-  run: { reference: Backend; seed: number; total: number; only?: string[] },
+  run: { reference: Backend; seed: number; numRuns: number; total: number; only?: string[] },
 ): Promise<Outcome> {
   let backend: Backend;
   try {
@@ -265,8 +314,9 @@ async function checkBackend(
   try {
     const report = await runConformance(backend, {
       reference: run.reference,
-      numRuns: flags.numRuns,
+      numRuns: run.numRuns,
       seed: run.seed,
+      ...(flags.expectations ? { expectations: flags.expectations } : {}),
       onResult,
       ...(run.only ? { only: run.only } : {}),
       ...(flags.replay !== undefined ? { path: flags.replay } : {}),
@@ -281,7 +331,7 @@ async function checkBackend(
   }
 }
 
-function outcomeJson(outcome: Outcome, seed: number, numRuns: number) {
+function outcomeJson(outcome: Outcome, seed: number, numRuns: number, invocation: string) {
   if (!("report" in outcome)) {
     return {
       backend: outcome.name,
@@ -310,12 +360,32 @@ function outcomeJson(outcome: Outcome, seed: number, numRuns: number) {
       runs: p.runs,
       maxError: finiteOrNull(p.maxError),
       tolerance: finiteOrNull(p.tolerance),
+      ratio: finiteOrNull(errorRatio(p)),
       counterexample: p.counterexample,
       failure: p.failure,
       replay: p.replay,
-      replayCommand: p.passed ? null : replayCommand(outcome.name, p, report.seed, report.numRuns),
+      status: p.status,
+      reason: p.reason,
+      replayCommand:
+        p.status === "failed"
+          ? replayCommand(invocation, outcome.name, p, report.seed, report.numRuns)
+          : null,
     })),
   };
+}
+
+/** max error / tolerance: how close to its tolerance the property came (≤ 1 passes). */
+export function errorRatio(p: PropertyResult): number {
+  if (p.maxError === 0) return 0;
+  return p.tolerance > 0 ? p.maxError / p.tolerance : Number.POSITIVE_INFINITY;
+}
+
+/** Above this on the float64 reference itself, a property's tolerance is flagged as too tight. */
+export const REFERENCE_FLAG = 0.5;
+
+function formatRatio(r: number): string {
+  if (r === 0) return "0";
+  return Number.isFinite(r) ? r.toFixed(3) : "∞";
 }
 
 /** An error or tolerance for people: 3 significant digits, 0 as 0. */
@@ -337,6 +407,15 @@ function excerpt(text: string, max: number): string {
     : `${flat.slice(0, max)}… (${flat.length} characters; --json prints it whole)`;
 }
 
+/** The result column: a failure in capitals, as is an expected failure that passed. */
+const RESULT: Record<PropertyResult["status"], string> = {
+  passed: "pass",
+  failed: "FAIL",
+  skipped: "skip",
+  xfail: "xfail",
+  xpass: "XPASS",
+};
+
 /** The table of one backend's results, its name column cut to keep lines ≤ MAX_WIDTH. */
 function resultTable(properties: readonly PropertyResult[]): string[] {
   const columns = [
@@ -345,6 +424,7 @@ function resultTable(properties: readonly PropertyResult[]): string[] {
     { header: "runs", align: "right" },
     { header: "max error", align: "right" },
     { header: "tolerance", align: "right" },
+    { header: "ratio", align: "right" },
     { header: "result" },
   ] as const;
   const cells = properties.map((p) => [
@@ -353,11 +433,12 @@ function resultTable(properties: readonly PropertyResult[]): string[] {
     String(p.runs),
     formatError(p.maxError),
     formatError(p.tolerance),
-    p.passed ? "pass" : "FAIL",
+    formatRatio(errorRatio(p)),
+    RESULT[p.status],
   ]);
   const widthOf = (i: number) =>
     Math.max(columns[i]?.header.length ?? 0, ...cells.map((row) => row[i]?.length ?? 0));
-  const others = [0, 2, 3, 4, 5].reduce((sum, i) => sum + widthOf(i), 0);
+  const others = [0, 2, 3, 4, 5, 6].reduce((sum, i) => sum + widthOf(i), 0);
   const nameWidth = Math.max(16, MAX_WIDTH - others - 2 * (columns.length - 1));
   for (const row of cells) row[1] = truncate(row[1] as string, nameWidth);
   return table(columns, cells);
@@ -389,17 +470,43 @@ function printOutcome(
   out(`seed ${report.seed}, ${runs}`);
   out();
   for (const line of resultTable(report.properties)) out(line);
+  // On the float64 reference itself a property should sit well inside its tolerance: one past
+  // half of it is too tight a bound (or a reference that is off), and is flagged.
+  if (name === REFERENCE_BACKEND) {
+    const tight = report.properties.filter(
+      (p) => p.status === "passed" && errorRatio(p) > REFERENCE_FLAG,
+    );
+    if (tight.length > 0) out();
+    for (const p of tight) {
+      out(
+        `note ${p.id}: error/tolerance ${formatRatio(errorRatio(p))} on the reference itself (above ${REFERENCE_FLAG})`,
+      );
+    }
+  }
+  // Every property not checked, and every known failure, is listed with its reason.
+  const noted = report.properties.filter((p) => p.status === "skipped" || p.status === "xfail");
+  if (noted.length > 0) out();
+  for (const p of noted) out(`${RESULT[p.status]} ${p.id}: ${p.reason}`);
   const failures = report.properties.filter((p) => !p.passed);
   for (const p of failures) {
     out();
-    out(`FAIL ${p.id}: ${p.name} (${p.source})`);
+    out(`${RESULT[p.status]} ${p.id}: ${p.name} (${p.source})`);
     out(`  failure: ${excerpt(p.failure ?? "property failed", MAX_FAILURE)}`);
     if (p.counterexample !== null) {
       out(`  counterexample: ${excerpt(p.counterexample, MAX_COUNTEREXAMPLE)}`);
     }
-    out(`  replay: ${replayCommand(name, p, report.seed, report.numRuns)}`);
+    if (p.status === "failed") {
+      out(`  replay: ${replayCommand(ctx.invocation, name, p, report.seed, report.numRuns)}`);
+    }
   }
   out();
-  const passed = report.properties.length - failures.length;
-  out(`${name}: ${passed}/${report.properties.length} properties passed`);
+  const count = (status: PropertyResult["status"]) =>
+    report.properties.filter((p) => p.status === status).length;
+  const notes = [
+    count("skipped") > 0 ? `${count("skipped")} skipped` : "",
+    count("xfail") > 0 ? `${count("xfail")} expected to fail` : "",
+  ].filter(Boolean);
+  out(
+    `${name}: ${count("passed")}/${report.properties.length} properties passed${notes.length > 0 ? ` (${notes.join(", ")})` : ""}`,
+  );
 }

@@ -1,6 +1,7 @@
 /**
  * Identity 22: every fused kernel equals its composition from primitives, on the same backend.
- * A backend without a fused kernel passes trivially (core uses the composition for it).
+ * A backend without a fused kernel skips its property (core uses the composition for it, which
+ * the other properties check).
  */
 import { composeLinearLoss, linearLoss } from "@wdecay/core";
 import fc from "fast-check";
@@ -22,6 +23,8 @@ export const fusedLinearSgd = defineProperty({
   id: "fused-linear-sgd",
   name: "the fused SGD step equals its composition from primitives (identity 22)",
   source: "fused linearSgd, IDENTITIES.md 22",
+  requires: (backend) =>
+    backend.fused.linearSgd ? undefined : "no fused kernel: the backend has no linearSgd",
   arbitrary: linearProblem({ maxL: 3, targets: "any" }).chain((p) =>
     fc.record({
       p: fc.constant(p),
@@ -78,6 +81,8 @@ export const fusedLinearLoss = defineProperty({
   id: "fused-linear-loss",
   name: "the fused loss equals its composition from primitives (identity 22)",
   source: "fused linearLoss, IDENTITIES.md 22",
+  requires: (backend) =>
+    backend.fused.linearLoss ? undefined : "no fused kernel: the backend has no linearLoss",
   arbitrary: linearProblem({ maxL: 3, targets: "any" }),
   async check({ backend }, p, meter) {
     await scoped(backend, async (keep) => {

@@ -1,4 +1,5 @@
 import type { ConformanceProperty } from "../property.js";
+import { CALIBRATION_PROPERTIES } from "./calibration.js";
 import { CONTRACT_PROPERTIES } from "./contract.js";
 import { FUSED_PROPERTIES } from "./fused.js";
 import { IDENTITY_PROPERTIES } from "./identities.js";
@@ -28,9 +29,11 @@ export const ALL_PROPERTIES: readonly ConformanceProperty<never>[] = [
   ...OPTIMIZER_PROPERTIES,
   ...TOOLKIT_PROPERTIES,
   ...REFERENCE_PROPERTIES,
+  ...CALIBRATION_PROPERTIES,
 ] as unknown as readonly ConformanceProperty<never>[];
 
 export {
+  CALIBRATION_PROPERTIES,
   CONTRACT_PROPERTIES,
   FUSED_PROPERTIES,
   IDENTITY_PROPERTIES,

@@ -297,7 +297,7 @@ const trainingSetup = fc.record({
   m: fc.integer({ min: 1, max: 5 }),
   L: fc.constantFrom(1, 2, 3, 9, 10),
   multiOutput: fc.constantFrom(false, false, true),
-  twoPrograms: fc.boolean(),
+  twoPrograms: fc.constantFrom(true, true, false),
   l1: fc.constantFrom("none", "none", "none", "first", "second"),
   seed: fc.nat(),
 });
