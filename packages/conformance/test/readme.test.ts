@@ -50,6 +50,19 @@ describe("README.md", () => {
     expect([...bugs.keys()].sort()).toEqual(PLANTED_BUGS.map((b) => b.id).sort());
   });
 
+  it("links only to files the package ships (its npm tarball holds dist, src and report.schema.json)", () => {
+    const pkg = JSON.parse(read("../package.json")) as { files: string[] };
+    const links = [...readme.matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)]
+      .map((m) => m[1] as string)
+      .filter((href) => !/^[a-z]+:/.test(href));
+    expect(links.length).toBeGreaterThan(0);
+    for (const href of links) {
+      const shipped = pkg.files.some((f) => href === f || href.startsWith(`${f}/`));
+      expect(shipped, `README links to ${href}, which the package does not ship`).toBe(true);
+      expect(() => read(`../${href}`), href).not.toThrow();
+    }
+  });
+
   it("shows the example backend's test file verbatim", () => {
     expect(readme).toContain(`\`\`\`ts\n${read("./example-backend.test.ts")}\`\`\``);
   });

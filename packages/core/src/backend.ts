@@ -124,6 +124,17 @@ export interface FusedKernels {
 /**
  * A compute backend. Every op returns a new tensor the caller owns and must dispose, except
  * `write` and `assign`, which change their target in place.
+ *
+ * The contract `@wdecay/conformance` holds every backend to:
+ * - `upload` and `write` copy the host array, whatever its type; `read` resolves with an array
+ *   the caller owns. Calls take effect in the order they are made, whatever work is queued.
+ * - Data movement (`upload`/`read`, `write`, `gatherRows`, `assign`) is exact at the declared
+ *   precision; int32 tensors hold every 32-bit integer exactly.
+ * - Arithmetic is that of the declared precision: each result within the suite's rounding
+ *   bounds, and typically no less accurate than honest arithmetic of that precision. Host
+ *   scalars (α, β, t, learning rates, λ) are used at float64 range. Underflow is gradual: a
+ *   result below the smallest normal is rounded onto the subnormal grid, never flushed to zero.
+ * - A disposed tensor, another backend's tensor or a bad shape is an error, thrown at the call.
  */
 export interface Backend {
   /** The name it is registered under, e.g. `cpu`. */

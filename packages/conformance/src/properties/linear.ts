@@ -192,11 +192,16 @@ export function compareTrajectories(
   run: { steps: number; lr: number; lambdaMax: number },
   got: { w: Float64Array; b: Float64Array },
   expected: { w: Float64Array; b: Float64Array },
+  /** The column of a larger W that column l of these runs is (its own index by default). */
+  columnOf: (l: number) => number = (l) => l,
 ): void {
   const wMax = Math.max(maxAbs(p.w), maxAbs(expected.w));
   const bMax = Math.max(maxAbs(p.b), maxAbs(expected.b));
   const scale = stepScale(p, wMax, bMax, run.lr, run.lambdaMax);
   const tol = 2 * trajectoryTolerance(precision, run.steps, p.n + p.d + 4, scale);
-  expected.w.forEach((v, i) => meter.value(got.w[i] as number, v, tol, `w[${i}]`));
-  expected.b.forEach((v, i) => meter.value(got.b[i] as number, v, tol, `b[${i}]`));
+  const L = p.L;
+  expected.w.forEach((v, i) =>
+    meter.value(got.w[i] as number, v, tol, `w[${Math.floor(i / L)}, column ${columnOf(i % L)}]`),
+  );
+  expected.b.forEach((v, l) => meter.value(got.b[l] as number, v, tol, `b[column ${columnOf(l)}]`));
 }

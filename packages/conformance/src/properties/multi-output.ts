@@ -56,6 +56,7 @@ export const multiOutputFrobenius = defineProperty({
           { steps, lr: run.lr, lambdaMax: lambda },
           got,
           alone,
+          () => l,
         );
       }
     });

@@ -21,7 +21,9 @@ export const uploadRead = defineProperty({
       const back = await backend.read(t);
       const expected = stored(xs, backend.precision);
       meter.holds(back.length === expected.length, "length");
-      expected.forEach((v, i) => meter.value(back[i] as number, v, 0, `element ${i}`));
+      expected.forEach((v, i) =>
+        meter.value(back[i] as number, v, 0, `element (${Math.floor(i / s[1])}, ${i % s[1]})`),
+      );
     });
   },
 });
@@ -133,7 +135,7 @@ export const matmul = defineProperty({
           got[i] as number,
           e.value,
           sumTolerance(backend.precision, k, e.absSum, e.factorSum),
-          `C[${i}]`,
+          `C[${Math.floor(i / C.shape[1])}, ${i % C.shape[1]}]`,
         ),
       );
     });
@@ -305,7 +307,43 @@ export const axpby = defineProperty({
   name: "axpby(α, x, β, y) = αx + βy",
   source: "primitive axpby",
   arbitrary: shape().chain((s) =>
-    fc.record({ s: fc.constant(s), alpha: values(1), beta: values(1), x: matrix(s), y: matrix(s) }),
+    fc.oneof(
+      {
+        weight: 3,
+        arbitrary: fc.record({
+          s: fc.constant(s),
+          alpha: values(1),
+          beta: values(1),
+          x: matrix(s),
+          y: matrix(s),
+        }),
+      },
+      // Host scalars are float64: α outside float32's range (1e40, or 1e-40 below its smallest
+      // normal) on operands that keep αx representable. A backend that rounds α to float32
+      // first gets ±∞ or 0 where the contract asks for αx.
+      {
+        weight: 1,
+        arbitrary: fc
+          .record({
+            big: fc.boolean(),
+            sign: fc.constantFrom(1, -1),
+            beta: values(1),
+            x: matrix(s),
+            y: matrix(s),
+          })
+          .map(({ big, sign, beta, x, y }) => ({
+            s,
+            alpha: [sign * (big ? 1e40 : 1e-40)],
+            beta,
+            // |x| ≤ 1e-12 keeps 1e40·x within float32; with 1e-40, x of order one lands αx in
+            // float32's subnormals (gradual underflow).
+            x: big
+              ? x.map((v) => (v / Math.max(1, Math.abs(v))) * 1e-12)
+              : x.map((v) => v / Math.max(1, Math.abs(v))),
+            y,
+          })),
+      },
+    ),
   ),
   async check({ backend }, { s, alpha, beta, x, y }, meter) {
     const [al, be] = [alpha[0] as number, beta[0] as number];
@@ -321,7 +359,12 @@ export const axpby = defineProperty({
           Math.abs(al * xi) + Math.abs(be * yi),
           Math.abs(al) + Math.abs(be),
         );
-        meter.value(got[i] as number, al * xi + be * yi, tol, `element ${i}`);
+        meter.value(
+          got[i] as number,
+          al * xi + be * yi,
+          tol,
+          `element (${Math.floor(i / s[1])}, ${i % s[1]})`,
+        );
       });
     });
   },
