@@ -11,8 +11,9 @@ export default mergeConfig(
     test: {
       include: ["test/**/*.test.ts"],
       globalSetup: ["test/global-setup.ts"],
-      // Generous for a loaded two-core CI machine; a healthy run takes a fraction of it.
-      testTimeout: 120_000,
+      // Generous for a loaded two-core CI machine; a healthy run takes a fraction of it. (The
+      // two tests that open the conformance page each wait up to 180 s for its suite.)
+      testTimeout: 300_000,
       hookTimeout: 120_000,
       fileParallelism: false,
     },

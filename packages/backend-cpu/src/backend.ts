@@ -291,7 +291,10 @@ export class CpuBackend implements Backend {
     // Scratch for residuals and gradients, allocated once so that a step allocates nothing.
     const g = new this.Float(d * L);
     const tensors = [spec.X, spec.y, spec.order, spec.w, spec.b];
+    // A disposed program, like a disposed tensor, is an error to use.
+    let disposed = false;
     const check = (offset: number, count: number, self?: DualSgd) => {
+      if (disposed) throw new Error("linearSgd: the program was disposed");
       if (!(offset >= 0 && count >= 1 && offset + count <= n)) {
         throw new RangeError(`linearSgd: rows ${offset}..${offset + count} outside [0, ${n}]`);
       }
@@ -313,7 +316,9 @@ export class CpuBackend implements Backend {
             linearSgdStepL1(X, y, order, w, b, d, offset, count, lr, p, dw, db, g);
             softThresholdInPlace(w, d, lr * t1);
           },
-          dispose: () => {},
+          dispose: () => {
+            disposed = true;
+          },
         };
       }
       return {
@@ -321,7 +326,9 @@ export class CpuBackend implements Backend {
           check(offset, count);
           linearSgdStepL1(X, y, order, w, b, d, offset, count, lr, p, dw, db, g);
         },
-        dispose: () => {},
+        dispose: () => {
+          disposed = true;
+        },
       };
     }
     // The dual form keeps w as a combination of w₀ and the rows of X, which a soft threshold
@@ -342,10 +349,8 @@ export class CpuBackend implements Backend {
         biasDecay,
       );
       this.duals.add(program);
-      let disposed = false;
       return {
         step: (offset, count, lr) => {
-          if (disposed) throw new Error("linearSgd: the program was disposed");
           check(offset, count, program);
           program.step(offset, count, lr);
         },
@@ -382,7 +387,9 @@ export class CpuBackend implements Backend {
           yCols,
         );
       },
-      dispose: () => {},
+      dispose: () => {
+        disposed = true;
+      },
     };
   }
 

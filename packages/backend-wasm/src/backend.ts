@@ -105,9 +105,10 @@ export class WasmBackend implements Backend {
     this.capabilities = {
       device: "wasm",
       maxTensorElements: 2 ** 28,
-      // The heap as it is now, in floats: a tensor that size makes it grow, and every view of
-      // it taken before the growth is detached.
-      sizeBoundaries: [rt.memory.buffer.byteLength / 4],
+      // The heap the runtime started with, in floats: a tensor that size makes it grow, and
+      // every view of it taken before the growth is detached. (Not the heap as it is now: that
+      // depends on what ran before in the process, and grows past what a check can afford.)
+      sizeBoundaries: [rt.initialHeapBytes / 4],
     };
     this.shapePtr = this.alloc(24);
     this.fused = {

@@ -201,6 +201,8 @@ export interface Runtime {
   readonly kernels: KernelExports;
   readonly tfjs: TfjsWasmModule;
   readonly memory: WasmMemory;
+  /** The heap's size when the runtime started, in bytes: the first tensor past it makes it grow. */
+  readonly initialHeapBytes: number;
 }
 
 /** Thrown by `createWasmBackend` where the backend cannot run, with the reason. */
@@ -268,5 +270,5 @@ async function start(api: WebAssemblyApi | undefined): Promise<Runtime> {
   const { exports } = await api.instantiate(module, { env: { memory } });
   const kernels = exports as unknown as KernelExports;
   if (kernels.ready() !== 1) throw new WasmUnavailableError("the kernels module did not start");
-  return { kernels, tfjs, memory };
+  return { kernels, tfjs, memory, initialHeapBytes: memory.buffer.byteLength };
 }

@@ -199,8 +199,11 @@ export function composeLinearSgd(backend: Backend, spec: LinearSgdSpec): LinearS
     backend.dispose(acc as Tensor);
   };
 
+  let disposed = false;
   return {
     step(offset, count, lr) {
+      // Like a disposed tensor, a disposed program is an error to use (its λ rows are gone).
+      if (disposed) throw new Error("linearSgd: the program was disposed");
       const Xb = backend.gatherRows(spec.X, spec.order, offset, count);
       const yb = backend.gatherRows(spec.y, spec.order, offset, count);
       const { gw, gb } = linearGradient(
@@ -217,6 +220,8 @@ export function composeLinearSgd(backend: Backend, spec: LinearSgdSpec): LinearS
       disposeAll(backend, [Xb, yb, gw, gb]);
     },
     dispose() {
+      if (disposed) return;
+      disposed = true;
       disposeAll(backend, [penaltyRow, decayRow, biasDecayRow]);
       disposeAll(backend, [keepMask, ...l1Masks.map((m) => m.mask)]);
     },

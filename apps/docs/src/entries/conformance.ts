@@ -1,6 +1,11 @@
 /** Runs the conformance suite in the browser on every available backend and shows the report. */
 import { createCpuBackend } from "@wdecay/backend-cpu";
-import { ALL_PROPERTIES, type BackendReport, runConformance } from "@wdecay/conformance";
+import {
+  ALL_PROPERTIES,
+  type BackendReport,
+  type PropertyResult,
+  runConformance,
+} from "@wdecay/conformance";
 import { listBackends } from "../backends.js";
 import { addControl, mountPanel } from "../panel.js";
 import { field, fmt, getBackend, h, nextFrame } from "../ui.js";
@@ -27,6 +32,23 @@ const seed = h("input", {
 });
 const summary = h("div", { class: "table-wrap", "data-testid": "conformance-summary" });
 const details = h("div", { "data-testid": "conformance-details" });
+
+/** A property's result as the CLI's table words it: pass, skip (why), xfail (why) or FAIL. */
+function resultText(p: PropertyResult): string {
+  const replay = p.replay ? ` (replay: seed ${p.replay.seed}, path ${p.replay.path})` : "";
+  switch (p.status) {
+    case "passed":
+      return "pass";
+    case "skipped":
+      return `skip: ${p.reason ?? ""}`;
+    case "xfail":
+      return `xfail (expected): ${p.reason ?? ""}`;
+    case "xpass":
+      return `XPASS: passed, but expected to fail: ${p.reason ?? ""}`;
+    case "failed":
+      return `FAIL: ${p.failure ?? ""}${replay}`;
+  }
+}
 
 function reportTable(report: BackendReport): HTMLElement {
   const failed = report.properties.filter((p) => !p.passed).length;
@@ -65,13 +87,7 @@ function reportTable(report: BackendReport): HTMLElement {
               "tr",
               { "data-property": p.id, "data-passed": String(p.passed) },
               h("td", {}, h("code", {}, p.id), " ", p.name),
-              h(
-                "td",
-                { class: p.passed ? "pass" : "fail" },
-                p.passed
-                  ? "pass"
-                  : `FAIL: ${p.failure ?? ""}${p.replay ? ` (replay: seed ${p.replay.seed}, path ${p.replay.path})` : ""}`,
-              ),
+              h("td", { class: p.passed ? "pass" : "fail" }, resultText(p)),
               h("td", { class: "num" }, String(p.runs)),
               h("td", { class: "num" }, fmt(p.maxError, 3)),
               h("td", { class: "num" }, fmt(p.tolerance, 3)),

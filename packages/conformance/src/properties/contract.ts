@@ -11,6 +11,7 @@ import {
   type Backend,
   composeLinearSgd,
   type LinearSgdSpec,
+  linearLoss,
   linearSgd,
   type Shape,
 } from "@wdecay/core";
@@ -26,7 +27,7 @@ import {
 } from "../arbitraries.js";
 import { type OracleParams, type OracleRegularization, oracleSgdStep } from "../oracle/index.js";
 import { defineProperty } from "../property.js";
-import { scoped, stored } from "../scope.js";
+import { type Keep, scoped, stored } from "../scope.js";
 import { type Meter, sumTolerance, trajectoryTolerance } from "../tolerance.js";
 import { maxAbs, stableLr, stepScale } from "./linear.js";
 
@@ -623,4 +624,192 @@ export const pendingWork = defineProperty({
   },
 });
 
-export const CONTRACT_PROPERTIES = [badRow, readCopies, uploadCopies, int32Gather, pendingWork];
+/**
+ * The misuses a backend must reject with an error at the call, never with a wrong result or a
+ * later crash (the `Backend` TSDoc): each is a thunk that must throw, on fresh tensors.
+ */
+function misuses(backend: Backend, reference: Backend, p: { r: number; c: number }) {
+  const { r, c } = p;
+  const values = (n: number) => Array.from({ length: n }, (_, i) => (i % 7) - 3);
+  const fresh = (shape: Shape) => backend.upload(values(shape[0] * shape[1]), shape);
+  const ints = (n: number) =>
+    backend.upload(
+      Array.from({ length: n }, (_, i) => i % n),
+      [n, 1],
+      "int32",
+    );
+  return {
+    "an op on a disposed tensor": (_keep: Keep) => {
+      const a = fresh([r, c]);
+      backend.dispose(a);
+      return () => backend.unary("neg", a);
+    },
+    "a read of a disposed tensor": (_keep: Keep) => {
+      const a = fresh([r, c]);
+      backend.dispose(a);
+      return () => backend.read(a);
+    },
+    "a write to a disposed tensor": (_keep: Keep) => {
+      const a = fresh([r, c]);
+      backend.dispose(a);
+      return () => backend.write(a, values(r * c));
+    },
+    // The reference is another backend, unless a caller checks the reference itself.
+    ...(reference === backend
+      ? {}
+      : {
+          "an op on another backend's tensor": (_keep: Keep) => {
+            const foreign = reference.upload(values(r * c), [r, c]);
+            return () => {
+              try {
+                return backend.unary("neg", foreign);
+              } finally {
+                reference.dispose(foreign);
+              }
+            };
+          },
+        }),
+    "matmul with inner dimensions that differ": (keep: Keep) => {
+      const a = keep(fresh([r, c]));
+      const b = keep(fresh([c + 1, r]));
+      return () => backend.matmul(a, b);
+    },
+    "binary with a shape that does not broadcast": (keep: Keep) => {
+      const a = keep(fresh([r, c]));
+      const b = keep(fresh([r + 1, c + 1]));
+      return () => backend.binary("add", a, b);
+    },
+    "axpby of two shapes": (keep: Keep) => {
+      const a = keep(fresh([r, c]));
+      const b = keep(fresh([r, c + 1]));
+      return () => backend.axpby(1, a, 1, b);
+    },
+    "softThreshold with t < 0": (keep: Keep) => {
+      const a = keep(fresh([r, c]));
+      return () => backend.softThreshold(a, -1);
+    },
+    "sum over an axis that does not exist": (keep: Keep) => {
+      const a = keep(fresh([r, c]));
+      return () => backend.sum(a, 2 as 0);
+    },
+    "assign between two shapes": (keep: Keep) => {
+      const a = keep(fresh([r, c]));
+      const b = keep(fresh([r + 1, c]));
+      return () => backend.assign(a, b);
+    },
+    "a write of the wrong length": (keep: Keep) => {
+      const a = keep(fresh([r, c]));
+      return () => backend.write(a, values(r * c + 1));
+    },
+    "an upload of the wrong length": () => () => backend.upload(values(r * c + 1), [r, c]),
+    "an upload of a shape with a zero or a fraction": () => () => backend.upload([], [0, c]),
+    "gatherRows with float indices": (keep: Keep) => {
+      const a = keep(fresh([r, c]));
+      const idx = keep(fresh([r, 1]));
+      return () => backend.gatherRows(a, idx, 0, 1);
+    },
+    "gatherRows past the end of the indices": (keep: Keep) => {
+      const a = keep(fresh([r, c]));
+      const idx = keep(ints(r));
+      return () => backend.gatherRows(a, idx, r, 1);
+    },
+    "linearSgd with targets of another row count": (keep: Keep) => {
+      const spec = {
+        X: keep(fresh([r, c])),
+        y: keep(fresh([r + 1, 1])),
+        order: keep(ints(r)),
+        w: keep(fresh([c, 1])),
+        b: keep(fresh([1, 1])),
+        weightPenalty: [0],
+        weightDecay: [0],
+        biasDecay: [0],
+      };
+      return () => linearSgd(backend, spec).dispose();
+    },
+    "linearSgd with weights of another feature count": (keep: Keep) => {
+      const spec = {
+        X: keep(fresh([r, c])),
+        y: keep(fresh([r, 1])),
+        order: keep(ints(r)),
+        w: keep(fresh([c + 1, 2])),
+        b: keep(fresh([1, 2])),
+        weightPenalty: [0, 0],
+        weightDecay: [0, 0],
+        biasDecay: [0, 0],
+      };
+      return () => linearSgd(backend, spec).dispose();
+    },
+    "a step of a disposed program": (keep: Keep) => {
+      const program = linearSgd(backend, {
+        X: keep(fresh([r, c])),
+        y: keep(fresh([r, 1])),
+        order: keep(ints(r)),
+        w: keep(fresh([c, 1])),
+        b: keep(fresh([1, 1])),
+        weightPenalty: [0],
+        weightDecay: [0],
+        biasDecay: [0],
+      });
+      program.dispose();
+      return () => program.step(0, 1, 0.1);
+    },
+    "a step past the end of the order": (keep: Keep) => {
+      const program = linearSgd(backend, {
+        X: keep(fresh([r, c])),
+        y: keep(fresh([r, 1])),
+        order: keep(ints(r)),
+        w: keep(fresh([c, 1])),
+        b: keep(fresh([1, 1])),
+        weightPenalty: [0],
+        weightDecay: [0],
+        biasDecay: [0],
+      });
+      return () => {
+        try {
+          program.step(r - 1, 2, 0.1);
+        } finally {
+          program.dispose();
+        }
+      };
+    },
+    "linearLoss with weights of another feature count": (keep: Keep) => {
+      const X = keep(fresh([r, c]));
+      const y = keep(fresh([r, 1]));
+      const w = keep(fresh([c + 1, 1]));
+      const b = keep(fresh([1, 1]));
+      return () => keep(linearLoss(backend, X, y, w, b));
+    },
+  } as const;
+}
+
+export const rejectsMisuse = defineProperty({
+  id: "api-errors",
+  name: "misuse is an error at the call: a disposed or foreign tensor, mismatched shapes, float indices, t < 0, a bad axis, lengths, a disposed program, a step past the order",
+  source: "Backend contract (TSDoc of Backend, LinearSgdProgram)",
+  arbitrary: fc.record({ r: fc.integer({ min: 1, max: 5 }), c: fc.integer({ min: 1, max: 5 }) }),
+  async check({ backend, reference }, p, meter) {
+    for (const [what, make] of Object.entries(misuses(backend, reference, p))) {
+      await scoped(backend, async (keep) => {
+        const call = make(keep);
+        let threw = false;
+        try {
+          const result: unknown = call();
+          // An async op (read) may reject instead of throwing.
+          if (result instanceof Promise) await result;
+        } catch (error) {
+          threw = error instanceof Error;
+        }
+        meter.holds(threw, `${what} (${p.r}×${p.c}) did not throw an Error`);
+      });
+    }
+  },
+});
+
+export const CONTRACT_PROPERTIES = [
+  badRow,
+  readCopies,
+  uploadCopies,
+  int32Gather,
+  pendingWork,
+  rejectsMisuse,
+];
