@@ -42,5 +42,14 @@ for (const group of ["packages", "apps", "tooling"]) {
     skipped += notRun;
   }
 }
+// vitest fails a run whose tests all passed when an error escapes them (an unhandled rejection,
+// its worker's RPC timing out), and its JSON report does not say so: the test command's exit
+// status (.ci/run passes it as the argument) does.
+const commandStatus = Number(process.argv[2] ?? 0);
+if (commandStatus !== 0 && failed === 0) {
+  console.log(
+    `the test command exited ${commandStatus} with no failed test: an error outside the tests (see "Unhandled Error" above)`,
+  );
+}
 console.log(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
 process.exit(failed > 0 || skipped > 0 ? 1 : 0);

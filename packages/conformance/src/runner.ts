@@ -138,6 +138,24 @@ export function checkExpectations(
   }
 }
 
+/**
+ * How long a run of the suite may keep its thread before it lets queued events in. A backend's
+ * kernels are synchronous and its reads resolve as microtasks, so without a pause a whole
+ * property (or file of them) holds the event loop: vitest's worker then cannot answer its own
+ * RPC ("Timeout calling onTaskUpdate", seen on a loaded 2-core machine after 60 s), timers such
+ * as a test's timeout cannot fire, and a page running the suite cannot paint. 50 ms is the
+ * browsers' long-task threshold.
+ */
+const MAX_HOLD_MS = 50;
+let heldSince = Date.now();
+
+/** Yields one macrotask turn if the thread has been held for more than {@link MAX_HOLD_MS}. */
+async function letEventsIn(): Promise<void> {
+  if (Date.now() - heldSince < MAX_HOLD_MS) return;
+  await new Promise<void>((resolve) => setTimeout(resolve, 0));
+  heldSince = Date.now();
+}
+
 /** Runs one property on a started backend. */
 export async function runProperty(
   ctx: PropertyContext,
@@ -176,6 +194,7 @@ export async function runProperty(
   const liveBefore = ctx.backend.liveTensors();
   const details = await fc.check(
     fc.asyncProperty(property.arbitrary as fc.Arbitrary<never>, async (input) => {
+      await letEventsIn();
       const meter = new Meter();
       const live = ctx.backend.liveTensors();
       try {
