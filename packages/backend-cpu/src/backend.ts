@@ -17,6 +17,7 @@ import {
   checkAssign,
   checkGatherRange,
   checkHostData,
+  checkLinearShapes,
   checkSameShape,
   checkShape,
   checkSumAxis,
@@ -394,14 +395,10 @@ export class CpuBackend implements Backend {
   }
 
   private linearLoss(X: Tensor, y: Tensor, w: Tensor, b: Tensor): Tensor {
-    const [n, d] = X.shape;
+    checkLinearShapes("linearLoss", X, y, w, b);
+    const d = X.shape[1];
     const L = w.shape[1];
     const yCols = y.shape[1];
-    if (y.shape[0] !== n || !(yCols === 1 || yCols === L) || w.shape[0] !== d || b.shape[1] !== L) {
-      throw new RangeError(
-        `linearLoss: shapes X ${describeShape(X.shape)}, y ${describeShape(y.shape)}, w ${describeShape(w.shape)}, b ${describeShape(b.shape)} do not fit`,
-      );
-    }
     const wt = this.get(w, "w", "none");
     for (const p of this.duals) {
       if (yCols === 1 && p.w === wt && p.canEvaluate(this.get(X, "X", "none"))) {
@@ -412,13 +409,14 @@ export class CpuBackend implements Backend {
         return out;
       }
     }
-    const out = this.make([1, L]);
+    // Operands checked before the result is made: a misuse throws and leaves nothing behind.
     const [Xd, yd, wd, bd] = [
       this.float(X, "X"),
       this.float(y, "y"),
       this.float(w, "w"),
       this.float(b, "b"),
     ];
+    const out = this.make([1, L]);
     if (L === 1) out.data[0] = linearLossL1(Xd, yd, wd, bd[0] as number, d);
     else linearLoss(out.data as FloatArray, Xd, yd, wd, bd, d, L, yCols);
     return out;

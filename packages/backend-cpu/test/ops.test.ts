@@ -142,6 +142,16 @@ for (const precision of ["float64", "float32"] as const) {
   });
 }
 
+it("refuses a precision it does not have, naming it", () => {
+  // Construction options are outside the Backend contract, so the conformance suite cannot
+  // reach this check (it is one of the two real survivors of the Stryker run); this test does.
+  for (const precision of ["float16", "float"]) {
+    expect(() => createCpuBackend({ precision: precision as Precision })).toThrow(
+      new RangeError(`precision must be float64 or float32, got ${precision}`),
+    );
+  }
+});
+
 it("float32 rounds stored values to float32, float64 keeps them", async () => {
   const x = 0.1;
   const f32 = createCpuBackend({ precision: "float32" });

@@ -17,6 +17,7 @@ import {
   checkAssign,
   checkGatherRange,
   checkHostData,
+  checkLinearShapes,
   checkSameShape,
   checkShape,
   checkSumAxis,
@@ -580,17 +581,7 @@ export class WasmBackend implements Backend {
   private linearLoss(X: Tensor, y: Tensor, w: Tensor, b: Tensor): Tensor {
     const [n, d] = X.shape;
     const L = w.shape[1];
-    if (
-      y.shape[0] !== n ||
-      !(y.shape[1] === 1 || y.shape[1] === L) ||
-      w.shape[0] !== d ||
-      b.shape[0] !== 1 ||
-      b.shape[1] !== L
-    ) {
-      throw new RangeError(
-        `linearLoss: shapes X ${describeShape(X.shape)}, y ${describeShape(y.shape)}, w ${describeShape(w.shape)}, b ${describeShape(b.shape)} do not fit`,
-      );
-    }
+    checkLinearShapes("linearLoss", X, y, w, b);
     const wt = this.get(w, "w", "none");
     for (const p of this.duals) {
       const Xt = this.get(X, "X", "none");

@@ -18,6 +18,7 @@ import {
   checkBinaryOp,
   checkGatherRange,
   checkHostData,
+  checkLinearShapes,
   checkSameShape,
   checkShape,
   checkSumAxis,
@@ -728,12 +729,7 @@ export class WebGpuBackend implements Backend {
     const tB = this.float(b, "b");
     const [n, d] = tX.shape;
     const L = tW.shape[1];
-    if (tW.shape[0] !== d || tB.shape[0] !== 1 || tB.shape[1] !== L) {
-      throw new RangeError(`linearLoss: w must be ${d}×L and b 1×L`);
-    }
-    if (tY.shape[0] !== n || (tY.shape[1] !== 1 && tY.shape[1] !== L)) {
-      throw new RangeError(`linearLoss: y must be ${n}×1 or ${n}×${L}`);
-    }
+    checkLinearShapes("linearLoss", tX, tY, tW, tB);
     const out = this.make([1, L]);
     const s = this.slot(5);
     s.u32.set([n, d, L, tY.shape[1]], s.at);

@@ -8,6 +8,12 @@ export interface PropertyContext {
   readonly backend: Backend;
   /** The float64 cpu backend, the reference every backend is compared with (identity 21). */
   readonly reference: Backend;
+  /**
+   * Starts another instance of the backend under test, for a property that must destroy one;
+   * absent when the suite was given an instance rather than a factory. The property destroys
+   * what it starts.
+   */
+  readonly another?: () => Promise<Backend>;
 }
 
 /**
@@ -34,7 +40,7 @@ export interface ConformanceProperty<T = unknown> {
    * is about, say), or undefined when it can. A property that does not apply is reported as
    * skipped with this reason, never as a pass.
    */
-  readonly requires?: (backend: Backend) => string | undefined;
+  readonly requires?: (backend: Backend, ctx: PropertyContext) => string | undefined;
   readonly arbitrary: fc.Arbitrary<T>;
   check(ctx: PropertyContext, input: T, meter: Meter): Promise<void>;
 }

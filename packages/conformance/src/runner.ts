@@ -169,7 +169,7 @@ export async function runProperty(
   },
 ): Promise<PropertyResult> {
   const base = { id: property.id, name: property.name, source: property.source };
-  const skip = options.expectations?.skip?.[property.id] ?? property.requires?.(ctx.backend);
+  const skip = options.expectations?.skip?.[property.id] ?? property.requires?.(ctx.backend, ctx);
   if (skip !== undefined) {
     return {
       ...base,
@@ -258,6 +258,17 @@ export async function start(source: BackendSource): Promise<Backend> {
   return typeof source === "function" ? await source({ named: true }) : source;
 }
 
+/** The context the properties get: the started backends, and a way to start another. */
+export function contextOf(
+  source: BackendSource,
+  backend: Backend,
+  reference: Backend,
+): PropertyContext {
+  return typeof source === "function"
+    ? { backend, reference, another: async () => await source({ named: true }) }
+    : { backend, reference };
+}
+
 /** Destroys a backend the run made itself; one passed in belongs to the caller. */
 export function release(source: BackendSource, backend: Backend): void {
   if (typeof source === "function") backend.destroy();
@@ -301,7 +312,7 @@ export async function runConformance(
   const properties: PropertyResult[] = [];
   try {
     for (const property of selected) {
-      const result = await runProperty({ backend, reference }, property, {
+      const result = await runProperty(contextOf(source, backend, reference), property, {
         numRuns,
         seed,
         ...(options.path !== undefined ? { path: options.path } : {}),

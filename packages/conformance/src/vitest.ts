@@ -23,6 +23,7 @@ import { ALL_PROPERTIES } from "./properties/index.js";
 import {
   type BackendSource,
   checkExpectations,
+  contextOf,
   DEEP_FACTOR,
   DEFAULT_NUM_RUNS,
   type Expectations,
@@ -119,7 +120,7 @@ export function describeConformance(
       it(
         `${property.id}: ${property.name}`,
         async ({ annotate }) => {
-          const r = await runProperty({ backend, reference }, property, {
+          const r = await runProperty(contextOf(source, backend, reference), property, {
             numRuns,
             seed,
             ...(path ? { path } : {}),

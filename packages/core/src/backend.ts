@@ -174,6 +174,9 @@ export interface Backend {
   /** Copies `source` into `target` (same shape) in place. */
   assign(target: Tensor, source: Tensor): void;
 
-  /** Frees everything the backend holds; the backend is unusable afterwards. */
+  /**
+   * Frees everything the backend holds; the backend is unusable afterwards: upload, zeros and
+   * every op throw. A second destroy does nothing.
+   */
   destroy(): void;
 }

@@ -7,6 +7,7 @@
  * Gradients: ∇_w = Xᵀr/n, ∂_b = mean(r), with r = Xw + b − y; the L2 penalty (λ/2)‖w‖² adds λw.
  */
 import type { Backend, LinearSgdProgram, LinearSgdSpec, Tensor } from "./backend.js";
+import { describeShape } from "./shapes.js";
 
 /** Disposes every tensor in the list (skipping undefined). */
 export function disposeAll(backend: Backend, tensors: ReadonlyArray<Tensor | undefined>): void {
@@ -21,6 +22,7 @@ export function linearResidual(
   w: Tensor,
   b: Tensor,
 ): Tensor {
+  checkLinearShapes("linear model", X, y, w, b);
   const xw = backend.matmul(X, w);
   const z = backend.binary("add", xw, b);
   backend.dispose(xw);
@@ -93,6 +95,27 @@ export function linearLoss(backend: Backend, X: Tensor, y: Tensor, w: Tensor, b:
 function uniform(values: readonly number[]): number | undefined {
   const first = values[0] ?? 0;
   return values.every((v) => v === first) ? first : undefined;
+}
+
+/**
+ * Checks the shapes of a linear model's operands (X n×d, y n×1 or n×L, w d×L, b 1×L) before any
+ * work, so that a wrong call throws without leaving intermediate tensors behind.
+ */
+export function checkLinearShapes(op: string, X: Tensor, y: Tensor, w: Tensor, b: Tensor): void {
+  const [n, d] = X.shape;
+  const L = w.shape[1];
+  const yCols = y.shape[1];
+  if (
+    y.shape[0] !== n ||
+    !(yCols === 1 || yCols === L) ||
+    w.shape[0] !== d ||
+    b.shape[0] !== 1 ||
+    b.shape[1] !== L
+  ) {
+    throw new RangeError(
+      `${op}: shapes X ${describeShape(X.shape)}, y ${describeShape(y.shape)}, w ${describeShape(w.shape)}, b ${describeShape(b.shape)} do not fit`,
+    );
+  }
 }
 
 /** Checks a spec's shapes so that a wrong call fails with a message, not wrong numbers. */

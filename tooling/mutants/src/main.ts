@@ -148,4 +148,7 @@ const table = [
   } runs per property.`,
 ].join("\n");
 if (!values.json) process.stdout.write(`${table}\n`);
-if (values.write) writeFileSync(values.write, `${table}\n`);
+if (values.write) {
+  const title = `# Catalogue kill table\n\nWritten by \`pnpm mutants --write FILE\` on ${new Date().toISOString().slice(0, 10)}: each catalogued bug planted alone, the conformance suite run against the unmutated float64 cpu reference, the properties that failed listed.\n\n`;
+  writeFileSync(values.write, `${title}${table}\n`);
+}

@@ -705,7 +705,13 @@ function misuses(backend: Backend, reference: Backend, p: { r: number; c: number
     "an upload of a shape with a zero or a fraction": () => () => backend.upload([], [0, c]),
     "gatherRows with float indices": (keep: Keep) => {
       const a = keep(fresh([r, c]));
-      const idx = keep(fresh([r, 1]));
+      // Valid row numbers, so that only their dtype is wrong.
+      const idx = keep(
+        backend.upload(
+          Array.from({ length: r }, (_, i) => i),
+          [r, 1],
+        ),
+      );
       return () => backend.gatherRows(a, idx, 0, 1);
     },
     "gatherRows past the end of the indices": (keep: Keep) => {
@@ -753,6 +759,34 @@ function misuses(backend: Backend, reference: Backend, p: { r: number; c: number
       program.dispose();
       return () => program.step(0, 1, 0.1);
     },
+    "a step of a disposed program with an L1 penalty, one column or a grid": (keep: Keep) => {
+      const programs = [1, 2].map((L) =>
+        linearSgd(backend, {
+          X: keep(fresh([r, c])),
+          y: keep(fresh([r, 1])),
+          order: keep(ints(r)),
+          w: keep(fresh([c, L])),
+          b: keep(fresh([1, L])),
+          weightPenalty: Array(L).fill(0),
+          weightDecay: Array(L).fill(0),
+          biasDecay: Array(L).fill(0),
+          weightL1: Array(L).fill(0.1),
+        }),
+      );
+      for (const program of programs) program.dispose();
+      // Each must throw on its own.
+      return () => {
+        let threw = 0;
+        for (const program of programs) {
+          try {
+            program.step(0, 1, 0.1);
+          } catch {
+            threw += 1;
+          }
+        }
+        if (threw === programs.length) throw new Error("each disposed program threw");
+      };
+    },
     "a step past the end of the order": (keep: Keep) => {
       const program = linearSgd(backend, {
         X: keep(fresh([r, c])),
@@ -772,6 +806,151 @@ function misuses(backend: Backend, reference: Backend, p: { r: number; c: number
         }
       };
     },
+    "a step of a disposed grid program (few rows, many features: the dual form)": (keep: Keep) => {
+      const program = linearSgd(backend, {
+        X: keep(fresh([r, 2 * r + c])),
+        y: keep(fresh([r, 1])),
+        order: keep(ints(r)),
+        w: keep(fresh([2 * r + c, 2])),
+        b: keep(fresh([1, 2])),
+        weightPenalty: [0.1, 0.2],
+        weightDecay: [0, 0],
+        biasDecay: [0, 0],
+      });
+      program.step(0, 1, 0.01);
+      program.dispose();
+      return () => program.step(0, 1, 0.01);
+    },
+    "a step after its features were disposed": (keep: Keep) => {
+      const X = fresh([r, c]);
+      const program = linearSgd(backend, {
+        X,
+        y: keep(fresh([r, 1])),
+        order: keep(ints(r)),
+        w: keep(fresh([c, 1])),
+        b: keep(fresh([1, 1])),
+        weightPenalty: [0],
+        weightDecay: [0],
+        biasDecay: [0],
+      });
+      backend.dispose(X);
+      return () => {
+        try {
+          program.step(0, 1, 0.1);
+        } finally {
+          program.dispose();
+        }
+      };
+    },
+    "a step at a negative offset": (keep: Keep) => {
+      const program = linearSgd(backend, {
+        X: keep(fresh([r, c])),
+        y: keep(fresh([r, 1])),
+        order: keep(ints(r)),
+        w: keep(fresh([c, 1])),
+        b: keep(fresh([1, 1])),
+        weightPenalty: [0],
+        weightDecay: [0],
+        biasDecay: [0],
+      });
+      return () => {
+        try {
+          program.step(-1, 1, 0.1);
+        } finally {
+          program.dispose();
+        }
+      };
+    },
+    "a step of no rows": (keep: Keep) => {
+      const program = linearSgd(backend, {
+        X: keep(fresh([r, c])),
+        y: keep(fresh([r, 1])),
+        order: keep(ints(r)),
+        w: keep(fresh([c, 1])),
+        b: keep(fresh([1, 1])),
+        weightPenalty: [0],
+        weightDecay: [0],
+        biasDecay: [0],
+      });
+      return () => {
+        try {
+          program.step(0, 0, 0.1);
+        } finally {
+          program.dispose();
+        }
+      };
+    },
+    // Fused kernels take float operands (the compositions run on whatever the ops accept).
+    ...(backend.fused.linearSgd
+      ? {
+          "the fused SGD program given int32 features": (keep: Keep) => {
+            const spec = {
+              X: keep(backend.upload(values(r * c), [r, c], "int32")),
+              y: keep(fresh([r, 1])),
+              order: keep(ints(r)),
+              w: keep(fresh([c, 1])),
+              b: keep(fresh([1, 1])),
+              weightPenalty: [0],
+              weightDecay: [0],
+              biasDecay: [0],
+            };
+            return () => linearSgd(backend, spec).dispose();
+          },
+        }
+      : {}),
+    ...(backend.fused.linearLoss && backend.fused.linearSgd
+      ? {
+          "the fused loss given int32 targets": (keep: Keep) => {
+            const X = keep(fresh([r, c]));
+            const y = keep(ints(r));
+            const w = keep(fresh([c, 1]));
+            const b = keep(fresh([1, 1]));
+            return () => keep(linearLoss(backend, X, y, w, b));
+          },
+          // A grid program mid-training may hold w in another form and answer the loss from it:
+          // int32 features, targets or bias must still be refused, each on its own.
+          "the fused loss of a grid program's weights, mid-training, given an int32 operand": (
+            keep: Keep,
+          ) => {
+            const d = 2 * r + c;
+            const [X, y, w, b] = [fresh([r, d]), fresh([r, 1]), fresh([d, 2]), fresh([1, 2])];
+            for (const t of [X, y, w, b]) keep(t);
+            const program = linearSgd(backend, {
+              X,
+              y,
+              order: keep(ints(r)),
+              w,
+              b,
+              weightPenalty: [0.1, 0.2],
+              weightDecay: [0, 0],
+              biasDecay: [0, 0],
+            });
+            program.step(0, 1, 0.01);
+            const int32 = (shape: Shape) =>
+              keep(backend.upload(values(shape[0] * shape[1]), shape, "int32"));
+            const calls = [
+              () => linearLoss(backend, int32([r, d]), y, w, b),
+              () => linearLoss(backend, X, int32([r, 1]), w, b),
+              () => linearLoss(backend, X, y, w, int32([1, 2])),
+            ];
+            return () => {
+              try {
+                let threw = 0;
+                for (const call of calls) {
+                  try {
+                    keep(call());
+                  } catch {
+                    threw += 1;
+                  }
+                }
+                if (threw === calls.length) throw new Error("each call threw");
+              } finally {
+                program.dispose();
+              }
+            };
+          },
+        }
+      : {}),
     "linearLoss with weights of another feature count": (keep: Keep) => {
       const X = keep(fresh([r, c]));
       const y = keep(fresh([r, 1]));
@@ -779,12 +958,33 @@ function misuses(backend: Backend, reference: Backend, p: { r: number; c: number
       const b = keep(fresh([1, 1]));
       return () => keep(linearLoss(backend, X, y, w, b));
     },
+    "linearLoss with targets of another row count": (keep: Keep) => {
+      const X = keep(fresh([r, c]));
+      const y = keep(fresh([r + 1, 1]));
+      const w = keep(fresh([c, 1]));
+      const b = keep(fresh([1, 1]));
+      return () => keep(linearLoss(backend, X, y, w, b));
+    },
+    "linearLoss with targets of a third width (neither 1 nor the weights')": (keep: Keep) => {
+      const X = keep(fresh([r, c]));
+      const y = keep(fresh([r, 3]));
+      const w = keep(fresh([c, 2]));
+      const b = keep(fresh([1, 2]));
+      return () => keep(linearLoss(backend, X, y, w, b));
+    },
+    "linearLoss with a bias of another width": (keep: Keep) => {
+      const X = keep(fresh([r, c]));
+      const y = keep(fresh([r, 1]));
+      const w = keep(fresh([c, 2]));
+      const b = keep(fresh([1, 3]));
+      return () => keep(linearLoss(backend, X, y, w, b));
+    },
   } as const;
 }
 
 export const rejectsMisuse = defineProperty({
   id: "api-errors",
-  name: "misuse is an error at the call: a disposed or foreign tensor, mismatched shapes, float indices, t < 0, a bad axis, lengths, a disposed program, a step past the order",
+  name: "misuse is an error at the call: a disposed or foreign tensor, mismatched shapes, float indices, int32 operands of a fused kernel, t < 0, a bad axis, lengths, a disposed program, a step on a disposed operand, of no rows or outside the order",
   source: "Backend contract (TSDoc of Backend, LinearSgdProgram)",
   arbitrary: fc.record({ r: fc.integer({ min: 1, max: 5 }), c: fc.integer({ min: 1, max: 5 }) }),
   async check({ backend, reference }, p, meter) {
@@ -805,6 +1005,49 @@ export const rejectsMisuse = defineProperty({
   },
 });
 
+export const destroyEnds = defineProperty({
+  id: "api-destroy",
+  name: "once destroyed, a backend throws on upload, zeros and an op on a tensor it made; a second destroy is harmless",
+  source: "Backend contract (TSDoc of Backend.destroy)",
+  // One run is the whole check (it starts an instance); deep runs repeat it a few times.
+  cost: 25,
+  requires: (_backend, { another }) =>
+    another ? undefined : "the suite was given a started backend, not a factory to start another",
+  arbitrary: fc.constant(null),
+  async check({ another }, _input, meter) {
+    const backend = await (another as () => Promise<Backend>)();
+    let destroyed = false;
+    try {
+      const t = backend.upload([1, -2, 3], [1, 3]);
+      backend.destroy();
+      destroyed = true;
+      const misuse: Record<string, () => unknown> = {
+        upload: () => backend.upload([1], [1, 1]),
+        zeros: () => backend.zeros([1, 1]),
+        "an op on a tensor made before": () => backend.unary("neg", t),
+      };
+      for (const [what, call] of Object.entries(misuse)) {
+        let threw = false;
+        try {
+          call();
+        } catch (error) {
+          threw = error instanceof Error;
+        }
+        meter.holds(threw, `${what} after destroy did not throw an Error`);
+      }
+      let again: unknown;
+      try {
+        backend.destroy();
+      } catch (error) {
+        again = error;
+      }
+      meter.holds(again === undefined, `a second destroy threw: ${String(again)}`);
+    } finally {
+      if (!destroyed) backend.destroy();
+    }
+  },
+});
+
 export const CONTRACT_PROPERTIES = [
   badRow,
   readCopies,
@@ -812,4 +1055,5 @@ export const CONTRACT_PROPERTIES = [
   int32Gather,
   pendingWork,
   rejectsMisuse,
+  destroyEnds,
 ];

@@ -376,12 +376,133 @@ export const statefulTraining = defineProperty({
         programs: model.regs.map((reg) => linearSgd(backend, { X, y, order, w, b, ...reg })),
       };
       try {
-        await fc.asyncModelRun(() => ({ model, real }), [...cmds, new Read()]);
+        await fc.asyncModelRun(() => ({ model, real }), cmds);
+        // Disposing the programs leaves w and b as the last command left them (a program that
+        // holds w in another form must not write an outdated form back).
+        for (const p of real.programs) p.dispose();
+        await new Read().run(model, real);
       } catch (error) {
         // A failed comparison is in the meter already; anything else is the backend throwing.
         if (meter.passed) throw error;
       } finally {
         for (const p of real.programs) p.dispose();
+      }
+    });
+  },
+});
+
+/**
+ * Two models trained side by side on the same rows (two λ grids, or a grid and its refit), each
+ * program with its own w and b, steps and losses interleaved: a loss must be that of the weights
+ * it is given, never one computed from the state another program keeps (a dual form's cached
+ * combination, say) for other weights on the same X.
+ */
+export const separateModels = defineProperty({
+  id: "state-separate-models",
+  name: "two programs on the same rows with their own w and b, steps and losses interleaved: each loss and each w agree with a float64 host model of its own program",
+  source: "fused linearSgd, linearLoss; two live programs",
+  cost: 2,
+  arbitrary: fc.record({
+    dual: fc.constantFrom(true, true, false),
+    n: fc.integer({ min: 1, max: 5 }),
+    extra: fc.integer({ min: 0, max: 5 }),
+    m: fc.integer({ min: 1, max: 4 }),
+    L: fc.constantFrom(1, 2, 3),
+    seed: fc.nat(),
+    ops: fc.array(
+      fc.record({
+        program: fc.nat({ max: 1 }),
+        kind: fc.constantFrom("step" as const, "step" as const, "loss" as const),
+        validation: fc.boolean(),
+        offset: fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+        count: fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+      }),
+      { minLength: 2, maxLength: 12 },
+    ),
+  }),
+  async check({ backend }, { dual, n, extra, m, L, seed, ops }, meter) {
+    const d = dual ? 2 * n + extra : Math.max(1, extra);
+    const precision = backend.precision;
+    const next = uniform(seed);
+    const draw = (max: number) => Array.from({ length: L }, () => max * next());
+    const values = (k: number, count: number) => Array.from(seededValues(seed + k, count));
+    const s = (v: number[]) => (precision === "float32" ? v.map(Math.fround) : v);
+    const data = { X: values(1, n * d), Xv: values(2, m * d), y: values(3, n), yv: values(4, m) };
+    const lr = 0.5 / (d + 1 + 2);
+    await scoped(backend, async (keep: Keep) => {
+      const X = keep(backend.upload(data.X, [n, d]));
+      const y = keep(backend.upload(data.y, [n, 1]));
+      const Xv = keep(backend.upload(data.Xv, [m, d]));
+      const yv = keep(backend.upload(data.yv, [m, 1]));
+      const order = keep(
+        backend.upload(
+          Array.from({ length: n }, (_, i) => i),
+          [n, 1],
+          "int32",
+        ),
+      );
+      const sides = [0, 1].map((k) => {
+        const w0 = values(10 + k, d * L);
+        const b0 = values(20 + k, L);
+        const reg = { weightPenalty: draw(1), weightDecay: draw(0.5), biasDecay: draw(0.5) };
+        const w = keep(backend.upload(w0, [d, L]));
+        const b = keep(backend.upload(b0, [1, L]));
+        const model: TrainingModel = {
+          n,
+          m,
+          d,
+          L,
+          yCols: 1,
+          X: s(data.X),
+          Xv: s(data.Xv),
+          y: s(data.y),
+          yv: s(data.yv),
+          order: Array.from({ length: n }, (_, i) => i),
+          spare: [],
+          params: { W: Float64Array.from(s(w0)), b: Float64Array.from(s(b0)) },
+          regs: [reg],
+          lr,
+          err: 0,
+          precision,
+          meter,
+        };
+        const program = linearSgd(backend, { X, y, order, w, b, ...reg });
+        const real: TrainingReal = {
+          backend,
+          X,
+          Xv,
+          y,
+          yv,
+          w,
+          b,
+          order,
+          spare: w,
+          programs: [program],
+        };
+        return { model, real };
+      });
+      try {
+        for (const op of ops) {
+          const { model, real } = sides[op.program] as (typeof sides)[number];
+          if (op.kind === "step") await new Step(0, op.offset, op.count).run(model, real);
+          else await new Loss(op.validation).run(model, real);
+        }
+        // One more full step each (a grid program then holds w in its own form), and the loss
+        // of each grid's columns against targets of their own (n×L), not the ones it trains on.
+        for (const { model, real } of sides) await new Step(0, 0, 0.999).run(model, real);
+        if (L >= 2) {
+          const Y = values(30, n * L);
+          const Yt = keep(backend.upload(Y, [n, L]));
+          for (const { model, real } of sides) {
+            await new Loss(false).run({ ...model, yCols: L, y: s(Y) }, { ...real, y: Yt });
+          }
+        }
+        for (const { model, real } of sides) await new Read().run(model, real);
+      } catch (error) {
+        // A failed comparison is in the meter already; anything else is the backend throwing.
+        if (meter.passed) throw error;
+      } finally {
+        for (const { real } of sides) for (const p of real.programs) p.dispose();
       }
     });
   },
@@ -521,4 +642,4 @@ export const statefulProducts = defineProperty({
   },
 });
 
-export const STATE_PROPERTIES = [statefulTraining, statefulProducts];
+export const STATE_PROPERTIES = [statefulTraining, separateModels, statefulProducts];
