@@ -65,6 +65,11 @@ export function getBackend(name: string): Promise<Backend> {
   return defaultRegistry.get(name);
 }
 
+/** A new instance of the named backend, the caller's to destroy. */
+export function startNewBackend(name: string): Promise<Backend> {
+  return defaultRegistry.startNew(name);
+}
+
 /** The backend named by the page's `?backend=` parameter, if any. */
 export function requestedBackend(): string | null {
   return new URLSearchParams(globalThis.location?.search ?? "").get("backend");

@@ -28,6 +28,12 @@ export interface Expectations {
 
 export interface RunOptions {
   /**
+   * Starts another instance of the backend under test, for the properties that must destroy
+   * one (`api-destroy`), when the backend is given as an instance (a registry's `startNew`, say).
+   * Given a factory, the run uses the factory.
+   */
+  readonly another?: () => Promise<Backend>;
+  /**
    * The float64 reference backend, or a factory for it: the cpu backend
    * (`() => createCpuBackend()` from `@wdecay/backend-cpu`) unless you have reason otherwise.
    */
@@ -263,10 +269,12 @@ export function contextOf(
   source: BackendSource,
   backend: Backend,
   reference: Backend,
+  another?: () => Promise<Backend>,
 ): PropertyContext {
-  return typeof source === "function"
-    ? { backend, reference, another: async () => await source({ named: true }) }
-    : { backend, reference };
+  if (typeof source === "function") {
+    return { backend, reference, another: async () => await source({ named: true }) };
+  }
+  return another ? { backend, reference, another } : { backend, reference };
 }
 
 /** Destroys a backend the run made itself; one passed in belongs to the caller. */
@@ -312,13 +320,17 @@ export async function runConformance(
   const properties: PropertyResult[] = [];
   try {
     for (const property of selected) {
-      const result = await runProperty(contextOf(source, backend, reference), property, {
-        numRuns,
-        seed,
-        ...(options.path !== undefined ? { path: options.path } : {}),
-        ...(options.shrink !== undefined ? { shrink: options.shrink } : {}),
-        ...(options.expectations ? { expectations: options.expectations } : {}),
-      });
+      const result = await runProperty(
+        contextOf(source, backend, reference, options.another),
+        property,
+        {
+          numRuns,
+          seed,
+          ...(options.path !== undefined ? { path: options.path } : {}),
+          ...(options.shrink !== undefined ? { shrink: options.shrink } : {}),
+          ...(options.expectations ? { expectations: options.expectations } : {}),
+        },
+      );
       properties.push(result);
       options.onResult?.(result);
     }

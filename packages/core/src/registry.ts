@@ -68,6 +68,11 @@ export interface Registry {
   /** Starts (once) and returns the named backend; rejects with its failure reason. */
   get(name: string): Promise<Backend>;
   /**
+   * Starts a new instance of the named backend, apart from the shared one `get` returns: the
+   * caller owns it and destroys it (the conformance suite destroys one to check `destroy`).
+   */
+  startNew(name: string): Promise<Backend>;
+  /**
    * The first backend that starts: the caller's preferences in order, then (with fallback) the
    * rest by priority. Rejects with a {@link BackendUnavailableError} listing every failure.
    */
@@ -128,6 +133,11 @@ export function createRegistry(): Registry {
     names: byPriority,
     has: (name) => entries.has(name),
     get: (name) => start(name, true),
+    async startNew(name) {
+      const entry = entries.get(name);
+      if (!entry) throw new UnknownBackendError(name, byPriority());
+      return await entry.factory({ named: true });
+    },
     async resolve(preferences = [], options = {}) {
       for (const name of preferences) {
         if (!entries.has(name)) throw new UnknownBackendError(name, byPriority());

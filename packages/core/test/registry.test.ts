@@ -99,6 +99,21 @@ describe("registry", () => {
     ]);
   });
 
+  it("starts a new instance on each startNew, apart from the shared one, as named", async () => {
+    const registry = createRegistry();
+    const requests: boolean[] = [];
+    registry.register("cpu", ({ named }) => {
+      requests.push(named);
+      return fakeBackend("cpu");
+    });
+    const shared = await registry.get("cpu");
+    const [a, b] = [await registry.startNew("cpu"), await registry.startNew("cpu")];
+    expect(new Set([shared, a, b]).size).toBe(3);
+    expect(await registry.get("cpu")).toBe(shared);
+    expect(requests).toEqual([true, true, true]);
+    await expect(registry.startNew("gpu")).rejects.toThrow(UnknownBackendError);
+  });
+
   it("rejects unknown names, naming the registered ones", async () => {
     const registry = createRegistry();
     registry.register("cpu", () => fakeBackend("cpu"));

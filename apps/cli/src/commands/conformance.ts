@@ -314,6 +314,7 @@ async function checkBackend(
   try {
     const report = await runConformance(backend, {
       reference: run.reference,
+      another: () => ctx.registry.startNew(name),
       numRuns: run.numRuns,
       seed: run.seed,
       ...(flags.expectations ? { expectations: flags.expectations } : {}),

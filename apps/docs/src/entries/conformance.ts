@@ -6,7 +6,7 @@ import {
   type PropertyResult,
   runConformance,
 } from "@wdecay/conformance";
-import { listBackends } from "../backends.js";
+import { listBackends, startNewBackend } from "../backends.js";
 import { addControl, mountPanel } from "../panel.js";
 import { field, fmt, getBackend, h, nextFrame } from "../ui.js";
 
@@ -126,6 +126,7 @@ const panel = mountPanel(
       const backend = await getBackend(choice.name);
       const report = await runConformance(backend, {
         reference: () => createCpuBackend(),
+        another: () => startNewBackend(choice.name),
         numRuns: Number(numRuns.value),
         seed: Math.max(0, Math.floor(Number(seed.value) || 0)),
       });
