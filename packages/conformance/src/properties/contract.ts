@@ -14,6 +14,7 @@ import {
   linearLoss,
   linearSgd,
   type Shape,
+  type Tensor,
 } from "@wdecay/core";
 import fc from "fast-check";
 import {
@@ -638,6 +639,60 @@ function misuses(backend: Backend, reference: Backend, p: { r: number; c: number
       [n, 1],
       "int32",
     );
+  /** A linearSgd spec on fresh tensors kept for the scope: X r×d, L weight columns. */
+  const specOf = (
+    keep: Keep,
+    d: number,
+    L: number,
+    more: Partial<LinearSgdSpec> = {},
+  ): LinearSgdSpec => ({
+    X: keep(fresh([r, d])),
+    y: keep(fresh([r, 1])),
+    order: keep(ints(r)),
+    w: keep(fresh([d, L])),
+    b: keep(fresh([1, L])),
+    weightPenalty: Array(L).fill(0),
+    weightDecay: Array(L).fill(0),
+    biasDecay: Array(L).fill(0),
+    ...more,
+  });
+  /** One step of a program on `spec`, which is disposed whatever the step did. */
+  const stepOnce = (spec: LinearSgdSpec, offset: number, count: number) => {
+    const program = linearSgd(backend, spec);
+    return () => {
+      try {
+        program.step(offset, count, 0.1);
+      } finally {
+        program.dispose();
+      }
+    };
+  };
+  /** linearLoss on fresh tensors of these shapes. */
+  const lossOn = (keep: Keep, ...shapes: [Shape, Shape, Shape, Shape]) => {
+    const [X, y, w, b] = shapes.map((shape) => keep(fresh(shape))) as [
+      Tensor,
+      Tensor,
+      Tensor,
+      Tensor,
+    ];
+    return () => keep(linearLoss(backend, X, y, w, b));
+  };
+  /** Throws when each of the calls throws on its own (then runs `after`). */
+  const eachThrows = (calls: readonly (() => unknown)[], after?: () => void) => () => {
+    let threw = 0;
+    try {
+      for (const call of calls) {
+        try {
+          call();
+        } catch {
+          threw += 1;
+        }
+      }
+    } finally {
+      after?.();
+    }
+    if (threw === calls.length) throw new Error("each call threw");
+  };
   return {
     "an op on a disposed tensor": (_keep: Keep) => {
       const a = fresh([r, c]);
@@ -720,180 +775,46 @@ function misuses(backend: Backend, reference: Backend, p: { r: number; c: number
       return () => backend.gatherRows(a, idx, r, 1);
     },
     "linearSgd with targets of another row count": (keep: Keep) => {
-      const spec = {
-        X: keep(fresh([r, c])),
-        y: keep(fresh([r + 1, 1])),
-        order: keep(ints(r)),
-        w: keep(fresh([c, 1])),
-        b: keep(fresh([1, 1])),
-        weightPenalty: [0],
-        weightDecay: [0],
-        biasDecay: [0],
-      };
+      const spec = { ...specOf(keep, c, 1), y: keep(fresh([r + 1, 1])) };
       return () => linearSgd(backend, spec).dispose();
     },
     "linearSgd with weights of another feature count": (keep: Keep) => {
-      const spec = {
-        X: keep(fresh([r, c])),
-        y: keep(fresh([r, 1])),
-        order: keep(ints(r)),
-        w: keep(fresh([c + 1, 2])),
-        b: keep(fresh([1, 2])),
-        weightPenalty: [0, 0],
-        weightDecay: [0, 0],
-        biasDecay: [0, 0],
-      };
+      const spec = { ...specOf(keep, c, 2), w: keep(fresh([c + 1, 2])) };
       return () => linearSgd(backend, spec).dispose();
     },
     "a step of a disposed program": (keep: Keep) => {
-      const program = linearSgd(backend, {
-        X: keep(fresh([r, c])),
-        y: keep(fresh([r, 1])),
-        order: keep(ints(r)),
-        w: keep(fresh([c, 1])),
-        b: keep(fresh([1, 1])),
-        weightPenalty: [0],
-        weightDecay: [0],
-        biasDecay: [0],
-      });
+      const program = linearSgd(backend, specOf(keep, c, 1));
       program.dispose();
       return () => program.step(0, 1, 0.1);
     },
     "a step of a disposed program with an L1 penalty, one column or a grid": (keep: Keep) => {
       const programs = [1, 2].map((L) =>
-        linearSgd(backend, {
-          X: keep(fresh([r, c])),
-          y: keep(fresh([r, 1])),
-          order: keep(ints(r)),
-          w: keep(fresh([c, L])),
-          b: keep(fresh([1, L])),
-          weightPenalty: Array(L).fill(0),
-          weightDecay: Array(L).fill(0),
-          biasDecay: Array(L).fill(0),
-          weightL1: Array(L).fill(0.1),
-        }),
+        linearSgd(backend, specOf(keep, c, L, { weightL1: Array(L).fill(0.1) })),
       );
       for (const program of programs) program.dispose();
-      // Each must throw on its own.
-      return () => {
-        let threw = 0;
-        for (const program of programs) {
-          try {
-            program.step(0, 1, 0.1);
-          } catch {
-            threw += 1;
-          }
-        }
-        if (threw === programs.length) throw new Error("each disposed program threw");
-      };
-    },
-    "a step past the end of the order": (keep: Keep) => {
-      const program = linearSgd(backend, {
-        X: keep(fresh([r, c])),
-        y: keep(fresh([r, 1])),
-        order: keep(ints(r)),
-        w: keep(fresh([c, 1])),
-        b: keep(fresh([1, 1])),
-        weightPenalty: [0],
-        weightDecay: [0],
-        biasDecay: [0],
-      });
-      return () => {
-        try {
-          program.step(r - 1, 2, 0.1);
-        } finally {
-          program.dispose();
-        }
-      };
+      return eachThrows(programs.map((program) => () => program.step(0, 1, 0.1)));
     },
     "a step of a disposed grid program (few rows, many features: the dual form)": (keep: Keep) => {
-      const program = linearSgd(backend, {
-        X: keep(fresh([r, 2 * r + c])),
-        y: keep(fresh([r, 1])),
-        order: keep(ints(r)),
-        w: keep(fresh([2 * r + c, 2])),
-        b: keep(fresh([1, 2])),
-        weightPenalty: [0.1, 0.2],
-        weightDecay: [0, 0],
-        biasDecay: [0, 0],
-      });
+      const program = linearSgd(backend, specOf(keep, 2 * r + c, 2, { weightPenalty: [0.1, 0.2] }));
       program.step(0, 1, 0.01);
       program.dispose();
       return () => program.step(0, 1, 0.01);
     },
+    "a step past the end of the order": (keep: Keep) => stepOnce(specOf(keep, c, 1), r - 1, 2),
+    "a step at a negative offset": (keep: Keep) => stepOnce(specOf(keep, c, 1), -1, 1),
+    "a step of no rows": (keep: Keep) => stepOnce(specOf(keep, c, 1), 0, 0),
     "a step after its features were disposed": (keep: Keep) => {
-      const X = fresh([r, c]);
-      const program = linearSgd(backend, {
-        X,
-        y: keep(fresh([r, 1])),
-        order: keep(ints(r)),
-        w: keep(fresh([c, 1])),
-        b: keep(fresh([1, 1])),
-        weightPenalty: [0],
-        weightDecay: [0],
-        biasDecay: [0],
-      });
-      backend.dispose(X);
-      return () => {
-        try {
-          program.step(0, 1, 0.1);
-        } finally {
-          program.dispose();
-        }
-      };
-    },
-    "a step at a negative offset": (keep: Keep) => {
-      const program = linearSgd(backend, {
-        X: keep(fresh([r, c])),
-        y: keep(fresh([r, 1])),
-        order: keep(ints(r)),
-        w: keep(fresh([c, 1])),
-        b: keep(fresh([1, 1])),
-        weightPenalty: [0],
-        weightDecay: [0],
-        biasDecay: [0],
-      });
-      return () => {
-        try {
-          program.step(-1, 1, 0.1);
-        } finally {
-          program.dispose();
-        }
-      };
-    },
-    "a step of no rows": (keep: Keep) => {
-      const program = linearSgd(backend, {
-        X: keep(fresh([r, c])),
-        y: keep(fresh([r, 1])),
-        order: keep(ints(r)),
-        w: keep(fresh([c, 1])),
-        b: keep(fresh([1, 1])),
-        weightPenalty: [0],
-        weightDecay: [0],
-        biasDecay: [0],
-      });
-      return () => {
-        try {
-          program.step(0, 0, 0.1);
-        } finally {
-          program.dispose();
-        }
-      };
+      const spec = { ...specOf(keep, c, 1), X: fresh([r, c]) };
+      const step = stepOnce(spec, 0, 1);
+      backend.dispose(spec.X);
+      return step;
     },
     // Fused kernels take float operands (the compositions run on whatever the ops accept).
     ...(backend.fused.linearSgd
       ? {
           "the fused SGD program given int32 features": (keep: Keep) => {
-            const spec = {
-              X: keep(backend.upload(values(r * c), [r, c], "int32")),
-              y: keep(fresh([r, 1])),
-              order: keep(ints(r)),
-              w: keep(fresh([c, 1])),
-              b: keep(fresh([1, 1])),
-              weightPenalty: [0],
-              weightDecay: [0],
-              biasDecay: [0],
-            };
+            const X = keep(backend.upload(values(r * c), [r, c], "int32"));
+            const spec = { ...specOf(keep, c, 1), X };
             return () => linearSgd(backend, spec).dispose();
           },
         }
@@ -901,10 +822,8 @@ function misuses(backend: Backend, reference: Backend, p: { r: number; c: number
     ...(backend.fused.linearLoss && backend.fused.linearSgd
       ? {
           "the fused loss given int32 targets": (keep: Keep) => {
-            const X = keep(fresh([r, c]));
+            const { X, w, b } = specOf(keep, c, 1);
             const y = keep(ints(r));
-            const w = keep(fresh([c, 1]));
-            const b = keep(fresh([1, 1]));
             return () => keep(linearLoss(backend, X, y, w, b));
           },
           // A grid program mid-training may hold w in another form and answer the loss from it:
@@ -913,72 +832,31 @@ function misuses(backend: Backend, reference: Backend, p: { r: number; c: number
             keep: Keep,
           ) => {
             const d = 2 * r + c;
-            const [X, y, w, b] = [fresh([r, d]), fresh([r, 1]), fresh([d, 2]), fresh([1, 2])];
-            for (const t of [X, y, w, b]) keep(t);
-            const program = linearSgd(backend, {
-              X,
-              y,
-              order: keep(ints(r)),
-              w,
-              b,
-              weightPenalty: [0.1, 0.2],
-              weightDecay: [0, 0],
-              biasDecay: [0, 0],
-            });
+            const spec = specOf(keep, d, 2, { weightPenalty: [0.1, 0.2] });
+            const { X, y, w, b } = spec;
+            const program = linearSgd(backend, spec);
             program.step(0, 1, 0.01);
             const int32 = (shape: Shape) =>
               keep(backend.upload(values(shape[0] * shape[1]), shape, "int32"));
-            const calls = [
-              () => linearLoss(backend, int32([r, d]), y, w, b),
-              () => linearLoss(backend, X, int32([r, 1]), w, b),
-              () => linearLoss(backend, X, y, w, int32([1, 2])),
-            ];
-            return () => {
-              try {
-                let threw = 0;
-                for (const call of calls) {
-                  try {
-                    keep(call());
-                  } catch {
-                    threw += 1;
-                  }
-                }
-                if (threw === calls.length) throw new Error("each call threw");
-              } finally {
-                program.dispose();
-              }
-            };
+            return eachThrows(
+              [
+                () => keep(linearLoss(backend, int32([r, d]), y, w, b)),
+                () => keep(linearLoss(backend, X, int32([r, 1]), w, b)),
+                () => keep(linearLoss(backend, X, y, w, int32([1, 2]))),
+              ],
+              () => program.dispose(),
+            );
           },
         }
       : {}),
-    "linearLoss with weights of another feature count": (keep: Keep) => {
-      const X = keep(fresh([r, c]));
-      const y = keep(fresh([r, 1]));
-      const w = keep(fresh([c + 1, 1]));
-      const b = keep(fresh([1, 1]));
-      return () => keep(linearLoss(backend, X, y, w, b));
-    },
-    "linearLoss with targets of another row count": (keep: Keep) => {
-      const X = keep(fresh([r, c]));
-      const y = keep(fresh([r + 1, 1]));
-      const w = keep(fresh([c, 1]));
-      const b = keep(fresh([1, 1]));
-      return () => keep(linearLoss(backend, X, y, w, b));
-    },
-    "linearLoss with targets of a third width (neither 1 nor the weights')": (keep: Keep) => {
-      const X = keep(fresh([r, c]));
-      const y = keep(fresh([r, 3]));
-      const w = keep(fresh([c, 2]));
-      const b = keep(fresh([1, 2]));
-      return () => keep(linearLoss(backend, X, y, w, b));
-    },
-    "linearLoss with a bias of another width": (keep: Keep) => {
-      const X = keep(fresh([r, c]));
-      const y = keep(fresh([r, 1]));
-      const w = keep(fresh([c, 2]));
-      const b = keep(fresh([1, 3]));
-      return () => keep(linearLoss(backend, X, y, w, b));
-    },
+    "linearLoss with weights of another feature count": (keep: Keep) =>
+      lossOn(keep, [r, c], [r, 1], [c + 1, 1], [1, 1]),
+    "linearLoss with targets of another row count": (keep: Keep) =>
+      lossOn(keep, [r, c], [r + 1, 1], [c, 1], [1, 1]),
+    "linearLoss with targets of a third width (neither 1 nor the weights')": (keep: Keep) =>
+      lossOn(keep, [r, c], [r, 3], [c, 2], [1, 2]),
+    "linearLoss with a bias of another width": (keep: Keep) =>
+      lossOn(keep, [r, c], [r, 1], [c, 2], [1, 3]),
   } as const;
 }
 
