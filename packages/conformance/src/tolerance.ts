@@ -173,3 +173,35 @@ export class Worst {
     if (this.excess >= 0) meter.record(this.measurement, this.what);
   }
 }
+
+/**
+ * Compares a backend's product C (m×n, row-major) with the float64 host sum Σ_p A(i,p)·B(p,j),
+ * each entry held to the rounding of its k products at their magnitudes; the worst entry goes
+ * into the meter.
+ */
+export function compareProduct(
+  meter: Meter,
+  got: ArrayLike<number>,
+  at: (i: number, p: number) => number,
+  bt: (p: number, j: number) => number,
+  { m, k, n }: { m: number; k: number; n: number },
+  precision: Precision,
+  label: (i: number, j: number) => string,
+): void {
+  const worst = new Worst();
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let value = 0;
+      let abs = 0;
+      for (let p = 0; p < k; p++) {
+        const t = at(i, p) * bt(p, j);
+        value += t;
+        abs += Math.abs(t);
+      }
+      worst.value(got[i * n + j] as number, value, sumTolerance(precision, k, abs), () =>
+        label(i, j),
+      );
+    }
+  }
+  worst.into(meter);
+}

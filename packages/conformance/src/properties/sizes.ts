@@ -21,7 +21,7 @@ import {
   tier,
   uniform,
 } from "../sizes.js";
-import { gamma, type Meter, SAFETY, sumTolerance, Worst } from "../tolerance.js";
+import { compareProduct, gamma, type Meter, SAFETY, sumTolerance, Worst } from "../tolerance.js";
 import { compareTrajectories } from "./linear.js";
 
 /** The values a tensor of this precision holds after an upload. */
@@ -314,25 +314,15 @@ export const sizeMatmul = defineProperty({
       const got = await backend.read(C);
       const at = (i: number, p: number) => (tA ? a[p * m + i] : a[i * k + p]) as number;
       const bt = (p: number, j: number) => (tB ? b[j * k + p] : b[p * n + j]) as number;
-      const worst = new Worst();
-      for (let i = 0; i < m; i++) {
-        for (let j = 0; j < n; j++) {
-          let value = 0;
-          let abs = 0;
-          for (let p = 0; p < k; p++) {
-            const t = at(i, p) * bt(p, j);
-            value += t;
-            abs += Math.abs(t);
-          }
-          worst.value(
-            got[i * n + j] as number,
-            value,
-            sumTolerance(backend.precision, k, abs),
-            () => `${tA ? "Aᵀ" : "A"}·${tB ? "Bᵀ" : "B"}, ${m}×${k}·${k}×${n}: C[${i}, ${j}]`,
-          );
-        }
-      }
-      worst.into(meter);
+      compareProduct(
+        meter,
+        got,
+        at,
+        bt,
+        { m, k, n },
+        backend.precision,
+        (i, j) => `${tA ? "Aᵀ" : "A"}·${tB ? "Bᵀ" : "B"}, ${m}×${k}·${k}×${n}: C[${i}, ${j}]`,
+      );
     });
   },
 });

@@ -27,7 +27,7 @@ import {
 import { defineProperty } from "../property.js";
 import { type Keep, scoped } from "../scope.js";
 import { seededValues, uniform } from "../sizes.js";
-import { type Meter, SAFETY, sumTolerance, Worst } from "../tolerance.js";
+import { compareProduct, type Meter, SAFETY, sumTolerance } from "../tolerance.js";
 
 /** The host model of the training state: what every tensor holds, in float64. */
 interface TrainingModel {
@@ -541,25 +541,15 @@ class Product implements ProductCommand {
       backend.dispose(C);
     }
     const { m, k, n } = model;
-    const worst = new Worst();
-    for (let i = 0; i < m; i++) {
-      for (let j = 0; j < n; j++) {
-        let value = 0;
-        let abs = 0;
-        for (let p = 0; p < k; p++) {
-          const t = (model.A[i * k + p] as number) * (model.B[p * n + j] as number);
-          value += t;
-          abs += Math.abs(t);
-        }
-        worst.value(
-          got[i * n + j] as number,
-          value,
-          sumTolerance(model.precision, k, abs),
-          () => `A·B (${m}×${k}·${k}×${n}) after the commands before: C[${i}, ${j}]`,
-        );
-      }
-    }
-    worst.into(model.meter);
+    compareProduct(
+      model.meter,
+      got,
+      (i, p) => model.A[i * k + p] as number,
+      (p, j) => model.B[p * n + j] as number,
+      { m, k, n },
+      model.precision,
+      (i, j) => `A·B (${m}×${k}·${k}×${n}) after the commands before: C[${i}, ${j}]`,
+    );
     if (!model.meter.passed) throw new Error(model.meter.failure ?? "product");
   }
   toString = () => "product";
