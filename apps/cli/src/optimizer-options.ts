@@ -120,7 +120,7 @@ export function addOptimizerOptions(command: Command): Command {
   return command
     .option(
       "--optimizer <name>",
-      "sgd, momentum, adam or adamw through core's optimizer (default: the chapter's plain SGD)",
+      "sgd, momentum, adam or adamw (needs --method concise) through core's optimizer (default: the chapter's plain SGD)",
       parseOptimizer,
     )
     .option("--momentum <m>", "with --optimizer momentum: μ in [0, 1) (0.9)", parseMomentum)
@@ -185,6 +185,14 @@ export function optimizerFromFlags(
   const kind = flags.optimizer ?? "sgd";
   if (flags.momentum !== undefined && kind !== "momentum") {
     throw new UsageError("--momentum needs --optimizer momentum");
+  }
+  // AdamW's decay acts on the weights beside the gradient; with --method scratch λ sits in the
+  // loss, whose gradient Adam rescales: that would be plain Adam reported as AdamW.
+  if (kind === "adamw" && flags.method !== "concise") {
+    throw new UsageError(
+      "--optimizer adamw decays the weights apart from the gradient, so it needs --method concise " +
+        "(with --method scratch λ is in the loss and it would train as plain Adam)",
+    );
   }
   const decay = flags.decay ?? (kind === "adamw" ? "decoupled" : "coupled");
   if (kind === "adamw" && decay !== "decoupled") {

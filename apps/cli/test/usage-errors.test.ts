@@ -56,6 +56,9 @@ const CASES: [string[], string][] = [
   [["train", "--momentum", "1"], "--momentum"],
   [["train", "--momentum", "0.5"], "--momentum"],
   [["train", "--optimizer", "adamw", "--method", "concise", "--decay", "coupled"], "--decay"],
+  // AdamW with the penalty in the loss would be plain Adam (it used to run, reported as AdamW).
+  [["train", "--optimizer", "adamw"], "--optimizer"],
+  [["sweep", "--optimizer", "adamw", "--method", "scratch"], "--optimizer"],
   [["train", "--decay", "both"], "--decay"],
   [["train", "--optimizer", "adam", "--decay", "coupled"], "--decay"],
   [["train", "--decoupled-scaling", "lr", "--method", "concise"], "--decoupled-scaling"],
