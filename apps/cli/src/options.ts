@@ -95,6 +95,17 @@ export function pathParser(flag: string): (value: string) => string {
   };
 }
 
+/**
+ * A parser of a chart path: the charts are SVG, so the path must end in .svg (a chart written
+ * as SVG into x.png would not open as the PNG its name promises).
+ */
+export function svgPathParser(flag: string): (value: string) => string {
+  return (value) => {
+    if (!/\.svg$/i.test(value)) fail(flag, "a path ending in .svg (the charts are SVG)", value);
+    return value;
+  };
+}
+
 /** The batch size against the training set size, once both are known. */
 export function checkBatchSize(batchSize: number, nTrain: number): void {
   if (batchSize > nTrain) {

@@ -58,6 +58,9 @@ const CASES: [string[], string][] = [
   [["train", "--optimizer", "adamw", "--method", "concise", "--decay", "coupled"], "--decay"],
   // AdamW with the penalty in the loss would be plain Adam (it used to run, reported as AdamW).
   [["train", "--optimizer", "adamw"], "--optimizer"],
+  // The charts are SVG: a path promising another format (or none) is refused up front.
+  [["train", "--plot", "x.png"], "--plot"],
+  [["path", "--plot", "chart"], "--plot"],
   [["sweep", "--optimizer", "adamw", "--method", "scratch"], "--optimizer"],
   [["train", "--decay", "both"], "--decay"],
   [["train", "--optimizer", "adam", "--decay", "coupled"], "--decay"],

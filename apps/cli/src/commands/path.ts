@@ -24,9 +24,9 @@ import {
   parseLambdaMinRatio,
   parseNLambda,
   parsePenalty,
-  pathParser,
   penaltyAlpha,
   penaltyName,
+  svgPathParser,
 } from "../options.js";
 import { probeWritableFile } from "../output-files.js";
 import { finiteOrNull, formatLoss, formatNorm } from "../render/numbers.js";
@@ -75,7 +75,7 @@ export function registerPath(program: Command, ctx: CliContext): Command {
     .option(
       "--plot <file>",
       `write an SVG of the coefficients against λ (the ${PATH_CHART_MAX_LINES} largest when there are more)`,
-      pathParser("--plot"),
+      svgPathParser("--plot"),
     )
     .option("--json", "print one JSON object on stdout instead of the report")
     .addHelpText(

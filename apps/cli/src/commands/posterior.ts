@@ -25,7 +25,7 @@ import {
 } from "../data-source.js";
 import { UsageError } from "../errors.js";
 import { writeFileAtomic } from "../io/files.js";
-import { numberParser, pathParser } from "../options.js";
+import { numberParser, svgPathParser } from "../options.js";
 import { probeWritableFile } from "../output-files.js";
 import { finiteOrNull, formatNorm } from "../render/numbers.js";
 import { posteriorChartSpec, renderSvg } from "../render/svg.js";
@@ -96,7 +96,7 @@ export function registerPosterior(program: Command, ctx: CliContext): Command {
     .option(
       "--plot <file>",
       "gaussian: write an SVG of the posterior means with their 95% credible intervals",
-      pathParser("--plot"),
+      svgPathParser("--plot"),
     )
     .option("--json", "print one JSON object on stdout instead of the report")
     .addHelpText(

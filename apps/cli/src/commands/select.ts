@@ -37,10 +37,10 @@ import {
   parsePenalty,
   parseRule,
   parseValFraction,
-  pathParser,
   penaltyAlpha,
   penaltyName,
   type Rule,
+  svgPathParser,
 } from "../options.js";
 import { probeWritableFile } from "../output-files.js";
 import { finiteOrNull, formatLoss } from "../render/numbers.js";
@@ -113,7 +113,7 @@ export function registerSelect(program: Command, ctx: CliContext): Command {
     .option(
       "--plot <file>",
       "write an SVG: validation loss ±1 SE against λ, with λ_min and λ₁ₛₑ marked",
-      pathParser("--plot"),
+      svgPathParser("--plot"),
     )
     .option("--json", "print one JSON object on stdout instead of the report")
     .addHelpText(

@@ -33,9 +33,9 @@ import {
   parseLr,
   parseMethod,
   parsePenalty,
-  pathParser,
   penaltyAlpha,
   penaltyName,
+  svgPathParser,
   trainPenalty,
 } from "../options.js";
 import { probeWritableFile } from "../output-files.js";
@@ -128,7 +128,7 @@ export function registerSweep(program: Command, ctx: CliContext): Command {
     .option(
       "--plot <file>",
       "write an SVG: train and test loss against λ, and ‖w‖ below, on log scales",
-      pathParser("--plot"),
+      svgPathParser("--plot"),
     )
     .option("--json", "print one JSON object on stdout instead of the report")
     .addHelpText(

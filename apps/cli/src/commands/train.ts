@@ -39,9 +39,9 @@ import {
   parseNTrain,
   parsePenalty,
   parseSeed,
-  pathParser,
   penaltyAlpha,
   penaltyName,
+  svgPathParser,
   trainPenalty,
 } from "../options.js";
 import { probeWritableFile, writeOutput } from "../output-files.js";
@@ -142,7 +142,7 @@ export function registerTrain(program: Command, ctx: CliContext): Command {
       "--backend <name>",
       "backend to run on (default: the best available; see `wdecay backends`)",
     )
-    .option("--plot <file>", "write the loss curves to this SVG file", pathParser("--plot"))
+    .option("--plot <file>", "write the loss curves to this SVG file", svgPathParser("--plot"))
     .option("--json", "print one JSON object on stdout instead of the report");
   addOptimizerOptions(command);
   return command.action((flags: TrainFlags) => runTrain(flags, ctx));
