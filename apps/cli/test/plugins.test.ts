@@ -23,6 +23,11 @@ function referenceOnly() {
   return registry;
 }
 
+/** `wdecay --import PLUGIN conformance ARGS`, with only the reference registered unless told. */
+function conformance(args: string[], registry = referenceOnly()) {
+  return run(["--import", PLUGIN, "conformance", ...args], { registry });
+}
+
 describe("wdecay --import", () => {
   it("registers the module's backends: backends lists them, conformance runs on them", async () => {
     const registry = referenceOnly();
@@ -59,19 +64,9 @@ describe("wdecay --import", () => {
 
   it("puts the --import in the replay line, which reproduces the failure", async () => {
     const registry = referenceOnly();
-    const first = await run(
-      [
-        "--import",
-        PLUGIN,
-        "conformance",
-        "--backend",
-        "plugin-broken",
-        "--property",
-        "op-sum",
-        "--seed",
-        "5",
-      ],
-      { registry },
+    const first = await conformance(
+      ["--backend", "plugin-broken", "--property", "op-sum", "--seed", "5"],
+      registry,
     );
     expect(first.code).toBe(1);
     const replay = lines(first.stdout).find((l) => l.startsWith("  replay: "));
@@ -120,22 +115,16 @@ describe("wdecay conformance --expectations", () => {
         skip: { "op-matmul": "no products here" },
       }),
     );
-    const ok = await run(
-      [
-        "--import",
-        PLUGIN,
-        "conformance",
-        "--backend",
-        "plugin-broken",
-        "--property",
-        "op-sum,op-matmul,op-axpby",
-        "--seed",
-        "2",
-        "--expectations",
-        known,
-      ],
-      { registry: referenceOnly() },
-    );
+    const ok = await conformance([
+      "--backend",
+      "plugin-broken",
+      "--property",
+      "op-sum,op-matmul,op-axpby",
+      "--seed",
+      "2",
+      "--expectations",
+      known,
+    ]);
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/^xfail op-sum: sum drops the last element \(issue 1\)$/m);
     expect(ok.stdout).toMatch(/^skip op-matmul: no products here$/m);
@@ -144,22 +133,16 @@ describe("wdecay conformance --expectations", () => {
     );
 
     await writeFile(known, JSON.stringify({ xfail: { "op-axpby": "thought broken" } }));
-    const xpass = await run(
-      [
-        "--import",
-        PLUGIN,
-        "conformance",
-        "--backend",
-        "plugin-broken",
-        "--property",
-        "op-axpby",
-        "--seed",
-        "2",
-        "--expectations",
-        known,
-      ],
-      { registry: referenceOnly() },
-    );
+    const xpass = await conformance([
+      "--backend",
+      "plugin-broken",
+      "--property",
+      "op-axpby",
+      "--seed",
+      "2",
+      "--expectations",
+      known,
+    ]);
     expect(xpass.code).toBe(1);
     expect(xpass.stdout).toMatch(
       /^XPASS op-axpby: .*\n {2}failure: expected to fail \(thought broken\), but every run passed$/m,
@@ -206,11 +189,8 @@ describe("wdecay conformance --json", () => {
     const dir = await tempDir();
     const known = join(dir, "known.json");
     await writeFile(known, JSON.stringify({ xfail: { "op-axpby": "a known gap" } }));
-    const result = await run(
+    const result = await conformance(
       [
-        "--import",
-        PLUGIN,
-        "conformance",
         "--property",
         "op-sum,op-axpby,fused-linear-sgd",
         "--seed",
@@ -219,7 +199,7 @@ describe("wdecay conformance --json", () => {
         "--expectations",
         known,
       ],
-      { registry },
+      registry,
     );
     expect(result.code).toBe(1);
     const json = JSON.parse(result.stdout);

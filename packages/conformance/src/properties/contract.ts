@@ -588,31 +588,24 @@ export const pendingWork = defineProperty({
       const y = keep(backend.unary("neg", x));
       backend.dispose(x);
       const x2 = keep(backend.upload(other, s));
-      const negated = await backend.read(y);
       // neg rounds once at most: the tolerance op-unary holds it to (tolerance.ts sumTolerance).
-      before.forEach((v, i) =>
-        meter.value(
-          negated[i] as number,
-          -v,
-          sumTolerance(precision, 1, Math.abs(v)),
-          `neg of an input disposed before the read [${i}]`,
-        ),
-      );
+      const negationOf = (got: Float64Array, what: string) =>
+        before.forEach((v, i) =>
+          meter.value(
+            got[i] as number,
+            -v,
+            sumTolerance(precision, 1, Math.abs(v)),
+            `${what} [${i}]`,
+          ),
+        );
+      negationOf(await backend.read(y), "neg of an input disposed before the read");
       same(meter, await backend.read(x2), after, "the upload after the dispose");
 
       // A write to an op's input before the op's result is read.
       const u = keep(backend.upload(a, s));
       const v = keep(backend.unary("neg", u));
       backend.write(u, other);
-      const negated2 = await backend.read(v);
-      before.forEach((value, i) =>
-        meter.value(
-          negated2[i] as number,
-          -value,
-          sumTolerance(precision, 1, Math.abs(value)),
-          `neg of an input rewritten before the read [${i}]`,
-        ),
-      );
+      negationOf(await backend.read(v), "neg of an input rewritten before the read");
 
       // zeros, then a write at once: the written values stay.
       const z = keep(backend.zeros(s));
