@@ -7,8 +7,22 @@
 import type { PenaltyKind } from "./conventions.js";
 import type { Dataset } from "./data.js";
 import { kFolds, selectRows, trainTestSplit } from "./io/split.js";
-import { type LinearModel, ridgeClosedForm } from "./ridge.js";
-import { regularizationPath } from "./solvers/path.js";
+import type { LinearModel } from "./ridge.js";
+import {
+  CD_DEFAULT_MAX_ITER,
+  CD_DEFAULT_TOL,
+  usesCovarianceUpdates,
+} from "./solvers/coordinate-descent.js";
+import { checkMaxIter, checkTol } from "./solvers/internal.js";
+import { type Moments, meanSquaredErrorOf, mergeMoments, momentsOf } from "./solvers/moments.js";
+import {
+  lambdaMax,
+  lambdaMaxFromMoments,
+  logGrid,
+  pathFromMoments,
+  type RegularizationPath,
+  regularizationPath,
+} from "./solvers/path.js";
 
 /**
  * How validation data are held out: one seeded hold-out split (`valFraction` of the rows, rounded
@@ -16,7 +30,9 @@ import { regularizationPath } from "./solvers/path.js";
  */
 export type SelectionMethod =
   | { readonly kind: "holdout"; readonly valFraction: number }
-  | { readonly kind: "kfold"; readonly folds: number };
+  | { readonly kind: "kfold"; readonly folds: number }
+  /** The fold of each row given by the caller (glmnet's `foldid`): any integers, one per row. */
+  | { readonly kind: "foldid"; readonly foldid: ArrayLike<number> };
 
 /** `"min"` picks the λ of least validation loss; `"1se"` the one-standard-error λ (identity 18). */
 export type SelectionRule = "min" | "1se";
@@ -25,9 +41,14 @@ export type SelectionRule = "min" | "1se";
 export interface SelectLambdaOptions {
   /**
    * Candidate λ in the canonical convention, in any order (duplicates are merged): finite, > 0
-   * for `"l1"` (λ = 0 is unpenalized least squares, not a lasso) and ≥ 0 otherwise.
+   * for `"l1"` (λ = 0 is unpenalized least squares, not a lasso) and ≥ 0 otherwise. Default:
+   * glmnet's grid from λ_max (see {@link selectLambda}).
    */
-  readonly lambdas: ArrayLike<number>;
+  readonly lambdas?: ArrayLike<number>;
+  /** Size of the default grid (100, as glmnet's `nlambda`); ignored with `lambdas`. */
+  readonly nLambda?: number;
+  /** `λ_min/λ_max` of the default grid (glmnet's: 1e-4 when n > d, else 1e-2). */
+  readonly lambdaMinRatio?: number;
   /** L2 `(λ/2)‖w‖²`, L1 `λ‖w‖₁`, or the elastic net `λ[(1 − α)/2‖w‖² + α‖w‖₁]`. */
   readonly penalty: PenaltyKind;
   /**
@@ -57,13 +78,13 @@ export interface ValidationPoint {
   /** Canonical λ. */
   readonly lambda: number;
   /**
-   * Estimated validation loss `mean ½(ŷ − y)²` (the canonical data term, without the penalty):
-   * the unweighted mean of `foldLosses`.
+   * Estimated validation mean squared error `mean (ŷ − y)²` (twice the canonical data term; no
+   * penalty): the fold-size-weighted mean of `foldLosses` (see {@link selectLambda}).
    */
   readonly mean: number;
   /** Standard error of `mean` (see {@link selectLambda} for how each method estimates it). */
   readonly se: number;
-  /** The mean loss on each validation fold (one entry for a hold-out split). */
+  /** The mean squared error on each validation fold (one entry for a hold-out split). */
   readonly foldLosses: number[];
 }
 
@@ -75,6 +96,8 @@ export interface LambdaSelection {
   readonly lambdas: number[];
   /** One point per entry of `lambdas`, in the same (ascending) order. */
   readonly curve: ValidationPoint[];
+  /** The number of validation rows of each fold, in fold order (the weights of `mean`). */
+  readonly foldSizes: number[];
   /** The λ of least mean validation loss; exact ties go to the larger λ. */
   readonly lambdaMin: number;
   /** The one-standard-error λ (see {@link oneStandardErrorRule}); always ≥ `lambdaMin`. */
@@ -85,7 +108,7 @@ export interface LambdaSelection {
   readonly model: LinearModel;
   /**
    * Whether every coordinate-descent fit (each fold's path and the refit) met its tolerance
-   * within `maxIter`; always true for L2, which is solved in closed form.
+   * within `maxIter`; always true for α = 0, which is solved exactly.
    */
   readonly converged: boolean;
   /** Every λ above is the canonical one (see `describeLambda`). */
@@ -166,16 +189,35 @@ function meanAndSe(values: ArrayLike<number>): { mean: number; se: number } {
   return { mean, se: Math.sqrt(ss / (m - 1)) / Math.sqrt(m) };
 }
 
-/** `½(ŷᵢ − yᵢ)²` for every row of `data` under the model `(w, b)`. */
-function exampleLosses(data: Dataset, w: Float64Array, b: number): Float64Array {
+/** `(ŷᵢ − yᵢ)²` for every row of `data` under the model `(w, b)`. */
+function squaredErrors(data: Dataset, w: Float64Array, b: number): Float64Array {
   const { X, y, n, d } = data;
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     let r = b - (y[i] as number);
     for (let j = 0; j < d; j++) r += (X[i * d + j] as number) * (w[j] as number);
-    out[i] = 0.5 * r * r;
+    out[i] = r * r;
   }
   return out;
+}
+
+/**
+ * cv.glmnet's summary of K fold errors with fold sizes `sizes`: the weighted mean and
+ * `√(weighted mean of (L_f − mean)² / (K − 1))`.
+ */
+function weightedMeanAndSe(losses: readonly number[], sizes: readonly number[]): { mean: number; se: number } {
+  let total = 0;
+  let sum = 0;
+  for (let f = 0; f < losses.length; f++) {
+    total += sizes[f] as number;
+    sum += (sizes[f] as number) * (losses[f] as number);
+  }
+  const mean = sum / total;
+  let ss = 0;
+  for (let f = 0; f < losses.length; f++) {
+    ss += (sizes[f] as number) * ((losses[f] as number) - mean) ** 2;
+  }
+  return { mean, se: Math.sqrt(ss / total / (losses.length - 1)) };
 }
 
 function average(values: Float64Array): number {
@@ -253,13 +295,8 @@ function candidateLambdas(lambdas: ArrayLike<number>, penalty: PenaltyKind): num
   return out.filter((l, k) => k === 0 || l !== out[k - 1]);
 }
 
-/** The training and validation rows of each fold. */
-interface Fold {
-  readonly train: Dataset;
-  readonly val: Dataset;
-}
-
-function makeFolds(data: Dataset, method: SelectionMethod, seed: number): Fold[] {
+/** The validation rows of each fold (ascending), and the fold count's source. */
+function foldRows(data: Dataset, method: SelectionMethod, seed: number): Int32Array[] {
   const { n } = data;
   if (method?.kind === "holdout") {
     const f = method.valFraction;
@@ -277,152 +314,220 @@ function makeFolds(data: Dataset, method: SelectionMethod, seed: number): Fold[]
     if (nVal === n) {
       throw new RangeError(`valFraction ${f} of ${n} rows leaves the training set empty`);
     }
-    const split = trainTestSplit(data, { testFraction: f, seed });
-    return [{ train: split.train, val: split.test }];
+    return [trainTestSplit(data, { testFraction: f, seed }).testIndices];
   }
   if (method?.kind === "kfold") {
     const k = method.folds;
     if (!(Number.isInteger(k) && k >= 2 && k <= n)) {
       throw new RangeError(`folds must be an integer in [2, n = ${n}], got ${k}`);
     }
-    const parts = kFolds(n, k, seed);
-    return parts.map((val, f) => {
-      const train = new Int32Array(n - val.length);
-      let m = 0;
-      for (const [g, part] of parts.entries()) {
-        if (g !== f) {
-          train.set(part, m);
-          m += part.length;
-        }
-      }
-      // Ascending rows, as trainTestSplit returns them, so a fold's fit does not depend on the
-      // order in which the other folds were concatenated (CD's sums run in row order).
-      train.sort();
-      return { train: selectRows(data, train), val: selectRows(data, val) };
-    });
+    return kFolds(n, k, seed).map((part) => Int32Array.from(part).sort());
+  }
+  if (method?.kind === "foldid") {
+    return foldsFromIds(method.foldid, n);
   }
   throw new RangeError(
-    `method must be { kind: "holdout", valFraction } or { kind: "kfold", folds }, got ${JSON.stringify(method)}`,
+    `method must be { kind: "holdout", valFraction }, { kind: "kfold", folds } or { kind: "foldid", foldid }, got ${JSON.stringify(method)}`,
   );
 }
 
 /**
+ * The folds a `foldid` vector names (glmnet's `foldid`): row i belongs to fold `foldid[i]`, any
+ * integer; folds are ordered by their id. Every fold must leave rows to train on, and there
+ * must be at least two.
+ */
+function foldsFromIds(foldid: ArrayLike<number>, n: number): Int32Array[] {
+  if (foldid === undefined || foldid.length !== n) {
+    throw new RangeError(`foldid must have one entry per row (${n}), got ${foldid?.length}`);
+  }
+  const byId = new Map<number, number[]>();
+  for (let i = 0; i < n; i++) {
+    const id = foldid[i] as number;
+    if (!Number.isSafeInteger(id)) {
+      throw new RangeError(`foldid[${i}] = ${id} is not an integer fold id`);
+    }
+    let rows = byId.get(id);
+    if (rows === undefined) {
+      rows = [];
+      byId.set(id, rows);
+    }
+    rows.push(i);
+  }
+  if (byId.size < 2) {
+    throw new RangeError(`foldid names ${byId.size} fold; cross-validation needs at least 2`);
+  }
+  return [...byId.keys()].sort((a, b) => a - b).map((id) => Int32Array.from(byId.get(id) ?? []));
+}
+
+/** The rows of 0…n−1 not in `val` (ascending `val`), ascending. */
+function complement(val: Int32Array, n: number): Int32Array {
+  const out = new Int32Array(n - val.length);
+  let m = 0;
+  let v = 0;
+  for (let i = 0; i < n; i++) {
+    if (v < val.length && val[v] === i) v++;
+    else out[m++] = i;
+  }
+  return out;
+}
+
+/**
  * Chooses λ on validation data (D2L §4.5, exercise 2). For every candidate λ it fits on each
- * training part and records the validation loss `mean ½(ŷ − y)²`, the canonical data term; the
- * penalty is left out, as it is a device for fitting, not a measure of prediction error.
+ * training part and records the validation **mean squared error** `mean (ŷ − y)²`, the loss
+ * scikit-learn and glmnet report (twice the canonical data term `mean ½(ŷ − y)²`, which the
+ * objective keeps); the penalty is left out, as it is a device for fitting, not a measure of
+ * prediction error.
  *
- * - Fits: L2 by {@link ridgeClosedForm} at each λ; L1 and the elastic net by
- *   {@link regularizationPath} on each training part with the explicit λ grid (solved from the
- *   largest λ down, each warm-started from the last).
- * - `"kfold"`: `mean` is the unweighted mean of the k fold losses and `se` the sample standard
- *   deviation of those k fold means divided by √k (fold sizes differ by at most one row).
- * - `"holdout"`: one validation set; `mean` is its loss and `se` the sample standard deviation of
- *   its per-example losses `½(ŷᵢ − yᵢ)²` divided by √n_val. This treats the examples as
+ * - Fits: every λ of the grid on each training part by {@link regularizationPath}'s algorithms
+ *   (ridge from one eigendecomposition; the lasso and elastic net by coordinate descent down the
+ *   grid, warm-started, screened by the strong rule). When the training parts have at least as
+ *   many rows as features, the rows are read once into each fold's centered moments; a training
+ *   part's moments are the merge of the other folds' and a fold's validation error is computed
+ *   from its own, so a λ costs O(d²) per fold whatever n is.
+ * - `"kfold"` (seeded folds) and `"foldid"` (the caller's fold of each row, glmnet's `foldid`):
+ *   as cv.glmnet does, `mean` is the fold-size-weighted mean of the fold errors,
+ *   `Σ n_f·L_f / Σ n_f`, and `se = √(Σ n_f (L_f − mean)² / Σ n_f / (K − 1))`.
+ * - `"holdout"`: one validation set; `mean` is its error and `se` the sample standard deviation
+ *   of its per-example squared errors divided by √n_val. This treats the examples as
  *   independent given the one fitted model: it measures the noise of the validation estimate,
  *   not the variability of the fit across training sets.
+ * - The default grid (no `lambdas`) is glmnet's: `nLambda` values log-spaced from λ_max of all
+ *   the rows (`lambdaMax`, with α floored at `PATH_MIN_ALPHA` for ridge) down to
+ *   `lambdaMinRatio·λ_max`.
  * - λ_min is the λ of least `mean`, exact ties going to the larger λ (the simpler model);
  *   λ₁ₛₑ follows identity 18 ({@link oneStandardErrorRule}); `chosen` is the one `rule` names.
- * - `model` is refit on **all** rows at `chosen` (L2: the closed form; otherwise the path over
- *   the candidates ≥ `chosen`, warm-started the same way).
+ * - `model` is refit on **all** rows at `chosen` (the path over the candidates ≥ `chosen`).
  *
  * The result's λ are canonical (`lambdaConvention`); convert others with `convertLambda`. A
- * selected λ is the best of this grid on this split, a random quantity: the validation curve
+ * selected λ is the best of this grid on these folds, a random quantity: the validation curve
  * is an estimate and the gap between neighbouring λ is often well inside its standard error,
  * which is what the 1-SE rule makes use of.
  *
  * @throws RangeError for fewer than 2 rows, non-finite data, empty or non-finite `lambdas` (or
- * λ ≤ 0 with L1, λ < 0 otherwise), `folds` not an integer in [2, n], `valFraction` outside
- * (0, 1) or leaving fewer than 2 validation rows or no training row, `alpha` missing for the
- * elastic net, a bad `tol` or `maxIter`, and for L2 (or α = 0) with λ = 0 when some training
- * set has m ≤ d rows: centered data of m rows have rank ≤ m − 1 < d, so least squares then has
- * no unique solution.
+ * λ ≤ 0 with L1, λ < 0 otherwise), `folds` not an integer in [2, n], a `foldid` of the wrong
+ * length, with a non-integer, or naming fewer than 2 folds, `valFraction` outside (0, 1) or
+ * leaving fewer than 2 validation rows or no training row, `alpha` missing for the elastic
+ * net, a bad `tol` or `maxIter`, and for α = 0 with λ = 0 when some training part has m ≤ d
+ * rows: centered data of m rows have rank ≤ m − 1 < d, so least squares then has no unique
+ * solution.
  */
 export function selectLambda(data: Dataset, options: SelectLambdaOptions): LambdaSelection {
   const { penalty, method, seed, rule = "min", tol, maxIter } = options;
   checkData(data);
   const alpha = mixingFor(penalty, options.alpha);
-  const lambdas = candidateLambdas(options.lambdas, penalty);
   if (rule !== "min" && rule !== "1se") {
     throw new RangeError(`rule must be "min" or "1se", got ${JSON.stringify(rule)}`);
   }
-  // Checked even for L2, which does not use them, so a bad value never passes unnoticed.
-  if (tol !== undefined && !(Number.isFinite(tol) && tol > 0)) {
-    throw new RangeError(`tol must be a finite number > 0, got ${tol}`);
-  }
-  if (maxIter !== undefined && !(Number.isSafeInteger(maxIter) && maxIter >= 1)) {
-    throw new RangeError(`maxIter must be an integer ≥ 1, got ${maxIter}`);
-  }
-  const folds = makeFolds(data, method, seed);
-
-  // α = 0 (L2, or an elastic net with no L1 share) goes through the closed form, which would
-  // throw deep inside one fold; say why up front instead.
-  if (alpha === 0 && lambdas[0] === 0) {
-    let smallest = data.n;
-    for (const f of folds) smallest = Math.min(smallest, f.train.n);
-    if (data.d >= smallest) {
-      throw new RangeError(
-        `λ = 0 (unpenalized least squares) has no unique solution here: d = ${data.d} features ` +
-          `but a training set of only ${smallest} rows (centering leaves rank ≤ ${smallest - 1}); ` +
-          "use λ > 0",
-      );
+  checkTol(tol ?? CD_DEFAULT_TOL);
+  checkMaxIter(maxIter ?? CD_DEFAULT_MAX_ITER);
+  const valRows = foldRows(data, method, seed);
+  const { n, d } = data;
+  let smallest = n;
+  for (const v of valRows) {
+    if (v.length === n) {
+      throw new RangeError("a fold holds every row, leaving nothing to train on");
     }
+    smallest = Math.min(smallest, n - v.length);
+  }
+  // Moments (covariance updates) when every training part has at least d rows.
+  const byMoments = method.kind !== "holdout" && usesCovarianceUpdates(smallest, d);
+  const foldMoments = byMoments ? valRows.map((rows) => momentsOf(data, rows)) : [];
+  const allMoments = byMoments ? mergeMoments(foldMoments) : undefined;
+
+  const lambdas =
+    options.lambdas === undefined
+      ? defaultGrid(allMoments ? lambdaMaxFromMoments(allMoments, alpha) : lambdaMax(data, alpha), {
+          n,
+          d,
+          nLambda: options.nLambda,
+          lambdaMinRatio: options.lambdaMinRatio,
+        }).filter((l) => penalty !== "l1" || l > 0)
+      : candidateLambdas(options.lambdas, penalty);
+  if (lambdas.length === 0) throw new RangeError("lambdas must contain at least one candidate λ");
+  // α = 0 solves ridge exactly, which has no unique solution at λ = 0 on a rank-deficient
+  // training part; say why up front instead of deep inside one fold.
+  if (alpha === 0 && lambdas[0] === 0 && d >= smallest) {
+    throw new RangeError(
+      `λ = 0 (unpenalized least squares) has no unique solution here: d = ${d} features ` +
+        `but a training set of only ${smallest} rows (centering leaves rank ≤ ${smallest - 1}); ` +
+        "use λ > 0",
+    );
   }
 
   let converged = true;
   const L = lambdas.length;
-  const chosenCount = (chosen: number) =>
-    penalty === "l2" ? 1 : lambdas.filter((l) => l >= chosen).length;
+  const K = valRows.length;
+  const chosenCount = (chosen: number) => lambdas.filter((l) => l >= chosen).length;
   // The refit's size is known only once λ is chosen: count the largest it can be until then.
-  let total = folds.length * L + chosenCount(lambdas[0] as number);
+  let total = K * L + chosenCount(lambdas[0] as number);
   let done = 0;
   const fitted = () => options.onProgress?.(++done, total);
-  // losses[k][f]: mean validation loss at lambdas[k] on fold f.
+  const pathOptions = (grid: readonly number[]) => ({
+    alpha,
+    lambdas: grid,
+    onLambda: fitted,
+    ...(tol === undefined ? {} : { tol }),
+    ...(maxIter === undefined ? {} : { maxIter }),
+  });
+  // losses[k][f]: validation MSE at lambdas[k] on fold f.
   const losses: number[][] = lambdas.map(() => []);
-  // For a hold-out split, the per-example losses give the standard error.
+  // For a hold-out split, the per-example errors give the standard error.
   const holdoutExamples: Float64Array[] = [];
-  for (const fold of folds) {
-    const fits = fitAll(fold.train, lambdas, penalty, alpha, tol, maxIter, fitted);
-    if (!fits.converged) converged = false;
+  for (const [f, val] of valRows.entries()) {
+    let path: RegularizationPath;
+    if (byMoments) {
+      path = pathFromMoments(
+        mergeMoments(foldMoments.filter((_, g) => g !== f)),
+        pathOptions(lambdas),
+      );
+    } else {
+      path = regularizationPath(selectRows(data, complement(val, n)), pathOptions(lambdas));
+    }
+    if (!path.converged.every(Boolean)) converged = false;
+    const valSet = byMoments ? undefined : selectRows(data, val);
     for (let k = 0; k < L; k++) {
-      const fit = fits.models[k] as LinearModel;
-      const ex = exampleLosses(fold.val, fit.weights, fit.bias);
-      (losses[k] as number[]).push(average(ex));
-      if (method.kind === "holdout") holdoutExamples[k] = ex;
+      const w = path.weights[k] as Float64Array;
+      const b = path.biases[k] as number;
+      if (valSet === undefined) {
+        (losses[k] as number[]).push(meanSquaredErrorOf(foldMoments[f] as Moments, w, b));
+      } else {
+        const ex = squaredErrors(valSet, w, b);
+        (losses[k] as number[]).push(average(ex));
+        if (method.kind === "holdout") holdoutExamples[k] = ex;
+      }
     }
   }
 
+  const foldSizes = valRows.map((v) => v.length);
   const curve: ValidationPoint[] = lambdas.map((lambda, k) => {
     const foldLosses = losses[k] as number[];
     if (method.kind === "holdout") {
       const { se } = meanAndSe(holdoutExamples[k] as Float64Array);
       return { lambda, mean: foldLosses[0] as number, se, foldLosses };
     }
-    const { mean, se } = meanAndSe(foldLosses);
+    const { mean, se } = weightedMeanAndSe(foldLosses, foldSizes);
     return { lambda, mean, se, foldLosses };
   });
 
   const lambdaMin = minimumLambda(curve);
   const lambda1se = oneStandardErrorRule(curve);
   const chosen = rule === "1se" ? lambda1se : lambdaMin;
-  total = folds.length * L + chosenCount(chosen);
+  total = K * L + chosenCount(chosen);
 
-  let model: LinearModel;
-  if (penalty === "l2") {
-    model = ridgeClosedForm(data, chosen);
-    fitted();
-  } else {
-    const above = lambdas.filter((l) => l >= chosen);
-    const refit = fitAll(data, above, penalty, alpha, tol, maxIter, fitted);
-    if (!refit.converged) converged = false;
-    // `above` is ascending and starts at `chosen`.
-    model = refit.models[0] as LinearModel;
-  }
+  const above = lambdas.filter((l) => l >= chosen);
+  const refit = allMoments
+    ? pathFromMoments(allMoments, pathOptions(above))
+    : regularizationPath(data, pathOptions(above));
+  if (!refit.converged.every(Boolean)) converged = false;
+  // `above` is ascending and starts at `chosen`.
+  const model = { weights: refit.weights[0] as Float64Array, bias: refit.biases[0] as number };
 
   return {
     method: { ...method },
     rule,
     lambdas,
     curve,
+    foldSizes,
     lambdaMin,
     lambda1se,
     chosen,
@@ -432,31 +537,19 @@ export function selectLambda(data: Dataset, options: SelectLambdaOptions): Lambd
   };
 }
 
-/** Fits at every λ of `lambdas` (ascending) on `train`; entry k belongs to `lambdas[k]`. */
-function fitAll(
-  train: Dataset,
-  lambdas: readonly number[],
-  penalty: PenaltyKind,
-  alpha: number,
-  tol: number | undefined,
-  maxIter: number | undefined,
-  fitted: () => void,
-): { models: LinearModel[]; converged: boolean } {
-  if (penalty === "l2") {
-    const models = lambdas.map((l) => {
-      const model = ridgeClosedForm(train, l);
-      fitted();
-      return model;
-    });
-    return { models, converged: true };
+/** glmnet's λ grid below `top`, ascending (see {@link selectLambda}). */
+function defaultGrid(
+  top: number,
+  o: { n: number; d: number; nLambda: number | undefined; lambdaMinRatio: number | undefined },
+): number[] {
+  const m = o.nLambda ?? 100;
+  const ratio = o.lambdaMinRatio ?? (o.n > o.d ? 1e-4 : 1e-2);
+  if (!(Number.isSafeInteger(m) && m >= 1)) {
+    throw new RangeError(`nLambda must be an integer ≥ 1, got ${m}`);
   }
-  const path = regularizationPath(train, {
-    alpha,
-    lambdas,
-    onLambda: fitted,
-    ...(tol === undefined ? {} : { tol }),
-    ...(maxIter === undefined ? {} : { maxIter }),
-  });
-  const models = path.weights.map((weights, k) => ({ weights, bias: path.biases[k] as number }));
-  return { models, converged: path.converged.every(Boolean) };
+  if (!(ratio > 0 && ratio <= 1)) {
+    throw new RangeError(`lambdaMinRatio must lie in (0, 1], got ${ratio}`);
+  }
+  // λ_max = 0 (Xcᵀyc = 0): every fit is w = 0; anchor the grid at 1 as the path does.
+  return Array.from(logGrid(top > 0 ? top : 1, m, ratio)).reverse();
 }

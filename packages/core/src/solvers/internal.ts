@@ -182,3 +182,66 @@ export function initialWeights(d: number, warmStart: ArrayLike<number> | undefin
   }
   return w;
 }
+
+/** The optimality measures of elastic-net weights, in absolute units (see {@link optimality}). */
+export interface Optimality {
+  /** The largest KKT residual. */
+  readonly kkt: number;
+  /** Each weight's KKT residual. */
+  readonly violations: Float64Array;
+  /** The duality gap `J(w) − D(θ)` (canonical objective, centered problem), ≥ 0. */
+  readonly gap: number;
+}
+
+/**
+ * KKT residuals and duality gap of `w` for the centered elastic net
+ * `J(w) = ‖r‖²/(2n) + l1‖w‖₁ + (l2/2)‖w‖²`, `r = yc − Xc·w`, from the data gradient
+ * `c = Xcᵀr/n` (which `source.gradient` writes into `gradient`) and `rr = ‖r‖²/n`, `ry = rᵀyc/n`.
+ *
+ * KKT residual of w_j (as `lassoKKT`): `max(0, |c_j| − l1)` where w_j = 0, else
+ * `|c_j − l2·w_j − l1·sign(w_j)|`.
+ *
+ * Duality gap (Fenchel dual of J, divided by n like J): with l2 > 0 the dual point θ = r is
+ * always feasible and `D = rᵀyc/n − ‖r‖²/(2n) − Σ_j (|c_j| − l1)₊²/(2·l2)`; with l2 = 0 (the
+ * lasso) θ = s·r with `s = min(1, l1/‖c‖_∞)` is scaled into the dual feasible set
+ * `‖Xcᵀθ‖_∞/n ≤ l1` and `D = s·rᵀyc/n − s²‖r‖²/(2n)` (scikit-learn's choice). Both are lower
+ * bounds on J*, so `J(w) − J* ≤ gap`; both are 0 at the solution.
+ */
+export function optimality(
+  source: { gradient(w: Float64Array, out: Float64Array): { rr: number; ry: number } },
+  w: Float64Array,
+  gradient: Float64Array,
+  l1: number,
+  l2: number,
+): Optimality {
+  const { rr, ry } = source.gradient(w, gradient);
+  const d = w.length;
+  const violations = new Float64Array(d);
+  let kkt = 0;
+  let abs = 0;
+  let sq = 0;
+  let top = 0;
+  let excess = 0;
+  for (let j = 0; j < d; j++) {
+    const cj = gradient[j] as number;
+    const wj = w[j] as number;
+    const v =
+      wj === 0 ? Math.max(0, Math.abs(cj) - l1) : Math.abs(cj - l2 * wj - l1 * Math.sign(wj));
+    violations[j] = v;
+    // `!(v <= kkt)` also makes a NaN residual the worst one.
+    if (!(v <= kkt)) kkt = v;
+    abs += Math.abs(wj);
+    sq += wj * wj;
+    top = Math.max(top, Math.abs(cj));
+    excess += Math.max(0, Math.abs(cj) - l1) ** 2;
+  }
+  const primal = rr / 2 + l1 * abs + (l2 / 2) * sq;
+  let dual: number;
+  if (l2 > 0) {
+    dual = ry - rr / 2 - excess / (2 * l2);
+  } else {
+    const s = top > l1 ? l1 / top : 1;
+    dual = s * ry - (s * s * rr) / 2;
+  }
+  return { kkt, violations, gap: Math.max(0, primal - dual) };
+}

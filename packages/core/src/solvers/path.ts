@@ -8,18 +8,16 @@ import { ridgeClosedForm } from "../ridge.js";
 import {
   CD_DEFAULT_MAX_ITER,
   CD_DEFAULT_TOL,
-  coordinateDescentCentered,
+  type CdKernel,
+  gramKernel,
+  interceptOf,
+  residualKernel,
+  solveCD,
+  usesCovarianceUpdates,
 } from "./coordinate-descent.js";
-import {
-  type CenteredDesign,
-  centerDataset,
-  checkDataset,
-  checkMaxIter,
-  checkPenalty,
-  checkTol,
-  columnCorrelations,
-  interceptFor,
-} from "./internal.js";
+import { centerDataset, checkDataset, checkMaxIter, checkPenalty, checkTol } from "./internal.js";
+import { type Moments, momentsOf } from "./moments.js";
+import { ridgePathDual, ridgePathFromMoments } from "./ridge-path.js";
 
 /**
  * The smallest α used to size the grid (glmnet's convention): at α = 0 no finite λ gives
@@ -60,6 +58,10 @@ export interface RegularizationPath {
   /** Coordinate-descent passes per λ (0 for the closed-form ridge path). */
   readonly iterations: Int32Array;
   readonly converged: boolean[];
+  /** Relative KKT residual per λ (`ElasticNetFit.kkt`; 0 for the exact ridge path). */
+  readonly kkt: Float64Array;
+  /** Relative duality gap per λ (`ElasticNetFit.dualityGap`; 0 for the exact ridge path). */
+  readonly dualityGap: Float64Array;
 }
 
 /**
@@ -74,18 +76,73 @@ export interface RegularizationPath {
 export function lambdaMax(data: Dataset, alpha = 1): number {
   checkDataset(data);
   checkPenalty(0, alpha);
-  return lambdaMaxCentered(centerDataset(data), alpha);
+  return lambdaMaxOf(sourceOf(data).kernel, alpha);
 }
 
-function lambdaMaxCentered(c: CenteredDesign, alpha: number): number {
-  let top = 0;
-  for (const v of columnCorrelations(c, c.yc)) if (Math.abs(v) > top) top = Math.abs(v);
+function lambdaMaxOf(kernel: CdKernel, alpha: number): number {
+  // g₀ = ‖Xcᵀyc‖_∞/n is exactly the gradient coordinate descent sees at w = 0.
+  const top = kernel.g0;
   const a = Math.max(alpha, PATH_MIN_ALPHA);
   let lmax = top / a;
   // Division then multiplication can land one ulp low; coordinate descent compares
   // |correlation| with lambda·alpha, so step up until that product clears every correlation.
   while (lmax * a < top) lmax *= 1 + Number.EPSILON;
   return lmax;
+}
+
+/**
+ * `count` values log-spaced from `top` down to `top·ratio`, largest first. k = 0 gives
+ * exp(0) = 1 exactly, so the grid starts at `top` itself (exact zeros at λ_max).
+ *
+ * @internal
+ */
+export function logGrid(top: number, count: number, ratio: number): Float64Array {
+  const logRatio = Math.log(ratio);
+  const out = new Float64Array(count);
+  for (let k = 0; k < count; k++) {
+    out[k] = top * (count === 1 ? 1 : Math.exp((k / (count - 1)) * logRatio));
+  }
+  return out;
+}
+
+/** {@link lambdaMax} of the rows the moments summarize. @internal */
+export function lambdaMaxFromMoments(m: Moments, alpha: number): number {
+  return lambdaMaxOf(momentsSource(m).kernel, alpha);
+}
+
+/** The kernel a path runs on, and how it solves ridge for all λ at once. */
+interface PathSource {
+  readonly kernel: CdKernel;
+  readonly n: number;
+  readonly d: number;
+  ridge(lambdas: Float64Array): Float64Array[];
+}
+
+/** Jacobi on an m×m matrix costs ~10·m³; above this the per-λ closed form is cheaper. */
+const EIGEN_MAX_SIZE = 500;
+
+function sourceOf(data: Dataset): PathSource {
+  const { n, d } = data;
+  if (usesCovarianceUpdates(n, d)) return momentsSource(momentsOf(data));
+  const c = centerDataset(data);
+  return {
+    kernel: residualKernel(c),
+    n,
+    d,
+    ridge: (lambdas) =>
+      n <= EIGEN_MAX_SIZE
+        ? ridgePathDual(c, lambdas)
+        : Array.from(lambdas, (l) => ridgeClosedForm(data, l).weights),
+  };
+}
+
+function momentsSource(m: Moments): PathSource {
+  return {
+    kernel: gramKernel(m),
+    n: m.n,
+    d: m.d,
+    ridge: (lambdas) => ridgePathFromMoments(m, lambdas),
+  };
 }
 
 /**
@@ -97,27 +154,48 @@ function lambdaMaxCentered(c: CenteredDesign, alpha: number): number {
  * is w = 0, b = ȳ, whatever α; the grid is then anchored at λ = 1 instead so that it stays
  * positive.
  *
- * α = 0 (pure ridge) uses the closed form {@link ridgeClosedForm} at each λ (exact, no
- * iterations; λ = 0 with d > n throws, as there). Otherwise each λ is solved by coordinate
- * descent (`elasticNetCD`'s algorithm and convergence criterion, with `tol` and `maxIter`
- * applying to each λ); a λ that did not converge is reported in `converged` and the path goes on.
+ * How: with d ≤ n the rows are read once into their centered moments and every λ costs O(d²)
+ * per pass (covariance updates); otherwise the residual is kept. Each λ is screened by the
+ * sequential strong rule (Tibshirani et al. 2012): coordinate j starts outside the working set
+ * when `|c_j(λ_prev)| < α(2λ − λ_prev)`, c the data gradient at the previous solution; the
+ * convergence test checks the KKT conditions of every coordinate, and a violator joins the set,
+ * so screening never changes the answer. `tol` and `maxIter` are `elasticNetCD`'s, for each λ;
+ * a λ that did not converge is reported in `converged` and the path goes on.
+ *
+ * α = 0 (pure ridge) is solved exactly at every λ from one eigendecomposition (of `XcᵀXc/n`, or
+ * of `XcXcᵀ/n` when d > n); λ = 0 throws when that matrix is singular to working precision
+ * (always so for d ≥ n, as centering leaves rank ≤ n − 1).
  *
  * @throws RangeError on malformed data or options
  */
 export function regularizationPath(data: Dataset, options: PathOptions = {}): RegularizationPath {
   checkDataset(data);
+  return pathOn(sourceOf(data), options);
+}
+
+/**
+ * {@link regularizationPath} on data summarized by their moments (covariance updates; used by
+ * cross-validation, which builds each training part's moments from its folds').
+ *
+ * @internal
+ */
+export function pathFromMoments(m: Moments, options: PathOptions = {}): RegularizationPath {
+  return pathOn(momentsSource(m), options);
+}
+
+function pathOn(source: PathSource, options: PathOptions): RegularizationPath {
+  const { kernel, n, d } = source;
   const {
     alpha = 1,
     nLambda = 100,
-    lambdaMinRatio = data.n > data.d ? 1e-4 : 1e-2,
+    lambdaMinRatio = n > d ? 1e-4 : 1e-2,
     tol = CD_DEFAULT_TOL,
     maxIter = CD_DEFAULT_MAX_ITER,
   } = options;
   checkPenalty(0, alpha);
   checkTol(tol);
   checkMaxIter(maxIter);
-  const c = centerDataset(data);
-  const lmax = lambdaMaxCentered(c, alpha);
+  const lmax = lambdaMaxOf(kernel, alpha);
 
   let lambdas: Float64Array;
   if (options.lambdas !== undefined) {
@@ -131,13 +209,7 @@ export function regularizationPath(data: Dataset, options: PathOptions = {}): Re
     if (!(lambdaMinRatio > 0 && lambdaMinRatio <= 1)) {
       throw new RangeError(`lambdaMinRatio must lie in (0, 1], got ${lambdaMinRatio}`);
     }
-    const top = lmax > 0 ? lmax : 1;
-    const logRatio = Math.log(lambdaMinRatio);
-    lambdas = new Float64Array(nLambda);
-    // k = 0 gives exp(0) = 1 exactly, so the grid starts at λ_max itself (exact zeros there).
-    for (let k = 0; k < nLambda; k++) {
-      lambdas[k] = top * (nLambda === 1 ? 1 : Math.exp((k / (nLambda - 1)) * logRatio));
-    }
+    lambdas = logGrid(lmax > 0 ? lmax : 1, nLambda, lambdaMinRatio);
   }
 
   const m = lambdas.length;
@@ -145,39 +217,57 @@ export function regularizationPath(data: Dataset, options: PathOptions = {}): Re
   const biases = new Float64Array(m);
   const iterations = new Int32Array(m);
   const converged: boolean[] = new Array(m).fill(true);
+  const kkt = new Float64Array(m);
+  const dualityGap = new Float64Array(m);
+  let done = 0;
+  const solved = () => options.onLambda?.(++done, m);
+
+  if (lmax === 0) {
+    // Xcᵀyc = 0 exactly: w = 0 zeroes the smooth gradient, so it is optimal for every λ and α
+    // (the minimum-norm optimum at λ = 0).
+    for (let k = 0; k < m; k++) {
+      weights[k] = new Float64Array(d);
+      biases[k] = kernel.yMean;
+      solved();
+    }
+    return { alpha, lambdaMax: lmax, lambdas, weights, biases, iterations, converged, kkt, dualityGap };
+  }
+  if (alpha === 0) {
+    const ws = source.ridge(lambdas);
+    for (let k = 0; k < m; k++) {
+      const w = ws[k] as Float64Array;
+      weights[k] = w;
+      biases[k] = interceptOf(kernel, w);
+      solved();
+    }
+    return { alpha, lambdaMax: lmax, lambdas, weights, biases, iterations, converged, kkt, dualityGap };
+  }
+
   // Solve from the largest λ down, whatever order the caller gave, so warm starts go the
   // way the solutions grow from w = 0.
   const order = Array.from(lambdas.keys()).sort(
     (p, q) => (lambdas[q] as number) - (lambdas[p] as number),
   );
-  const w = new Float64Array(c.d);
-  let done = 0;
-  const solved = () => options.onLambda?.(++done, m);
+  const w = new Float64Array(d);
+  let gradient: Float64Array = new Float64Array(d);
+  kernel.gradient(w, gradient);
+  let previous = lmax;
+  const eligible = new Uint8Array(d);
   for (const k of order) {
     const lambda = lambdas[k] as number;
-    if (lmax === 0) {
-      // Xcᵀyc = 0 exactly: w = 0 zeroes the smooth gradient, so it is optimal for every λ and
-      // α (the minimum-norm optimum at λ = 0). Answered directly because the closed form would
-      // re-center y itself, turning a constant y's rounding into ~1e-32 weights, and would
-      // throw at λ = 0 with d > n.
-      weights[k] = new Float64Array(c.d);
-      biases[k] = c.yMean;
-      solved();
-      continue;
-    }
-    if (alpha === 0) {
-      const fit = ridgeClosedForm(data, lambda);
-      weights[k] = fit.weights;
-      biases[k] = fit.bias;
-      solved();
-      continue;
-    }
-    const run = coordinateDescentCentered(c, lambda, alpha, tol, maxIter, w);
+    // The sequential strong rule; λ above λ_prev (only λ_max's own neighbourhood) keeps all.
+    const cut = alpha * (2 * lambda - previous);
+    for (let j = 0; j < d; j++) eligible[j] = Math.abs(gradient[j] as number) >= cut ? 1 : 0;
+    const run = solveCD(kernel, lambda, alpha, tol, maxIter, w, eligible);
+    gradient = run.gradient;
+    previous = lambda;
     weights[k] = Float64Array.from(w);
-    biases[k] = interceptFor(c, w);
+    biases[k] = interceptOf(kernel, w);
     iterations[k] = run.iterations;
     converged[k] = run.converged;
+    kkt[k] = run.kkt;
+    dualityGap[k] = run.dualityGap;
     solved();
   }
-  return { alpha, lambdaMax: lmax, lambdas, weights, biases, iterations, converged };
+  return { alpha, lambdaMax: lmax, lambdas, weights, biases, iterations, converged, kkt, dualityGap };
 }

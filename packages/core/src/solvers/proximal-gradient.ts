@@ -5,7 +5,7 @@
  */
 import type { Dataset } from "../data.js";
 import { Rng } from "../random.js";
-import type { ElasticNetFit, ElasticNetOptions } from "./coordinate-descent.js";
+import { type ElasticNetFit, type ElasticNetOptions, residualKernel } from "./coordinate-descent.js";
 import {
   type CenteredDesign,
   centerDataset,
@@ -15,6 +15,7 @@ import {
   checkTol,
   columnCorrelations,
   interceptFor,
+  optimality,
   shrink,
 } from "./internal.js";
 
@@ -103,6 +104,8 @@ export function elasticNetProx(
       iterations: 0,
       converged: true,
       mappingNorm: 0,
+      kkt: 0,
+      dualityGap: 0,
       lr: options.lr ?? 0,
       lipschitz,
     };
@@ -164,12 +167,16 @@ export function elasticNetProx(
     }
     w.set(wNext);
   }
+  // The same measures as coordinate descent reports, from a fresh gradient at the returned w.
+  const measured = optimality(residualKernel(c), w, grad, l1, l2);
   return {
     weights: w,
     bias: interceptFor(c, w),
     iterations,
     converged,
     mappingNorm: mapping / g0,
+    kkt: measured.kkt / g0,
+    dualityGap: c.yScale > 0 ? measured.gap / c.yScale : 0,
     lr,
     lipschitz,
   };

@@ -1,0 +1,188 @@
+/**
+ * The sufficient statistics of least squares with an intercept: the row count, the means, and
+ * the centered sums of products `Sxx = Σ(xᵢ − x̄)(xᵢ − x̄)ᵀ`, `Sxy = Σ(xᵢ − x̄)(yᵢ − ȳ)`,
+ * `Syy = Σ(yᵢ − ȳ)²`. Every penalized linear fit here is a function of them (the loss is
+ * `½wᵀ(Sxx/n)w − (Sxy/n)ᵀw + Syy/(2n)` on centered data), so a path or a cross-validation that
+ * reads the rows once, into these, costs O(d²) per λ instead of O(nd) (glmnet's "covariance
+ * updates", Friedman, Hastie & Tibshirani 2010, §2.2).
+ *
+ * Centered sums, not raw `XᵀX`: `XᵀX − n·x̄x̄ᵀ` loses every digit a column's mean has over its
+ * spread (a column of values 10⁶ ± 1 keeps none). Disjoint row sets are combined with the
+ * pairwise update of Chan, Golub & LeVeque (1979), `S = S_a + S_b + (n_a n_b/n)·δδᵀ` with
+ * `δ = x̄_b − x̄_a`, which stays accurate because δ is a difference of means, not of sums.
+ */
+import type { Dataset } from "../data.js";
+
+/** Centered sufficient statistics of a set of rows. */
+export interface Moments {
+  readonly n: number;
+  readonly d: number;
+  readonly xMean: Float64Array;
+  readonly yMean: number;
+  /** `Σ(xᵢ − x̄)(xᵢ − x̄)ᵀ`, d×d row-major, symmetric (both triangles filled). */
+  readonly sxx: Float64Array;
+  /** `Σ(xᵢ − x̄)(yᵢ − ȳ)`. */
+  readonly sxy: Float64Array;
+  /** `Σ(yᵢ − ȳ)²`. */
+  readonly syy: number;
+  /**
+   * Columns whose values are all equal in these rows (1) or not (0). Their centered sums are
+   * exactly 0 and their mean is that value, with no rounding (see `centerDataset`).
+   */
+  readonly constant: Uint8Array;
+}
+
+/**
+ * The moments of `data`'s rows (all of them, or the listed row indices), in two passes: the
+ * means, refined once by the mean of the residuals (as `centerDataset` does), then the centered
+ * products. Non-finite entries throw, naming the row and column.
+ */
+export function momentsOf(data: Dataset, rows?: ArrayLike<number>): Moments {
+  const { X, y, d } = data;
+  const n = rows === undefined ? data.n : rows.length;
+  const row = (k: number) => (rows === undefined ? k : (rows[k] as number));
+  if (n < 1) throw new RangeError("moments need at least one row");
+  const xMean = new Float64Array(d);
+  const constant = new Uint8Array(d).fill(1);
+  const first = row(0);
+  let yMean = 0;
+  let yConstant = true;
+  const y0 = y[first] as number;
+  for (let k = 0; k < n; k++) {
+    const i = row(k);
+    const off = i * d;
+    for (let j = 0; j < d; j++) {
+      const x = X[off + j] as number;
+      if (!Number.isFinite(x)) throw new RangeError(`X[${i}, ${j}] is not finite (${x})`);
+      xMean[j] = (xMean[j] as number) + x;
+      if (x !== (X[first * d + j] as number)) constant[j] = 0;
+    }
+    const v = y[i] as number;
+    if (!Number.isFinite(v)) throw new RangeError(`y[${i}] is not finite (${v})`);
+    yMean += v;
+    if (v !== y0) yConstant = false;
+  }
+  for (let j = 0; j < d; j++) xMean[j] = (xMean[j] as number) / n;
+  yMean /= n;
+  // One refinement pass: the mean of the residuals is the rounding error of Σx/n.
+  const corr = new Float64Array(d);
+  let yCorr = 0;
+  for (let k = 0; k < n; k++) {
+    const off = row(k) * d;
+    for (let j = 0; j < d; j++) {
+      corr[j] = (corr[j] as number) + (X[off + j] as number) - (xMean[j] as number);
+    }
+    yCorr += (y[row(k)] as number) - yMean;
+  }
+  for (let j = 0; j < d; j++) {
+    xMean[j] = constant[j]
+      ? (X[first * d + j] as number)
+      : (xMean[j] as number) + (corr[j] as number) / n;
+  }
+  yMean = yConstant ? y0 : yMean + yCorr / n;
+
+  // Upper triangle, row by row: each row's centered vector once, then its outer product.
+  const sxx = new Float64Array(d * d);
+  const sxy = new Float64Array(d);
+  let syy = 0;
+  const xc = new Float64Array(d);
+  for (let k = 0; k < n; k++) {
+    const i = row(k);
+    const off = i * d;
+    for (let j = 0; j < d; j++) {
+      xc[j] = constant[j] ? 0 : (X[off + j] as number) - (xMean[j] as number);
+    }
+    const yc = yConstant ? 0 : (y[i] as number) - yMean;
+    syy += yc * yc;
+    for (let j = 0; j < d; j++) {
+      const a = xc[j] as number;
+      if (a === 0) continue;
+      sxy[j] = (sxy[j] as number) + a * yc;
+      const base = j * d;
+      for (let l = j; l < d; l++) sxx[base + l] = (sxx[base + l] as number) + a * (xc[l] as number);
+    }
+  }
+  mirrorUpper(sxx, d);
+  return { n, d, xMean, yMean, sxx, sxy, syy, constant };
+}
+
+/** Copies the upper triangle of a d×d row-major matrix into its lower triangle. */
+function mirrorUpper(a: Float64Array, d: number): void {
+  for (let j = 0; j < d; j++) {
+    for (let l = j + 1; l < d; l++) a[l * d + j] = a[j * d + l] as number;
+  }
+}
+
+/**
+ * The moments of the union of disjoint row sets, combined pairwise left to right (Chan, Golub &
+ * LeVeque's update). The result does not depend on how the rows were grouped, up to the
+ * rounding of the updates (float64: relative error a few ε per merge).
+ */
+export function mergeMoments(parts: readonly Moments[]): Moments {
+  if (parts.length === 0) throw new RangeError("mergeMoments needs at least one part");
+  let acc = parts[0] as Moments;
+  for (let p = 1; p < parts.length; p++) acc = mergeTwo(acc, parts[p] as Moments);
+  return acc;
+}
+
+function mergeTwo(a: Moments, b: Moments): Moments {
+  const { d } = a;
+  if (b.d !== d) throw new RangeError(`cannot merge moments of ${a.d} and ${b.d} features`);
+  const n = a.n + b.n;
+  const wb = b.n / n;
+  const f = (a.n * b.n) / n;
+  const delta = new Float64Array(d);
+  const xMean = new Float64Array(d);
+  const constant = new Uint8Array(d);
+  for (let j = 0; j < d; j++) {
+    const ma = a.xMean[j] as number;
+    const mb = b.xMean[j] as number;
+    // Constant in both parts with the same value: still exactly constant.
+    if (a.constant[j] && b.constant[j] && ma === mb) {
+      constant[j] = 1;
+      xMean[j] = ma;
+      continue;
+    }
+    delta[j] = mb - ma;
+    xMean[j] = ma + (delta[j] as number) * wb;
+  }
+  const dy = b.yMean - a.yMean;
+  const yMean = a.yMean + dy * wb;
+  const sxx = new Float64Array(d * d);
+  const sxy = new Float64Array(d);
+  for (let j = 0; j < d; j++) {
+    const dj = delta[j] as number;
+    sxy[j] = (a.sxy[j] as number) + (b.sxy[j] as number) + f * dj * dy;
+    for (let l = 0; l < d; l++) {
+      const k = j * d + l;
+      sxx[k] = (a.sxx[k] as number) + (b.sxx[k] as number) + f * dj * (delta[l] as number);
+    }
+  }
+  const syy = a.syy + b.syy + f * dy * dy;
+  return { n, d, xMean, yMean, sxx, sxy, syy, constant };
+}
+
+/**
+ * `mean (y − b − Xw)²` over the rows the moments summarize, from the moments alone:
+ * `[Syy − 2wᵀSxy + wᵀSxx w]/n + (ȳ − b − x̄ᵀw)²`. Used to score a fit on a validation fold
+ * without reading its rows again. Rounding: a few ε relative to `Syy/n + wᵀSxx w/n` and the
+ * squared offset, not to the (possibly much smaller) result.
+ */
+export function meanSquaredErrorOf(m: Moments, w: ArrayLike<number>, b: number): number {
+  const { d, sxx, sxy } = m;
+  let quad = 0;
+  let lin = 0;
+  let offset = m.yMean - b;
+  for (let j = 0; j < d; j++) {
+    const wj = w[j] as number;
+    if (wj === 0) continue;
+    offset -= (m.xMean[j] as number) * wj;
+    lin += (sxy[j] as number) * wj;
+    let s = 0;
+    const base = j * d;
+    for (let l = 0; l < d; l++) s += (sxx[base + l] as number) * (w[l] as number);
+    quad += wj * s;
+  }
+  const centered = Math.max(0, (m.syy - 2 * lin + quad) / m.n);
+  return centered + offset * offset;
+}
