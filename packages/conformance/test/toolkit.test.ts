@@ -25,7 +25,7 @@ describe.each(CONVENTION_CASES)("conv-$id", (spec) => {
   it("fails when the library's setting is read as twice the canonical conversion", async () => {
     const wrong = conventionProperty({
       ...spec,
-      objective: (value, penalty, n) => spec.objective(2 * value, penalty, n),
+      objective: (value, penalty, n, ySd) => spec.objective(2 * value, penalty, n, ySd),
     });
     const report = await runConformance(createMinimalBackend, {
       reference: createMinimalBackend,

@@ -19,11 +19,19 @@
  * | sklearn-sgd | `(1/n)Σ ½r² + alpha·R(w)`, R = ½‖w‖², ‖w‖₁ or `(1−ρ)/2‖w‖² + ρ‖w‖₁` | 1 | alpha |
  * | sklearn-lasso | `(1/(2n))‖r‖² + alpha‖w‖₁` | 1 | alpha |
  * | sklearn-elasticnet | `(1/(2n))‖r‖² + alpha·ρ‖w‖₁ + alpha(1 − ρ)/2‖w‖²` | 1 | alpha |
- * | glmnet | `(1/(2n))‖r‖² + λ[(1 − α)/2‖w‖² + α‖w‖₁]` | 1 | λ |
+ * | glmnet | `(1/(2n))‖r‖² + λα‖w‖₁ + λ(1 − α)/(2·sd(y))‖w‖²` (see below) | 1 | λ(α + (1 − α)/sd(y)) |
  *
- * (ρ = l1_ratio.) The mixing parameter α of the elastic-net rows (sklearn's `l1_ratio`, glmnet's
- * `alpha`) passes unchanged; only λ converts. These agree with the conventions table of
- * IDENTITIES.md, including Keras's "c (objective doubled)": the doubling is in s, not in λ.
+ * (ρ = l1_ratio.) The mixing parameter of the elastic-net rows (sklearn's `l1_ratio`) passes
+ * unchanged, except glmnet's: its gaussian family documents `(1/(2n))‖r‖² + λ[(1 − α)/2‖w‖² +
+ * α‖w‖₁]` but fits on y divided by sd(y) (divisor n) with λ/sd(y), then scales the coefficients
+ * back; substituting gives the objective in the table, so glmnet's (λ, α) is the canonical
+ * `λ_c = λ(α + (1 − α)/sd(y))`, `α_c = λα/λ_c` (the same as documented for the lasso, α = 1).
+ * These agree with the conventions table of IDENTITIES.md, including Keras's "c (objective
+ * doubled)": the doubling is in s, not in λ.
+ *
+ * Each convention also says whether its library, called with its defaults, standardizes the
+ * features ({@link LambdaConvention.standardize}): glmnet does (`standardize = TRUE`, divisor
+ * n, coefficients returned on the original scale); scikit-learn, PyTorch and Keras do not.
  */
 
 /** The penalty a λ weighs: L2 `(λ/2)‖w‖²`, L1 `λ‖w‖₁`, or the elastic net mixing both. */
@@ -48,6 +56,16 @@ export type ConventionId = (typeof CONVENTION_IDS)[number];
 export interface ConventionOptions {
   /** The number of training examples; needed by conventions with {@link LambdaConvention.needsN}. */
   readonly n?: number;
+  /**
+   * The library's mixing parameter (0 ridge … 1 lasso; default 1), for conventions whose λ
+   * depends on it ({@link LambdaConvention.scalesY}).
+   */
+  readonly alpha?: number;
+  /**
+   * The standard deviation of the training labels, divisor n; needed by conventions with
+   * {@link LambdaConvention.scalesY} when α < 1.
+   */
+  readonly ySd?: number;
 }
 
 /** One library's way of writing the penalty strength, and its map to the canonical λ. */
@@ -67,10 +85,22 @@ export interface LambdaConvention {
   readonly mixingParameter?: string;
   /** Whether the conversion depends on the number of examples n. */
   readonly needsN: boolean;
+  /**
+   * Whether the library divides y by its standard deviation before fitting (glmnet's gaussian
+   * family), so that for α < 1 the conversion, and the canonical mixing, depend on sd(y).
+   */
+  readonly scalesY: boolean;
+  /**
+   * Whether the library, called with its defaults, standardizes the features (divisor n) and
+   * penalizes the standardized coefficients, reporting them on the original scale.
+   */
+  readonly standardize: boolean;
   /** One line on why the conversion is what it is. */
   readonly explanation: string;
   /** The library's value → the canonical λ. */
   toCanonical(value: number, options?: ConventionOptions): number;
+  /** The library's mixing parameter → the canonical α (itself unless {@link scalesY}). */
+  canonicalAlpha(alpha: number, options?: ConventionOptions): number;
   /** The canonical λ → the library's value. */
   fromCanonical(value: number, options?: ConventionOptions): number;
   /**
@@ -98,17 +128,49 @@ function requireN(options: ConventionOptions | undefined, id: ConventionId): num
   return n;
 }
 
-type Spec = Omit<LambdaConvention, "toCanonical" | "fromCanonical" | "objectiveScale"> & {
+function requireYSd(options: ConventionOptions | undefined, id: ConventionId): number {
+  const s = options?.ySd;
+  if (s === undefined) {
+    throw new RangeError(
+      `the ${id} convention with α < 1 depends on the labels' standard deviation: pass { ySd }`,
+    );
+  }
+  if (!(Number.isFinite(s) && s > 0)) {
+    throw new RangeError(`ySd must be a finite number > 0, got ${s}`);
+  }
+  return s;
+}
+
+function mixingOf(options: ConventionOptions | undefined): number {
+  const a = options?.alpha ?? 1;
+  if (!(a >= 0 && a <= 1)) throw new RangeError(`alpha must lie in [0, 1], got ${a}`);
+  return a;
+}
+
+type Spec = Omit<
+  LambdaConvention,
+  "toCanonical" | "fromCanonical" | "objectiveScale" | "canonicalAlpha" | "scalesY" | "standardize"
+> & {
+  readonly scalesY?: boolean;
+  readonly standardize?: boolean;
   /** canonical λ = value · factor(options). */
   readonly factor: (options: ConventionOptions | undefined) => number;
   readonly scale: (options: ConventionOptions | undefined) => number;
 };
 
 function define(spec: Spec): LambdaConvention {
-  const { factor, scale, ...rest } = spec;
+  const { factor, scale, scalesY = false, standardize = false, ...rest } = spec;
   return Object.freeze({
     ...rest,
+    scalesY,
+    standardize,
     kinds: Object.freeze([...spec.kinds]),
+    canonicalAlpha(alpha: number, options?: ConventionOptions): number {
+      const a = mixingOf({ ...options, alpha });
+      if (!scalesY || a === 0 || a === 1) return a;
+      // λ_c·α_c = λα, so α_c = α/factor.
+      return a / factor({ ...options, alpha: a });
+    },
     toCanonical(value: number, options?: ConventionOptions): number {
       checkValue(value, spec.id, "to canonical");
       return value * factor(options);
@@ -137,6 +199,7 @@ export const LAMBDA_CONVENTIONS: Readonly<Record<ConventionId, LambdaConvention>
     kinds: ["l2", "l1", "elastic"],
     mixingParameter: "α",
     needsN: false,
+    standardize: true,
     explanation: "the reference every other convention is converted to",
     factor: one,
     scale: one,
@@ -229,19 +292,21 @@ export const LAMBDA_CONVENTIONS: Readonly<Record<ConventionId, LambdaConvention>
   glmnet: define({
     id: "glmnet",
     label: "glmnet (R)",
-    setting: "glmnet(x, y, family='gaussian', alpha, lambda, standardize=FALSE)",
+    setting: "glmnet(x, y, family='gaussian', alpha, lambda) (standardize=TRUE, intercept=TRUE)",
     parameter: "lambda",
-    objective: "(1/(2n))‖r‖² + λ[(1 − α)/2‖w‖² + α‖w‖₁]",
+    objective: "(1/(2n))‖r‖² + λα‖w‖₁ + λ(1 − α)/(2·sd(y))‖w‖²",
     kinds: ["elastic", "l1", "l2"],
     mixingParameter: "alpha",
     needsN: false,
-    // glmnet documents this objective, but for the gaussian family it fits on a y scaled to unit
-    // variance (1/n formula) and scales back: exact for α = 1 at any scale of y (the lasso is
-    // equivariant), and for α < 1 when y is supplied standardized.
+    scalesY: true,
+    standardize: true,
     explanation:
-      "the documented objective is the canonical one, so λ = lambda, α = alpha (for α < 1 pass a " +
-      "y standardized to unit variance, which glmnet assumes internally)",
-    factor: one,
+      "glmnet fits the gaussian family on y/sd(y) with λ/sd(y) and scales back, so its L2 part " +
+      "is divided by sd(y): λ_c = λ(α + (1 − α)/sd(y)), α_c = λα/λ_c (λ_c = λ for the lasso)",
+    factor: (options) => {
+      const a = mixingOf(options);
+      return a === 1 ? 1 : a + (1 - a) / requireYSd(options, "glmnet");
+    },
     scale: one,
   }),
 });
@@ -307,7 +372,36 @@ export function convertLambda(
         "conventions share no penalty kind",
     );
   }
-  return target.fromCanonical(source.toCanonical(value, options), options);
+  // A pure L2 or L1 value fixes the mixing for conventions that need it.
+  const mixing = options.alpha ?? (kind === "l2" ? 0 : kind === "l1" ? 1 : undefined);
+  const o = mixing === undefined ? options : { ...options, alpha: mixing };
+  return target.fromCanonical(source.toCanonical(value, o), o);
+}
+
+/** A penalty in the canonical convention: `λ[(1 − α)/2‖w‖² + α‖w‖₁]`. */
+export interface CanonicalPenalty {
+  readonly lambda: number;
+  readonly alpha: number;
+}
+
+/**
+ * A library's (λ, mixing) as the canonical (λ, α) that gives the same minimizer: λ converts by
+ * {@link LambdaConvention.toCanonical} and the mixing by {@link LambdaConvention.canonicalAlpha}
+ * (unchanged except for glmnet's y scaling).
+ *
+ * @param value the library's λ
+ * @param alpha the library's mixing (0 for L2, 1 for L1)
+ * @throws RangeError as {@link convertLambda}, or for a mixing outside [0, 1]
+ */
+export function toCanonicalPenalty(
+  value: number,
+  alpha: number,
+  convention: ConventionId | LambdaConvention,
+  options: ConventionOptions = {},
+): CanonicalPenalty {
+  const c = resolve(convention);
+  const o = { ...options, alpha };
+  return { lambda: c.toCanonical(value, o), alpha: c.canonicalAlpha(alpha, o) };
 }
 
 function formatNumber(x: number): string {

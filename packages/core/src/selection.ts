@@ -205,7 +205,10 @@ function squaredErrors(data: Dataset, w: Float64Array, b: number): Float64Array 
  * cv.glmnet's summary of K fold errors with fold sizes `sizes`: the weighted mean and
  * `√(weighted mean of (L_f − mean)² / (K − 1))`.
  */
-function weightedMeanAndSe(losses: readonly number[], sizes: readonly number[]): { mean: number; se: number } {
+function weightedMeanAndSe(
+  losses: readonly number[],
+  sizes: readonly number[],
+): { mean: number; se: number } {
   let total = 0;
   let sum = 0;
   for (let f = 0; f < losses.length; f++) {

@@ -7,6 +7,7 @@ import {
   LAMBDA_CONVENTIONS,
   type PenaltyKind,
   parseConvention,
+  toCanonicalPenalty,
 } from "../src/conventions.js";
 import { type Dataset, type SyntheticOptions, syntheticData } from "../src/data.js";
 import { Rng } from "../src/random.js";
@@ -68,6 +69,22 @@ function elasticRows(convention: ConventionId, describe: string, ratio: number):
     smooth: (p, w, b, v) =>
       sumSq(residual(p, w, b)) / (2 * p.n) + ((v * (1 - ratio)) / 2) * sumSq(w),
     gradient: (p, w, b, v) => gradientOf(p, residual(p, w, b), w, 1 / p.n, v * (1 - ratio)),
+    l1Weight: (v) => v * ratio,
+  };
+}
+
+function glmnetRows(ratio: number): LibraryObjective {
+  // glmnet(lambda = v, alpha = ratio), gaussian: fitted on y/sd(y) with v/sd(y), coefficients
+  // scaled back, which is (1/(2n))‖r‖² + v·ratio‖w‖₁ + v(1 − ratio)/(2·sd(y))‖w‖².
+  return {
+    name: `glmnet, mixing ${ratio} (y scaled)`,
+    convention: "glmnet",
+    kind: ratio === 0 ? "l2" : ratio === 1 ? "l1" : "elastic",
+    mix: ratio,
+    smooth: (p, w, b, v) =>
+      sumSq(residual(p, w, b)) / (2 * p.n) + ((v * (1 - ratio)) / (2 * labelSd(p))) * sumSq(w),
+    gradient: (p, w, b, v) =>
+      gradientOf(p, residual(p, w, b), w, 1 / p.n, (v * (1 - ratio)) / labelSd(p)),
     l1Weight: (v) => v * ratio,
   };
 }
@@ -153,10 +170,39 @@ const OBJECTIVES: readonly LibraryObjective[] = [
   elasticRows("sklearn-elasticnet", "sklearn ElasticNet", 0.5),
   elasticRows("sklearn-elasticnet", "sklearn ElasticNet", 0),
   elasticRows("sklearn-elasticnet", "sklearn ElasticNet", 1),
-  elasticRows("glmnet", "glmnet", 0.7),
-  elasticRows("glmnet", "glmnet", 0),
-  elasticRows("glmnet", "glmnet", 1),
+  glmnetRows(0.7),
+  glmnetRows(0),
+  glmnetRows(1),
 ];
+
+/**
+ * The labels' standard deviation, divisor n (glmnet's internal scale of y), of the problem whose
+ * features these are: glmnet's objective depends on it, and the helpers below evaluate gradients
+ * with the labels zeroed, which must not change the objective.
+ */
+const LABEL_SD = new WeakMap<Float64Array, number>();
+function labelSd(p: Dataset): number {
+  const known = LABEL_SD.get(p.X);
+  if (known !== undefined) return known;
+  const mean = sum(p.y) / p.n;
+  const sd = Math.sqrt(p.y.reduce((a, v) => a + (v - mean) ** 2, 0) / p.n);
+  LABEL_SD.set(p.X, sd);
+  return sd;
+}
+
+/** The canonical penalty of a library setting on problem p (n and sd(y) from p). */
+function converted(obj: LibraryObjective, p: Dataset, v: number) {
+  return toCanonicalPenalty(v, obj.mix, obj.convention, { n: p.n, ySd: labelSd(p) });
+}
+
+/** The library's value whose canonical λ is `lambda`. */
+function fromCanonical(obj: LibraryObjective, p: Dataset, lambda: number): number {
+  return LAMBDA_CONVENTIONS[obj.convention].fromCanonical(lambda, {
+    n: p.n,
+    alpha: obj.mix,
+    ySd: labelSd(p),
+  });
+}
 
 /** The canonical objective with the L1 part, λ[(1 − α)/2‖w‖² + α‖w‖₁]. */
 function canonicalObjective(
@@ -189,7 +235,11 @@ const PROBLEMS: readonly ProblemSpec[] = [
   { seed: 14, n: 12, d: 20, options: { trueWeight: 0.3, noiseStd: 0.2 } },
 ];
 
-const problem = (s: ProblemSpec) => syntheticData(new Rng(s.seed), s.n, s.d, s.options);
+const problem = (s: ProblemSpec) => {
+  const p = syntheticData(new Rng(s.seed), s.n, s.d, s.options);
+  labelSd(p); // fixes sd(y) for these features before any labels are zeroed
+  return p;
+};
 const unit = (m: number, k: number) => {
   const e = new Float64Array(m);
   e[k] = 1;
@@ -491,12 +541,12 @@ describe("each row of the conventions table is a property", () => {
       for (const obj of OBJECTIVES) {
         const c = LAMBDA_CONVENTIONS[obj.convention];
         for (const v of [0, 0.05, 2.5]) {
-          const lambda = c.toCanonical(v, { n: p.n });
+          const { lambda, alpha: mix } = converted(obj, p, v);
           const s = c.objectiveScale({ n: p.n });
           const w = Float64Array.from({ length: p.d }, () => rng.normal());
           const b = rng.normal();
           const library = obj.smooth(p, w, b, v) + obj.l1Weight(v) * norm1(w);
-          const canonical = canonicalObjective(p, w, b, lambda, obj.mix);
+          const canonical = canonicalObjective(p, w, b, lambda, mix);
           expect(Math.abs(library - s * canonical)).toBeLessThanOrEqual(
             4 * (p.n + 2 * p.d) * EPS * Math.abs(library),
           );
@@ -507,13 +557,12 @@ describe("each row of the conventions table is a property", () => {
 
   for (const obj of OBJECTIVES.filter((o) => o.kind === "l2")) {
     it(`L2: the minimizer of ${obj.name} is ridge at the converted λ`, () => {
-      const c = LAMBDA_CONVENTIONS[obj.convention];
       for (const spec of PROBLEMS) {
         const p = problem(spec);
         for (const canonicalLambda of [1e-3, 0.05, 2]) {
-          const v = c.fromCanonical(canonicalLambda, { n: p.n });
+          const v = fromCanonical(obj, p, canonicalLambda);
           const { theta, kappa } = minimizeQuadratic(obj, p, v);
-          const reference = ridgeTheta(p, c.toCanonical(v, { n: p.n }));
+          const reference = ridgeTheta(p, converted(obj, p, v).lambda);
           // The library's system H is s times the canonical Hessian of (w, b) (same κ); ridge
           // solves its Schur complement XcᵀXc + nλI, or the dual XcXcᵀ + nλI, neither worse
           // conditioned. Forming the Gram sums (n terms) and Cholesky (m = d + 1) give a
@@ -527,25 +576,24 @@ describe("each row of the conventions table is a property", () => {
 
   for (const obj of OBJECTIVES.filter((o) => o.kind !== "l2")) {
     it(`${obj.kind === "l1" ? "L1" : "elastic net"}: the minimizer of ${obj.name} meets the canonical KKT conditions at the converted λ`, () => {
-      const c = LAMBDA_CONVENTIONS[obj.convention];
       for (const spec of PROBLEMS) {
         const p = problem(spec);
         const top = lambdaMax(p);
         for (const fraction of [0.05, 0.3, 0.7]) {
-          // fraction·λ_max as the canonical L1 weight λα: between no zeros and all zeros.
-          const v = c.fromCanonical((fraction * top) / obj.mix, { n: p.n });
-          const lambda = c.toCanonical(v, { n: p.n });
+          // About fraction·λ_max as the canonical L1 weight λα: between no zeros and all zeros.
+          const v = fromCanonical(obj, p, (fraction * top) / obj.mix);
+          const { lambda, alpha: mix } = converted(obj, p, v);
           const { theta, lastStep } = coordinateDescent(obj, p, v);
           const nonzero = Array.from(theta.subarray(0, p.d)).filter((x) => x !== 0).length;
           expect(nonzero).toBeGreaterThan(0);
-          const { violation, terms } = kktViolation(p, theta, lambda, obj.mix);
+          const { violation, terms } = kktViolation(p, theta, lambda, mix);
           // After the last sweep each coordinate's condition held exactly when it was updated;
           // the later moves (each ≤ lastStep) shift its gradient by at most ‖H‖∞·lastStep, and
           // the n-term sums round by ~nε·terms. A wrong factor in the conversion shifts the
           // condition by O(λ), far above this.
           const tolerance = 4 * (canonicalHessianNorm(p, lambda) * lastStep + p.n * EPS * terms);
           expect(violation).toBeLessThanOrEqual(tolerance);
-          expect(tolerance).toBeLessThan(1e-6 * lambda * obj.mix);
+          expect(tolerance).toBeLessThan(1e-6 * lambda * mix);
         }
       }
     });

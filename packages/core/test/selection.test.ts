@@ -217,7 +217,9 @@ describe("selectLambda on the chapter's problem (exercise 2)", () => {
       checkSelection(r, options);
       // Cholesky against the path's eigendecomposition: agreement to the conditioning.
       const direct = ridgeClosedForm(data, r.chosen);
-      const gap = Math.hypot(...Array.from(r.model.weights, (v, j) => v - (direct.weights[j] as number)));
+      const gap = Math.hypot(
+        ...Array.from(r.model.weights, (v, j) => v - (direct.weights[j] as number)),
+      );
       expect(gap).toBeLessThanOrEqual(ridgeAgreement(data, r.chosen, direct.weights));
     }
   });
@@ -337,8 +339,18 @@ describe("selectLambda's curve against direct computations", () => {
     // Ids in another order than the folds, and not 1…K: ordering is by id.
     const ids = [30, 10, 50, 20, 40];
     for (const [f, rows] of folds.entries()) for (const i of rows) foldid[i] = ids[f] as number;
-    const byK = selectLambda(data, { lambdas, penalty: "l2", method: { kind: "kfold", folds: 5 }, seed: 4 });
-    const byId = selectLambda(data, { lambdas, penalty: "l2", method: { kind: "foldid", foldid }, seed: 0 });
+    const byK = selectLambda(data, {
+      lambdas,
+      penalty: "l2",
+      method: { kind: "kfold", folds: 5 },
+      seed: 4,
+    });
+    const byId = selectLambda(data, {
+      lambdas,
+      penalty: "l2",
+      method: { kind: "foldid", foldid },
+      seed: 0,
+    });
     const order = [1, 3, 0, 4, 2]; // fold index of ids 10, 20, 30, 40, 50
     expect(byId.foldSizes).toEqual(order.map((f) => (folds[f] as Int32Array).length));
     for (const [k, p] of byK.curve.entries()) {
@@ -357,7 +369,9 @@ describe("selectLambda's curve against direct computations", () => {
       // cv.glmnet: cvm = weighted.mean(cvraw, w), cvsd = sqrt(weighted.mean((cvraw − cvm)², w)/(K − 1)).
       const total = losses.reduce((a, l) => a + l.size, 0);
       const mean = losses.reduce((a, l) => a + l.size * l.mse, 0) / total;
-      const se = Math.sqrt(losses.reduce((a, l) => a + l.size * (l.mse - mean) ** 2, 0) / total / 4);
+      const se = Math.sqrt(
+        losses.reduce((a, l) => a + l.size * (l.mse - mean) ** 2, 0) / total / 4,
+      );
       // Two well-conditioned solvers (κ ≲ 10 on 18 rows × 3): ~1e-14; 1e-10 is the margin that
       // still tells a weighted from an unweighted mean here (they differ by ~1e-3).
       expect(Math.abs(p.mean - mean)).toBeLessThan(1e-10 * mean);
@@ -375,7 +389,12 @@ describe("selectLambda's curve against direct computations", () => {
   it("rejects a foldid of the wrong length, with a non-integer, or naming one fold", () => {
     const data = gaussianData(27, 6, 2, [1], 0.5);
     const run = (foldid: number[]) => () =>
-      selectLambda(data, { lambdas: [1], penalty: "l2", method: { kind: "foldid", foldid }, seed: 0 });
+      selectLambda(data, {
+        lambdas: [1],
+        penalty: "l2",
+        method: { kind: "foldid", foldid },
+        seed: 0,
+      });
     expect(run([1, 2, 1, 2, 1])).toThrow(/one entry per row \(6\)/);
     expect(run([1, 2, 1, 2, 1, 1.5])).toThrow(/foldid\[5\] = 1.5 is not an integer/);
     expect(run([3, 3, 3, 3, 3, 3])).toThrow(/names 1 fold/);

@@ -12,6 +12,7 @@ import {
   type DecayPlacement,
   type DecoupledScaling,
   kFolds,
+  type LinearModel,
   linearGradient,
   linearLoss,
   minimumLambda,
@@ -447,6 +448,43 @@ export const adamL2IsNotAdamW = defineProperty({
 });
 
 /** A random validation curve: λ, mean and se ≥ 0, in any order. */
+/**
+ * How far the MSE on `val` of selectLambda's ridge fit may be from that of `fit`, the closed form
+ * on the same rows: selectLambda solves ridge by one eigendecomposition, the closed form by
+ * Cholesky; both are backward stable, so their weights differ by at most
+ * δ = 16·m·ε·κ·‖w‖ (m = max(n, d) the system's size, κ ≤ (trace(XcᵀXc/n) + λ)/λ). A row's
+ * prediction then moves by at most σ = (max‖xᵢ‖ + ‖x̄‖)·δ (the bias follows x̄ᵀw), and its squared
+ * error by 2|rᵢ|σ + σ².
+ */
+function fitGap(train: Dataset, val: Dataset, fit: LinearModel, lambda: number): number {
+  const { n, d, X } = train;
+  let trace = 0;
+  const mean = new Float64Array(d);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < d; j++) mean[j] = (mean[j] as number) + (X[i * d + j] as number) / n;
+  }
+  let meanNorm = 0;
+  for (let j = 0; j < d; j++) {
+    meanNorm += (mean[j] as number) ** 2;
+    for (let i = 0; i < n; i++) trace += ((X[i * d + j] as number) - (mean[j] as number)) ** 2 / n;
+  }
+  const kappa = (trace + lambda) / lambda;
+  const delta = 16 * Math.max(n, d) * Number.EPSILON * kappa * Math.hypot(...fit.weights);
+  let worst = 0;
+  for (let i = 0; i < val.n; i++) {
+    let norm = 0;
+    let r = fit.bias - (val.y[i] as number);
+    for (let j = 0; j < d; j++) {
+      const x = val.X[i * d + j] as number;
+      norm += x * x;
+      r += x * (fit.weights[j] as number);
+    }
+    const sigma = (Math.sqrt(norm) + Math.sqrt(meanNorm)) * delta;
+    worst = Math.max(worst, 2 * Math.abs(r) * sigma + sigma * sigma);
+  }
+  return worst;
+}
+
 const curveArb = fc.array(
   fc.record({
     lambda: fc.double({ min: 0, max: 100, noNaN: true }),
@@ -531,28 +569,37 @@ export const oneSeAboveMin = defineProperty({
             0,
           );
           const tol = sumTolerance(backend.precision, val.n * (d + 3), scale);
-          const got = losses[l] as number;
+          // linearLoss is the canonical mean ½(ŷ − y)²; selectLambda reports the MSE.
+          const got = 2 * (losses[l] as number);
           (foldLosses[l] as number[]).push(got);
-          (foldTols[l] as number[]).push(tol);
+          (foldTols[l] as number[]).push(2 * tol + fitGap(train, val, fit, lambdas[l] as number));
           const host = selection.curve[l]?.foldLosses[f] as number;
-          meter.value(got, host, tol, `fold ${f}, λ=${lambdas[l]}: validation loss`);
+          meter.value(
+            got,
+            host,
+            (foldTols[l] as number[])[f] as number,
+            `fold ${f}, λ=${lambdas[l]}: validation MSE`,
+          );
         });
       }
     });
+    const sizes = parts.map((p) => p.length);
+    const total = sizes.reduce((a, v) => a + v, 0);
     const backendCurve = lambdas.map((lambda, l) => {
       const xs = foldLosses[l] as number[];
       const tols = foldTols[l] as number[];
-      const mean = xs.reduce((s, v) => s + v, 0) / folds;
-      const ss = xs.reduce((s, v) => s + (v - mean) ** 2, 0);
-      const se = Math.sqrt(ss / (folds - 1)) / Math.sqrt(folds);
+      // cv.glmnet's summary: fold-size-weighted mean, se = √(weighted mean of squares/(k − 1)).
+      const mean = xs.reduce((s, v, f) => s + (sizes[f] as number) * v, 0) / total;
+      const ss = xs.reduce((s, v, f) => s + (sizes[f] as number) * (v - mean) ** 2, 0) / total;
+      const se = Math.sqrt(ss / (folds - 1));
       const host = selection.curve[l] as { mean: number; se: number };
-      // The mean moves by at most the largest fold error; the sample sd is 1-Lipschitz in the
-      // fold losses' Euclidean norm scaled by 1/√(k − 1), the se by a further 1/√k.
-      const meanTol = Math.max(...tols) + sumTolerance("float64", folds, mean);
+      // The weighted mean moves by at most the largest fold error; √(Σ w_f(L_f − m)²/Σw) is
+      // 1-Lipschitz in the fold losses (weighted norm ≤ max norm), divided by √(k − 1).
+      const meanTol = Math.max(...tols) + sumTolerance("float64", 2 * folds, mean);
       const seTol =
-        Math.hypot(...tols) / Math.sqrt(folds - 1) / Math.sqrt(folds) +
-        sumTolerance("float64", 2 * folds + 4, Math.sqrt(ss) + se);
-      meter.value(mean, host.mean, meanTol, `λ=${lambda}: mean validation loss`);
+        (2 * Math.max(...tols)) / Math.sqrt(folds - 1) +
+        sumTolerance("float64", 3 * folds + 4, Math.sqrt(ss) + se);
+      meter.value(mean, host.mean, meanTol, `λ=${lambda}: mean validation MSE`);
       meter.value(se, host.se, seTol, `λ=${lambda}: standard error`);
       return { lambda, mean, se };
     });

@@ -1089,12 +1089,7 @@ export const pathReference = defineProperty({
         // the problem is well conditioned, and only a converged fit carries the certificate.
         if (owed(lambda)) meter.holds(path.converged[k] === true, `${what}: not converged`);
         if (!path.converged[k]) continue;
-        bounds = cdCertificate(
-          data,
-          c,
-          model,
-          { lambda, alpha, tol: cdTol },
-        );
+        bounds = cdCertificate(data, c, model, { lambda, alpha, tol: cdTol });
       }
       checkKKT(meter, kkt, bounds, what);
     }

@@ -18,7 +18,6 @@
 import {
   type Backend,
   type ConventionId,
-  convertLambda,
   type Dataset,
   elasticNetCD,
   elasticNetProx,
@@ -31,6 +30,7 @@ import {
   ridgeClosedForm,
   ridgePosterior,
   type Tensor,
+  toCanonicalPenalty,
 } from "@wdecay/core";
 import fc from "fast-check";
 import { type LinearProblem, linearProblem, unitValues, values } from "../arbitraries.js";
@@ -920,9 +920,7 @@ export interface ConventionCase {
    * l2·w + l1·sign(w) (see {@link Objective}), for its setting `value`. Written here from the
    * library's documentation, not from core's conversion factors, which are what is checked.
    */
-  objective(value: number, penalty: Penalty, n: number): Objective;
-  /** Whether y is standardized to unit variance first (glmnet's gaussian family with α < 1). */
-  readonly standardizeY?: (penalty: Penalty) => boolean;
+  objective(value: number, penalty: Penalty, n: number, ySd: number): Objective;
 }
 
 const l2Only = fc.constant<Penalty>({ kind: "l2", mix: 0 });
@@ -976,21 +974,24 @@ export const CONVENTION_CASES: readonly ConventionCase[] = [
   },
   {
     id: "glmnet",
-    name: "glmnet(lambda, alpha, standardize = FALSE) is λ = lambda, α = alpha: same minimizer",
+    name: "glmnet(lambda, alpha) on y/sd(y) is λ(α + (1 − α)/sd(y)), α·λ/that: same minimizer",
     penalty: mixed,
-    // (1/(2n))‖r‖² + λ[(1 − α)/2‖w‖² + α‖w‖₁].
-    objective: (lambda, { mix }) => ({ c: 1, l2: lambda * (1 - mix), l1: lambda * mix }),
-    // glmnet's gaussian family fits a y scaled to unit variance; for α < 1 its documented
-    // objective is the fitted one only for such a y.
-    standardizeY: ({ mix }) => mix < 1,
+    // glmnet's gaussian family fits (1/(2n))‖ỹ − Xβ̃‖² + (λ/s)[(1 − α)/2‖β̃‖² + α‖β̃‖₁] on
+    // ỹ = y/s, s = sd(y) (divisor n), and returns β = s·β̃: in β that is s⁻² times
+    // (1/(2n))‖r‖² + λα‖β‖₁ + λ(1 − α)/(2s)‖β‖².
+    objective: (lambda, { mix }, _, s) => ({
+      c: 1,
+      l2: (lambda * (1 - mix)) / s,
+      l1: lambda * mix,
+    }),
   },
 ];
 
-/** y scaled to unit variance (1/n formula) about its mean, unless it is constant. */
-function standardized(y: readonly number[]): number[] {
+/** The standard deviation of y (divisor n), or 1 for a constant y (any scale fits w = 0). */
+function labelSd(y: readonly number[]): number {
   const mean = y.reduce((s, v) => s + v, 0) / y.length;
   const sd = Math.sqrt(y.reduce((s, v) => s + (v - mean) ** 2, 0) / y.length);
-  return sd > 0 ? y.map((v) => mean + (v - mean) / sd) : [...y];
+  return sd > 0 ? sd : 1;
 }
 
 /** The property of one convention (exported so that tests can check a mis-stated one fails). */
@@ -1007,17 +1008,18 @@ export function conventionProperty(spec: ConventionCase) {
       ridgeLambda: fc.double({ min: 0.05, max: 3, noNaN: true }),
     }),
     async check({ backend }, { p: drawn, penalty, fraction, ridgeLambda }, meter) {
-      const p = spec.standardizeY?.(penalty) ? { ...drawn, y: standardized(drawn.y) } : drawn;
+      const p = drawn;
       const data = hostDataset(p);
       const { n } = p;
-      const alpha = penalty.mix;
+      const ySd = labelSd(p.y);
+      const options = { n, alpha: penalty.mix, ySd };
       // A canonical λ where the problem is interesting (w ≠ 0 for the L1 kinds), then the
       // library's setting that stands for it; the property converts it back as a user would.
-      const target = alpha === 0 ? ridgeLambda : l1Lambda(data, alpha, fraction);
-      const value = convention.fromCanonical(target, { n });
-      const lambda = convertLambda(value, spec.id, "canonical", { n, kind: penalty.kind });
+      const target = penalty.mix === 0 ? ridgeLambda : l1Lambda(data, penalty.mix, fraction);
+      const value = convention.fromCanonical(target, options);
+      const { lambda, alpha } = toCanonicalPenalty(value, penalty.mix, spec.id, options);
       const solution = alpha === 0 ? ridgeSolution(data, lambda) : cdSolution(data, lambda, alpha);
-      const library = spec.objective(value, penalty, n);
+      const library = spec.objective(value, penalty, n, ySd);
       const canonical: Objective = solution.solved;
       await scoped(backend, async (keep) => {
         // The canonical minimizer is stationary for the library's own objective.

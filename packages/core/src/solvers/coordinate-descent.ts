@@ -314,12 +314,14 @@ export function solveCD(
   let iterations = 0;
   let report = optimality(kernel, w, gradient, l1, l2);
   // A warm start (or w = 0 at λ ≥ λ_max) may already meet the criterion.
-  if (report.kkt <= tolAbs) return { iterations, converged: true, ...scaled(report, kernel), gradient };
+  if (report.kkt <= tolAbs)
+    return { iterations, converged: true, ...scaled(report, kernel), gradient };
   while (iterations < maxIter) {
     kernel.pass(set, setCount, w, l1, l2);
     iterations++;
     report = optimality(kernel, w, gradient, l1, l2);
-    if (report.kkt <= tolAbs) return { iterations, converged: true, ...scaled(report, kernel), gradient };
+    if (report.kkt <= tolAbs)
+      return { iterations, converged: true, ...scaled(report, kernel), gradient };
     // Screening misses: a coordinate left out whose KKT condition fails joins the set.
     for (let j = 0; j < d; j++) {
       if (!inSet[j] && (colScale[j] as number) > 0 && (report.violations[j] as number) > tolAbs) {
@@ -328,7 +330,8 @@ export function solveCD(
       }
     }
     let count = 0;
-    for (let k = 0; k < setCount; k++) if (w[set[k] as number] !== 0) active[count++] = set[k] as number;
+    for (let k = 0; k < setCount; k++)
+      if (w[set[k] as number] !== 0) active[count++] = set[k] as number;
     if (count === 0) continue;
     // A pass whose steps all moved the fit by less than this leaves every KKT residual within
     // about tolAbs (|G_jk·Δw_k| ≤ √v_j·√v_k|Δw_k|, summed over the active set).

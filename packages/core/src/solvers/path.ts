@@ -230,7 +230,17 @@ function pathOn(source: PathSource, options: PathOptions): RegularizationPath {
       biases[k] = kernel.yMean;
       solved();
     }
-    return { alpha, lambdaMax: lmax, lambdas, weights, biases, iterations, converged, kkt, dualityGap };
+    return {
+      alpha,
+      lambdaMax: lmax,
+      lambdas,
+      weights,
+      biases,
+      iterations,
+      converged,
+      kkt,
+      dualityGap,
+    };
   }
   if (alpha === 0) {
     const ws = source.ridge(lambdas);
@@ -240,7 +250,17 @@ function pathOn(source: PathSource, options: PathOptions): RegularizationPath {
       biases[k] = interceptOf(kernel, w);
       solved();
     }
-    return { alpha, lambdaMax: lmax, lambdas, weights, biases, iterations, converged, kkt, dualityGap };
+    return {
+      alpha,
+      lambdaMax: lmax,
+      lambdas,
+      weights,
+      biases,
+      iterations,
+      converged,
+      kkt,
+      dualityGap,
+    };
   }
 
   // Solve from the largest λ down, whatever order the caller gave, so warm starts go the
@@ -269,5 +289,15 @@ function pathOn(source: PathSource, options: PathOptions): RegularizationPath {
     dualityGap[k] = run.dualityGap;
     solved();
   }
-  return { alpha, lambdaMax: lmax, lambdas, weights, biases, iterations, converged, kkt, dualityGap };
+  return {
+    alpha,
+    lambdaMax: lmax,
+    lambdas,
+    weights,
+    biases,
+    iterations,
+    converged,
+    kkt,
+    dualityGap,
+  };
 }

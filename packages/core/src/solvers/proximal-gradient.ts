@@ -5,7 +5,11 @@
  */
 import type { Dataset } from "../data.js";
 import { Rng } from "../random.js";
-import { type ElasticNetFit, type ElasticNetOptions, residualKernel } from "./coordinate-descent.js";
+import {
+  type ElasticNetFit,
+  type ElasticNetOptions,
+  residualKernel,
+} from "./coordinate-descent.js";
 import {
   type CenteredDesign,
   centerDataset,

@@ -47,13 +47,12 @@ export function ridgePathFromMoments(m: Moments, lambdas: ArrayLike<number>): Fl
     const scaled = new Float64Array(d);
     for (let k = 0; k < d; k++) {
       const e = values[k] as number;
-      if (e <= floor) {
-        // A null direction v of G has Xc·v = 0, so q = Xcᵀyc/n has no component along it: its
-        // weight is 0 for λ > 0 and undetermined at λ = 0.
-        if (lambda === 0) throw singular(lambda);
-        continue;
-      }
-      scaled[k] = (z[k] as number) / (e + lambda);
+      // λ = 0 needs G nonsingular. For λ > 0 every direction is kept, a tiny eigenvalue too:
+      // Jacobi computes the eigenvalue of a column on a much smaller scale than the others to
+      // high relative accuracy, and its weight must keep it. A rounding-negative eigenvalue of
+      // the positive semidefinite G counts as 0.
+      if (lambda === 0 && e <= floor) throw singular(lambda);
+      scaled[k] = (z[k] as number) / (Math.max(e, 0) + lambda);
     }
     const w = new Float64Array(d);
     for (let j = 0; j < d; j++) {
@@ -99,13 +98,10 @@ export function ridgePathDual(c: CenteredDesign, lambdas: ArrayLike<number>): Fl
     const scaled = new Float64Array(n);
     for (let k = 0; k < n; k++) {
       const e = values[k] as number;
-      if (e <= floor) {
-        // A null direction u of K has Xcᵀu = 0 (‖Xcᵀu‖² = n·uᵀKu), so it adds nothing to w
-        // for λ > 0; centering always leaves one (the all-ones vector), hence λ = 0 throws.
-        if (lambda === 0) throw singular(lambda);
-        continue;
-      }
-      scaled[k] = (z[k] as number) / (n * (e + lambda));
+      // Centering always leaves K singular (the all-ones vector), hence λ = 0 throws; for
+      // λ > 0 every direction is kept, as in the primal form.
+      if (lambda === 0 && e <= floor) throw singular(lambda);
+      scaled[k] = (z[k] as number) / (n * (Math.max(e, 0) + lambda));
     }
     const a = new Float64Array(n);
     for (let i = 0; i < n; i++) {

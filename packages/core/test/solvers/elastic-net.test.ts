@@ -569,7 +569,9 @@ describe("regularizationPath", () => {
         const w = path.weights[k] as Float64Array;
         const norm = Math.hypot(...ridge.weights);
         const bound = 16 * Math.max(n, d) * Number.EPSILON * ((trace + lambda) / lambda) * norm;
-        expect(Math.hypot(...Array.from(w, (v, j) => v - (ridge.weights[j] as number)))).toBeLessThanOrEqual(bound);
+        expect(
+          Math.hypot(...Array.from(w, (v, j) => v - (ridge.weights[j] as number))),
+        ).toBeLessThanOrEqual(bound);
         expect(path.iterations[k]).toBe(0);
       });
     });
