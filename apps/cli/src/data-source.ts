@@ -1,8 +1,10 @@
 /**
- * Where a command's data come from, shared by `sweep`, `path` and `fit`: the chapter's synthetic
- * data (eq. 4.5.4, sized by --n-train, --n-test and --dims, from --seed) when no --data is given,
- * or a CSV file (--data FILE --target COL [--features a,b,c]) split into train and test rows by
- * --seed, with its features standardized on the training rows unless --no-standardize.
+ * Where a command's data come from, shared by `fit`, `path`, `select`, `sweep` and `posterior`:
+ * the chapter's synthetic data (eq. 4.5.4, sized by --n-train, --n-test and --dims, from --seed)
+ * when no --data is given, or a CSV file (--data FILE --target COL [--features a,b,c]), all of
+ * whose rows are fitted on unless --test-fraction holds some out (a command may default to a
+ * split), with its features standardized on the fitted rows or not, as --standardize,
+ * --no-standardize or the command's λ convention says.
  *
  * Models are fitted on `fit` (standardized features when a CSV is standardized) and reported
  * on the original feature scale through {@link LoadedData.toOriginal}, so that a weight is in
@@ -36,7 +38,7 @@ import {
   pathParser,
 } from "./options.js";
 
-/** The default share of a CSV's rows held out for testing. */
+/** The share of a CSV's rows `sweep` and `posterior` hold out for testing by default. */
 export const DEFAULT_TEST_FRACTION = 0.2;
 
 /** The flags {@link addDataOptions} defines, as commander hands them to the action. */
@@ -45,19 +47,29 @@ export interface DataFlags {
   readonly target?: string;
   readonly features?: string[];
   readonly testFraction: number;
-  /** False with --no-standardize. */
-  readonly standardize: boolean;
+  /** True with --standardize, false with --no-standardize, undefined for the default. */
+  readonly standardize?: boolean;
   readonly seed: number;
   readonly nTrain: number;
   readonly nTest: number;
   readonly dims: number;
 }
 
+/** How a command sets up the data options. */
+export interface DataOptionsSpec {
+  /** What else --seed seeds in this command (training's initial weights…). */
+  readonly seedAlso?: string;
+  /** The default --test-fraction: 0 (fit on every row) unless the command needs a test set. */
+  readonly testFraction?: number;
+  /** What --standardize defaults to, for the help text. */
+  readonly standardizeDefault?: string;
+}
+
 /**
  * The data options, with the same names and defaults as `wdecay train`'s where they overlap.
- * `seedAlso` says what else --seed seeds in this command (training's initial weights…).
  */
-export function addDataOptions(command: Command, seedAlso?: string): Command {
+export function addDataOptions(command: Command, spec: DataOptionsSpec = {}): Command {
+  const { seedAlso, testFraction = 0 } = spec;
   return command
     .option(
       "--data <file>",
@@ -72,15 +84,17 @@ export function addDataOptions(command: Command, seedAlso?: string): Command {
     )
     .option(
       "--test-fraction <f>",
-      "with --data: share of rows held out for testing, split by --seed",
+      "with --data: share of rows held out for testing, split by --seed, in [0, 1); 0 fits " +
+        "on every row",
       parseTestFraction,
-      DEFAULT_TEST_FRACTION,
+      testFraction,
     )
     .option(
-      "--no-standardize",
-      "with --data: fit on the raw features (by default they are standardized on the " +
-        "training rows; weights are reported on the original scale either way)",
+      "--standardize",
+      "fit on features standardized on the fitted rows (mean 0, sd 1 with divisor n); weights " +
+        `are reported on the original scale either way (default: ${spec.standardizeDefault ?? "with --data"})`,
     )
+    .option("--no-standardize", "fit on the raw features")
     .option("--n-train <n>", "synthetic data: training examples", parseNTrain, CHAPTER.nTrain)
     .option("--n-test <n>", "synthetic data: test examples", parseNTest, CHAPTER.nTest)
     .option("--dims <n>", "synthetic data: features d", parseDims, CHAPTER.dims)
@@ -110,7 +124,7 @@ function flagOf(key: string): string {
  */
 export function checkDataFlags(flags: DataFlags, command: Command): void {
   if (flags.data === undefined) {
-    for (const key of ["target", "features", "testFraction", "standardize"]) {
+    for (const key of ["target", "features", "testFraction"]) {
       if (given(command, key)) {
         throw new UsageError(`${flagOf(key)} applies only with --data FILE (a CSV file)`);
       }
@@ -156,32 +170,127 @@ export interface LoadedData {
   toOriginal(model: LinearModel): LinearModel;
 }
 
-function syntheticData(flags: DataFlags): LoadedData {
+/** Whether to standardize, and why, as the command resolved it (see {@link standardizeFor}). */
+export interface Scaling {
+  readonly standardize: boolean;
+  /** Why, for people: "--standardize", "as glmnet does by default"… */
+  readonly reason: string;
+}
+
+/**
+ * The standardization a command uses: the flag when given, else the λ convention's library
+ * default (glmnet standardizes, scikit-learn does not), else wdecay's own: standardize a CSV,
+ * not the chapter's synthetic data (whose features are already on one scale).
+ */
+export function standardizeFor(
+  flags: DataFlags,
+  convention?: { readonly id: string; readonly label: string; readonly standardize: boolean },
+): Scaling {
+  if (flags.standardize !== undefined) {
+    return {
+      standardize: flags.standardize,
+      reason: flags.standardize ? "--standardize" : "--no-standardize",
+    };
+  }
+  if (convention !== undefined && convention.id !== "canonical") {
+    return {
+      standardize: convention.standardize,
+      reason: `as ${convention.label} does by default`,
+    };
+  }
+  const csv = flags.data !== undefined;
+  return {
+    standardize: csv,
+    reason: csv ? "wdecay's default for a CSV" : "the chapter's features share one scale",
+  };
+}
+
+/** A data set with no rows: the test set when every row is fitted on. */
+function emptyLike(data: Dataset): Dataset {
+  return { X: new Float64Array(0), y: new Float64Array(0), n: 0, d: data.d };
+}
+
+/** The split, standardized on its training rows when asked, and what to say about it. */
+function scaled(
+  split: DataSplit,
+  featureNames: readonly string[],
+  scaling: Scaling,
+  where: string,
+): { fit: DataSplit; standardizer?: Standardizer; dropped: string[]; note: string } {
+  if (!scaling.standardize) {
+    return { fit: split, dropped: [], note: `raw features (not standardized, ${scaling.reason})` };
+  }
+  let s: Standardizer;
+  try {
+    s = fitStandardizer(split.train, { constant: "drop", featureNames });
+  } catch (error) {
+    if (error instanceof StandardizeError) {
+      throw new RuntimeError(`${where}: ${error.message} (in the ${split.train.n} fitted rows)`, {
+        cause: error,
+      });
+    }
+    throw error;
+  }
+  const fit = {
+    train: standardize(split.train, s),
+    test: split.test.n > 0 ? standardize(split.test, s) : emptyLike(standardize(split.train, s)),
+  };
+  const dropped = featureNames.filter((_, j) => s.std[j] === 0);
+  return {
+    fit,
+    standardizer: s,
+    dropped,
+    note:
+      `features standardized on the fitted rows (divisor n, ${scaling.reason}); ` +
+      "‖w‖ is of the standardized weights, which the penalty acts on" +
+      (dropped.length > 0 ? `; constant, weight 0: ${dropped.join(", ")}` : ""),
+  };
+}
+
+function toOriginalWith(s: Standardizer | undefined) {
+  return (model: LinearModel): LinearModel =>
+    s ? toOriginalScale(model, s) : { weights: Float64Array.from(model.weights), bias: model.bias };
+}
+
+function syntheticData(flags: DataFlags, scaling: Scaling): LoadedData {
   const split = syntheticSplit(flags.seed, flags);
   const featureNames = Array.from({ length: flags.dims }, (_, j) => `x${j + 1}`);
+  const { fit, standardizer, dropped, note } = scaled(
+    split,
+    featureNames,
+    scaling,
+    "the synthetic data",
+  );
   return {
     kind: "synthetic",
     original: split,
-    fit: split,
+    fit,
     featureNames,
     target: "y",
-    normScale: "original",
-    dropped: [],
+    ...(standardizer ? { standardizer } : {}),
+    normScale: standardizer ? "standardized" : "original",
+    dropped,
     summary:
       `synthetic (D2L §4.5: y = 0.05 + Σ 0.01·xᵢ + ε), n-train ${flags.nTrain}, ` +
-      `n-test ${flags.nTest}, dims ${flags.dims}, seed ${flags.seed}`,
+      `n-test ${flags.nTest}, dims ${flags.dims}, seed ${flags.seed}; ${note}`,
     json: {
       source: "synthetic",
       nTrain: flags.nTrain,
       nTest: flags.nTest,
       dims: flags.dims,
       seed: flags.seed,
+      standardized: standardizer !== undefined,
+      standardizedBecause: scaling.reason,
+      normScale: standardizer ? "standardized" : "original",
     },
-    toOriginal: (model) => ({ weights: Float64Array.from(model.weights), bias: model.bias }),
+    toOriginal: toOriginalWith(standardizer),
   };
 }
 
-async function csvData(flags: DataFlags & { data: string; target: string }): Promise<LoadedData> {
+async function csvData(
+  flags: DataFlags & { data: string; target: string },
+  scaling: Scaling,
+): Promise<LoadedData> {
   const text = await readTextFile(flags.data, "--data");
   // A DataFileError says file:line:column; main prints it as the one line of a runtime error.
   const table = csvDataset(text, {
@@ -190,89 +299,99 @@ async function csvData(flags: DataFlags & { data: string; target: string }): Pro
     ...(flags.features ? { features: flags.features } : {}),
   });
   let split: DataSplit;
-  try {
-    split = trainTestSplit(table.dataset, { testFraction: flags.testFraction, seed: flags.seed });
-  } catch (error) {
-    // The fraction is fine on its own but not for this many rows.
-    throw new UsageError(`--test-fraction ${flags.testFraction}: ${(error as Error).message}`);
+  if (flags.testFraction === 0) {
+    split = { train: table.dataset, test: emptyLike(table.dataset) };
+  } else {
+    try {
+      split = trainTestSplit(table.dataset, { testFraction: flags.testFraction, seed: flags.seed });
+    } catch (error) {
+      // The fraction is fine on its own but not for this many rows.
+      throw new UsageError(`--test-fraction ${flags.testFraction}: ${(error as Error).message}`);
+    }
   }
   const { featureNames, targetName } = table;
-  let standardizer: Standardizer | undefined;
-  let fit = split;
-  if (flags.standardize) {
-    try {
-      standardizer = fitStandardizer(split.train, { constant: "drop", featureNames });
-    } catch (error) {
-      if (error instanceof StandardizeError) {
-        throw new RuntimeError(
-          `--data file "${flags.data}": ${error.message} (in the ${split.train.n} training rows)`,
-          { cause: error },
-        );
-      }
-      throw error;
-    }
-    fit = {
-      train: standardize(split.train, standardizer),
-      test: standardize(split.test, standardizer),
-    };
-  }
-  const s = standardizer;
-  const dropped = s ? featureNames.filter((_, j) => s.std[j] === 0) : [];
-  const scaling = s ? "standardized on the training rows" : "raw (not standardized)";
+  const { fit, standardizer, dropped, note } = scaled(
+    split,
+    featureNames,
+    scaling,
+    `--data file "${flags.data}"`,
+  );
+  const rows =
+    split.test.n === 0
+      ? `all ${split.train.n} rows fitted (no test split; --test-fraction F holds some out)`
+      : `${split.train.n} train / ${split.test.n} test rows (test fraction ${flags.testFraction}, seed ${flags.seed})`;
   return {
     kind: "csv",
     original: split,
     fit,
     featureNames,
     target: targetName,
-    ...(s ? { standardizer: s } : {}),
-    normScale: s ? "standardized" : "original",
+    ...(standardizer ? { standardizer } : {}),
+    normScale: standardizer ? "standardized" : "original",
     dropped,
-    summary:
-      `${flags.data}: target ${JSON.stringify(targetName)}, ${featureNames.length} features ` +
-      `${scaling}; ${split.train.n} train / ${split.test.n} test rows (test fraction ` +
-      `${flags.testFraction}, seed ${flags.seed})` +
-      (s ? "; ‖w‖ is of the standardized weights, which the penalty acts on" : "") +
-      (dropped.length > 0 ? `; constant in training, weight 0: ${dropped.join(", ")}` : ""),
+    summary: `${flags.data}: target ${JSON.stringify(targetName)}, ${featureNames.length} features; ${rows}; ${note}`,
     json: {
       source: "csv",
       file: flags.data,
       target: targetName,
       features: featureNames,
-      standardized: s !== undefined,
-      normScale: s ? "standardized" : "original",
+      standardized: standardizer !== undefined,
+      standardizedBecause: scaling.reason,
+      normScale: standardizer ? "standardized" : "original",
       droppedConstant: dropped,
       nTrain: split.train.n,
       nTest: split.test.n,
       testFraction: flags.testFraction,
       seed: flags.seed,
     },
-    toOriginal: (model) =>
-      s
-        ? toOriginalScale(model, s)
-        : { weights: Float64Array.from(model.weights), bias: model.bias },
+    toOriginal: toOriginalWith(standardizer),
   };
 }
 
 /**
- * The data the flags ask for. Call {@link checkDataFlags} first, with the other usage checks,
- * so that a bad flag costs nothing. File problems are runtime errors naming --data.
+ * The data the flags ask for, standardized as `scaling` says (see {@link standardizeFor}). Call
+ * {@link checkDataFlags} first, with the other usage checks, so that a bad flag costs nothing.
+ * File problems are runtime errors naming --data.
  */
-export function loadData(flags: DataFlags): Promise<LoadedData> {
-  if (flags.data === undefined) return Promise.resolve(syntheticData(flags));
-  return csvData({ ...flags, data: flags.data, target: flags.target ?? "" });
+export function loadData(
+  flags: DataFlags,
+  scaling: Scaling = standardizeFor(flags),
+): Promise<LoadedData> {
+  if (flags.data === undefined) return Promise.resolve(syntheticData(flags, scaling));
+  return csvData({ ...flags, data: flags.data, target: flags.target ?? "" }, scaling);
 }
 
-/** The canonical data loss, mean ½(ŷ − y)², of a model on a data set (host, float64). */
+/**
+ * The canonical data loss, mean ½(ŷ − y)², of a model on a data set (host, float64); NaN for a
+ * set without rows (reported as null, or "none").
+ */
 export function halfMse(model: LinearModel, data: Dataset): number {
+  return fitQuality(model, data).mse / 2;
+}
+
+/** How well a model fits a data set: the mean squared error and R² = 1 − SSE/SST. */
+export interface FitQuality {
+  /** `mean (ŷ − y)²`, what scikit-learn's `mean_squared_error` and glmnet report. */
+  readonly mse: number;
+  /** scikit-learn's `r2_score`: 1 − Σ(ŷ − y)²/Σ(y − ȳ)² (NaN for a constant y, as sklearn's 0/0). */
+  readonly r2: number;
+}
+
+/** {@link FitQuality} of `model` on `data` (NaN for both on a set without rows). */
+export function fitQuality(model: LinearModel, data: Dataset): FitQuality {
   const { X, y, n, d } = data;
-  let sum = 0;
+  if (n === 0) return { mse: Number.NaN, r2: Number.NaN };
+  let sse = 0;
+  let mean = 0;
+  for (let i = 0; i < n; i++) mean += (y[i] as number) / n;
+  let sst = 0;
   for (let i = 0; i < n; i++) {
     let r = model.bias - (y[i] as number);
     for (let j = 0; j < d; j++) r += (model.weights[j] as number) * (X[i * d + j] as number);
-    sum += r * r;
+    sse += r * r;
+    sst += ((y[i] as number) - mean) ** 2;
   }
-  return sum / (2 * n);
+  return { mse: sse / n, r2: sst > 0 ? 1 - sse / sst : Number.NaN };
 }
 
 /** ‖w‖₁. */

@@ -244,9 +244,15 @@ export function parseLambdaConvention(value: string): LambdaConvention {
 /** The share of rows held out for testing, in (0, 1). */
 export const parseTestFraction = numberParser(
   "--test-fraction",
-  "a number between 0 and 1, both excluded",
-  (n) => n > 0 && n < 1,
+  "a number ≥ 0 and below 1 (0 fits on every row)",
+  (n) => n >= 0 && n < 1,
 );
+
+/** An iterative solver's tolerance (what it measures is the solver's; see `--help`). */
+export const parseTol = numberParser("--tol", "a number > 0", (n) => n > 0 && Number.isFinite(n));
+
+/** An iterative solver's iteration budget. */
+export const parseMaxIter = integerAtLeast("--max-iter", 1);
 
 /** Column names, comma-separated: none empty, none twice. */
 export function parseFeatureList(value: string): string[] {

@@ -44,7 +44,7 @@ describe("wdecay path --json", () => {
       expect(quarters[q]).toBeGreaterThan(quarters[q - 1] as number);
     }
     expect(report.l1Norms[99]).toBeGreaterThan(report.l1Norms[50]);
-    expect(report.trainLosses[99]).toBeLessThan(report.trainLosses[0]);
+    expect(report.trainMse[99]).toBeLessThan(report.trainMse[0]);
   });
 
   it("gives core's regularizationPath, point for point", async () => {
@@ -100,7 +100,8 @@ describe("wdecay path --json", () => {
       "40",
     ]);
     expect(report.featureNames).toEqual(["a", "b", "c"]);
-    expect(report.data).toMatchObject({ source: "csv", standardized: true, nTrain: 64 });
+    // Every row is fitted on unless --test-fraction says otherwise.
+    expect(report.data).toMatchObject({ source: "csv", standardized: true, nTrain: 80, nTest: 0 });
     // n > d: down to λ_max·1e-4, where the noise-free lasso is all but least squares.
     const last = report.weights.at(-1) as number[];
     expect(last[0]).toBeCloseTo(2, 2);

@@ -14,8 +14,9 @@ const GRID = "1e-4:1e2:13";
 
 interface CurvePoint {
   lambda: number;
-  mean: number;
+  mse: number;
   se: number;
+  foldMse: number[];
 }
 
 async function selectJson(args: string[]) {
@@ -36,8 +37,9 @@ describe("wdecay select --json", () => {
         "lambdaMin",
         "lambda1se",
         "chosen",
-        "testLossAtMin",
-        "testLossAt1se",
+        "foldSizes",
+        "testMseAtMin",
+        "testMseAt1se",
         "weights",
         "bias",
       ]),
@@ -52,19 +54,22 @@ describe("wdecay select --json", () => {
     const curve: CurvePoint[] = report.curve;
     expect(curve.map((p) => p.lambda)).toEqual(parseLambdaSpec(GRID));
     for (const p of curve) {
-      expect(Object.keys(p).sort()).toEqual(["lambda", "mean", "se"]);
-      expect(p.mean).toBeGreaterThan(0);
+      expect(Object.keys(p).sort()).toEqual(["foldMse", "lambda", "mse", "se"]);
+      expect(p.foldMse).toHaveLength(5);
+      expect(p.mse).toBeGreaterThan(0);
       expect(p.se).toBeGreaterThan(0);
     }
     expect(report.lambda1se).toBeGreaterThanOrEqual(report.lambdaMin);
     expect(report.chosen).toBe(report.lambdaMin);
     // λ_min really is the curve's minimum.
-    const least = Math.min(...curve.map((p) => p.mean));
-    expect(curve.find((p) => p.lambda === report.lambdaMin)?.mean).toBe(least);
+    const least = Math.min(...curve.map((p) => p.mse));
+    expect(curve.find((p) => p.lambda === report.lambdaMin)?.mse).toBe(least);
+    // 200 rows in 5 folds of 40.
+    expect(report.foldSizes).toEqual([40, 40, 40, 40, 40]);
     expect(report.weights).toHaveLength(20);
     expect(Number.isFinite(report.bias)).toBe(true);
-    expect(report.testLossAtMin).toBeGreaterThan(0);
-    expect(report.testLossAt1se).toBeGreaterThan(0);
+    expect(report.testMseAtMin).toBeGreaterThan(0);
+    expect(report.testMseAt1se).toBeGreaterThan(0);
   });
 
   it("selects on the training split only, like core's selectLambda, and tests the refits", async () => {
@@ -76,14 +81,16 @@ describe("wdecay select --json", () => {
       method: { kind: "kfold", folds: 4 },
       seed: 3,
     });
-    expect(report.curve.map((p: CurvePoint) => p.mean)).toEqual(expected.curve.map((p) => p.mean));
+    expect(report.curve.map((p: CurvePoint) => p.mse)).toEqual(expected.curve.map((p) => p.mean));
     expect(report.lambdaMin).toBe(expected.lambdaMin);
     expect(report.lambda1se).toBe(expected.lambda1se);
+    // Refits against an independent solve (Cholesky; the selection's are from one
+    // eigendecomposition): well conditioned here (200 rows, 20 features), ~1e-14 apart.
     const atMin = ridgeClosedForm(data.train, expected.lambdaMin);
     const at1se = ridgeClosedForm(data.train, expected.lambda1se);
-    expect(report.testLossAtMin).toBeCloseTo(halfMse(atMin, data.test), 12);
-    expect(report.testLossAt1se).toBeCloseTo(halfMse(at1se, data.test), 12);
-    expect(maxRelDiff(report.weights, Array.from(atMin.weights))).toBeLessThan(1e-12);
+    expect(report.testMseAtMin).toBeCloseTo(2 * halfMse(atMin, data.test), 9);
+    expect(report.testMseAt1se).toBeCloseTo(2 * halfMse(at1se, data.test), 9);
+    expect(maxRelDiff(report.weights, Array.from(atMin.weights))).toBeLessThan(1e-10);
   });
 
   it("with noise, --rule 1se chooses a λ ≥ (here strictly above) --rule min's", async () => {
@@ -107,8 +114,8 @@ describe("wdecay select --json", () => {
     const holdout = await selectJson(["--val-fraction", "0.25", "--lambdas", GRID, ...NOISY]);
     expect(kfold.method).toEqual({ kind: "kfold", folds: 5 });
     expect(holdout.method).toEqual({ kind: "holdout", valFraction: 0.25 });
-    expect(holdout.curve.map((p: CurvePoint) => p.mean)).not.toEqual(
-      kfold.curve.map((p: CurvePoint) => p.mean),
+    expect(holdout.curve.map((p: CurvePoint) => p.mse)).not.toEqual(
+      kfold.curve.map((p: CurvePoint) => p.mse),
     );
     expect(holdout.lambda1se).toBeGreaterThanOrEqual(holdout.lambdaMin);
     const ten = await selectJson(["--folds", "10", "--lambdas", GRID, ...NOISY]);
@@ -122,9 +129,10 @@ describe("wdecay select --json", () => {
     expect(fit.code).toBe(0);
     const model = JSON.parse(fit.stdout);
     expect(model.canonicalLambda).toBe(report.chosen);
-    expect(maxRelDiff(report.weights, model.weights)).toBeLessThan(1e-12);
-    expect(report.bias).toBeCloseTo(model.bias, 12);
-    expect(report.testLossAt1se).toBeCloseTo(model.testLoss, 12);
+    // fit solves by Cholesky, select from one eigendecomposition: well conditioned, ~1e-14.
+    expect(maxRelDiff(report.weights, model.weights)).toBeLessThan(1e-10);
+    expect(report.bias).toBeCloseTo(model.bias, 10);
+    expect(report.testMseAt1se).toBeCloseTo(2 * model.testLoss, 9);
   });
 
   it("the chosen model equals `wdecay fit` on a standardized CSV, on the original scale", async () => {
@@ -153,8 +161,8 @@ describe("wdecay select --json", () => {
       ]);
       expect(fit.code).toBe(0);
       const model = JSON.parse(fit.stdout);
-      // Ridge: the same closed form; lasso: coordinate descent to its tolerance.
-      const tol = penalty === "l2" ? 1e-12 : 1e-5;
+      // Ridge: two exact solvers (~1e-14 apart); lasso: coordinate descent to its tolerance.
+      const tol = penalty === "l2" ? 1e-10 : 1e-5;
       expect(maxRelDiff(report.weights, model.weights)).toBeLessThan(tol);
       expect(Math.abs(report.bias - model.bias)).toBeLessThan(tol * Math.abs(model.bias) + 1e-9);
     }
@@ -176,13 +184,14 @@ describe("wdecay select, for people", () => {
     expect(stderr).toBe("");
     expect(code).toBe(0);
     expect(stdout).toContain("5-fold cross-validation");
-    expect(stdout).toMatch(/λ \(canonical\)\s+validation loss\s+std\. error/);
+    expect(stdout).toMatch(/λ \(canonical\)\s+validation MSE\s+std\. error/);
+    expect(stdout).toContain("fold means weighted by fold size (40, 40, 40, 40, 40 rows)");
     const marked = lines(stdout).filter((l) => /λ_min|λ₁ₛₑ/.test(l) && /^\s+[\d.]+\s/.test(l));
     expect(marked.length).toBeGreaterThanOrEqual(2);
     expect(marked.some((l) => l.includes("λ₁ₛₑ ←"))).toBe(true);
-    expect(stdout).toContain("Validation loss against λ");
+    expect(stdout).toContain("Validation MSE against λ");
     expect(stdout).toMatch(/chosen \(rule 1se\): λ = [\d.e-]+ \(canonical convention/);
-    expect(stdout).toMatch(/at λ_min \d\.\d{3}e[+-]\d+, at λ₁ₛₑ \d\.\d{3}e[+-]\d+/);
+    expect(stdout).toMatch(/test MSE .*at λ_min \d\.\d{3}e[+-]\d+, at λ₁ₛₑ \d\.\d{3}e[+-]\d+/);
   });
 
   it("writes an SVG of the validation curve with error bars and both λ marked", async () => {
@@ -201,7 +210,7 @@ describe("wdecay select, for people", () => {
     expect(stdout).toContain(`written to ${file}`);
     const svg = await readFile(file, "utf8");
     expect(svg.trimStart().startsWith("<svg")).toBe(true);
-    expect(svg).toContain("validation loss");
+    expect(svg).toContain("validation MSE");
     expect(svg).toContain("λ_min");
     expect(svg).toContain("λ₁ₛₑ");
     expect(svg).toContain("±1 standard error");
@@ -219,7 +228,8 @@ describe("wdecay select, for people", () => {
       progressStream: stream,
     });
     expect(code).toBe(0);
-    expect(written).toMatch(/13 λ × 3 fold\(s\) and the refit: \d+ of 40 fits/);
+    // 13 λ on each of 3 folds, then the refit along the λ ≥ λ_min.
+    expect(written).toMatch(/13 λ × 3 fold\(s\) and the refit: (\d+) of \1 fits/);
     expect(stdout).not.toMatch(/λ × 3 fold/);
     const quiet = await run(["select", "--folds", "3", "--lambdas", GRID, ...NOISY], {
       isTTY: false,

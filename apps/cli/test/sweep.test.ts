@@ -308,7 +308,6 @@ describe("wdecay sweep usage errors", () => {
     [["--target", "y"], "--target"],
     [["--data", "x.csv"], "--target"],
     [["--data", "x.csv", "--target", "y", "--dims", "3"], "--dims"],
-    [["--no-standardize"], "--no-standardize"],
   ])("%j exits 2 naming %s", async (args, flag) => {
     const { code, stderr } = await run(["sweep", ...args]);
     expect(code).toBe(2);

@@ -425,5 +425,8 @@ export function describeLambda(
   if (c.needsN && options.n === undefined) {
     return `${head}; canonical λ depends on n, not given)`;
   }
+  if (c.scalesY && (options.alpha ?? 1) < 1 && options.ySd === undefined) {
+    return `${head}; canonical λ depends on sd(y), not given)`;
+  }
   return `${head}; canonical λ = ${formatNumber(c.toCanonical(value, options))})`;
 }

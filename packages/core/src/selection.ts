@@ -4,9 +4,16 @@
  * cross-validation, its minimizer, the one-standard-error rule (identity 18), and a refit on
  * all the data at the chosen λ.
  */
-import type { PenaltyKind } from "./conventions.js";
+import {
+  type ConventionId,
+  LAMBDA_CONVENTIONS,
+  type LambdaConvention,
+  type PenaltyKind,
+  parseConvention,
+} from "./conventions.js";
 import type { Dataset } from "./data.js";
 import { kFolds, selectRows, trainTestSplit } from "./io/split.js";
+import { fitStandardizer, standardize, toOriginalScale } from "./io/standardize.js";
 import type { LinearModel } from "./ridge.js";
 import {
   CD_DEFAULT_MAX_ITER,
@@ -14,13 +21,18 @@ import {
   usesCovarianceUpdates,
 } from "./solvers/coordinate-descent.js";
 import { checkMaxIter, checkTol } from "./solvers/internal.js";
-import { type Moments, meanSquaredErrorOf, mergeMoments, momentsOf } from "./solvers/moments.js";
+import {
+  type Moments,
+  meanSquaredErrorOf,
+  mergeMoments,
+  momentsOf,
+  standardizedMoments,
+} from "./solvers/moments.js";
 import {
   lambdaMax,
   lambdaMaxFromMoments,
   logGrid,
   pathFromMoments,
-  type RegularizationPath,
   regularizationPath,
 } from "./solvers/path.js";
 
@@ -45,6 +57,17 @@ export interface SelectLambdaOptions {
    * glmnet's grid from λ_max (see {@link selectLambda}).
    */
   readonly lambdas?: ArrayLike<number>;
+  /**
+   * The convention `lambdas` (and the result's λ) are written in, with `alpha` as that
+   * library's mixing; each training part converts them with its own n and sd(y), as the library
+   * would when called on that part (default canonical).
+   */
+  readonly convention?: ConventionId | LambdaConvention;
+  /**
+   * Standardize each training part's features (divisor n) before fitting, as glmnet does inside
+   * cv.glmnet; weights are returned on the input scale (default false).
+   */
+  readonly standardize?: boolean;
   /** Size of the default grid (100, as glmnet's `nlambda`); ignored with `lambdas`. */
   readonly nLambda?: number;
   /** `λ_min/λ_max` of the default grid (glmnet's: 1e-4 when n > d, else 1e-2). */
@@ -67,15 +90,14 @@ export interface SelectLambdaOptions {
   readonly maxIter?: number;
   /**
    * Called after each fit with how many of the `total` fits are done: one per λ and fold, then
-   * the refit on all the data at the chosen λ (1 for L2; the λ ≥ the chosen one along the path
-   * for L1 and elastic net). Synchronous, so a progress bar that redraws on update moves.
+   * the refit on all the data along the path of the candidates ≥ λ_min. Synchronous, so a progress bar that redraws on update moves.
    */
   readonly onProgress?: (done: number, total: number) => void;
 }
 
 /** One point of a validation curve. */
 export interface ValidationPoint {
-  /** Canonical λ. */
+  /** λ, in the selection's convention (canonical by default). */
   readonly lambda: number;
   /**
    * Estimated validation mean squared error `mean (ŷ − y)²` (twice the canonical data term; no
@@ -106,13 +128,16 @@ export interface LambdaSelection {
   readonly chosen: number;
   /** Refit on all of the data at `chosen`. */
   readonly model: LinearModel;
+  /** Refit on all of the data at `lambdaMin` and at `lambda1se` (one of them is `model`). */
+  readonly modelAtMin: LinearModel;
+  readonly modelAt1se: LinearModel;
   /**
    * Whether every coordinate-descent fit (each fold's path and the refit) met its tolerance
    * within `maxIter`; always true for α = 0, which is solved exactly.
    */
   readonly converged: boolean;
-  /** Every λ above is the canonical one (see `describeLambda`). */
-  readonly lambdaConvention: "canonical";
+  /** The convention every λ above is written in (`options.convention`, canonical by default). */
+  readonly lambdaConvention: ConventionId;
 }
 
 /** A curve point as {@link oneStandardErrorRule} needs it. */
@@ -399,7 +424,8 @@ function complement(val: Int32Array, n: number): Int32Array {
  *   `lambdaMinRatio·λ_max`.
  * - λ_min is the λ of least `mean`, exact ties going to the larger λ (the simpler model);
  *   λ₁ₛₑ follows identity 18 ({@link oneStandardErrorRule}); `chosen` is the one `rule` names.
- * - `model` is refit on **all** rows at `chosen` (the path over the candidates ≥ `chosen`).
+ * - `model` is refit on **all** rows at `chosen`, and so are `modelAtMin` and `modelAt1se` (one
+ *   path over the candidates ≥ λ_min).
  *
  * The result's λ are canonical (`lambdaConvention`); convert others with `convertLambda`. A
  * selected λ is the best of this grid on these folds, a random quantity: the validation curve
@@ -437,9 +463,23 @@ export function selectLambda(data: Dataset, options: SelectLambdaOptions): Lambd
   const foldMoments = byMoments ? valRows.map((rows) => momentsOf(data, rows)) : [];
   const allMoments = byMoments ? mergeMoments(foldMoments) : undefined;
 
+  const convention =
+    options.convention === undefined
+      ? LAMBDA_CONVENTIONS.canonical
+      : typeof options.convention === "string"
+        ? parseConvention(options.convention)
+        : options.convention;
+  const fitter: PartFitter = {
+    convention,
+    alpha,
+    standardize: options.standardize ?? false,
+    tol,
+    maxIter,
+  };
+  const everything: Part = allMoments ? { moments: allMoments } : { rows: data };
   const lambdas =
     options.lambdas === undefined
-      ? defaultGrid(allMoments ? lambdaMaxFromMoments(allMoments, alpha) : lambdaMax(data, alpha), {
+      ? defaultGrid(partLambdaMax(everything, fitter), {
           n,
           d,
           nLambda: options.nLambda,
@@ -460,37 +500,24 @@ export function selectLambda(data: Dataset, options: SelectLambdaOptions): Lambd
   let converged = true;
   const L = lambdas.length;
   const K = valRows.length;
-  const chosenCount = (chosen: number) => lambdas.filter((l) => l >= chosen).length;
-  // The refit's size is known only once λ is chosen: count the largest it can be until then.
-  let total = K * L + chosenCount(lambdas[0] as number);
+  const refitCount = (lowest: number) => lambdas.filter((l) => l >= lowest).length;
+  // The refit's size is known only once λ_min is known: count the largest it can be until then.
+  let total = K * L + refitCount(lambdas[0] as number);
   let done = 0;
   const fitted = () => options.onProgress?.(++done, total);
-  const pathOptions = (grid: readonly number[]) => ({
-    alpha,
-    lambdas: grid,
-    onLambda: fitted,
-    ...(tol === undefined ? {} : { tol }),
-    ...(maxIter === undefined ? {} : { maxIter }),
-  });
   // losses[k][f]: validation MSE at lambdas[k] on fold f.
   const losses: number[][] = lambdas.map(() => []);
   // For a hold-out split, the per-example errors give the standard error.
   const holdoutExamples: Float64Array[] = [];
   for (const [f, val] of valRows.entries()) {
-    let path: RegularizationPath;
-    if (byMoments) {
-      path = pathFromMoments(
-        mergeMoments(foldMoments.filter((_, g) => g !== f)),
-        pathOptions(lambdas),
-      );
-    } else {
-      path = regularizationPath(selectRows(data, complement(val, n)), pathOptions(lambdas));
-    }
-    if (!path.converged.every(Boolean)) converged = false;
+    const part: Part = byMoments
+      ? { moments: mergeMoments(foldMoments.filter((_, g) => g !== f)) }
+      : { rows: selectRows(data, complement(val, n)) };
+    const fits = fitPart(part, lambdas, fitter, fitted);
+    if (!fits.converged) converged = false;
     const valSet = byMoments ? undefined : selectRows(data, val);
     for (let k = 0; k < L; k++) {
-      const w = path.weights[k] as Float64Array;
-      const b = path.biases[k] as number;
+      const { weights: w, bias: b } = fits.models[k] as LinearModel;
       if (valSet === undefined) {
         (losses[k] as number[]).push(meanSquaredErrorOf(foldMoments[f] as Moments, w, b));
       } else {
@@ -515,15 +542,16 @@ export function selectLambda(data: Dataset, options: SelectLambdaOptions): Lambd
   const lambdaMin = minimumLambda(curve);
   const lambda1se = oneStandardErrorRule(curve);
   const chosen = rule === "1se" ? lambda1se : lambdaMin;
-  total = K * L + chosenCount(chosen);
+  total = K * L + refitCount(lambdaMin);
 
-  const above = lambdas.filter((l) => l >= chosen);
-  const refit = allMoments
-    ? pathFromMoments(allMoments, pathOptions(above))
-    : regularizationPath(data, pathOptions(above));
-  if (!refit.converged.every(Boolean)) converged = false;
-  // `above` is ascending and starts at `chosen`.
-  const model = { weights: refit.weights[0] as Float64Array, bias: refit.biases[0] as number };
+  // One path down to λ_min gives both refits (λ₁ₛₑ ≥ λ_min).
+  const above = lambdas.filter((l) => l >= lambdaMin);
+  const refit = fitPart(everything, above, fitter, fitted);
+  if (!refit.converged) converged = false;
+  // `above` is ascending and starts at λ_min.
+  const modelAtMin = refit.models[0] as LinearModel;
+  const modelAt1se = refit.models[above.indexOf(lambda1se)] as LinearModel;
+  const model = rule === "1se" ? modelAt1se : modelAtMin;
 
   return {
     method: { ...method },
@@ -535,9 +563,97 @@ export function selectLambda(data: Dataset, options: SelectLambdaOptions): Lambd
     lambda1se,
     chosen,
     model,
+    modelAtMin,
+    modelAt1se,
     converged,
-    lambdaConvention: "canonical",
+    lambdaConvention: convention.id,
   };
+}
+
+/** The rows a fit sees: as moments (covariance updates) or as rows. */
+type Part =
+  | { readonly moments: Moments; readonly rows?: undefined }
+  | { readonly rows: Dataset; readonly moments?: undefined };
+
+/** How every part is fitted: the convention, the library's mixing, scaling, solver settings. */
+interface PartFitter {
+  readonly convention: LambdaConvention;
+  readonly alpha: number;
+  readonly standardize: boolean;
+  readonly tol: number | undefined;
+  readonly maxIter: number | undefined;
+}
+
+/**
+ * The canonical penalty a library's setting stands for on this part: λ_c = factor·λ for every
+ * λ of the grid (the conversions are linear in λ), and the canonical mixing.
+ */
+function partPenalty(part: Part, f: PartFitter): { factor: number; alpha: number } {
+  const n = part.moments ? part.moments.n : part.rows.n;
+  let ySd: number;
+  if (part.moments) {
+    ySd = Math.sqrt(part.moments.syy / n);
+  } else {
+    const { y } = part.rows;
+    let mean = 0;
+    for (let i = 0; i < n; i++) mean += (y[i] as number) / n;
+    let ss = 0;
+    for (let i = 0; i < n; i++) ss += ((y[i] as number) - mean) ** 2;
+    ySd = Math.sqrt(ss / n);
+  }
+  // A constant y is fitted by the intercept alone at every λ; any scale converts it.
+  const o = { n, alpha: f.alpha, ySd: ySd > 0 ? ySd : 1 };
+  return { factor: f.convention.toCanonical(1, o), alpha: f.convention.canonicalAlpha(f.alpha, o) };
+}
+
+/** λ_max of a part in the fitter's convention. */
+function partLambdaMax(part: Part, f: PartFitter): number {
+  const { factor, alpha } = partPenalty(part, f);
+  if (part.moments) {
+    const m = f.standardize ? standardizedMoments(part.moments).moments : part.moments;
+    return lambdaMaxFromMoments(m, alpha) / factor;
+  }
+  const rows = f.standardize
+    ? standardize(part.rows, fitStandardizer(part.rows, { constant: "drop" }))
+    : part.rows;
+  return lambdaMax(rows, alpha) / factor;
+}
+
+/** Fits at every λ of `lambdas` (the fitter's convention) on a part; entry k for `lambdas[k]`. */
+function fitPart(
+  part: Part,
+  lambdas: readonly number[],
+  f: PartFitter,
+  fitted: () => void,
+): { models: LinearModel[]; converged: boolean } {
+  const { factor, alpha } = partPenalty(part, f);
+  const options = {
+    alpha,
+    lambdas: lambdas.map((l) => l * factor),
+    onLambda: fitted,
+    ...(f.tol === undefined ? {} : { tol: f.tol }),
+    ...(f.maxIter === undefined ? {} : { maxIter: f.maxIter }),
+  };
+  let models: LinearModel[];
+  let converged: boolean[];
+  if (part.moments) {
+    const scaled = f.standardize ? standardizedMoments(part.moments) : undefined;
+    const path = pathFromMoments(scaled ? scaled.moments : part.moments, options);
+    converged = path.converged;
+    models = path.weights.map((w, k) => ({
+      weights: scaled ? w.map((v, j) => v / (scaled.scale[j] as number)) : w,
+      bias: path.biases[k] as number,
+    }));
+  } else {
+    const s = f.standardize ? fitStandardizer(part.rows, { constant: "drop" }) : undefined;
+    const path = regularizationPath(s ? standardize(part.rows, s) : part.rows, options);
+    converged = path.converged;
+    models = path.weights.map((w, k) => {
+      const model = { weights: w, bias: path.biases[k] as number };
+      return s ? toOriginalScale(model, s) : model;
+    });
+  }
+  return { models, converged: converged.every(Boolean) };
 }
 
 /** glmnet's λ grid below `top`, ascending (see {@link selectLambda}). */

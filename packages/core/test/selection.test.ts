@@ -647,8 +647,8 @@ describe("selectLambda's progress callback", () => {
         seed: 1,
         onProgress: (done, total) => calls.push([done, total]),
       });
-      // The refit runs the path over the candidates ≥ the chosen λ, for every penalty.
-      const refits = lambdas.filter((l) => l >= result.chosen).length;
+      // The refit runs the path over the candidates ≥ λ_min, for every penalty and rule.
+      const refits = lambdas.filter((l) => l >= result.lambdaMin).length;
       const total = 3 * lambdas.length + refits;
       expect(calls.map(([done]) => done)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
       // The last call reports the true total, and no call ever reports done > total.

@@ -6,36 +6,45 @@
  * reported, and optionally saved as a model file, on the original feature scale.
  */
 import {
+  CD_DEFAULT_MAX_ITER,
+  CD_DEFAULT_TOL,
   CHAPTER,
-  CONVENTION_IDS,
-  convertLambda,
   describeLambda,
+  type ElasticNetFit,
   elasticNetCD,
   elasticNetProx,
-  LAMBDA_CONVENTIONS,
   type LambdaConvention,
   type LinearModel,
   l2Norm,
+  PROX_DEFAULT_MAX_ITER,
+  PROX_DEFAULT_TOL,
   ridgeClosedForm,
   type SavedModel,
   serializeModel,
   train,
 } from "@wdecay/core";
-import { type Command, Option } from "commander";
+import type { Command } from "commander";
 import { type CliContext, println } from "../context.js";
 import {
   addDataOptions,
   checkDataFlags,
   type DataFlags,
   exemptMask,
+  type FitQuality,
+  fitQuality,
   given,
-  halfMse,
   l1Norm,
   loadData,
   nonzeros,
+  standardizeFor,
 } from "../data-source.js";
 import { RuntimeError, UsageError } from "../errors.js";
 import { writeFileAtomic } from "../io/files.js";
+import {
+  addConventionOption,
+  checkConventionPenalty,
+  toCanonicalOn,
+} from "../lambda-convention.js";
 import {
   checkBatchSize,
   checkBatchSizeForRows,
@@ -45,10 +54,11 @@ import {
   parseEpochs,
   parseFeatureList,
   parseLambda,
-  parseLambdaConvention,
   parseLr,
+  parseMaxIter,
   parsePenalty,
   parseSolver,
+  parseTol,
   pathParser,
   penaltyAlpha,
   penaltyName,
@@ -66,6 +76,8 @@ const SHOWN_WEIGHTS = 20;
 
 /** Flags that only SGD reads, by commander key. */
 const SGD_ONLY = ["backend", "epochs", "lr", "batchSize", "exempt"] as const;
+/** Flags that only the iterative host solvers (cd, prox) read. */
+const ITERATIVE_ONLY = ["tol", "maxIter"] as const;
 
 interface FitFlags extends DataFlags {
   readonly penalty: Penalty;
@@ -78,6 +90,8 @@ interface FitFlags extends DataFlags {
   readonly lr: number;
   readonly batchSize: number;
   readonly exempt?: string[];
+  readonly tol?: number;
+  readonly maxIter?: number;
   readonly save?: string;
   readonly json?: boolean;
 }
@@ -88,6 +102,14 @@ const SOLVER_NAMES: Record<Solver, string> = {
   cd: "coordinate descent",
   prox: "proximal gradient (FISTA)",
 };
+
+/** MSE, R² and the canonical objective's data term, for people. */
+function qualityLine(q: FitQuality): string {
+  return (
+    `MSE ${formatLoss(q.mse)}, R² ${Number.isFinite(q.r2) ? q.r2.toFixed(4) : "undefined (constant y)"}, ` +
+    `loss mean ½(ŷ − y)² ${formatLoss(q.mse / 2)}`
+  );
+}
 
 /** A coefficient for people: 5 significant digits, exponent outside [1e-3, 1e6). */
 function formatWeight(x: number): string {
@@ -118,15 +140,9 @@ export function registerFit(program: Command, ctx: CliContext): Command {
       "with --penalty elastic (required): share of the L1 term, 0 (ridge) to 1 (lasso); " +
         "sklearn's l1_ratio, glmnet's alpha",
       parseAlpha,
-    )
-    .addOption(
-      new Option(
-        "--lambda-convention <name>",
-        `how --lambda is meant: ${CONVENTION_IDS.join(", ")}`,
-      )
-        .argParser(parseLambdaConvention)
-        .default(LAMBDA_CONVENTIONS.canonical, "canonical"),
-    )
+    );
+  addConventionOption(command);
+  command
     .option(
       "--solver <name>",
       "closed (l2 only), sgd (on a backend; proximal SGD for l1 and elastic), cd or prox " +
@@ -154,8 +170,23 @@ export function registerFit(program: Command, ctx: CliContext): Command {
       "with --solver sgd: minibatch size (1 to the training set size)",
       parseBatchSize,
       CHAPTER.batchSize,
+    )
+    .option(
+      "--tol <t>",
+      "with --solver cd or prox: stop when every KKT residual is below t·‖Xcᵀyc‖_∞/n (the " +
+        `data gradient at w = 0); default ${CD_DEFAULT_TOL} (cd), ${PROX_DEFAULT_TOL} (prox, on the ` +
+        "prox-gradient mapping, which bounds them by 2t)",
+      parseTol,
+    )
+    .option(
+      "--max-iter <n>",
+      `with --solver cd or prox: most passes (cd) or steps (prox); default ${CD_DEFAULT_MAX_ITER} and ${PROX_DEFAULT_MAX_ITER}`,
+      parseMaxIter,
     );
-  addDataOptions(command, "with --solver sgd, also of the initial weights and minibatch order");
+  addDataOptions(command, {
+    seedAlso: "with --solver sgd, also of the initial weights and minibatch order",
+    standardizeDefault: "as --lambda-convention's library does; canonical: with --data",
+  });
   return command
     .option("--save <file>", "write the model to this file (versioned JSON)", pathParser("--save"))
     .option("--json", "print one JSON object on stdout instead of the report")
@@ -189,36 +220,45 @@ function checkFlags(flags: FitFlags, command: Command): { solver: Solver; alpha:
       `--exempt masks the L2 penalty; --penalty ${flags.penalty} does not take it`,
     );
   }
+  const flagOf = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
   if (solver !== "sgd") {
     for (const key of SGD_ONLY) {
       if (given(command, key)) {
-        const flag = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-        throw new UsageError(`${flag} applies only to --solver sgd (the solver here is ${solver})`);
+        throw new UsageError(
+          `${flagOf(key)} applies only to --solver sgd (the solver here is ${solver})`,
+        );
       }
     }
   }
-  const convention = flags.lambdaConvention;
-  if (!convention.kinds.includes(flags.penalty)) {
-    throw new UsageError(
-      `--lambda-convention ${convention.id} does not apply to --penalty ${flags.penalty} ` +
-        `(${convention.label} weighs only ${convention.kinds.join(", ")} penalties)`,
-    );
+  if (solver !== "cd" && solver !== "prox") {
+    for (const key of ITERATIVE_ONLY) {
+      if (given(command, key)) {
+        throw new UsageError(
+          `${flagOf(key)} applies only to --solver cd or prox (the solver here is ${solver}` +
+            (solver === "closed" ? ", which is exact" : "") +
+            ")",
+        );
+      }
+    }
   }
+  checkConventionPenalty(flags.lambdaConvention, flags.penalty);
   if (solver === "sgd" && flags.data === undefined) checkBatchSize(flags.batchSize, flags.nTrain);
   return { solver, alpha };
 }
 
 async function runFit(flags: FitFlags, command: Command, ctx: CliContext): Promise<void> {
-  const { solver, alpha } = checkFlags(flags, command);
+  const { solver, alpha: statedAlpha } = checkFlags(flags, command);
   if (solver === "sgd") checkBackendName(ctx.registry, flags.backend);
   if (flags.save !== undefined) await probeWritableFile(flags.save, "--save");
-  const data = await loadData(flags);
+  const convention = flags.lambdaConvention;
+  const data = await loadData(flags, standardizeFor(flags, convention));
   const trainSet = data.fit.train;
   if (solver === "sgd") checkBatchSizeForRows(flags.batchSize, trainSet.n);
 
-  const convention = flags.lambdaConvention;
+  // The library's (λ, mixing) on the rows fitted, as the canonical penalty.
+  const converted = toCanonicalOn(flags.lambda, statedAlpha, convention, trainSet);
+  const { lambda, alpha } = converted;
   const n = trainSet.n;
-  const lambda = convertLambda(flags.lambda, convention, "canonical", { kind: flags.penalty, n });
 
   let fitted: LinearModel;
   let solverReport: Record<string, unknown> = { name: solver };
@@ -232,16 +272,29 @@ async function runFit(flags: FitFlags, command: Command, ctx: CliContext): Promi
       );
     }
   } else if (solver === "cd" || solver === "prox") {
-    const fit =
+    const tol = flags.tol ?? (solver === "cd" ? CD_DEFAULT_TOL : PROX_DEFAULT_TOL);
+    const maxIter =
+      flags.maxIter ?? (solver === "cd" ? CD_DEFAULT_MAX_ITER : PROX_DEFAULT_MAX_ITER);
+    const fit: ElasticNetFit =
       solver === "cd"
-        ? elasticNetCD(trainSet, { lambda, alpha })
-        : elasticNetProx(trainSet, { lambda, alpha });
+        ? elasticNetCD(trainSet, { lambda, alpha, tol, maxIter })
+        : elasticNetProx(trainSet, { lambda, alpha, tol, maxIter });
     fitted = fit;
-    solverReport = { name: solver, iterations: fit.iterations, converged: fit.converged };
+    solverReport = {
+      name: solver,
+      iterations: fit.iterations,
+      converged: fit.converged,
+      tol,
+      maxIter,
+      kkt: fit.kkt,
+      dualityGap: fit.dualityGap,
+    };
     if (!fit.converged) {
       println(
         ctx.stderr,
-        `wdecay: warning: ${SOLVER_NAMES[solver]} did not converge in ${fit.iterations} iterations; the weights are the last iterate`,
+        `wdecay: warning: ${SOLVER_NAMES[solver]} did not converge in ${fit.iterations} ` +
+          `iterations (relative KKT residual ${fit.kkt.toExponential(2)} > --tol ${tol}); ` +
+          "the weights are the last iterate: raise --max-iter or --tol",
       );
     }
   } else {
@@ -256,7 +309,10 @@ async function runFit(flags: FitFlags, command: Command, ctx: CliContext): Promi
     };
     const progress = createProgress(flags.epochs, ctx.isTTY && !flags.json, ctx.progressStream);
     try {
-      fitted = await train(backend, data.fit, {
+      // train() evaluates a test set each evalEvery epochs; with every row fitted on, the
+      // training rows stand in (fit reports its own losses, on the host, below).
+      const sets = data.fit.test.n > 0 ? data.fit : { train: data.fit.train, test: data.fit.train };
+      fitted = await train(backend, sets, {
         ...settings,
         lambda,
         ...trainPenalty(flags.penalty, alpha),
@@ -280,9 +336,23 @@ async function runFit(flags: FitFlags, command: Command, ctx: CliContext): Promi
 
   const model = data.toOriginal(fitted);
   const weightsOk = model.weights.every(Number.isFinite) && Number.isFinite(model.bias);
-  const trainLoss = halfMse(fitted, data.fit.train);
-  const testLoss = halfMse(fitted, data.fit.test);
-  const described = describeLambda(flags.lambda, convention, { n });
+  const quality = {
+    train: fitQuality(fitted, data.fit.train),
+    test: fitQuality(fitted, data.fit.test),
+  };
+  const trainLoss = quality.train.mse / 2;
+  const testLoss = quality.test.mse / 2;
+  const stated = { n, alpha: statedAlpha, ySd: converted.ySd };
+  const described = describeLambda(flags.lambda, convention, stated);
+  // What --save and --json record of a λ stated in another convention: enough to convert again.
+  const statedLambda = {
+    value: flags.lambda,
+    convention: convention.id,
+    n,
+    ...(convention.scalesY && statedAlpha > 0 && statedAlpha < 1
+      ? { alpha: statedAlpha, ySd: converted.ySd }
+      : {}),
+  };
 
   let saved: Record<string, unknown> | undefined;
   if (flags.save !== undefined) {
@@ -301,9 +371,7 @@ async function runFit(flags: FitFlags, command: Command, ctx: CliContext): Promi
       // The canonical λ the solver used, and the λ as stated when it was in another convention.
       lambda,
       lambdaConvention: "canonical",
-      ...(convention.id === "canonical"
-        ? {}
-        : { statedLambda: { value: flags.lambda, convention: convention.id, n } }),
+      ...(convention.id === "canonical" ? {} : { statedLambda }),
       ...(flags.penalty === "elastic" ? { alpha } : {}),
       ...(s ? { standardization: { mean: s.mean, std: s.std } } : {}),
       backend: backendName,
@@ -315,19 +383,18 @@ async function runFit(flags: FitFlags, command: Command, ctx: CliContext): Promi
       file: flags.save,
       lambda,
       lambdaConvention: "canonical",
-      ...(convention.id === "canonical"
-        ? {}
-        : { statedLambda: { value: flags.lambda, convention: convention.id, n } }),
+      ...(convention.id === "canonical" ? {} : { statedLambda }),
     };
   }
 
   if (flags.json) {
     const report = {
       penalty: flags.penalty,
-      alpha,
+      alpha: statedAlpha,
       lambda: flags.lambda,
       lambdaConvention: convention.id,
       canonicalLambda: lambda,
+      canonicalAlpha: alpha,
       lambdaDescription: described,
       solver: solverReport,
       data: data.json,
@@ -337,6 +404,8 @@ async function runFit(flags: FitFlags, command: Command, ctx: CliContext): Promi
       bias: finiteOrNull(model.bias),
       trainLoss: finiteOrNull(trainLoss),
       testLoss: finiteOrNull(testLoss),
+      mse: { train: finiteOrNull(quality.train.mse), test: finiteOrNull(quality.test.mse) },
+      r2: { train: finiteOrNull(quality.train.r2), test: finiteOrNull(quality.test.r2) },
       l2Norm: finiteOrNull(l2Norm(fitted.weights)),
       l1Norm: finiteOrNull(l1Norm(fitted.weights)),
       normScale: data.normScale,
@@ -350,17 +419,32 @@ async function runFit(flags: FitFlags, command: Command, ctx: CliContext): Promi
 
   const out = (line = "") => println(ctx.stdout, line);
   const where = solver === "sgd" ? ` on ${backendName}` : "";
-  out(`Fitted ${penaltyName(flags.penalty, alpha)} by ${SOLVER_NAMES[solver]}${where}`);
+  out(`Fitted ${penaltyName(flags.penalty, statedAlpha)} by ${SOLVER_NAMES[solver]}${where}`);
   out(`data: ${data.summary}`);
   out(`penalty strength: ${described}`);
-  if (convention.id !== "canonical") out(`canonical λ = ${lambda}`);
+  if (convention.id !== "canonical") {
+    out(
+      `canonical λ = ${lambda}` +
+        (alpha !== statedAlpha
+          ? `, canonical α = ${alpha} (glmnet's y scaling, sd(y) = ${converted.ySd})`
+          : ""),
+    );
+  }
   if (solver === "sgd") {
     out(
       `settings: epochs ${flags.epochs}, lr ${flags.lr}, batch size ${flags.batchSize}, seed ${flags.seed}`,
     );
   } else if ("iterations" in solverReport) {
+    const r = solverReport as {
+      iterations: number;
+      converged: boolean;
+      kkt: number;
+      dualityGap: number;
+      tol: number;
+    };
     out(
-      `${solverReport.iterations} iterations, ${solverReport.converged ? "converged" : "NOT converged"}`,
+      `${r.iterations} iterations, ${r.converged ? "converged" : "NOT converged"}: relative KKT ` +
+        `residual ${r.kkt.toExponential(2)} (--tol ${r.tol}), relative duality gap ${r.dualityGap.toExponential(2)}`,
     );
   }
   if (!weightsOk) println(ctx.stderr, divergenceWarning("training", "try a smaller --lr"));
@@ -371,7 +455,12 @@ async function runFit(flags: FitFlags, command: Command, ctx: CliContext): Promi
       (data.normScale === "standardized" ? " (standardized weights)" : "") +
       `, nonzeros ${nonzeros(model.weights)} of ${d}`,
   );
-  out(`loss (mean ½ squared error): train ${formatLoss(trainLoss)}, test ${formatLoss(testLoss)}`);
+  out(`train: ${qualityLine(quality.train)}`);
+  out(
+    data.fit.test.n > 0
+      ? `test: ${qualityLine(quality.test)}`
+      : "test: none (every row was fitted on; --test-fraction F holds some out)",
+  );
   out();
   const shown = Math.min(d, SHOWN_WEIGHTS);
   out(

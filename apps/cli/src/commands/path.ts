@@ -4,26 +4,45 @@
  * from λ_max, glmnet's way; the closed form for ridge). Shows λ_max, how sparsity, the norms and
  * the losses change along the path, and draws the coefficients against λ.
  */
-import { l2Norm, PATH_MIN_ALPHA, type RegularizationPath, regularizationPath } from "@wdecay/core";
-import type { Command } from "commander";
+import {
+  CD_DEFAULT_MAX_ITER,
+  CD_DEFAULT_TOL,
+  type LambdaConvention,
+  l2Norm,
+  PATH_MIN_ALPHA,
+  type RegularizationPath,
+  regularizationPath,
+} from "@wdecay/core";
+import { type Command, Option } from "commander";
 import { type CliContext, println } from "../context.js";
 import {
   addDataOptions,
   checkDataFlags,
   type DataFlags,
-  halfMse,
+  fitQuality,
+  given,
   type LoadedData,
   l1Norm,
   loadData,
   nonzeros,
+  standardizeFor,
 } from "../data-source.js";
+import { UsageError } from "../errors.js";
 import { writeFileAtomic } from "../io/files.js";
+import {
+  addConventionOption,
+  checkConventionPenalty,
+  toCanonicalOn,
+} from "../lambda-convention.js";
 import {
   type Penalty,
   parseAlpha,
   parseLambdaMinRatio,
+  parseLambdaSpec,
+  parseMaxIter,
   parseNLambda,
   parsePenalty,
+  parseTol,
   penaltyAlpha,
   penaltyName,
   svgPathParser,
@@ -42,6 +61,10 @@ interface PathFlags extends DataFlags {
   readonly alpha?: number;
   readonly nLambda: number;
   readonly lambdaMinRatio?: number;
+  readonly lambdas?: number[];
+  readonly lambdaConvention: LambdaConvention;
+  readonly tol?: number;
+  readonly maxIter?: number;
   readonly plot?: string;
   readonly json?: boolean;
 }
@@ -50,12 +73,14 @@ export function registerPath(program: Command, ctx: CliContext): Command {
   const command = program
     .command("path")
     .description(
-      "Fit the lasso, ridge or the elastic net on the training data at every λ of a grid " +
-        "log-spaced from λ_max (the smallest λ at which every weight is 0) down to " +
-        "λ_max·ratio, each fit warm-started from the previous one (coordinate descent, as " +
-        "glmnet; ridge by its closed form). λ is canonical: J = mean ½(ŷ − y)² + " +
-        "λ[(1 − α)/2‖w‖² + α‖w‖₁]. Coefficients are reported on the original feature scale; " +
-        "the norms are of the weights the penalty acts on (standardized, for a standardized CSV).",
+      "Fit the lasso, ridge or the elastic net on the fitted rows (every row of a CSV unless " +
+        "--test-fraction holds some out) at every λ of a grid log-spaced from λ_max (the " +
+        "smallest λ at which every weight is 0) down to λ_max·ratio, or at the λ of --lambdas, " +
+        "each fit warm-started from the previous one (coordinate descent with covariance " +
+        "updates and strong-rule screening, as glmnet; ridge from one eigendecomposition). λ is " +
+        "in --lambda-convention (canonical: J = mean ½(ŷ − y)² + λ[(1 − α)/2‖w‖² + α‖w‖₁]). " +
+        "Coefficients are reported on the original feature scale; the norms are of the " +
+        "weights the penalty acts on (standardized, when the features are).",
     )
     .option("--penalty <name>", "l1 (lasso), l2 (ridge) or elastic", parsePenalty, "l1" as Penalty)
     .option(
@@ -69,8 +94,29 @@ export function registerPath(program: Command, ctx: CliContext): Command {
       "smallest λ of the grid as a share of λ_max, in (0, 1] (default: 1e-4 when the " +
         "training rows outnumber the features, else 1e-2)",
       parseLambdaMinRatio,
+    )
+    .addOption(
+      new Option(
+        "--lambdas <spec>",
+        "fit at these λ (in --lambda-convention) instead of the grid: a comma list and/or log " +
+          "ranges start:stop:count",
+      ).argParser(parseLambdaSpec),
     );
-  addDataOptions(command);
+  addConventionOption(command, "λ");
+  command
+    .option(
+      "--tol <t>",
+      `coordinate descent's tolerance on the relative KKT residual (default ${CD_DEFAULT_TOL})`,
+      parseTol,
+    )
+    .option(
+      "--max-iter <n>",
+      `coordinate descent's pass budget per λ (default ${CD_DEFAULT_MAX_ITER})`,
+      parseMaxIter,
+    );
+  addDataOptions(command, {
+    standardizeDefault: "as --lambda-convention's library does; canonical: with --data",
+  });
   return command
     .option(
       "--plot <file>",
@@ -84,7 +130,9 @@ export function registerPath(program: Command, ctx: CliContext): Command {
         "  wdecay path                                  the lasso path on the chapter's data\n" +
         "  wdecay path --penalty elastic --alpha 0.5 --plot path.svg\n" +
         "  wdecay path --penalty l2 --n-lambda 20 --json\n" +
-        "  wdecay path --data house.csv --target price --lambda-min-ratio 1e-3",
+        "  wdecay path --data house.csv --target price --lambda-min-ratio 1e-3\n" +
+        "  wdecay path --data house.csv --target price --penalty elastic --alpha 0.5 \\\n" +
+        "      --lambda-convention glmnet --lambdas 10,1,0.1   glmnet(x, y, alpha = 0.5, lambda = …)",
     )
     .action((flags: PathFlags, cmd: Command) => runPath(flags, cmd, ctx));
 }
@@ -98,21 +146,26 @@ export function spreadIndices(total: number, count: number): number[] {
 }
 
 /** Each fit of the path on the original feature scale, with its norms and losses. */
-function summarize(path: RegularizationPath, data: LoadedData) {
-  return Array.from(path.lambdas, (lambda, k) => {
+function summarize(path: RegularizationPath, data: LoadedData, factor: number) {
+  return Array.from(path.lambdas, (canonical, k) => {
     const fitted = { weights: path.weights[k] as Float64Array, bias: path.biases[k] as number };
     const original = data.toOriginal(fitted);
+    const train = fitQuality(fitted, data.fit.train);
+    const test = fitQuality(fitted, data.fit.test);
     return {
-      lambda,
+      lambda: canonical / factor,
+      canonical,
       weights: original.weights,
       bias: original.bias,
       nonzeros: nonzeros(original.weights),
       // Norms of the weights the penalty acts on (standardized ones when the features were).
       l1Norm: l1Norm(fitted.weights),
       l2Norm: l2Norm(fitted.weights),
-      trainLoss: halfMse(fitted, data.fit.train),
-      testLoss: halfMse(fitted, data.fit.test),
+      trainMse: train.mse,
+      trainR2: train.r2,
+      testMse: test.mse,
       converged: path.converged[k] as boolean,
+      kkt: path.kkt[k] as number,
     };
   });
 }
@@ -120,15 +173,44 @@ function summarize(path: RegularizationPath, data: LoadedData) {
 async function runPath(flags: PathFlags, command: Command, ctx: CliContext): Promise<void> {
   checkDataFlags(flags, command);
   const alpha = penaltyAlpha(flags.penalty, flags.alpha);
+  const convention = flags.lambdaConvention;
+  checkConventionPenalty(convention, flags.penalty);
+  if (flags.lambdas !== undefined) {
+    for (const key of ["nLambda", "lambdaMinRatio"] as const) {
+      if (given(command, key)) {
+        throw new UsageError(
+          `--${key === "nLambda" ? "n-lambda" : "lambda-min-ratio"} shapes the default grid and cannot be used with --lambdas`,
+        );
+      }
+    }
+    if (alpha === 1 && flags.lambdas.includes(0)) {
+      throw new UsageError(
+        "--lambdas must not hold 0 with the lasso (λ = 0 is unpenalized least squares)",
+      );
+    }
+  }
   if (flags.plot !== undefined) await probeWritableFile(flags.plot, "--plot");
-  const data = await loadData(flags);
+  const data = await loadData(flags, standardizeFor(flags, convention));
+  // Every conversion is linear in λ: the library's grid is the canonical one over `factor`.
+  const { factor, alpha: canonicalAlpha } = toCanonicalOn(1, alpha, convention, data.fit.train);
 
-  const path = regularizationPath(data.fit.train, {
-    alpha,
-    nLambda: flags.nLambda,
-    ...(flags.lambdaMinRatio !== undefined ? { lambdaMinRatio: flags.lambdaMinRatio } : {}),
-  });
-  const fits = summarize(path, data);
+  let path: RegularizationPath;
+  try {
+    path = regularizationPath(data.fit.train, {
+      alpha: canonicalAlpha,
+      nLambda: flags.nLambda,
+      ...(flags.lambdaMinRatio !== undefined ? { lambdaMinRatio: flags.lambdaMinRatio } : {}),
+      ...(flags.lambdas !== undefined ? { lambdas: flags.lambdas.map((l) => l * factor) } : {}),
+      ...(flags.tol !== undefined ? { tol: flags.tol } : {}),
+      ...(flags.maxIter !== undefined ? { maxIter: flags.maxIter } : {}),
+    });
+  } catch (error) {
+    if (/no unique solution/.test((error as Error).message)) {
+      throw new UsageError(`--lambdas holds 0: ${(error as Error).message}`);
+    }
+    throw error;
+  }
+  const fits = summarize(path, data, factor);
   const name = penaltyName(flags.penalty, alpha);
   const ratio = flags.lambdaMinRatio ?? (data.fit.train.n > data.fit.train.d ? 1e-4 : 1e-2);
   // For α below PATH_MIN_ALPHA (ridge) no finite λ zeroes w: the grid starts where an elastic
@@ -142,7 +224,7 @@ async function runPath(flags: PathFlags, command: Command, ctx: CliContext): Pro
     const svg = await pathChartSvg(
       `Coefficient path, ${name}`,
       {
-        lambdas: path.lambdas,
+        lambdas: Float64Array.from(fits, (f) => f.lambda),
         weights: fits.map((f) => f.weights),
         featureNames: data.featureNames,
       },
@@ -156,21 +238,26 @@ async function runPath(flags: PathFlags, command: Command, ctx: CliContext): Pro
     const report = {
       penalty: flags.penalty,
       alpha,
-      lambdaConvention: "canonical",
-      lambdaMax: path.lambdaMax,
-      lambdaMinRatio: ratio,
+      lambdaConvention: convention.id,
+      lambdaMax: path.lambdaMax / factor,
+      ...(flags.lambdas === undefined ? { lambdaMinRatio: ratio } : {}),
+      canonicalAlpha,
+      canonicalLambdaMax: path.lambdaMax,
       data: data.json,
       featureNames: data.featureNames,
       lambdas: fits.map((f) => f.lambda),
+      canonicalLambdas: fits.map((f) => f.canonical),
       weights: fits.map((f) => Array.from(f.weights, finiteOrNull)),
       biases: fits.map((f) => finiteOrNull(f.bias)),
       nonzeros: fits.map((f) => f.nonzeros),
       normScale: data.normScale,
       l1Norms: fits.map((f) => finiteOrNull(f.l1Norm)),
       l2Norms: fits.map((f) => finiteOrNull(f.l2Norm)),
-      trainLosses: fits.map((f) => finiteOrNull(f.trainLoss)),
-      testLosses: fits.map((f) => finiteOrNull(f.testLoss)),
+      trainMse: fits.map((f) => finiteOrNull(f.trainMse)),
+      trainR2: fits.map((f) => finiteOrNull(f.trainR2)),
+      ...(data.fit.test.n > 0 ? { testMse: fits.map((f) => finiteOrNull(f.testMse)) } : {}),
       converged: fits.map((f) => f.converged),
+      kkt: fits.map((f) => f.kkt),
       ...(flags.plot !== undefined ? { plot: flags.plot } : {}),
     };
     println(ctx.stdout, JSON.stringify(report));
@@ -178,12 +265,21 @@ async function runPath(flags: PathFlags, command: Command, ctx: CliContext): Pro
   }
 
   const out = (line = "") => println(ctx.stdout, line);
-  out(`Regularization path, ${name}, on the training rows`);
+  const hasTest = data.fit.test.n > 0;
+  out(`Regularization path, ${name}, on ${hasTest ? "the training rows" : "every row"}`);
   out(`data: ${data.summary}`);
-  out(`λ_max = ${formatNorm(path.lambdaMax)} (canonical; ${lmaxNote})`);
+  out(`λ_max = ${formatNorm(path.lambdaMax / factor)} (${convention.id}; ${lmaxNote})`);
+  if (convention.id !== "canonical") {
+    out(
+      `canonical λ = ${convention.id} λ × ${factor}` +
+        (canonicalAlpha !== alpha ? `, canonical α = ${canonicalAlpha} (glmnet's y scaling)` : ""),
+    );
+  }
   const shown = spreadIndices(fits.length, SHOWN_ROWS);
   out(
-    `${fits.length} λ log-spaced from λ_max down to λ_max·${ratio}` +
+    (flags.lambdas === undefined
+      ? `${fits.length} λ log-spaced from λ_max down to λ_max·${ratio}`
+      : `${fits.length} λ from --lambdas`) +
       (shown.length < fits.length ? `; ${shown.length} shown (--json for all):` : ":"),
   );
   out();
@@ -195,33 +291,41 @@ async function runPath(flags: PathFlags, command: Command, ctx: CliContext): Pro
       `${f.nonzeros} of ${d}`,
       formatNorm(f.l1Norm),
       formatNorm(f.l2Norm),
-      formatLoss(f.trainLoss),
-      formatLoss(f.testLoss),
+      formatLoss(f.trainMse),
+      Number.isFinite(f.trainR2) ? f.trainR2.toFixed(4) : "–",
+      ...(hasTest ? [formatLoss(f.testMse)] : []),
     ];
   });
   for (const line of table(
     [
-      { header: "λ (canonical)", align: "right" },
+      { header: `λ (${convention.id})`, align: "right" },
       { header: "nonzeros", align: "right" },
       { header: "‖w‖₁", align: "right" },
       { header: "‖w‖₂", align: "right" },
-      { header: "train loss", align: "right" },
-      { header: "test loss", align: "right" },
+      { header: "train MSE", align: "right" },
+      { header: "train R²", align: "right" },
+      ...(hasTest ? [{ header: "test MSE", align: "right" as const }] : []),
     ],
     rows,
   )) {
     out(line);
   }
-  const best = fits.reduce((a, f) => (f.testLoss < a.testLoss ? f : a));
-  out(
-    `lowest test loss: λ = ${formatLambda(best.lambda)} (${formatLoss(best.testLoss)}, ` +
-      `${best.nonzeros} nonzero weights)`,
-  );
+  if (hasTest) {
+    const best = fits.reduce((a, f) => (f.testMse < a.testMse ? f : a));
+    out(
+      `lowest test MSE: λ = ${formatLambda(best.lambda)} (${formatLoss(best.testMse)}, ` +
+        `${best.nonzeros} nonzero weights)`,
+    );
+  } else {
+    out(
+      "no test rows: `wdecay select` chooses λ by cross-validation; --test-fraction F holds rows out",
+    );
+  }
   if (unconverged.length > 0) {
     println(
       ctx.stderr,
       `wdecay: warning: coordinate descent did not converge at ${unconverged.length} λ ` +
-        `(smallest ${formatLambda(Math.min(...unconverged))}); those weights are the last iterate`,
+        `(smallest ${formatLambda(Math.min(...unconverged))}); those weights are the last iterate: raise --max-iter or --tol`,
     );
   }
   if (flags.plot !== undefined) {

@@ -19,6 +19,7 @@ import {
   addDataOptions,
   checkDataFlags,
   type DataFlags,
+  DEFAULT_TEST_FRACTION,
   given,
   loadData,
   nonzeros,
@@ -90,7 +91,7 @@ export function registerPosterior(program: Command, ctx: CliContext): Command {
       "canonical λ > 0 instead of the prior's scale (λ₁ for laplace)",
       positive("--lambda"),
     );
-  addDataOptions(command);
+  addDataOptions(command, { testFraction: DEFAULT_TEST_FRACTION });
   return command
     .option("--covariance", "with --json: include the d×d posterior covariance")
     .option(

@@ -1,19 +1,22 @@
 /**
- * `wdecay select`: D2L §4.5's exercise 2, choosing λ on validation data. The training split is
- * cut into a hold-out validation part (--val-fraction) or k folds (--folds) by core's
- * selectLambda, which fits every candidate λ (float64, on the host: ridge in closed form, the
- * lasso and elastic net by coordinate descent along the grid), estimates the validation loss with
- * its standard error, and picks λ_min or λ₁ₛₑ. The test split is never looked at while choosing;
- * afterwards the test loss of the refit model at both λ answers the exercise's question, whether
- * the chosen λ is really the best one.
+ * `wdecay select`: D2L §4.5's exercise 2, choosing λ on validation data, and cv.glmnet's job.
+ * The fitted rows (all of a CSV by default) are cut into k folds (--folds, or the user's own
+ * assignment, --foldid, as glmnet's foldid) or a hold-out part (--val-fraction) by core's
+ * selectLambda, which fits every candidate λ (float64 on the host: ridge from one
+ * eigendecomposition, the lasso and elastic net by coordinate descent along the grid), estimates
+ * the validation mean squared error with its standard error as cv.glmnet does, and picks λ_min
+ * or λ₁ₛₑ. With a test split, the refit models' test errors answer the exercise's question,
+ * whether the chosen λ is really the best one.
  */
+import { existsSync } from "node:fs";
 import {
+  CD_DEFAULT_MAX_ITER,
+  CD_DEFAULT_TOL,
+  csvDataset,
   type Dataset,
   describeLambda,
+  type LambdaConvention,
   type LambdaSelection,
-  type LinearModel,
-  regularizationPath,
-  ridgeClosedForm,
   type SelectionMethod,
   selectLambda,
 } from "@wdecay/core";
@@ -23,19 +26,25 @@ import {
   addDataOptions,
   checkDataFlags,
   type DataFlags,
+  fitQuality,
   given,
-  halfMse,
   loadData,
+  standardizeFor,
 } from "../data-source.js";
 import { RuntimeError, UsageError } from "../errors.js";
-import { writeFileAtomic } from "../io/files.js";
+import { readTextFile, writeFileAtomic } from "../io/files.js";
+import { addConventionOption, checkConventionPenalty } from "../lambda-convention.js";
 import {
   type Penalty,
   parseAlpha,
   parseFolds,
+  parseLambdaMinRatio,
   parseLambdaSpec,
+  parseMaxIter,
+  parseNLambda,
   parsePenalty,
   parseRule,
+  parseTol,
   parseValFraction,
   penaltyAlpha,
   penaltyName,
@@ -50,17 +59,22 @@ import { table } from "../render/table.js";
 import { lossChart } from "../render/terminal-chart.js";
 import { formatLambda } from "./sweep.js";
 
-/** The default grid: 21 values log-spaced from 1e-3 to 10, five per decade (no λ = 0, which the
- * lasso refuses and which has no unique ridge fit when the features outnumber the rows). */
-export const DEFAULT_SELECT_LAMBDAS = "1e-3:10:21";
+/** glmnet's default grid size (`nlambda`). */
+const DEFAULT_N_LAMBDA = 100;
 
 interface SelectFlags extends DataFlags {
-  readonly lambdas: number[];
+  readonly lambdas?: number[];
+  readonly nLambda: number;
+  readonly lambdaMinRatio?: number;
   readonly valFraction?: number;
   readonly folds?: number;
+  readonly foldid?: string;
   readonly rule: Rule;
   readonly penalty: Penalty;
   readonly alpha?: number;
+  readonly lambdaConvention: LambdaConvention;
+  readonly tol?: number;
+  readonly maxIter?: number;
   readonly plot?: string;
   readonly json?: boolean;
 }
@@ -69,36 +83,51 @@ export function registerSelect(program: Command, ctx: CliContext): Command {
   const command = program
     .command("select")
     .description(
-      "Choose the penalty strength λ on validation data (D2L §4.5, exercise 2). The training " +
-        "split is cut into a validation part (--val-fraction) or k folds (--folds); every λ of " +
-        "the grid is fitted on the rest and scored by its validation loss mean ½(ŷ − y)², with a " +
-        "standard error. λ_min has the least validation loss; λ₁ₛₑ is the largest λ within one " +
-        "standard error of it. The model is refit on the whole training split at the chosen λ; " +
-        "the test split is only used afterwards, to report the test loss at both λ. λ is " +
-        "canonical: J = mean ½(ŷ − y)² + λ[(1 − α)/2‖w‖² + α‖w‖₁]. Fits are float64 on the " +
-        "host (ridge in closed form, otherwise coordinate descent).",
+      "Choose the penalty strength λ by cross-validation (D2L §4.5, exercise 2; what " +
+        "cv.glmnet does). The fitted rows (every row of a CSV unless --test-fraction holds some " +
+        "out) are cut into k folds (--folds, or your own assignment with --foldid) or a " +
+        "hold-out part (--val-fraction); every λ of the grid is fitted on the rest and scored " +
+        "by its validation mean squared error mean (ŷ − y)² (twice the objective's ½ data " +
+        "term), averaged over folds weighted by fold size, with a standard error, as cv.glmnet " +
+        "does. λ_min has the least error; λ₁ₛₑ is the largest λ within one standard error of it. " +
+        "The model is refit on every fitted row at the chosen λ. Features are standardized " +
+        "within each training part when standardizing (as cv.glmnet does). Fits are float64 on " +
+        "the host (ridge from one eigendecomposition, otherwise coordinate descent).",
     )
     .addOption(
       new Option(
         "--lambdas <spec>",
-        "candidate λ: a comma list (0.1,1,3) and/or log ranges start:stop:count (1e-3:10:21)",
-      )
-        .argParser(parseLambdaSpec)
-        .default(parseLambdaSpec(DEFAULT_SELECT_LAMBDAS), DEFAULT_SELECT_LAMBDAS),
+        "candidate λ in --lambda-convention: a comma list (0.1,1,3) and/or log ranges " +
+          "start:stop:count (1e-3:10:21) (default: glmnet's grid, --n-lambda values from λ_max " +
+          "down to λ_max·--lambda-min-ratio)",
+      ).argParser(parseLambdaSpec),
+    )
+    .option(
+      "--n-lambda <n>",
+      "size of the default grid (1 to 1000)",
+      parseNLambda,
+      DEFAULT_N_LAMBDA,
+    )
+    .option(
+      "--lambda-min-ratio <r>",
+      "smallest λ of the default grid as a share of λ_max, in (0, 1] (default: 1e-4 when the " +
+        "rows outnumber the features, else 1e-2)",
+      parseLambdaMinRatio,
+    )
+    .option("--folds <k>", "k-fold cross-validation, folds drawn by --seed", parseFolds)
+    .option(
+      "--foldid <file|column>",
+      "cross-validation on your folds (glmnet's foldid): a column of --data, or a file with " +
+        "one integer fold id per fitted row",
     )
     .option(
       "--val-fraction <f>",
-      "hold out this share of the training rows for validation (this or --folds)",
+      "hold out this share of the fitted rows for validation instead of folds",
       parseValFraction,
     )
     .option(
-      "--folds <k>",
-      "k-fold cross-validation on the training rows (this or --val-fraction)",
-      parseFolds,
-    )
-    .option(
       "--rule <name>",
-      "min: the λ of least validation loss; 1se: the largest λ within one standard error of it",
+      "min: the λ of least validation error; 1se: the largest λ within one standard error of it",
       parseRule,
       "min" as Rule,
     )
@@ -108,11 +137,26 @@ export function registerSelect(program: Command, ctx: CliContext): Command {
       "with --penalty elastic (required): share of the L1 term, 0 (ridge) to 1 (lasso)",
       parseAlpha,
     );
-  addDataOptions(command, "also of the validation split or folds");
+  addConventionOption(command, "--lambdas");
+  command
+    .option(
+      "--tol <t>",
+      `coordinate descent's tolerance on the relative KKT residual (default ${CD_DEFAULT_TOL})`,
+      parseTol,
+    )
+    .option(
+      "--max-iter <n>",
+      `coordinate descent's pass budget per λ (default ${CD_DEFAULT_MAX_ITER})`,
+      parseMaxIter,
+    );
+  addDataOptions(command, {
+    seedAlso: "also of the validation split or folds",
+    standardizeDefault: "as --lambda-convention's library does; canonical: with --data",
+  });
   return command
     .option(
       "--plot <file>",
-      "write an SVG: validation loss ±1 SE against λ, with λ_min and λ₁ₛₑ marked",
+      "write an SVG: validation MSE ±1 SE against λ, with λ_min and λ₁ₛₑ marked",
       svgPathParser("--plot"),
     )
     .option("--json", "print one JSON object on stdout instead of the report")
@@ -123,6 +167,8 @@ export function registerSelect(program: Command, ctx: CliContext): Command {
         "  wdecay select --val-fraction 0.25 --rule 1se --json\n" +
         "  wdecay select --folds 10 --lambdas 1e-4:10:31 --plot select.svg\n" +
         "  wdecay select --data house.csv --target price --penalty l1 --folds 5\n" +
+        "  wdecay select --data house.csv --target price --penalty l1 --foldid fold \\\n" +
+        "      --lambda-convention glmnet              cv.glmnet(x, y, foldid = fold)\n" +
         "\nOn the chapter's exact data (σ = 0.01, d = 200 ≫ n = 20) λ_min often sits at the\n" +
         "smallest λ of the grid: the ridge curve is flat there (its λ → 0 limit, the minimum-norm\n" +
         "interpolant, is already regularized). With noisier data it is interior.",
@@ -130,106 +176,148 @@ export function registerSelect(program: Command, ctx: CliContext): Command {
     .action((flags: SelectFlags, cmd: Command) => runSelect(flags, cmd, ctx));
 }
 
-function checkFlags(
-  flags: SelectFlags,
-  command: Command,
-): { method: SelectionMethod; alpha: number } {
-  const byFraction = given(command, "valFraction");
-  const byFolds = given(command, "folds");
-  if (byFraction === byFolds) {
+type MethodKind = "holdout" | "kfold" | "foldid";
+
+function checkFlags(flags: SelectFlags, command: Command): { kind: MethodKind; alpha: number } {
+  const chosen = (["valFraction", "folds", "foldid"] as const).filter((k) => given(command, k));
+  if (chosen.length !== 1) {
     throw new UsageError(
-      byFraction
-        ? "--val-fraction and --folds cannot be used together: choose a hold-out split or k-fold cross-validation"
-        : "give --val-fraction F (a hold-out split) or --folds K (k-fold cross-validation)",
+      chosen.length === 0
+        ? "give --folds K (k-fold cross-validation), --foldid FILE|COLUMN (your folds) or --val-fraction F (a hold-out split)"
+        : `${chosen.map((k) => `--${k === "valFraction" ? "val-fraction" : k}`).join(" and ")} cannot be used together: choose one way to hold rows out`,
     );
   }
   const alpha = penaltyAlpha(flags.penalty, flags.alpha);
-  if (alpha === 1 && flags.lambdas.some((l) => l === 0)) {
+  if (alpha === 1 && flags.lambdas?.some((l) => l === 0)) {
     throw new UsageError(
       "--lambdas must not hold 0 with the lasso (λ = 0 is unpenalized least squares): start the grid above 0",
     );
   }
-  checkDataFlags(flags, command);
-  const method: SelectionMethod = byFolds
-    ? { kind: "kfold", folds: flags.folds as number }
-    : { kind: "holdout", valFraction: flags.valFraction as number };
-  return { method, alpha };
-}
-
-/** The checks of selectLambda that depend on the number of training rows, as usage errors. */
-function checkAgainstRows(method: SelectionMethod, n: number): void {
-  if (method.kind === "kfold" && method.folds > n) {
-    throw new UsageError(
-      `--folds must be at most the ${n} training rows, one per fold at least (got ${JSON.stringify(String(method.folds))})`,
-    );
-  }
-  if (method.kind === "holdout") {
-    const nVal = Math.round(n * method.valFraction);
-    if (nVal < 2 || nVal >= n) {
-      throw new UsageError(
-        `--val-fraction ${method.valFraction} of the ${n} training rows gives ${nVal} validation ` +
-          `row(s) and ${n - nVal} to fit; at least 2 must validate and 1 must fit`,
-      );
+  if (flags.lambdas !== undefined) {
+    for (const key of ["nLambda", "lambdaMinRatio"] as const) {
+      if (given(command, key)) {
+        throw new UsageError(
+          `--${key === "nLambda" ? "n-lambda" : "lambda-min-ratio"} shapes the default grid and cannot be used with --lambdas`,
+        );
+      }
     }
   }
+  checkConventionPenalty(flags.lambdaConvention, flags.penalty);
+  checkDataFlags(flags, command);
+  if (flags.foldid !== undefined && flags.testFraction > 0) {
+    throw new UsageError(
+      "--foldid assigns a fold to every row: it cannot be used with --test-fraction (hold the test rows out of the file instead)",
+    );
+  }
+  const kind: MethodKind =
+    chosen[0] === "folds" ? "kfold" : chosen[0] === "foldid" ? "foldid" : "holdout";
+  return { kind, alpha };
 }
 
-/** The refit on the whole training set at `lambda`, as selectLambda refits its chosen λ. */
-function refitAt(
-  selection: LambdaSelection,
-  train: Dataset,
-  lambda: number,
-  penalty: Penalty,
-  alpha: number,
-): LinearModel {
-  if (lambda === selection.chosen) return selection.model;
-  if (penalty === "l2") return ridgeClosedForm(train, lambda);
-  const above = selection.lambdas.filter((l) => l >= lambda);
-  const path = regularizationPath(train, { alpha, lambdas: above });
-  return { weights: path.weights[0] as Float64Array, bias: path.biases[0] as number };
-}
-
-/** selectLambda over the flags' grid, reporting each fit (λ × fold, then the refit). */
-function runSelection(
-  train: Dataset,
+/**
+ * Where --foldid's ids come from: an existing file, else a column of --data. For a column, the
+ * features default to every column but the target and the fold column.
+ */
+async function foldSource(
   flags: SelectFlags,
-  method: SelectionMethod,
-  alpha: number,
-  onProgress: (done: number, total: number) => void,
-): LambdaSelection {
-  return selectLambda(train, {
-    method,
-    seed: flags.seed,
-    rule: flags.rule,
-    lambdas: flags.lambdas,
-    penalty: flags.penalty,
-    ...(flags.penalty === "elastic" ? { alpha } : {}),
-    onProgress,
+): Promise<{ ids?: number[]; file?: string; column?: string; features?: string[] }> {
+  const spec = flags.foldid as string;
+  if (existsSync(spec) || flags.data === undefined) {
+    const text = await readTextFile(spec, "--foldid");
+    return { ids: parseFoldFile(text, spec), file: spec };
+  }
+  const dataText = await readTextFile(flags.data, "--data");
+  let column: Dataset;
+  let names: readonly string[];
+  try {
+    const parsed = csvDataset(dataText, { source: flags.data, target: spec });
+    column = parsed.dataset;
+    names = parsed.featureNames;
+  } catch (error) {
+    throw new UsageError(
+      `--foldid ${JSON.stringify(spec)} is neither a file nor a column of --data "${flags.data}" (${(error as Error).message})`,
+    );
+  }
+  const ids = Array.from(column.y);
+  ids.forEach((id, i) => {
+    if (!Number.isSafeInteger(id)) {
+      throw new RuntimeError(
+        `--data file "${flags.data}": column ${JSON.stringify(spec)} row ${i + 1}: fold id ${id} is not an integer`,
+      );
+    }
   });
+  if (flags.features?.includes(spec)) {
+    throw new UsageError(`--features lists ${JSON.stringify(spec)}, the --foldid column`);
+  }
+  const features = flags.features ?? names.filter((n) => n !== flags.target);
+  return { ids, column: spec, features };
+}
+
+/** One integer per non-empty line (an optional first line that is not a number is a header). */
+function parseFoldFile(text: string, file: string): number[] {
+  const ids: number[] = [];
+  const rows = text.split(/\r?\n/);
+  rows.forEach((raw, k) => {
+    const line = raw.trim();
+    if (line === "") return;
+    const value = Number(line);
+    if (!(/^[+-]?\d+$/.test(line) && Number.isSafeInteger(value))) {
+      if (k === 0 && ids.length === 0 && !/^[+-]?[\d.]/.test(line)) return; // a header
+      throw new RuntimeError(
+        `--foldid file "${file}":${k + 1}:1: expected an integer fold id, got ${JSON.stringify(line)}`,
+      );
+    }
+    ids.push(value);
+  });
+  return ids;
 }
 
 async function runSelect(flags: SelectFlags, command: Command, ctx: CliContext): Promise<void> {
-  const { method, alpha } = checkFlags(flags, command);
+  const { kind, alpha } = checkFlags(flags, command);
   if (flags.plot !== undefined) await probeWritableFile(flags.plot, "--plot");
-  const data = await loadData(flags);
+  const convention = flags.lambdaConvention;
+  const folds = kind === "foldid" ? await foldSource(flags) : undefined;
+  const dataFlags = folds?.features ? { ...flags, features: folds.features } : flags;
+  // Standardization happens inside each training part (core's selectLambda), as cv.glmnet does.
+  const scaling = standardizeFor(flags, convention);
+  const data = await loadData(dataFlags, { standardize: false, reason: scaling.reason });
   const train = data.fit.train;
-  checkAgainstRows(method, train.n);
+  const method = methodFor(kind, flags, folds?.ids, train.n);
 
-  const folds = method.kind === "kfold" ? method.folds : 1;
-  const progress = createProgress(
-    folds * flags.lambdas.length + 1,
-    ctx.isTTY && !flags.json,
-    ctx.progressStream,
-  );
+  const K =
+    method.kind === "kfold"
+      ? method.folds
+      : method.kind === "foldid"
+        ? new Set(Array.from(method.foldid)).size
+        : 1;
+  const L = flags.lambdas?.length ?? flags.nLambda;
+  const progress = createProgress(K * L + L, ctx.isTTY && !flags.json, ctx.progressStream);
   let selection: LambdaSelection;
   try {
-    const grid = `${flags.lambdas.length} λ × ${folds} fold(s) and the refit`;
-    selection = runSelection(train, flags, method, alpha, (done, total) =>
-      progress.update(done, `${grid}: ${done} of ${total} fits`, total),
-    );
+    const grid = `${L} λ × ${K} fold(s) and the refit`;
+    selection = selectLambda(train, {
+      method,
+      seed: flags.seed,
+      rule: flags.rule,
+      ...(flags.lambdas === undefined
+        ? {
+            nLambda: flags.nLambda,
+            ...(flags.lambdaMinRatio === undefined ? {} : { lambdaMinRatio: flags.lambdaMinRatio }),
+          }
+        : { lambdas: flags.lambdas }),
+      penalty: flags.penalty,
+      ...(flags.penalty === "elastic" ? { alpha } : {}),
+      convention,
+      standardize: scaling.standardize,
+      ...(flags.tol === undefined ? {} : { tol: flags.tol }),
+      ...(flags.maxIter === undefined ? {} : { maxIter: flags.maxIter }),
+      onProgress: (done, total) =>
+        progress.update(done, `${grid}: ${done} of ${total} fits`, total),
+    });
   } catch (error) {
     const message = (error as Error).message;
     if (message.startsWith("λ = 0")) throw new UsageError(`--lambdas holds 0: ${message}`);
+    if (/^foldid/.test(message)) throw new UsageError(`--foldid: ${message}`);
     throw new RuntimeError(`selecting λ failed: ${message}`, { cause: error });
   } finally {
     progress.stop();
@@ -237,24 +325,32 @@ async function runSelect(flags: SelectFlags, command: Command, ctx: CliContext):
   if (!selection.converged) {
     println(
       ctx.stderr,
-      "wdecay: warning: coordinate descent did not converge for some λ; the curve uses the last iterates",
+      "wdecay: warning: coordinate descent did not converge for some λ (raise --max-iter or --tol); the curve uses the last iterates",
     );
   }
 
-  const atMin = refitAt(selection, train, selection.lambdaMin, flags.penalty, alpha);
-  const at1se = refitAt(selection, train, selection.lambda1se, flags.penalty, alpha);
-  const testLossAtMin = halfMse(atMin, data.fit.test);
-  const testLossAt1se = halfMse(at1se, data.fit.test);
+  const test = data.fit.test;
+  const testAtMin = fitQuality(selection.modelAtMin, test);
+  const testAt1se = fitQuality(selection.modelAt1se, test);
   const model = data.toOriginal(selection.model);
   const methodJson =
     method.kind === "kfold"
       ? { kind: "kfold", folds: method.folds }
-      : { kind: "holdout", valFraction: method.valFraction };
+      : method.kind === "foldid"
+        ? { kind: "foldid", ...(folds?.column ? { column: folds.column } : { file: folds?.file }) }
+        : { kind: "holdout", valFraction: method.valFraction };
+  const how =
+    method.kind === "kfold"
+      ? `${method.folds}-fold cross-validation (seed ${flags.seed})`
+      : method.kind === "foldid"
+        ? `cross-validation on the ${K} folds of --foldid ${flags.foldid}`
+        : `a hold-out split of ${method.valFraction} of the fitted rows (seed ${flags.seed})`;
+  const scalingNote = scaling.standardize
+    ? `features standardized within each training part (divisor n, ${scaling.reason})`
+    : `raw features (${scaling.reason})`;
 
   if (flags.plot !== undefined) {
-    const how =
-      method.kind === "kfold" ? `${method.folds}-fold CV` : `hold-out ${method.valFraction}`;
-    const title = `Validation loss against λ: ${penaltyName(flags.penalty, alpha)}, ${how}, seed ${flags.seed}`;
+    const title = `Validation MSE against λ: ${penaltyName(flags.penalty, alpha)}, ${how}`;
     await writeFileAtomic(
       flags.plot,
       await selectChartSvg(title, selection.curve, selection),
@@ -268,18 +364,27 @@ async function runSelect(flags: SelectFlags, command: Command, ctx: CliContext):
       rule: selection.rule,
       penalty: flags.penalty,
       alpha,
-      lambdaConvention: "canonical",
+      lambdaConvention: convention.id,
+      loss: "mean squared error mean (ŷ − y)² (the objective's data term is half of it)",
+      standardized: scaling.standardize,
+      standardizedBecause: scaling.reason,
       data: data.json,
+      foldSizes: selection.foldSizes,
       curve: selection.curve.map((p) => ({
         lambda: p.lambda,
-        mean: finiteOrNull(p.mean),
+        mse: finiteOrNull(p.mean),
         se: finiteOrNull(p.se),
+        foldMse: p.foldLosses.map(finiteOrNull),
       })),
       lambdaMin: selection.lambdaMin,
       lambda1se: selection.lambda1se,
       chosen: selection.chosen,
-      testLossAtMin: finiteOrNull(testLossAtMin),
-      testLossAt1se: finiteOrNull(testLossAt1se),
+      ...(test.n > 0
+        ? {
+            testMseAtMin: finiteOrNull(testAtMin.mse),
+            testMseAt1se: finiteOrNull(testAt1se.mse),
+          }
+        : {}),
       featureNames: data.featureNames,
       target: data.target,
       weights: Array.from(model.weights, finiteOrNull),
@@ -292,15 +397,14 @@ async function runSelect(flags: SelectFlags, command: Command, ctx: CliContext):
   }
 
   const out = (line = "") => println(ctx.stdout, line);
-  const how =
-    method.kind === "kfold"
-      ? `${method.folds}-fold cross-validation`
-      : `a hold-out split of ${method.valFraction} of the training rows`;
   out(
-    `Selected λ for ${penaltyName(flags.penalty, alpha)} by ${how} (seed ${flags.seed}), ` +
-      `rule ${flags.rule}, ${selection.lambdas.length} candidates`,
+    `Selected λ for ${penaltyName(flags.penalty, alpha)} by ${how}, rule ${flags.rule}, ` +
+      `${selection.lambdas.length} candidates`,
   );
-  out(`data: ${data.summary}`);
+  out(`data: ${data.summary.replace(/; raw features \([^)]*\)$/, "")}; ${scalingNote}`);
+  out(
+    `validation loss: mean squared error, fold means weighted by fold size (${selection.foldSizes.join(", ")} rows), as cv.glmnet`,
+  );
   out();
   const rows = selection.curve.map((p) => {
     const marks = [
@@ -314,8 +418,8 @@ async function runSelect(flags: SelectFlags, command: Command, ctx: CliContext):
   });
   for (const line of table(
     [
-      { header: "λ (canonical)", align: "right" },
-      { header: "validation loss", align: "right" },
+      { header: `λ (${convention.id})`, align: "right" },
+      { header: "validation MSE", align: "right" },
       { header: "std. error", align: "right" },
       { header: "" },
     ],
@@ -327,7 +431,7 @@ async function runSelect(flags: SelectFlags, command: Command, ctx: CliContext):
   const positive = selection.curve.filter((p) => p.lambda > 0);
   if (positive.length > 1) {
     out();
-    out("Validation loss against λ, log scales   ─── validation");
+    out("Validation MSE against λ, log scales   ─── validation");
     const history = positive.map((p) => ({
       epoch: Math.log10(p.lambda),
       trainLoss: Number.NaN,
@@ -344,17 +448,62 @@ async function runSelect(flags: SelectFlags, command: Command, ctx: CliContext):
   out(`λ_min = ${formatLambda(selection.lambdaMin)}, λ₁ₛₑ = ${formatLambda(selection.lambda1se)}`);
   const grid = selection.lambdas;
   if (grid.length > 1 && selection.lambdaMin === grid[grid.length - 1]) {
-    out("note: λ_min is the largest candidate; the loss may fall further: extend --lambdas upward");
+    out(
+      "note: λ_min is the largest candidate; the error may fall further: extend --lambdas upward",
+    );
   } else if (grid.length > 1 && selection.lambdaMin === grid[0]) {
     out("note: λ_min is the smallest candidate; extend --lambdas downward to be sure");
   }
-  out(`chosen (rule ${flags.rule}): ${describeLambda(selection.chosen, "canonical")}`);
   out(
-    `test loss of the model refit on all training rows: at λ_min ${formatLoss(testLossAtMin)}, ` +
-      `at λ₁ₛₑ ${formatLoss(testLossAt1se)}`,
+    `chosen (rule ${flags.rule}): ${describeLambda(selection.chosen, convention, { n: train.n, alpha })}`,
   );
+  if (test.n > 0) {
+    out(
+      `test MSE of the model refit on all fitted rows: at λ_min ${formatLoss(testAtMin.mse)}, ` +
+        `at λ₁ₛₑ ${formatLoss(testAt1se.mse)}`,
+    );
+  }
   if (flags.plot !== undefined) {
     out();
     out(`SVG of the validation curve written to ${flags.plot}`);
   }
+}
+
+/** The selection method of the flags, checked against the number of fitted rows. */
+function methodFor(
+  kind: MethodKind,
+  flags: SelectFlags,
+  foldid: number[] | undefined,
+  n: number,
+): SelectionMethod {
+  if (kind === "kfold") {
+    const k = flags.folds as number;
+    if (k > n) {
+      throw new UsageError(
+        `--folds must be at most the ${n} fitted rows, one per fold at least (got ${JSON.stringify(String(k))})`,
+      );
+    }
+    return { kind: "kfold", folds: k };
+  }
+  if (kind === "foldid") {
+    const ids = foldid as number[];
+    if (ids.length !== n) {
+      throw new UsageError(
+        `--foldid ${flags.foldid} has ${ids.length} fold ids for ${n} fitted rows; give one per row`,
+      );
+    }
+    if (new Set(ids).size < 2) {
+      throw new UsageError(`--foldid ${flags.foldid} names fewer than 2 folds`);
+    }
+    return { kind: "foldid", foldid: ids };
+  }
+  const f = flags.valFraction as number;
+  const nVal = Math.round(n * f);
+  if (nVal < 2 || nVal >= n) {
+    throw new UsageError(
+      `--val-fraction ${f} of the ${n} fitted rows gives ${nVal} validation row(s) and ` +
+        `${n - nVal} to fit; at least 2 must validate and 1 must fit`,
+    );
+  }
+  return { kind: "holdout", valFraction: f };
 }

@@ -11,6 +11,7 @@ import {
   addDataOptions,
   checkDataFlags,
   type DataFlags,
+  DEFAULT_TEST_FRACTION,
   exemptMask,
   loadData,
   nonzeros,
@@ -119,7 +120,10 @@ export function registerSweep(program: Command, ctx: CliContext): Command {
       parseBatchSize,
       CHAPTER.batchSize,
     );
-  addDataOptions(command, "also of the initial weights and minibatch order");
+  addDataOptions(command, {
+    seedAlso: "also of the initial weights and minibatch order",
+    testFraction: DEFAULT_TEST_FRACTION,
+  });
   command
     .option(
       "--backend <name>",

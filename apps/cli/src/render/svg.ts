@@ -299,14 +299,19 @@ export interface ValidationChartPoint {
 }
 
 /**
- * The Vega-Lite spec of a validation curve (`wdecay select`): the mean validation loss against λ
+ * The Vega-Lite spec of a validation curve (`wdecay select`): the validation MSE against λ
  * on a log scale, ±1 standard error as error bars, and vertical rules at λ_min and λ₁ₛₑ. λ = 0
  * has no place on a log axis; it is left out and the subtitle says so.
  */
 export function selectChartSpec(
   title: string,
   curve: readonly ValidationChartPoint[],
-  marks: { readonly lambdaMin: number; readonly lambda1se: number },
+  marks: {
+    readonly lambdaMin: number;
+    readonly lambda1se: number;
+    /** The convention λ is written in (canonical when absent). */
+    readonly lambdaConvention?: string;
+  },
 ): TopLevelSpec {
   const shown = curve.filter((p) => loggable(p.lambda) && Number.isFinite(p.mean));
   const values = shown.map((p) => ({
@@ -316,17 +321,17 @@ export function selectChartSpec(
     hi: p.mean + p.se,
   }));
   const rules = [
-    { lambda: marks.lambdaMin, which: "λ_min (least validation loss)" },
+    { lambda: marks.lambdaMin, which: "λ_min (least validation MSE)" },
     { lambda: marks.lambda1se, which: "λ₁ₛₑ (one-standard-error rule)" },
   ].filter((r) => loggable(r.lambda));
   const subtitle = ["error bars: ±1 standard error"];
   if (shown.length < curve.length) subtitle.push("λ = 0 is left out: a log axis cannot show it");
   if (marks.lambdaMin === marks.lambda1se) subtitle.push("λ_min and λ₁ₛₑ coincide");
-  const x = logAxis("lambda", "λ (canonical, log scale)");
+  const x = logAxis("lambda", `λ (${marks.lambdaConvention ?? "canonical"}, log scale)`);
   const y = {
     field: "mean",
     type: "quantitative",
-    title: "validation loss, mean ½(ŷ − y)²",
+    title: "validation MSE, mean (ŷ − y)²",
     scale: { zero: false },
   } as const;
   return {
@@ -368,7 +373,7 @@ export function selectChartSpec(
 export function selectChartSvg(
   title: string,
   curve: readonly ValidationChartPoint[],
-  marks: { readonly lambdaMin: number; readonly lambda1se: number },
+  marks: Parameters<typeof selectChartSpec>[2],
 ): Promise<string> {
   return renderSvg(selectChartSpec(title, curve, marks));
 }

@@ -23,7 +23,7 @@ const rule = h(
   "select",
   { "data-testid": "rule" },
   option("1se", "one standard error (1-SE)", true),
-  option("min", "minimum validation loss"),
+  option("min", "minimum validation error"),
 );
 const size = h(
   "select",
@@ -41,7 +41,7 @@ const upper = series("± one standard error", COLORS.sky, [], {
   fill: "-1",
   backgroundColor: "rgba(86, 180, 233, 0.3)",
 });
-const mean = series("validation loss (mean)", COLORS.train, [], { pointRadius: 2 });
+const mean = series("validation MSE (mean)", COLORS.train, [], { pointRadius: 2 });
 const marks = series("λ_min and λ_1se", COLORS.test, [], {
   showLine: false,
   pointRadius: 7,
@@ -50,11 +50,11 @@ const marks = series("λ_min and λ_1se", COLORS.test, [], {
 const { figure, chart } = lineChart({
   label: "Validation loss against λ with a one-standard-error band",
   x: { title: "λ (log scale)", log: true },
-  y: { title: "validation loss (log scale)", log: true },
+  y: { title: "validation MSE (log scale)", log: true },
   datasets: [lower, upper, mean, marks],
   testid: "selection-chart",
   caption:
-    "Mean validation loss ½(ŷ − y)² per λ (ridge, closed form), shaded ± one standard error; triangles: λ_min (left) and λ_1se.",
+    "Validation mean squared error (ŷ − y)² per λ (ridge, exact), fold means weighted by fold size as cv.glmnet does, shaded ± one standard error; triangles: λ_min (left) and λ_1se.",
 });
 const table = h("div", { class: "table-wrap", "data-testid": "selection-result" });
 
@@ -86,22 +86,22 @@ const panel = mountPanel(
       { x: sel.lambda1se, y: at(sel.lambda1se) },
     ];
     chart.update();
-    // Test loss of the refit model on the 100 test examples.
+    // Test MSE of the refit model on the 100 test examples (the validation curve's measure).
     let testLoss = 0;
     for (let i = 0; i < test.n; i++) {
       let r = sel.model.bias - (test.y[i] as number);
       for (let j = 0; j < test.d; j++)
         r += (test.X[i * test.d + j] as number) * (sel.model.weights[j] as number);
-      testLoss += (0.5 * r * r) / test.n;
+      testLoss += (r * r) / test.n;
     }
     let norm = 0;
     for (const w of sel.model.weights) norm += w * w;
     const rows: [string, string][] = [
-      ["λ_min (least validation loss)", fmt(sel.lambdaMin)],
+      ["λ_min (least validation MSE)", fmt(sel.lambdaMin)],
       ["λ_1se (largest λ within one SE)", fmt(sel.lambda1se)],
       [`chosen (${chosenRule})`, fmt(sel.chosen)],
       ["‖w‖ of the refit on all training rows", fmt(Math.sqrt(norm))],
-      ["its loss on the 100 test examples", fmt(testLoss)],
+      ["its MSE on the 100 test examples", fmt(testLoss)],
     ];
     table.replaceChildren(
       h(

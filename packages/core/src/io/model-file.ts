@@ -59,6 +59,12 @@ export interface SavedModel {
     readonly value: number;
     readonly convention: ConventionId;
     readonly n: number;
+    /**
+     * The library's own mixing where it differs from the canonical `alpha` (glmnet's, whose y
+     * scaling moves the canonical α), with the labels' standard deviation the conversion used.
+     */
+    readonly alpha?: number;
+    readonly ySd?: number;
   };
   /** Elastic net only: the share of the L1 term, in [0, 1] (1 is the lasso, 0 ridge). */
   readonly alpha?: number;
@@ -259,7 +265,7 @@ function checkModel(value: unknown, file: string): SavedModel {
     if (!isRecord(rawStated)) {
       check.fail(path, `must be an object {value, convention, n}, got ${shown(rawStated)}`);
     }
-    check.noOthers(rawStated, ["value", "convention", "n"], `${path}.`, version);
+    check.noOthers(rawStated, ["value", "convention", "n", "alpha", "ySd"], `${path}.`, version);
     const stated = check.finite(
       check.present(rawStated, "value", `${path}.value`),
       `${path}.value`,
@@ -277,9 +283,29 @@ function checkModel(value: unknown, file: string): SavedModel {
     if (!(typeof n === "number" && Number.isSafeInteger(n) && n >= 1)) {
       check.fail(`${path}.n`, `must be an integer ≥ 1, got ${shown(n)}`);
     }
+    const statedAlpha =
+      rawStated.alpha === undefined
+        ? undefined
+        : check.finite(rawStated.alpha, `${path}.alpha`, {
+            min: 0,
+            max: 1,
+            what: "a number in [0, 1]",
+          });
+    const ySd =
+      rawStated.ySd === undefined
+        ? undefined
+        : check.finite(rawStated.ySd, `${path}.ySd`, {
+            min: Number.MIN_VALUE,
+            what: "a number > 0",
+          });
     let canonical: number;
     try {
-      canonical = convertLambda(stated, convention, "canonical", { kind: penalty, n });
+      canonical = convertLambda(stated, convention, "canonical", {
+        kind: penalty,
+        n,
+        ...(statedAlpha === undefined ? {} : { alpha: statedAlpha }),
+        ...(ySd === undefined ? {} : { ySd }),
+      });
     } catch (error) {
       check.fail(`${path}.convention`, error instanceof Error ? error.message : String(error));
     }
@@ -291,7 +317,13 @@ function checkModel(value: unknown, file: string): SavedModel {
         `is ${stated} in the ${convention} convention, which is canonical λ ${canonical}, but "lambda" is ${lambda}`,
       );
     }
-    statedLambda = { value: stated, convention, n };
+    statedLambda = {
+      value: stated,
+      convention,
+      n,
+      ...(statedAlpha === undefined ? {} : { alpha: statedAlpha }),
+      ...(ySd === undefined ? {} : { ySd }),
+    };
   }
   let alpha: number | undefined;
   if (penalty === "elastic") {

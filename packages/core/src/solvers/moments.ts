@@ -186,3 +186,33 @@ export function meanSquaredErrorOf(m: Moments, w: ArrayLike<number>, b: number):
   const centered = Math.max(0, (m.syy - 2 * lin + quad) / m.n);
   return centered + offset * offset;
 }
+
+/**
+ * The moments of the same rows with every non-constant feature divided by its standard
+ * deviation (divisor n), as glmnet's `standardize = TRUE` does, and those deviations (1 for a
+ * constant column, which stays all-zero). A weight fitted on the result maps back to the
+ * original scale as `w_j / scale_j`; the intercept `ȳ − x̄ᵀw` is the same in both.
+ */
+export function standardizedMoments(m: Moments): { moments: Moments; scale: Float64Array } {
+  const { n, d } = m;
+  const scale = new Float64Array(d);
+  for (let j = 0; j < d; j++) {
+    const v = (m.sxx[j * d + j] as number) / n;
+    scale[j] = m.constant[j] || !(v > 0) ? 1 : Math.sqrt(v);
+  }
+  const sxx = new Float64Array(d * d);
+  const sxy = new Float64Array(d);
+  const xMean = new Float64Array(d);
+  for (let j = 0; j < d; j++) {
+    const sj = scale[j] as number;
+    sxy[j] = (m.sxy[j] as number) / sj;
+    xMean[j] = (m.xMean[j] as number) / sj;
+    for (let l = 0; l < d; l++) {
+      sxx[j * d + l] = (m.sxx[j * d + l] as number) / (sj * (scale[l] as number));
+    }
+  }
+  return {
+    moments: { n, d, xMean, yMean: m.yMean, sxx, sxy, syy: m.syy, constant: m.constant },
+    scale,
+  };
+}
