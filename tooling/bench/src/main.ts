@@ -32,7 +32,8 @@ import {
 const PNPM = "npx -y pnpm@10.34.9";
 
 const USAGE = `usage: ${PNPM} bench [options]
-  --workload NAME   ${WORKLOAD_NAMES.join(" | ")}; repeat it or give a comma list (default: all)
+  --workload NAME   ${WORKLOAD_NAMES.join(" | ")} | tabular; repeat it or give a comma list
+                    (default: all; tabular times fit, path and select on a 100,000 × 50 CSV)
   --runs N          timed runs per contender (default: per workload, ${WORKLOAD_NAMES.map((n) => `${n} ${WORKLOADS[n].runs}`).join(", ")})
   --warmup N        untimed warm-up runs first (default: ${WORKLOAD_NAMES.map((n) => `${n} ${WORKLOADS[n].warmup}`).join(", ")})
   --gc              force a garbage collection before every timed run (off: it slows the
@@ -46,6 +47,8 @@ class UsageError extends Error {}
 
 interface CliOptions {
   readonly workloads: readonly WorkloadName[];
+  /** Whether to run the toolkit workload (see tabular.ts) after the contenders'. */
+  readonly tabular: boolean;
   readonly json: boolean;
   readonly gc: boolean;
   readonly runs: number | undefined;
@@ -86,18 +89,25 @@ export function parseCli(argv: readonly string[]): CliOptions {
     throw new UsageError((message.split(/\. |\n/)[0] ?? message).replace(/\.$/, ""));
   }
   const workloads: WorkloadName[] = [];
+  let tabular = false;
   for (const name of (values.workload ?? []).flatMap((v) => v.split(","))) {
     const trimmed = name.trim();
+    if (trimmed === "tabular") {
+      tabular = true;
+      continue;
+    }
     if (!(WORKLOAD_NAMES as readonly string[]).includes(trimmed)) {
       throw new UsageError(
-        `unknown workload '${trimmed}' (choose from ${WORKLOAD_NAMES.join(", ")})`,
+        `unknown workload '${trimmed}' (choose from ${WORKLOAD_NAMES.join(", ")}, tabular)`,
       );
     }
     if (!workloads.includes(trimmed as WorkloadName)) workloads.push(trimmed as WorkloadName);
   }
   if (values.write === "") throw new UsageError("--write needs a file name");
+  const none = workloads.length === 0 && !tabular;
   return {
-    workloads: workloads.length > 0 ? workloads : [...WORKLOAD_NAMES],
+    workloads: none ? [...WORKLOAD_NAMES] : workloads,
+    tabular: none || tabular,
     json: values.json ?? false,
     gc: values.gc ?? false,
     runs: count("runs", values.runs, 1),
@@ -117,6 +127,18 @@ function relativeDiff(x: number, reference: number): number {
 }
 
 async function run(argv: readonly string[], options: CliOptions): Promise<number> {
+  const tabular = async () => {
+    if (!options.tabular) return undefined;
+    const { runTabular } = await import("./tabular.js");
+    return runTabular(progress, options.runs);
+  };
+  if (options.workloads.length === 0) {
+    const section = (await tabular()) as string;
+    process.stdout.write(
+      options.json ? `${JSON.stringify({ tabular: section })}\n` : `${section}\n`,
+    );
+    return 0;
+  }
   const started = performance.now();
   // Loaded only now, so that --help and a bad flag answer at once, without starting tfjs.
   const { createContenders, REFERENCE } = await import("./contenders/index.js");
@@ -212,8 +234,11 @@ async function run(argv: readonly string[], options: CliOptions): Promise<number
     workloads,
     totalSeconds: (performance.now() - started) / 1000,
   };
+  const section = await tabular();
   process.stdout.write(
-    options.json ? `${JSON.stringify(report, null, 2)}\n` : `${reportMarkdown(report)}\n`,
+    options.json
+      ? `${JSON.stringify(section === undefined ? report : { ...report, tabular: section }, null, 2)}\n`
+      : `${reportMarkdown(report)}\n${section === undefined ? "" : `\n${section}\n`}`,
   );
   if (options.write !== undefined) {
     // Resolved against where the user typed the command (pnpm runs scripts from the root).

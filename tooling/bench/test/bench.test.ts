@@ -10,6 +10,7 @@ import { tfjsCpu } from "../src/contenders/tfjs-cpu.js";
 import { tfjsWasm } from "../src/contenders/tfjs-wasm.js";
 import { backendContender } from "../src/contenders/wdecay.js";
 import { measure, summarize } from "../src/measure.js";
+import { runTabular } from "../src/tabular.js";
 import { prepareWorkload, type Workload } from "../src/workloads.js";
 
 // Tiny versions of both modes; 23 rows with batch 5 leaves a short last batch on purpose.
@@ -268,6 +269,12 @@ describe("command line", () => {
       encoding: "utf8",
     });
 
+  it("lists the tabular workload in its help", () => {
+    const { status, stdout } = bench("--help");
+    expect(status).toBe(0);
+    expect(stdout).toMatch(/\| tabular;/);
+  });
+
   it.each([
     [["--workload", "nope"], /unknown workload 'nope'/],
     [["--runs", "0"], /--runs must be an integer ≥ 1/],
@@ -279,4 +286,17 @@ describe("command line", () => {
     expect(stderr.trim().split("\n")).toHaveLength(1);
     expect(stderr).toMatch(message);
   });
+});
+
+describe("the tabular workload", () => {
+  it("times read, fit, path and select on its CSV and runs each command end to end", () => {
+    const lines: string[] = [];
+    const section = runTabular((line) => lines.push(line), 1, { rows: 400, features: 12 });
+    for (const command of ["fit --lambda 1", "path", "path --penalty l2", "select --folds 5"]) {
+      expect(section).toContain(`\`wdecay ${command}`);
+    }
+    expect(section).toContain("all converged: true");
+    expect(section).toMatch(/λ_min \d/);
+    expect(lines.some((l) => l.includes("end to end"))).toBe(true);
+  }, 120_000);
 });
