@@ -25,7 +25,14 @@ interface FitReport {
   canonicalLambda: number;
   penalty: string;
   alpha: number;
-  solver: { name: string; iterations?: number; converged?: boolean };
+  solver: {
+    name: string;
+    iterations?: number;
+    converged?: boolean;
+    kkt?: number;
+    tol?: number;
+    dualityGap?: number;
+  };
   trainLoss: number;
   testLoss: number;
   l2Norm: number;
@@ -567,6 +574,108 @@ describe("wdecay fit --exempt on a CSV", () => {
     const j = masked.featureNames.indexOf("b");
     expect(Math.abs(masked.weights[j] as number)).toBeGreaterThan(
       Math.abs(plain.weights[j] as number),
+    );
+  });
+});
+
+describe("wdecay fit --solver cd|prox: converged means a checked KKT test (issue 13, finding 4)", () => {
+  /** g₀ = ‖Xcᵀyc‖_∞/n of the chapter's training set, computed here from the raw rows. */
+  function g0(): number {
+    const { train } = syntheticSplit(42, CHAPTER);
+    const { X, y, n, d } = train;
+    const ym = y.reduce((a, v) => a + v, 0) / n;
+    let top = 0;
+    for (let j = 0; j < d; j++) {
+      let xm = 0;
+      for (let i = 0; i < n; i++) xm += (X[i * d + j] as number) / n;
+      let c = 0;
+      for (let i = 0; i < n; i++) c += ((X[i * d + j] as number) - xm) * ((y[i] as number) - ym);
+      top = Math.max(top, Math.abs(c / n));
+    }
+    return top;
+  }
+
+  it("the chapter's 20×200 ridge at λ = 1e-3: within the certified distance of the closed form", async () => {
+    const cd = await fitJson(["--solver", "cd", "--lambda", "1e-3"]);
+    const closed = await fitJson(["--lambda", "1e-3"]);
+    const solver = cd.solver as {
+      converged: boolean;
+      kkt: number;
+      tol: number;
+      dualityGap: number;
+    };
+    expect(solver.converged).toBe(true);
+    expect(solver.kkt).toBeLessThanOrEqual(solver.tol);
+    // KKT residuals ≤ kkt·g₀ and J is λ-strongly convex in w (XcᵀXc/n is singular, d > n), so
+    // ‖w − w*‖ ≤ √d·kkt·g₀/λ; the closed form's own error is ~κε ≪ that (κ ≤ trace/λ ≈ 2e5).
+    const bound = (Math.sqrt(200) * solver.kkt * g0()) / 1e-3 + 1e-9;
+    const dist = Math.hypot(...cd.weights.map((w, j) => w - (closed.weights[j] as number)));
+    expect(dist).toBeLessThanOrEqual(bound);
+  });
+
+  it("says so, with the measure, when the budget runs out", async () => {
+    const { code, stdout, stderr } = await run([
+      "fit",
+      "--solver",
+      "cd",
+      "--lambda",
+      "1e-3",
+      "--max-iter",
+      "50",
+      "--json",
+    ]);
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout);
+    expect(report.solver).toMatchObject({ converged: false, iterations: 50, maxIter: 50 });
+    expect(report.solver.kkt).toBeGreaterThan(1e-7);
+    expect(stderr).toMatch(
+      /did not converge in 50 iterations \(relative KKT residual .* > --tol 1e-7\)/,
+    );
+  });
+
+  it.each([
+    [["--tol", "1e-9"], "--tol"],
+    [["--max-iter", "10"], "--max-iter"],
+    [["--solver", "sgd", "--tol", "1e-9"], "--tol"],
+    [["--solver", "cd", "--tol", "0"], "--tol"],
+    [["--solver", "cd", "--max-iter", "0"], "--max-iter"],
+  ])("%j exits 2 naming %s (only cd and prox iterate to a tolerance)", async (args, flag) => {
+    expectUsageError(await run(["fit", "--lambda", "1", ...args]), flag);
+  });
+});
+
+describe("wdecay fit --solver sgd that diverges (issue 13, finding 5)", () => {
+  it("on the raw diabetes features: diverged, no support claimed, a hint, no model written", async () => {
+    const data = join(import.meta.dirname, "fixtures", "reference", "diabetes.csv");
+    const dir = await tempDir();
+    const args = [
+      "fit",
+      "--solver",
+      "sgd",
+      "--data",
+      data,
+      "--target",
+      "target",
+      "--no-standardize",
+    ];
+    const json = await run([...args, "--lambda", "0.1", "--epochs", "20", "--json"]);
+    expect(json.code).toBe(0);
+    const report = JSON.parse(json.stdout);
+    expect(report.diverged).toBe(true);
+    // It used to say "nonzeros": 10 of weights that were NaN.
+    expect(report.nonzeros).toBeNull();
+    const saved = await run([
+      ...args,
+      "--lambda",
+      "0.1",
+      "--epochs",
+      "20",
+      "--save",
+      join(dir, "m.json"),
+    ]);
+    expect(saved.code).toBe(1);
+    expect(saved.stderr).toMatch(
+      /not writing --save file .*: the fit diverged; try a smaller --lr/,
     );
   });
 });

@@ -1,6 +1,7 @@
 /** The renderers on hand-made histories, including the ones a diverged run produces. */
 import type { HistoryPoint } from "@wdecay/core";
 import { describe, expect, it } from "vitest";
+import { diverged, divergenceHint } from "../src/render/numbers.js";
 import { lossChartSvg } from "../src/render/svg.js";
 import { chartWidth, lossChart } from "../src/render/terminal-chart.js";
 
@@ -63,5 +64,34 @@ describe("SVG loss chart", () => {
     const svg = await lossChartSvg("gone", ALL_NAN);
     expect(svg.startsWith("<svg")).toBe(true);
     expect(svg).toContain("no finite losses");
+  });
+});
+
+describe("the divergence rule", () => {
+  const run = (losses: number[]) => ({
+    history: losses.map((trainLoss, k) => ({ epoch: 5 * (k + 1), trainLoss, testLoss: trainLoss })),
+    weights: Float64Array.of(1, 2),
+    bias: 0,
+    l2Norm: Math.sqrt(5),
+    trainLoss: losses.at(-1) as number,
+    testLoss: losses.at(-1) as number,
+    lambda: 0,
+    method: "scratch" as const,
+  });
+  const sgd = { lr: 0.003, l2: 3, plainSgd: true };
+
+  it("is growth of the training loss past tenfold, not only NaN", () => {
+    expect(diverged(run([1, 0.5, 0.2]), sgd)).toBe(false);
+    expect(diverged(run([1, 3, 9.9]), sgd)).toBe(false);
+    expect(diverged(run([1, 3, 10.1]), sgd)).toBe(true);
+    expect(diverged(run([1, Number.NaN]), sgd)).toBe(true);
+  });
+
+  it("is certain for plain SGD with lr·λ ≥ 2, and the hint says so; not for momentum", () => {
+    expect(diverged(run([1]), { ...sgd, l2: 2 / 0.003 })).toBe(true);
+    expect(diverged(run([1]), { ...sgd, l2: 600 })).toBe(false);
+    expect(diverged(run([1]), { ...sgd, l2: 1000, plainSgd: false })).toBe(false);
+    expect(divergenceHint({ ...sgd, l2: 1000 })).toMatch(/^lr·λ = 3 ≥ 2: .*\|1 − lr·λ\| = 2/);
+    expect(divergenceHint(sgd)).toBe("try a smaller --lr");
   });
 });

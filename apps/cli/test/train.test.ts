@@ -108,7 +108,8 @@ describe("wdecay train --json", () => {
   });
 
   it("reports a diverged run as valid JSON with nulls and diverged: true", async () => {
-    const { code, stdout, stderr } = await run(["train", "--json", "--lr", "50"]);
+    // λ = 0: the data gradient alone overflows (no lr·λ warning applies).
+    const { code, stdout, stderr } = await run(["train", "--json", "--lr", "50", "--lambda", "0"]);
     expect(code).toBe(0);
     expect(stderr).toBe("");
     expect(lines(stdout)).toHaveLength(1);
@@ -193,12 +194,42 @@ describe("wdecay train (human output)", () => {
   });
 
   it("says clearly that a run diverged", async () => {
-    const { code, stdout, stderr } = await run(["train", "--lr", "50"]);
+    const { code, stdout, stderr } = await run(["train", "--lr", "50", "--lambda", "0"]);
     expect(code).toBe(0);
     expect(lines(stderr)).toHaveLength(1);
-    expect(stderr).toMatch(/^wdecay: warning: .*diverged/);
+    expect(stderr).toMatch(/^wdecay: warning: .*diverged.*; try a smaller --lr$/m);
     expect(stdout).toContain("‖w‖ = diverged");
     expect(stdout).not.toMatch(/NaN|Infinity/);
+  });
+
+  it("catches divergence by growth before NaN, and names lr·λ when it is the cause (issue 13, finding 5)", async () => {
+    // lr 0.003 · λ 1000 = 3: each step scales w by |1 − 3| = 2; after 5 epochs ‖w‖ ≈ 1.5e7,
+    // finite, and the run used to end with exit 0 and no word.
+    const { code, stdout, stderr } = await run(["train", "--lambda", "1000", "--epochs", "5"]);
+    expect(code).toBe(0);
+    const warnings = lines(stderr);
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]).toMatch(
+      /^wdecay: warning: this run will not converge: lr·λ = 3 ≥ 2: each step scales w by \|1 − lr·λ\| = 2/,
+    );
+    expect(warnings[1]).toMatch(/^wdecay: warning: training diverged .*; lr·λ = 3 ≥ 2/);
+    expect(stdout).toContain("‖w‖ = ");
+    const json = await run(["train", "--json", "--lambda", "1000", "--epochs", "5"]);
+    expect(JSON.parse(json.stdout).diverged).toBe(true);
+    // Momentum changes the stability rule: no lr·λ warning there.
+    const momentum = await run([
+      "train",
+      "--json",
+      "--method",
+      "concise",
+      "--optimizer",
+      "momentum",
+      "--lambda",
+      "1000",
+      "--epochs",
+      "1",
+    ]);
+    expect(momentum.stderr).not.toMatch(/lr·λ/);
   });
 });
 

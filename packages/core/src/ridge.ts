@@ -54,6 +54,14 @@ export function ridgeClosedForm(data: Dataset, lambda: number): LinearModel {
   if (!(Number.isFinite(lambda) && lambda >= 0)) {
     throw new RangeError(`lambda must be a finite number ≥ 0, got ${lambda}`);
   }
+  // Centered data of n rows have rank ≤ n − 1: with d ≥ n least squares has no unique solution,
+  // whatever rounding lets a Cholesky factorization of the singular system do (it used to pass
+  // on some data sets and fail on others).
+  if (lambda === 0 && d >= n) {
+    throw new RangeError(
+      `ridge has no unique solution for λ = 0 on these data (d = ${d} features but n = ${n} rows; centering leaves rank ≤ ${n - 1}); use λ > 0`,
+    );
+  }
   const xMean = new Float64Array(d);
   let yMean = 0;
   for (let i = 0; i < n; i++) {

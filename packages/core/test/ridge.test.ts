@@ -49,6 +49,24 @@ describe("closed-form ridge (identity 11)", () => {
       expect(norms[i] as number).toBeLessThan(norms[i - 1] as number);
   });
 
+  it("refuses λ = 0 whenever d ≥ n, on every data set, not as rounding decides", () => {
+    // A Cholesky factorization of the singular centered system passes or fails on rounding;
+    // before the explicit rule some of these were "solved" (issue 13, finding 5).
+    for (let seed = 0; seed < 60; seed++) {
+      const rng = new Rng(100 + seed);
+      const n = 2 + rng.below(12);
+      const d = n + rng.below(20);
+      const X = rng.fillNormal(new Float64Array(n * d));
+      // Integer-valued columns too: their exact sums make the rounding differ.
+      if (seed % 2 === 0)
+        for (let k = 0; k < X.length; k++) X[k] = Math.round(3 * (X[k] as number));
+      const y = rng.fillNormal(new Float64Array(n));
+      expect(() => ridgeClosedForm({ X, y, n, d }, 0), `n = ${n}, d = ${d}`).toThrow(
+        /no unique solution/,
+      );
+    }
+  });
+
   it("refuses λ = 0 when d > n, and negative λ", () => {
     const data = syntheticData(new Rng(4), 5, 10);
     expect(() => ridgeClosedForm(data, 0)).toThrow(/no unique solution/);

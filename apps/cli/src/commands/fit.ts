@@ -21,6 +21,7 @@ import {
   ridgeClosedForm,
   type SavedModel,
   serializeModel,
+  type TrainResult,
   train,
 } from "@wdecay/core";
 import type { Command } from "commander";
@@ -66,7 +67,15 @@ import {
   trainPenalty,
 } from "../options.js";
 import { probeWritableFile } from "../output-files.js";
-import { divergenceWarning, finiteOrNull, formatLoss, formatNorm } from "../render/numbers.js";
+import {
+  diverged,
+  divergenceHint,
+  divergenceWarning,
+  finiteOrNull,
+  formatLoss,
+  formatNorm,
+  type StepSettings,
+} from "../render/numbers.js";
 import { createProgress } from "../render/progress.js";
 import { table } from "../render/table.js";
 import { checkBackendName, selectBackend } from "../select-backend.js";
@@ -261,6 +270,7 @@ async function runFit(flags: FitFlags, command: Command, ctx: CliContext): Promi
   const n = trainSet.n;
 
   let fitted: LinearModel;
+  let sgdResult: TrainResult | undefined;
   let solverReport: Record<string, unknown> = { name: solver };
   let backendName = `host:${solver}`;
   if (solver === "closed") {
@@ -312,7 +322,7 @@ async function runFit(flags: FitFlags, command: Command, ctx: CliContext): Promi
       // train() evaluates a test set each evalEvery epochs; with every row fitted on, the
       // training rows stand in (fit reports its own losses, on the host, below).
       const sets = data.fit.test.n > 0 ? data.fit : { train: data.fit.train, test: data.fit.train };
-      fitted = await train(backend, sets, {
+      fitted = sgdResult = await train(backend, sets, {
         ...settings,
         lambda,
         ...trainPenalty(flags.penalty, alpha),
@@ -335,7 +345,12 @@ async function runFit(flags: FitFlags, command: Command, ctx: CliContext): Promi
   }
 
   const model = data.toOriginal(fitted);
-  const weightsOk = model.weights.every(Number.isFinite) && Number.isFinite(model.bias);
+  // SGD can diverge without reaching NaN (growth, or lr·λ ≥ 2); the host solvers cannot.
+  const steps: StepSettings = { lr: flags.lr, l2: lambda * (1 - alpha), plainSgd: true };
+  const weightsOk =
+    model.weights.every(Number.isFinite) &&
+    Number.isFinite(model.bias) &&
+    !(sgdResult !== undefined && diverged(sgdResult, steps));
   const quality = {
     train: fitQuality(fitted, data.fit.train),
     test: fitQuality(fitted, data.fit.test),
@@ -358,7 +373,7 @@ async function runFit(flags: FitFlags, command: Command, ctx: CliContext): Promi
   if (flags.save !== undefined) {
     if (!weightsOk) {
       throw new RuntimeError(
-        `not writing --save file "${flags.save}": the fit diverged (weights became NaN or infinite); try a smaller --lr`,
+        `not writing --save file "${flags.save}": the fit diverged; ${divergenceHint(steps)}`,
       );
     }
     const s = data.standardizer;
@@ -409,7 +424,8 @@ async function runFit(flags: FitFlags, command: Command, ctx: CliContext): Promi
       l2Norm: finiteOrNull(l2Norm(fitted.weights)),
       l1Norm: finiteOrNull(l1Norm(fitted.weights)),
       normScale: data.normScale,
-      nonzeros: nonzeros(model.weights),
+      // A diverged fit has no meaningful support.
+      nonzeros: weightsOk ? nonzeros(model.weights) : null,
       diverged: !weightsOk,
       ...(saved ? { saved } : {}),
     };
@@ -447,13 +463,13 @@ async function runFit(flags: FitFlags, command: Command, ctx: CliContext): Promi
         `residual ${r.kkt.toExponential(2)} (--tol ${r.tol}), relative duality gap ${r.dualityGap.toExponential(2)}`,
     );
   }
-  if (!weightsOk) println(ctx.stderr, divergenceWarning("training", "try a smaller --lr"));
+  if (!weightsOk) println(ctx.stderr, divergenceWarning("training", divergenceHint(steps)));
   const d = model.weights.length;
   out(
     `bias ${formatWeight(model.bias)}, ‖w‖₂ ${formatNorm(l2Norm(fitted.weights))}, ` +
       `‖w‖₁ ${formatNorm(l1Norm(fitted.weights))}` +
       (data.normScale === "standardized" ? " (standardized weights)" : "") +
-      `, nonzeros ${nonzeros(model.weights)} of ${d}`,
+      `, nonzeros ${weightsOk ? nonzeros(model.weights) : "undefined (diverged)"} of ${d}`,
   );
   out(`train: ${qualityLine(quality.train)}`);
   out(

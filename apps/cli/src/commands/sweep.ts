@@ -42,10 +42,12 @@ import {
 import { probeWritableFile } from "../output-files.js";
 import {
   diverged,
+  divergenceHint,
   divergenceWarning,
   finiteOrNull,
   formatLoss,
   formatNorm,
+  type StepSettings,
 } from "../render/numbers.js";
 import { createProgress } from "../render/progress.js";
 import { type SweepPoint, sweepChartSvg } from "../render/svg.js";
@@ -150,6 +152,15 @@ export function registerSweep(program: Command, ctx: CliContext): Command {
   return command.action((flags: SweepFlags, cmd: Command) => runSweep(flags, cmd, ctx));
 }
 
+/** The step settings at one λ of the sweep, for the divergence rule (see numbers.ts). */
+function sweepSteps(flags: SweepFlags, alpha: number, lambda: number): StepSettings {
+  return {
+    lr: flags.lr,
+    l2: lambda * (1 - alpha),
+    plainSgd: (flags.optimizer ?? "sgd") === "sgd",
+  };
+}
+
 async function runSweep(flags: SweepFlags, command: Command, ctx: CliContext): Promise<void> {
   checkDataFlags(flags, command);
   const alpha = penaltyAlpha(flags.penalty, flags.alpha);
@@ -192,7 +203,7 @@ async function runSweep(flags: SweepFlags, command: Command, ctx: CliContext): P
     testLoss: r.testLoss,
     // The norm the penalty acts on: of the standardized weights when the features were.
     l2Norm: r.l2Norm,
-    diverged: diverged(r),
+    diverged: diverged(r, sweepSteps(flags, alpha, r.lambda)),
   }));
 
   const title = `Loss and ‖w‖ against λ: ${flags.method}, ${backend.name}, seed ${flags.seed}`;
@@ -273,7 +284,10 @@ function printReport(
     if (p.diverged) {
       println(
         ctx.stderr,
-        divergenceWarning(`training at λ = ${formatLambda(p.lambda)}`, "try a smaller --lr"),
+        divergenceWarning(
+          `training at λ = ${formatLambda(p.lambda)}`,
+          divergenceHint(sweepSteps(flags, alpha, p.lambda)),
+        ),
       );
     }
   }

@@ -47,11 +47,15 @@ import {
 import { probeWritableFile, writeOutput } from "../output-files.js";
 import {
   diverged,
+  divergenceHint,
   divergenceWarning,
   finiteOrNull,
   formatLoss,
   formatNorm,
   historyJson,
+  type StepSettings,
+  unstableDecay,
+  unstableDecayWarning,
 } from "../render/numbers.js";
 import { createProgress } from "../render/progress.js";
 import { lossChartSvg } from "../render/svg.js";
@@ -177,6 +181,14 @@ async function runTrain(flags: TrainFlags, ctx: CliContext): Promise<void> {
     evalEvery: flags.evalEvery,
   };
   const data = syntheticSplit(flags.seed, flags, { outputs: flags.outputs });
+  // Plain SGD with lr·λ ≥ 2 cannot converge: say so before spending the run.
+  const steps: StepSettings = {
+    lr: flags.lr,
+    l2: flags.lambda * (1 - alpha),
+    plainSgd: (optimizer.optimizer ?? "sgd") === "sgd",
+  };
+  const before = unstableDecayWarning(steps);
+  if (before !== undefined) println(ctx.stderr, before);
   const progress = createProgress(flags.epochs, ctx.isTTY && !flags.json, ctx.progressStream);
   const options = {
     ...settings,
@@ -197,7 +209,7 @@ async function runTrain(flags: TrainFlags, ctx: CliContext): Promise<void> {
   const optimizerText =
     optimizer.optimizer || optimizer.paramGroups ? describeOptimizer(flags) : undefined;
   if ("outputs" in result) {
-    await reportMultiOutput(result, { flags, ctx, backend, settings, alpha, optimizerText });
+    await reportMultiOutput(result, { flags, ctx, backend, settings, alpha, optimizerText, steps });
     return;
   }
 
@@ -209,7 +221,7 @@ async function runTrain(flags: TrainFlags, ctx: CliContext): Promise<void> {
     const svg = await lossChartSvg(`${title}: ${backend.name}, seed ${flags.seed}`, result.history);
     await writeOutput(flags.plot, svg, "--plot");
   }
-  const bad = diverged(result);
+  const bad = diverged(result, steps);
 
   if (flags.json) {
     const report = {
@@ -251,7 +263,7 @@ async function runTrain(flags: TrainFlags, ctx: CliContext): Promise<void> {
       `nonzeros ${nonzeros(result.weights)} of ${result.weights.length}`,
   );
   if (optimizerText !== undefined) out(`optimizer: ${optimizerText}`);
-  if (bad) println(ctx.stderr, divergenceWarning("training", "try a smaller --lr"));
+  if (bad) println(ctx.stderr, divergenceWarning("training", divergenceHint(steps)));
   out(`‖w‖ = ${formatNorm(result.l2Norm)}`);
   out(`final loss: train ${formatLoss(result.trainLoss)}, test ${formatLoss(result.testLoss)}`);
   printCurves(out, title, result.history, flags.plot);
@@ -267,9 +279,10 @@ async function reportMultiOutput(
     settings: Record<string, unknown>;
     alpha: number;
     optimizerText: string | undefined;
+    steps: StepSettings;
   },
 ): Promise<void> {
-  const { flags, ctx, backend, settings, alpha, optimizerText } = run;
+  const { flags, ctx, backend, settings, alpha, optimizerText, steps } = run;
   const k = result.outputs;
   const d = result.weights.length / k;
   const columns = Array.from({ length: k }, (_, l) =>
@@ -280,10 +293,14 @@ async function reportMultiOutput(
     const svg = await lossChartSvg(`${title}: ${backend.name}, seed ${flags.seed}`, result.history);
     await writeOutput(flags.plot, svg, "--plot");
   }
+  const first = result.history[0]?.trainLoss ?? Number.NaN;
+  const last = result.history.at(-1)?.trainLoss ?? Number.NaN;
   const bad =
     !Number.isFinite(result.frobeniusNorm) ||
     !result.history.every((p) => Number.isFinite(p.trainLoss) && Number.isFinite(p.testLoss)) ||
-    !result.biases.every(Number.isFinite);
+    !result.biases.every(Number.isFinite) ||
+    (result.history.length >= 2 && last > 10 * first) ||
+    unstableDecay(steps);
   if (flags.json) {
     const report = {
       backend: backend.name,
@@ -321,7 +338,7 @@ async function reportMultiOutput(
   );
   out(`data: n-train ${flags.nTrain}, n-test ${flags.nTest}, dims ${d}, outputs ${k}`);
   if (optimizerText !== undefined) out(`optimizer: ${optimizerText}`);
-  if (bad) println(ctx.stderr, divergenceWarning("training", "try a smaller --lr"));
+  if (bad) println(ctx.stderr, divergenceWarning("training", divergenceHint(steps)));
   out(`‖W‖_F = ${formatNorm(result.frobeniusNorm)}`);
   out(
     `final loss (summed over outputs): train ${formatLoss(result.trainLoss)}, ` +

@@ -238,6 +238,9 @@ export function gramKernel(m: Moments): CdKernel {
   };
 }
 
+/** The most active-set passes between two convergence tests (see {@link solveCD}). */
+const ACTIVE_ROUND = 32;
+
 /** Whether {@link elasticNetCD} and the path read `data` into moments (covariance updates). */
 export function usesCovarianceUpdates(n: number, d: number): boolean {
   return d <= n && d <= GRAM_MAX_FEATURES;
@@ -336,7 +339,9 @@ export function solveCD(
     // A pass whose steps all moved the fit by less than this leaves every KKT residual within
     // about tolAbs (|G_jk·Δw_k| ≤ √v_j·√v_k|Δw_k|, summed over the active set).
     const settle = tolAbs / (maxSd * count);
-    while (iterations < maxIter) {
+    // At most ACTIVE_ROUND passes before the next full pass and test: on an ill-conditioned
+    // problem the settle threshold can take far longer to reach than the KKT test.
+    for (let round = 0; round < ACTIVE_ROUND && iterations < maxIter; round++) {
       const change = kernel.pass(active, count, w, l1, l2);
       iterations++;
       if (change <= settle) break;
