@@ -28,6 +28,7 @@ import type { Command } from "commander";
 import { DEFAULT_SEED } from "./commands/demo.js";
 import { RuntimeError, UsageError } from "./errors.js";
 import { readTextFile } from "./io/files.js";
+import { checkSyntheticMemory } from "./memory.js";
 import {
   parseDims,
   parseFeatureList,
@@ -253,6 +254,7 @@ function toOriginalWith(s: Standardizer | undefined) {
 }
 
 function syntheticData(flags: DataFlags, scaling: Scaling): LoadedData {
+  checkSyntheticMemory(flags.nTrain + flags.nTest, flags.dims);
   const split = syntheticSplit(flags.seed, flags);
   const featureNames = Array.from({ length: flags.dims }, (_, j) => `x${j + 1}`);
   const { fit, standardizer, dropped, note } = scaled(

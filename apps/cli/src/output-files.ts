@@ -2,19 +2,51 @@
  * Output paths are checked before training starts, by actually writing, so that a typo in
  * --out or --plot costs a second rather than a whole run; failures are runtime errors (exit 1).
  */
-import { mkdir, open, rm, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { mkdir, open, rm, stat, writeFile } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
 import { RuntimeError } from "./errors.js";
 
 function why(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/**
+ * `mkdir -p`, one level at a time from the deepest existing ancestor. Node's own
+ * `mkdir(…, { recursive: true })` never returns for some paths (under /proc, as seen on Linux
+ * with Node 20), which left `demo --out /proc/x` spinning; this one fails at the first level the
+ * system refuses.
+ */
+async function makeDirectories(dir: string): Promise<void> {
+  const missing: string[] = [];
+  let current = resolve(dir);
+  for (;;) {
+    try {
+      if (!(await stat(current)).isDirectory()) {
+        throw Object.assign(new Error(`not a directory: ${current}`), { code: "ENOTDIR" });
+      }
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+      missing.push(current);
+      const parent = dirname(current);
+      if (parent === current) break;
+      current = parent;
+    }
+  }
+  for (const level of missing.reverse()) {
+    try {
+      await mkdir(level);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
+  }
+}
+
 /** Creates the directory (and its parents) and proves a file can be written in it. */
 export async function prepareOutDir(dir: string, flag = "--out"): Promise<void> {
   const probe = join(dir, `.wdecay-probe-${process.pid}`);
   try {
-    await mkdir(dir, { recursive: true });
+    await makeDirectories(dir);
     await writeFile(probe, "");
     await rm(probe, { force: true });
   } catch (error) {

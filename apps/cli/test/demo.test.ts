@@ -148,4 +148,14 @@ describe("wdecay demo output directory", () => {
     await writeFile(file, "not a directory");
     expectOneLineError(await run(["demo", "--out", join(file, "sub")]), 1, /^wdecay: .*--out/);
   });
+
+  it("fails where the system refuses a directory, under /proc too (issue 13, finding 6)", async () => {
+    // Node's recursive mkdir never returns for /proc/x: this used to spin until the test's
+    // timeout below.
+    expectOneLineError(
+      await run(["demo", "--out", "/proc/wdecay-test/sub"]),
+      1,
+      /^wdecay: cannot write to --out directory "\/proc\/wdecay-test\/sub"/,
+    );
+  }, 10_000);
 });

@@ -30,6 +30,12 @@ const CASES: [string[], string][] = [
   [["train", "--n-test", "many"], "--n-test"],
   [["train", "--dims", "0"], "--dims"],
   [["train", "--dims", "3.3"], "--dims"],
+  // Sizes no machine holds: refused by the memory estimate before anything is allocated (they
+  // used to grow without a word or end in a raw RangeError; issue 13, finding 6).
+  [["train", "--dims", "1e9"], "--dims"],
+  [["train", "--dims", "40000000", "--n-train", "1000"], "--dims"],
+  [["fit", "--lambda", "1", "--dims", "1e9"], "--dims"],
+  [["sweep", "--dims", "1e9"], "--dims"],
   [["train", "--eval-every", "0"], "--eval-every"],
   [["train", "--eval-every", "1.5"], "--eval-every"],
   [["train", "--seed", "-1"], "--seed"],

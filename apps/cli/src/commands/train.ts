@@ -16,6 +16,7 @@ import {
 } from "@wdecay/core";
 import type { Command } from "commander";
 import { type CliContext, println } from "../context.js";
+import { checkSyntheticMemory } from "../memory.js";
 import { exemptMask, nonzeros } from "../data-source.js";
 import {
   addOptimizerOptions,
@@ -180,6 +181,7 @@ async function runTrain(flags: TrainFlags, ctx: CliContext): Promise<void> {
     seed: flags.seed,
     evalEvery: flags.evalEvery,
   };
+  checkSyntheticMemory(flags.nTrain + flags.nTest, flags.dims, flags.outputs);
   const data = syntheticSplit(flags.seed, flags, { outputs: flags.outputs });
   // Plain SGD with lr·λ ≥ 2 cannot converge: say so before spending the run.
   const steps: StepSettings = {
