@@ -1,7 +1,11 @@
 /** The renderers on hand-made histories, including the ones a diverged run produces. */
+
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import type { HistoryPoint } from "@wdecay/core";
 import { describe, expect, it } from "vitest";
 import { diverged, divergenceHint } from "../src/render/numbers.js";
+import { SHOW_CURSOR } from "../src/render/progress.js";
 import { lossChartSvg } from "../src/render/svg.js";
 import { chartWidth, lossChart } from "../src/render/terminal-chart.js";
 
@@ -94,4 +98,27 @@ describe("the divergence rule", () => {
     expect(divergenceHint({ ...sgd, l2: 1000 })).toMatch(/^lr·λ = 3 ≥ 2: .*\|1 − lr·λ\| = 2/);
     expect(divergenceHint(sgd)).toBe("try a smaller --lr");
   });
+});
+
+describe("the progress bar and Ctrl-C (issue 13, finding 6)", () => {
+  it("shows the cursor again and still ends as interrupted", async () => {
+    const script = fileURLToPath(new URL("fixtures/progress-sigint.mjs", import.meta.url));
+    const progress = fileURLToPath(new URL("../src/render/progress.ts", import.meta.url));
+    const { code, signal, stdout } = await new Promise<{
+      code: number | null;
+      signal: NodeJS.Signals | null;
+      stdout: string;
+    }>((resolve) => {
+      const child = execFile(
+        process.execPath,
+        ["--import", "tsx", script, progress],
+        (error, out) => resolve({ code: child.exitCode, signal: child.signalCode, stdout: out }),
+      );
+    });
+    // The bar hid the cursor while it ran…
+    expect(stdout).toContain("\u001b[?25l");
+    // …and the last thing on the terminal shows it again.
+    expect(stdout.endsWith(SHOW_CURSOR)).toBe(true);
+    expect(signal === "SIGINT" || code === 130).toBe(true);
+  }, 20_000);
 });

@@ -37,13 +37,32 @@ export function createProgress(
     Presets.shades_classic,
   );
   bar.start(total, 0, { label: "" });
+  // The bar hides the cursor; Ctrl-C must not leave the terminal without one. On SIGINT (and
+  // SIGTERM) the bar is stopped, which shows the cursor again, and the signal is raised again
+  // with this handler gone, so the process still ends as an interrupted one (exit 130).
+  const restore = (signal: NodeJS.Signals) => {
+    detach();
+    bar.stop();
+    stream.write(SHOW_CURSOR);
+    process.kill(process.pid, signal);
+  };
+  const detach = () => {
+    process.removeListener("SIGINT", restore);
+    process.removeListener("SIGTERM", restore);
+  };
+  process.once("SIGINT", restore);
+  process.once("SIGTERM", restore);
   return {
     update(done, label, total) {
       if (total !== undefined) bar.setTotal(total);
       bar.update(done, { label });
     },
     stop() {
+      detach();
       bar.stop();
     },
   };
 }
+
+/** DECTCEM: show the cursor. */
+export const SHOW_CURSOR = "\u001b[?25h";
