@@ -21,6 +21,15 @@ export interface CliContext {
    * or `pnpm wdecay` from the repository, with the `--import` modules it loaded.
    */
   readonly invocation: string;
+  /** All of standard input as bytes (for `--data -`); process.stdin by default. */
+  readonly readStdin: () => Promise<Uint8Array>;
+}
+
+/** Reads a stream to its end. */
+export async function readAll(stream: NodeJS.ReadableStream): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.from(chunk as Uint8Array));
+  return Buffer.concat(chunks);
 }
 
 /** Writes one line. */

@@ -9,7 +9,7 @@ import { pathToFileURL } from "node:url";
 import { defaultRegistry, type Registry } from "@wdecay/core";
 import { Command } from "commander";
 import { COMMANDS } from "./commands/index.js";
-import { type CliContext, println, type Write } from "./context.js";
+import { type CliContext, println, readAll, type Write } from "./context.js";
 import { EXIT, RuntimeError, reportError, UsageError } from "./errors.js";
 
 /** The package's version; package.json sits one level above both src/ and dist/. */
@@ -106,6 +106,8 @@ export interface MainOptions {
   readonly isTTY?: boolean;
   readonly registry?: Registry;
   readonly progressStream?: NodeJS.WritableStream;
+  /** Standard input for `--data -` (process.stdin by default). */
+  readonly readStdin?: () => Promise<Uint8Array>;
 }
 
 /**
@@ -217,6 +219,7 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
     isTTY: options.isTTY ?? Boolean(process.stdout.isTTY && process.stderr.isTTY),
     registry: options.registry ?? defaultRegistry,
     ...(options.progressStream ? { progressStream: options.progressStream } : {}),
+    readStdin: options.readStdin ?? (() => readAll(process.stdin)),
   };
   try {
     for (const module of imports) await importModule(module, ctx.registry);

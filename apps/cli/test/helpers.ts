@@ -25,7 +25,13 @@ export function cpuRegistry(): Registry {
 
 export async function run(
   args: readonly string[],
-  options: { registry?: Registry; isTTY?: boolean; progressStream?: NodeJS.WritableStream } = {},
+  options: {
+    registry?: Registry;
+    isTTY?: boolean;
+    progressStream?: NodeJS.WritableStream;
+    /** What standard input holds, for `--data -`. */
+    stdin?: string;
+  } = {},
 ): Promise<RunResult> {
   let stdout = "";
   let stderr = "";
@@ -40,6 +46,7 @@ export async function run(
     invocation: "wdecay",
     registry: options.registry ?? cpuRegistry(),
     ...(options.progressStream ? { progressStream: options.progressStream } : {}),
+    readStdin: async () => new TextEncoder().encode(options.stdin ?? ""),
   });
   return { code, stdout, stderr };
 }

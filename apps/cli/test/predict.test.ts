@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { csvText, linearRows, TRUE_MODEL, writeText } from "./data-fixtures.js";
@@ -77,19 +78,64 @@ describe("wdecay predict --json", () => {
 });
 
 describe("wdecay predict (human output)", () => {
-  it("lists the first 20 rows with their file lines, and the loss", async () => {
+  it("lists every row with its file line, and MSE and R² against the target", async () => {
     const { data, model } = await setup(25);
     const { code, stdout, stderr } = await run(["predict", "--model", model, "--data", data]);
     expect(code).toBe(0);
     expect(stderr).toBe("");
     expect(stdout).toMatch(/Predicted "y" for 25 rows of .* \(l2, canonical λ 0\.5, 3 features\)/);
-    expect(stdout).toMatch(/loss \(mean ½ squared error against the file's "y"\): \d\.\d{3}e/);
+    expect(stdout).toMatch(
+      /against the input's "y": MSE \d\.\d{3}e[+-]\d+, R² -?\d\.\d{4}, loss mean ½/,
+    );
     expect(stdout).toMatch(/line\s+prediction\s+actual/);
-    // Data rows start on line 2 of the file; 20 are shown.
+    // Data rows start on line 2 of the file; all 25 are listed (it used to stop at 20).
     expect(stdout).toMatch(/^\s+2\s+-?\d/m);
-    expect(stdout).toMatch(/^\s+21\s+-?\d/m);
-    expect(stdout).not.toMatch(/^\s+22\s+-?\d/m);
-    expect(stdout).toContain("… 5 more rows (--json for all)");
+    expect(stdout).toMatch(/^\s+26\s+-?\d/m);
+    expect(stdout).not.toContain("more rows");
+  });
+
+  it("--out FILE.csv writes every prediction as CSV, the same numbers as --json (issue 13, finding 6)", async () => {
+    const { data, model, dir } = await setup(25);
+    const out = join(dir, "predictions.csv");
+    const json = JSON.parse(
+      (await run(["predict", "--model", model, "--data", data, "--json"])).stdout,
+    );
+    const { code, stdout } = await run(["predict", "--model", model, "--data", data, "--out", out]);
+    expect(code).toBe(0);
+    expect(stdout).toContain(`25 predictions written to ${out}`);
+    const rows = (await readFile(out, "utf8")).trimEnd().split("\n");
+    expect(rows[0]).toBe("line,prediction,y");
+    expect(rows).toHaveLength(26);
+    rows.slice(1).forEach((row, i) => {
+      const [line, prediction] = row.split(",");
+      expect(Number(line)).toBe(i + 2);
+      // Written with String(x): the shortest text that reads back as the same double.
+      expect(Number(prediction)).toBe(json.predictions[i]);
+    });
+    expectOneLineError(
+      await run(["predict", "--model", model, "--data", data, "--out", join(dir, "p.txt")]),
+      2,
+      /--out must be a path ending in \.csv/,
+    );
+  });
+
+  it("--data - reads the rows from standard input, with <stdin> in its errors", async () => {
+    const { data, model } = await setup(7);
+    const text = await readFile(data, "utf8");
+    const fromFile = JSON.parse(
+      (await run(["predict", "--model", model, "--data", data, "--json"])).stdout,
+    );
+    const piped = await run(["predict", "--model", model, "--data", "-", "--json"], {
+      stdin: text,
+    });
+    expect(piped.code).toBe(0);
+    expect(JSON.parse(piped.stdout).predictions).toEqual(fromFile.predictions);
+    const bad = text.replace(/\n([^\n]*)\n/, "\nx,$1\n");
+    expectOneLineError(
+      await run(["predict", "--model", model, "--data", "-"], { stdin: bad }),
+      1,
+      /^wdecay: <stdin>:\d+:\d+/,
+    );
   });
 
   it("says there is no loss without the target column", async () => {
@@ -98,7 +144,7 @@ describe("wdecay predict (human output)", () => {
     const model = await writeText(dir, "m.json", modelText());
     const { code, stdout } = await run(["predict", "--model", model, "--data", data]);
     expect(code).toBe(0);
-    expect(stdout).toContain('(no "y" column in the file, so no loss)');
+    expect(stdout).toContain('(no "y" column in the input, so no error)');
     expect(stdout).not.toContain("actual");
   });
 });

@@ -1,7 +1,8 @@
 /**
- * `wdecay predict`: predictions of a saved model (`wdecay fit --save`) for the rows of a CSV
- * file. The file must hold the model's feature columns (by name, in any order, other columns
- * ignored); when it also holds the model's target column, the mean ½ squared error is reported.
+ * `wdecay predict`: predictions of a saved model (`wdecay fit --save`) for every row of a CSV
+ * file or of standard input (`--data -`). The input must hold the model's feature columns (by
+ * name, in any order, other columns ignored); when it also holds the model's target column, the
+ * mean squared error and R² are reported. `--out FILE.csv` writes the predictions as CSV.
  */
 import {
   DataFileError,
@@ -13,18 +14,26 @@ import {
 } from "@wdecay/core";
 import type { Command } from "commander";
 import { type CliContext, println } from "../context.js";
-import { readTextFile } from "../io/files.js";
-import { pathParser } from "../options.js";
+import { decodeUtf8, readTextFile, writeFileAtomic } from "../io/files.js";
+import { fail, pathParser } from "../options.js";
+import { probeWritableFile } from "../output-files.js";
 import { finiteOrNull, formatLoss } from "../render/numbers.js";
 import { table } from "../render/table.js";
 
-/** How many predictions the human output lists (--json has them all). */
-const SHOWN_ROWS = 20;
+/** The name errors give standard input, as a file name in file:line:column. */
+const STDIN = "<stdin>";
 
 interface PredictFlags {
   readonly model: string;
   readonly data: string;
+  readonly out?: string;
   readonly json?: boolean;
+}
+
+/** A parser of --out: a path ending in .csv (predictions are written as CSV). */
+function csvPath(value: string): string {
+  if (!/\.csv$/i.test(value)) fail("--out", "a path ending in .csv (predictions are CSV)", value);
+  return value;
 }
 
 export function registerPredict(program: Command, ctx: CliContext): Command {
@@ -32,23 +41,35 @@ export function registerPredict(program: Command, ctx: CliContext): Command {
     .command("predict")
     .description(
       "Read a model file written by `wdecay fit --save` and predict the target for every row " +
-        "of a CSV file, which must hold the model's feature columns (by name; other columns are " +
-        "ignored). When the file also holds the target column, the mean ½ squared error is " +
-        "printed too.",
+        "of a CSV file (or of standard input, --data -), which must hold the model's feature " +
+        "columns (by name; other columns are ignored). When it also holds the target column, " +
+        "the mean squared error and R² are printed too. Every row is listed, or written as CSV " +
+        "with --out.",
     )
     .requiredOption(
       "--model <file>",
       "model file (from `wdecay fit --save`)",
       pathParser("--model"),
     )
-    .requiredOption("--data <file>", "CSV file with a header row", pathParser("--data"))
+    .requiredOption(
+      "--data <file>",
+      "CSV file with a header row, or - for standard input",
+      pathParser("--data"),
+    )
+    .option(
+      "--out <file.csv>",
+      "write the predictions as CSV (line, prediction, and the target when the input has it)",
+      csvPath,
+    )
     .option("--json", "print one JSON object on stdout instead of the report")
     .addHelpText(
       "after",
       "\nExamples:\n" +
         "  wdecay fit --data train.csv --target price --lambda 0.1 --save model.json\n" +
         "  wdecay predict --model model.json --data new.csv\n" +
-        "  wdecay predict --model model.json --data new.csv --json > predictions.json",
+        "  wdecay predict --model model.json --data new.csv --json > predictions.json\n" +
+        "  wdecay predict --model model.json --data new.csv --out predictions.csv\n" +
+        "  cat new.csv | wdecay predict --model model.json --data -",
     )
     .action((flags: PredictFlags) => runPredict(flags, ctx));
 }
@@ -104,16 +125,41 @@ function readColumns(text: string, source: string, names: readonly string[], tar
 }
 
 async function runPredict(flags: PredictFlags, ctx: CliContext): Promise<void> {
+  if (flags.out !== undefined) await probeWritableFile(flags.out, "--out");
   // A ModelFileError names the file and the field at fault; main prints it as one line.
   const model = parseModel(await readTextFile(flags.model, "--model"), flags.model);
-  const text = await readTextFile(flags.data, "--data");
-  const { X, y, n, lineOf } = readColumns(text, flags.data, model.featureNames, model.target);
+  const fromStdin = flags.data === "-";
+  const source = fromStdin ? STDIN : flags.data;
+  const text = fromStdin
+    ? decodeUtf8(await ctx.readStdin(), "--data - (standard input)")
+    : await readTextFile(flags.data, "--data");
+  const { X, y, n, lineOf } = readColumns(text, source, model.featureNames, model.target);
   const predictions = predict(model, X);
-  let loss: number | undefined;
-  if (y !== undefined) {
-    let sum = 0;
-    for (let i = 0; i < n; i++) sum += ((predictions[i] as number) - (y[i] as number)) ** 2;
-    loss = sum / (2 * n);
+  let mse: number | undefined;
+  let r2: number | undefined;
+  if (y !== undefined && n > 0) {
+    let sse = 0;
+    let mean = 0;
+    for (let i = 0; i < n; i++) mean += (y[i] as number) / n;
+    let sst = 0;
+    for (let i = 0; i < n; i++) {
+      sse += ((predictions[i] as number) - (y[i] as number)) ** 2;
+      sst += ((y[i] as number) - mean) ** 2;
+    }
+    mse = sse / n;
+    r2 = sst > 0 ? 1 - sse / sst : Number.NaN;
+  }
+  const cell = (x: number) => (Number.isFinite(x) ? String(x) : "");
+  if (flags.out !== undefined) {
+    const header = ["line", "prediction", ...(y ? [model.target] : [])].map(csvField).join(",");
+    const lines = Array.from({ length: n }, (_, i) =>
+      [
+        String(lineOf(i)),
+        cell(predictions[i] as number),
+        ...(y ? [cell(y[i] as number)] : []),
+      ].join(","),
+    );
+    await writeFileAtomic(flags.out, `${[header, ...lines].join("\n")}\n`, "--out");
   }
 
   if (flags.json) {
@@ -123,7 +169,10 @@ async function runPredict(flags: PredictFlags, ctx: CliContext): Promise<void> {
       target: model.target,
       n,
       predictions: Array.from(predictions, finiteOrNull),
-      ...(loss !== undefined ? { loss: finiteOrNull(loss) } : {}),
+      ...(mse !== undefined
+        ? { mse: finiteOrNull(mse), r2: finiteOrNull(r2 as number), loss: finiteOrNull(mse / 2) }
+        : {}),
+      ...(flags.out !== undefined ? { out: flags.out } : {}),
     };
     println(ctx.stdout, JSON.stringify(report));
     return;
@@ -131,19 +180,24 @@ async function runPredict(flags: PredictFlags, ctx: CliContext): Promise<void> {
 
   const out = (line = "") => println(ctx.stdout, line);
   out(
-    `Predicted ${JSON.stringify(model.target)} for ${n} rows of ${flags.data} with ${flags.model} ` +
+    `Predicted ${JSON.stringify(model.target)} for ${n} rows of ${fromStdin ? "standard input" : flags.data} with ${flags.model} ` +
       `(${model.penalty}, canonical λ ${model.lambda}, ${model.featureNames.length} features)`,
   );
-  if (loss !== undefined) {
+  if (mse !== undefined) {
     out(
-      `loss (mean ½ squared error against the file's ${JSON.stringify(model.target)}): ${formatLoss(loss)}`,
+      `against the input's ${JSON.stringify(model.target)}: MSE ${formatLoss(mse)}, R² ` +
+        `${Number.isFinite(r2) ? (r2 as number).toFixed(4) : "undefined (constant target)"}, ` +
+        `loss mean ½(ŷ − y)² ${formatLoss(mse / 2)}`,
     );
   } else {
-    out(`(no ${JSON.stringify(model.target)} column in the file, so no loss)`);
+    out(`(no ${JSON.stringify(model.target)} column in the input, so no error)`);
+  }
+  if (flags.out !== undefined) {
+    out(`${n} predictions written to ${flags.out}`);
+    return;
   }
   out();
-  const shown = Math.min(n, SHOWN_ROWS);
-  const rows = Array.from({ length: shown }, (_, i) => [
+  const rows = Array.from({ length: n }, (_, i) => [
     String(lineOf(i)),
     Number((predictions[i] as number).toPrecision(6)).toString(),
     ...(y ? [Number((y[i] as number).toPrecision(6)).toString()] : []),
@@ -158,5 +212,9 @@ async function runPredict(flags: PredictFlags, ctx: CliContext): Promise<void> {
   )) {
     out(line);
   }
-  if (shown < n) out(`… ${n - shown} more rows (--json for all)`);
+}
+
+/** A CSV field, quoted when it holds a comma, quote or line break (RFC 4180). */
+function csvField(value: string): string {
+  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }

@@ -16,8 +16,8 @@ import {
 } from "@wdecay/core";
 import type { Command } from "commander";
 import { type CliContext, println } from "../context.js";
-import { checkSyntheticMemory } from "../memory.js";
 import { exemptMask, nonzeros } from "../data-source.js";
+import { checkSyntheticMemory } from "../memory.js";
 import {
   addOptimizerOptions,
   describeOptimizer,

@@ -20,6 +20,18 @@ function codeOf(error: unknown): string | undefined {
  * says which flag and path failed: missing, a directory, unreadable, or not UTF-8 text. A BOM
  * is removed, as parsers of CSV and JSON want.
  */
+/**
+ * Bytes as UTF-8 text. fatal: a Latin-1 or binary file must fail here, not as odd "not a number"
+ * cells. `where` names the input in the error ("--data file \"x\"").
+ */
+export function decodeUtf8(bytes: Uint8Array, where: string): string {
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch (error) {
+    throw new RuntimeError(`${where} is not UTF-8 text`, { cause: error });
+  }
+}
+
 export async function readTextFile(path: string, flag: string): Promise<string> {
   const where = `${flag} file "${path}"`;
   let handle: FileHandle;
@@ -41,13 +53,7 @@ export async function readTextFile(path: string, flag: string): Promise<string> 
     if ((await handle.stat()).isDirectory()) {
       throw new RuntimeError(`${where} is a directory, not a file`);
     }
-    const bytes = await handle.readFile();
-    try {
-      // fatal: a Latin-1 or binary file must fail here, not as odd "not a number" cells.
-      return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-    } catch (error) {
-      throw new RuntimeError(`${where} is not UTF-8 text`, { cause: error });
-    }
+    return decodeUtf8(await handle.readFile(), where);
   } catch (error) {
     if (error instanceof RuntimeError) throw error;
     if (codeOf(error) === "EISDIR") {
