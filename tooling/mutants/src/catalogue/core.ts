@@ -11,6 +11,11 @@ const CD = "packages/core/src/solvers/coordinate-descent.ts";
 const PROX = "packages/core/src/solvers/proximal-gradient.ts";
 const PATH = "packages/core/src/solvers/path.ts";
 const KKT = "packages/core/src/solvers/kkt.ts";
+const INTERNAL = "packages/core/src/solvers/internal.ts";
+const MOMENTS = "packages/core/src/solvers/moments.ts";
+const RIDGE_PATH = "packages/core/src/solvers/ridge-path.ts";
+const SELECTION = "packages/core/src/selection.ts";
+const CONVENTIONS = "packages/core/src/conventions.ts";
 
 /**
  * Bugs in core: the training loop and what it reports, the optimizers and schedules, the
@@ -159,10 +164,73 @@ export const CORE_MUTANTS: readonly Mutant[] = [
   },
   {
     id: "core-cd-denominator-uses-full-lambda",
-    bug: "the coordinate-descent update divides by v_j + λ instead of v_j + λ(1 − α): it converges to the wrong point for every α > 0",
+    bug: "the coordinate-descent update (covariance updates, d ≤ n) divides by v_j + λ instead of v_j + λ(1 − α): it converges to the wrong point for every α > 0",
     file: CD,
-    find: "const wNew = shrink(dot / n + v * wOld, l1) / (v + l2);",
-    replace: "const wNew = shrink(dot / n + v * wOld, l1) / (v + lambda);",
+    find: "const delta = shrink((grad[j] as number) + v * wOld, l1) / (v + l2) - wOld;",
+    replace: "const delta = shrink((grad[j] as number) + v * wOld, l1) / (v + l1 + l2) - wOld;",
+    backends: ["cpu"],
+  },
+  {
+    id: "core-cd-naive-denominator-uses-full-lambda",
+    bug: "the coordinate-descent update with a kept residual (d > n) divides by v_j + λ instead of v_j + λ(1 − α)",
+    file: CD,
+    find: "const delta = shrink(dot / n + v * wOld, l1) / (v + l2) - wOld;",
+    replace: "const delta = shrink(dot / n + v * wOld, l1) / (v + l1 + l2) - wOld;",
+    backends: ["cpu"],
+  },
+  {
+    id: "core-cd-screening-never-corrected",
+    bug: "a coordinate the strong rule left out of the working set never joins it when its KKT condition fails, so the path cannot converge wherever the rule errs",
+    file: CD,
+    find: `      if (!inSet[j] && (colScale[j] as number) > 0 && (report.violations[j] as number) > tolAbs) {
+        inSet[j] = 1;
+        set[setCount++] = j;
+      }`,
+    replace: `      if (!inSet[j] && (colScale[j] as number) > 0 && (report.violations[j] as number) > tolAbs) {
+        inSet[j] = 1;
+      }`,
+    backends: ["cpu"],
+  },
+  {
+    id: "core-cd-kkt-test-forgets-l2",
+    bug: "the convergence test's KKT residual of a nonzero weight leaves out the L2 term λ(1 − α)w_j, so elastic nets never converge and ridge-like fits stop at the wrong point",
+    file: INTERNAL,
+    find: "wj === 0 ? Math.max(0, Math.abs(cj) - l1) : Math.abs(cj - l2 * wj - l1 * Math.sign(wj));",
+    replace: "wj === 0 ? Math.max(0, Math.abs(cj) - l1) : Math.abs(cj - l1 * Math.sign(wj));",
+    backends: ["cpu"],
+  },
+  {
+    id: "core-moments-merge-sign",
+    bug: "merging two row sets' moments subtracts the between-means term (n_a n_b/n)·δδᵀ instead of adding it, so every training part's Gram matrix in cross-validation is wrong",
+    file: MOMENTS,
+    find: "sxx[k] = (a.sxx[k] as number) + (b.sxx[k] as number) + f * dj * (delta[l] as number);",
+    replace:
+      "sxx[k] = (a.sxx[k] as number) + (b.sxx[k] as number) - f * dj * (delta[l] as number);",
+    backends: ["cpu"],
+  },
+  {
+    id: "core-ridge-path-transposed-eigenvectors",
+    bug: "the ridge path projects q on V's rows instead of its columns (Vq, not Vᵀq), so every λ's weights are wrong",
+    file: RIDGE_PATH,
+    find: "for (let j = 0; j < d; j++) s += (V[j * d + k] as number) * ((m.sxy[j] as number) / n);",
+    replace:
+      "for (let j = 0; j < d; j++) s += (V[k * d + j] as number) * ((m.sxy[j] as number) / n);",
+    backends: ["cpu"],
+  },
+  {
+    id: "core-selection-unweighted-folds",
+    bug: "the cross-validation curve weighs every fold as if it had the first fold's size (an unweighted mean, up to scale), as cv.glmnet does not",
+    file: SELECTION,
+    find: "    sum += (sizes[f] as number) * (losses[f] as number);",
+    replace: "    sum += (sizes[0] as number) * (losses[f] as number);",
+    backends: ["cpu"],
+  },
+  {
+    id: "core-glmnet-ignores-y-scaling",
+    bug: "the glmnet convention takes its documented objective at face value, λ_c = λ, ignoring that glmnet fits y/sd(y): wrong for every elastic net with α < 1",
+    file: CONVENTIONS,
+    find: 'return a === 1 ? 1 : a + (1 - a) / requireYSd(options, "glmnet");',
+    replace: 'return a === 1 ? 1 : a + (1 - a) / Math.max(1, 0 * requireYSd(options, "glmnet"));',
     backends: ["cpu"],
   },
   {
@@ -177,8 +245,8 @@ export const CORE_MUTANTS: readonly Mutant[] = [
     id: "core-path-grid-stops-short",
     bug: "the default λ grid spaces k/nLambda instead of k/(nLambda − 1), so it never reaches lambdaMinRatio·λ_max",
     file: PATH,
-    find: "Math.exp((k / (nLambda - 1)) * logRatio)",
-    replace: "Math.exp((k / nLambda) * logRatio)",
+    find: "Math.exp((k / (count - 1)) * logRatio)",
+    replace: "Math.exp((k / count) * logRatio)",
     backends: ["cpu"],
   },
   {
