@@ -6,7 +6,15 @@ import { syntheticSplit, train } from "@wdecay/core";
 import { describe, expect, it } from "vitest";
 import { parseLambdaSpec } from "../src/options.js";
 import { csvText, linearRows, writeText } from "./data-fixtures.js";
-import { commandHelp, expectOneLineError, lines, run, runJson, tempDir } from "./helpers.js";
+import {
+  commandHelp,
+  expectOneLineError,
+  expectUsageError,
+  lines,
+  run,
+  runJson,
+  tempDir,
+} from "./helpers.js";
 
 const SMALL = ["--dims", "30", "--n-train", "12", "--n-test", "40", "--epochs", "20"];
 
@@ -336,5 +344,33 @@ describe("wdecay sweep --help", () => {
     expect(text).toContain("--penalty <name>");
     expect(text).toContain("--alpha <a>");
     expect(text).toContain("wdecay sweep --penalty l1");
+  });
+});
+
+describe("wdecay sweep --lambda-convention (issue 13)", () => {
+  it("takes --lambdas in another library's convention: PyTorch's weight_decay 2λ is canonical λ", async () => {
+    const small = ["--dims", "10", "--n-train", "20", "--epochs", "20"];
+    const canonical = await runJson("sweep", ["--lambdas", "0.5,3", ...small]);
+    const torch = await runJson("sweep", [
+      "--lambdas",
+      "1,6",
+      "--lambda-convention",
+      "pytorch",
+      ...small,
+    ]);
+    expect(torch.lambdaConvention).toBe("pytorch");
+    expect(torch.runs.map((r: { lambda: number }) => r.lambda)).toEqual([1, 6]);
+    expect(torch.runs.map((r: { canonicalLambda: number }) => r.canonicalLambda)).toEqual([0.5, 3]);
+    // The same training runs, bit for bit.
+    expect(torch.runs.map((r: { l2Norm: number }) => r.l2Norm)).toEqual(
+      canonical.runs.map((r: { l2Norm: number }) => r.l2Norm),
+    );
+  });
+
+  it("refuses a convention that does not weigh the penalty", async () => {
+    expectUsageError(
+      await run(["sweep", "--penalty", "l1", "--lambda-convention", "pytorch"]),
+      "--lambda-convention",
+    );
   });
 });

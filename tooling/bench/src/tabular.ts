@@ -29,7 +29,7 @@ import {
 export const TABULAR = { rows: 100_000, features: 50, seed: 42, runs: 3 } as const;
 
 /** The seeded table: x_j = s_j·(z_j + 0.5·z_{j−1}), y = 3 + Σ_{j<10} (j + 1)·x_j/s_j + N(0, 4²). */
-function tableCsv(rows: number, features: number, seed: number): string {
+export function tableCsv(rows: number, features: number, seed: number): string {
   const rng = new Rng(seed);
   const scales = Array.from({ length: features }, (_, j) => 10 ** ((j % 7) - 3));
   const header = [...Array.from({ length: features }, (_, j) => `x${j + 1}`), "y"].join(",");

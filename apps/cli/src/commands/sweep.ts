@@ -4,7 +4,13 @@
  * matrix on the backend; each column equals a separate `train` at its λ up to rounding), then
  * shown as a table, a terminal chart and optionally an SVG.
  */
-import { CHAPTER, type Method, type TrainResult, trainGrid } from "@wdecay/core";
+import {
+  CHAPTER,
+  type LambdaConvention,
+  type Method,
+  type TrainResult,
+  trainGrid,
+} from "@wdecay/core";
 import { type Command, Option } from "commander";
 import { type CliContext, println } from "../context.js";
 import {
@@ -15,8 +21,14 @@ import {
   exemptMask,
   loadData,
   nonzeros,
+  standardizeFor,
 } from "../data-source.js";
 import { writeFileAtomic } from "../io/files.js";
+import {
+  addConventionOption,
+  checkConventionPenalty,
+  toCanonicalOn,
+} from "../lambda-convention.js";
 import {
   addOptimizerOptions,
   describeOptimizer,
@@ -62,6 +74,7 @@ interface SweepFlags extends DataFlags, OptimizerFlags {
   readonly lambdas: number[];
   readonly penalty: Penalty;
   readonly alpha?: number;
+  readonly lambdaConvention: LambdaConvention;
   readonly method: Method;
   readonly epochs: number;
   readonly lr: number;
@@ -107,7 +120,9 @@ export function registerSweep(program: Command, ctx: CliContext): Command {
       "--alpha <a>",
       "with --penalty elastic (required): share of the L1 term, 0 (l2) to 1 (l1)",
       parseAlpha,
-    )
+    );
+  addConventionOption(command, "--lambdas");
+  command
     .option(
       "--method <name>",
       "scratch: penalty (λ/2)‖w‖² in the loss; concise: decay in the optimizer",
@@ -163,12 +178,16 @@ function sweepSteps(flags: SweepFlags, alpha: number, lambda: number): StepSetti
 
 async function runSweep(flags: SweepFlags, command: Command, ctx: CliContext): Promise<void> {
   checkDataFlags(flags, command);
-  const alpha = penaltyAlpha(flags.penalty, flags.alpha);
+  const stated = penaltyAlpha(flags.penalty, flags.alpha);
+  const convention = flags.lambdaConvention;
+  checkConventionPenalty(convention, flags.penalty);
   if (flags.data === undefined) checkBatchSize(flags.batchSize, flags.nTrain);
   checkBackendName(ctx.registry, flags.backend);
   if (flags.plot !== undefined) await probeWritableFile(flags.plot, "--plot");
-  const data = await loadData(flags);
+  const data = await loadData(flags, standardizeFor(flags, convention));
   checkBatchSizeForRows(flags.batchSize, data.fit.train.n);
+  // --lambdas in the convention: every conversion is linear in λ (factor), and may move α.
+  const { factor, alpha } = toCanonicalOn(1, stated, convention, data.fit.train);
   const totalSteps = flags.epochs * Math.ceil(data.fit.train.n / flags.batchSize);
   const mask = flags.exempt === undefined ? undefined : exemptMask(data, flags.exempt);
   const optimizer = optimizerFromFlags(flags, totalSteps, mask);
@@ -186,7 +205,7 @@ async function runSweep(flags: SweepFlags, command: Command, ctx: CliContext): P
   try {
     results = await trainGrid(backend, data.fit, {
       ...settings,
-      lambdas: flags.lambdas,
+      lambdas: flags.lambdas.map((l) => l * factor),
       ...trainPenalty(flags.penalty, alpha),
       ...optimizer,
       // Only the final losses are reported: evaluate once, after the last epoch.
@@ -197,8 +216,9 @@ async function runSweep(flags: SweepFlags, command: Command, ctx: CliContext): P
   } finally {
     progress.stop();
   }
-  const points: (SweepPoint & { diverged: boolean })[] = results.map((r) => ({
-    lambda: r.lambda,
+  const points: (SweepPoint & { diverged: boolean; canonical: number })[] = results.map((r, l) => ({
+    lambda: flags.lambdas[l] as number,
+    canonical: r.lambda,
     trainLoss: r.trainLoss,
     testLoss: r.testLoss,
     // The norm the penalty acts on: of the standardized weights when the features were.
@@ -215,9 +235,10 @@ async function runSweep(flags: SweepFlags, command: Command, ctx: CliContext): P
     const report = {
       backend: backend.name,
       precision: backend.precision,
-      lambdaConvention: "canonical",
+      lambdaConvention: convention.id,
       penalty: flags.penalty,
-      alpha,
+      alpha: stated,
+      ...(convention.id === "canonical" ? {} : { canonicalAlpha: alpha }),
       settings,
       ...(optimizer.optimizer || optimizer.paramGroups
         ? { optimizer: describeOptimizer(flags) }
@@ -225,6 +246,7 @@ async function runSweep(flags: SweepFlags, command: Command, ctx: CliContext): P
       data: data.json,
       runs: points.map((p, l) => ({
         lambda: p.lambda,
+        ...(convention.id === "canonical" ? {} : { canonicalLambda: p.canonical }),
         trainLoss: finiteOrNull(p.trainLoss),
         testLoss: finiteOrNull(p.testLoss),
         l2Norm: finiteOrNull(p.l2Norm),
@@ -236,16 +258,16 @@ async function runSweep(flags: SweepFlags, command: Command, ctx: CliContext): P
     println(ctx.stdout, JSON.stringify(report));
     return;
   }
-  printReport(ctx, flags, alpha, backend, data.summary, points);
+  printReport(ctx, flags, { stated, canonical: alpha }, backend, data.summary, points);
 }
 
 function printReport(
   ctx: CliContext,
   flags: SweepFlags,
-  alpha: number,
+  mixing: { readonly stated: number; readonly canonical: number },
   backend: { name: string; precision: string },
   dataSummary: string,
-  points: readonly (SweepPoint & { diverged: boolean })[],
+  points: readonly (SweepPoint & { diverged: boolean; canonical: number })[],
 ): void {
   const out = (line = "") => println(ctx.stdout, line);
   out(
@@ -253,7 +275,11 @@ function printReport(
       `method ${flags.method}, epochs ${flags.epochs}, lr ${flags.lr}, ` +
       `batch size ${flags.batchSize}, seed ${flags.seed}`,
   );
-  out(`penalty ${flags.penalty}, α ${alpha}: ${penaltyName(flags.penalty, alpha)}`);
+  const alpha = mixing.canonical;
+  out(
+    `penalty ${flags.penalty}, α ${mixing.stated}: ${penaltyName(flags.penalty, mixing.stated)}` +
+      (mixing.stated !== alpha ? ` (canonical α ${alpha}, glmnet's y scaling)` : ""),
+  );
   out(`data: ${dataSummary}`);
   out();
   const rows = points.map((p) => [
@@ -264,7 +290,7 @@ function printReport(
   ]);
   for (const line of table(
     [
-      { header: "λ (canonical)", align: "right" },
+      { header: `λ (${flags.lambdaConvention.id})`, align: "right" },
       { header: "train loss", align: "right" },
       { header: "test loss", align: "right" },
       { header: "‖w‖", align: "right" },
@@ -286,7 +312,7 @@ function printReport(
         ctx.stderr,
         divergenceWarning(
           `training at λ = ${formatLambda(p.lambda)}`,
-          divergenceHint(sweepSteps(flags, alpha, p.lambda)),
+          divergenceHint(sweepSteps(flags, alpha, p.canonical)),
         ),
       );
     }
