@@ -3,6 +3,7 @@
  * flag. Parsing is strict: the whole value must be a decimal number ("3abc", "", "0x10",
  * "Infinity" and "1e400" are rejected), where parseFloat would quietly read a prefix.
  */
+
 import {
   CONVENTION_IDS,
   type LambdaConvention,
@@ -10,6 +11,7 @@ import {
   type Method,
   parseConvention,
 } from "@wdecay/core";
+import type { Command } from "commander";
 import { UsageError } from "./errors.js";
 
 /** A decimal literal: sign, digits with an optional fraction, optional exponent. */
@@ -253,6 +255,21 @@ export const parseTol = numberParser("--tol", "a number > 0", (n) => n > 0 && Nu
 
 /** An iterative solver's iteration budget. */
 export const parseMaxIter = integerAtLeast("--max-iter", 1);
+
+/** --tol and --max-iter of coordinate descent along a grid (`path`, `select`). */
+export function addDescentBudget(command: Command, tol: number, maxIter: number): Command {
+  return command
+    .option(
+      "--tol <t>",
+      `coordinate descent's tolerance on the relative KKT residual (default ${tol})`,
+      parseTol,
+    )
+    .option(
+      "--max-iter <n>",
+      `coordinate descent's pass budget per λ (default ${maxIter})`,
+      parseMaxIter,
+    );
+}
 
 /** Column names, comma-separated: none empty, none twice. */
 export function parseFeatureList(value: string): string[] {

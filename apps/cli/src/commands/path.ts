@@ -35,14 +35,13 @@ import {
   toCanonicalOn,
 } from "../lambda-convention.js";
 import {
+  addDescentBudget,
   type Penalty,
   parseAlpha,
   parseLambdaMinRatio,
   parseLambdaSpec,
-  parseMaxIter,
   parseNLambda,
   parsePenalty,
-  parseTol,
   penaltyAlpha,
   penaltyName,
   svgPathParser,
@@ -103,17 +102,7 @@ export function registerPath(program: Command, ctx: CliContext): Command {
       ).argParser(parseLambdaSpec),
     );
   addConventionOption(command, "λ");
-  command
-    .option(
-      "--tol <t>",
-      `coordinate descent's tolerance on the relative KKT residual (default ${CD_DEFAULT_TOL})`,
-      parseTol,
-    )
-    .option(
-      "--max-iter <n>",
-      `coordinate descent's pass budget per λ (default ${CD_DEFAULT_MAX_ITER})`,
-      parseMaxIter,
-    );
+  addDescentBudget(command, CD_DEFAULT_TOL, CD_DEFAULT_MAX_ITER);
   addDataOptions(command, {
     standardizeDefault: "as --lambda-convention's library does; canonical: with --data",
   });

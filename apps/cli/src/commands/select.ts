@@ -35,16 +35,15 @@ import { RuntimeError, UsageError } from "../errors.js";
 import { readTextFile, writeFileAtomic } from "../io/files.js";
 import { addConventionOption, checkConventionPenalty } from "../lambda-convention.js";
 import {
+  addDescentBudget,
   type Penalty,
   parseAlpha,
   parseFolds,
   parseLambdaMinRatio,
   parseLambdaSpec,
-  parseMaxIter,
   parseNLambda,
   parsePenalty,
   parseRule,
-  parseTol,
   parseValFraction,
   penaltyAlpha,
   penaltyName,
@@ -138,17 +137,7 @@ export function registerSelect(program: Command, ctx: CliContext): Command {
       parseAlpha,
     );
   addConventionOption(command, "--lambdas");
-  command
-    .option(
-      "--tol <t>",
-      `coordinate descent's tolerance on the relative KKT residual (default ${CD_DEFAULT_TOL})`,
-      parseTol,
-    )
-    .option(
-      "--max-iter <n>",
-      `coordinate descent's pass budget per λ (default ${CD_DEFAULT_MAX_ITER})`,
-      parseMaxIter,
-    );
+  addDescentBudget(command, CD_DEFAULT_TOL, CD_DEFAULT_MAX_ITER);
   addDataOptions(command, {
     seedAlso: "also of the validation split or folds",
     standardizeDefault: "as --lambda-convention's library does; canonical: with --data",

@@ -222,45 +222,28 @@ function pathOn(source: PathSource, options: PathOptions): RegularizationPath {
   let done = 0;
   const solved = () => options.onLambda?.(++done, m);
 
-  if (lmax === 0) {
+  const result = {
+    alpha,
+    lambdaMax: lmax,
+    lambdas,
+    weights,
+    biases,
+    iterations,
+    converged,
+    kkt,
+    dualityGap,
+  };
+  if (lmax === 0 || alpha === 0) {
     // Xcᵀyc = 0 exactly: w = 0 zeroes the smooth gradient, so it is optimal for every λ and α
-    // (the minimum-norm optimum at λ = 0).
-    for (let k = 0; k < m; k++) {
-      weights[k] = new Float64Array(d);
-      biases[k] = kernel.yMean;
-      solved();
-    }
-    return {
-      alpha,
-      lambdaMax: lmax,
-      lambdas,
-      weights,
-      biases,
-      iterations,
-      converged,
-      kkt,
-      dualityGap,
-    };
-  }
-  if (alpha === 0) {
-    const ws = source.ridge(lambdas);
+    // (the minimum-norm optimum at λ = 0). α = 0: ridge, exact at every λ.
+    const ws = lmax === 0 ? Array.from(lambdas, () => new Float64Array(d)) : source.ridge(lambdas);
     for (let k = 0; k < m; k++) {
       const w = ws[k] as Float64Array;
       weights[k] = w;
-      biases[k] = interceptOf(kernel, w);
+      biases[k] = lmax === 0 ? kernel.yMean : interceptOf(kernel, w);
       solved();
     }
-    return {
-      alpha,
-      lambdaMax: lmax,
-      lambdas,
-      weights,
-      biases,
-      iterations,
-      converged,
-      kkt,
-      dualityGap,
-    };
+    return result;
   }
 
   // Solve from the largest λ down, whatever order the caller gave, so warm starts go the
