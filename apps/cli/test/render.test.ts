@@ -112,7 +112,7 @@ describe("the progress bar and Ctrl-C (issue 13, finding 6)", () => {
       const child = execFile(
         process.execPath,
         ["--import", "tsx", script, progress],
-        (error, out) => resolve({ code: child.exitCode, signal: child.signalCode, stdout: out }),
+        (_error, out) => resolve({ code: child.exitCode, signal: child.signalCode, stdout: out }),
       );
     });
     // The bar hid the cursor while it ran…

@@ -24,7 +24,7 @@ export interface StepSettings {
 
 /** Whether the decay step alone rules out convergence (see {@link StepSettings}). */
 export function unstableDecay(s: StepSettings | undefined): boolean {
-  return s !== undefined && s.plainSgd && s.lr * s.l2 >= 2;
+  return s?.plainSgd === true && s.lr * s.l2 >= 2;
 }
 
 /**
