@@ -158,9 +158,10 @@ export function registerSelect(program: Command, ctx: CliContext): Command {
         "  wdecay select --data house.csv --target price --penalty l1 --folds 5\n" +
         "  wdecay select --data house.csv --target price --penalty l1 --foldid fold \\\n" +
         "      --lambda-convention glmnet              cv.glmnet(x, y, foldid = fold)\n" +
-        "\nOn the chapter's exact data (σ = 0.01, d = 200 ≫ n = 20) λ_min often sits at the\n" +
-        "smallest λ of the grid: the ridge curve is flat there (its λ → 0 limit, the minimum-norm\n" +
-        "interpolant, is already regularized). With noisier data it is interior.",
+        "\nOn the chapter's exact data (d = 200 ≫ n = 20, true weights 0.01) the ridge curve is\n" +
+        "nearly flat and falls all the way to the intercept-only model (5 folds, seed 42: MSE\n" +
+        "0.0281 at λ = 0.001, 0.0267 at λ ≥ 1000), so λ_min is the largest candidate: 20 rows\n" +
+        "cannot estimate 200 such weights better than 0. With more rows it is interior.",
     )
     .action((flags: SelectFlags, cmd: Command) => runSelect(flags, cmd, ctx));
 }
