@@ -13,6 +13,7 @@ export * from "./io/model-file.js";
 export * from "./io/split.js";
 export * from "./io/standardize.js";
 export * from "./linear.js";
+export * from "./logistic.js";
 export * from "./optim/optimizers.js";
 export type { Schedule } from "./optim/schedule.js";
 export * as schedules from "./optim/schedule.js";
