@@ -1,6 +1,6 @@
 /**
- * Binary logistic regression with weight decay, solved exactly (to rounding) on the host by
- * Newton's method: the chapter's penalty on the first classifier a network generalizes, and the
+ * Logistic regression with weight decay, binary and softmax (multinomial), solved exactly (to
+ * rounding) on the host by Newton's method: the chapter's penalty on the first classifier a network generalizes, and the
  * reference scikit-learn and glmnet users check a classifier against (issue 14, item 5).
  *
  * Objective (canonical, like the linear models' `J` with the log-loss as the data term), labels
@@ -184,12 +184,223 @@ export function logisticRegression(data: Dataset, options: LogisticOptions): Log
     return top;
   };
 
+  const run = newtonMinimize(theta, objective, derivatives, gradient, hessian, tol, maxIter);
+  if (lambda === 0 && separates(X, y, theta, n, d)) {
+    throw new RangeError(
+      "λ = 0 and the classes are separable: the log-loss has no minimizer (w grows without " +
+        "bound); use λ > 0",
+    );
+  }
+  return { weights: theta.slice(0, d), bias: theta[d] as number, ...run };
+}
+
+/** Options of {@link softmaxRegression}. */
+export interface SoftmaxOptions extends LogisticOptions {
+  /** The number of classes K (default: the largest label + 1). */
+  readonly classes?: number;
+}
+
+/** A fitted softmax (multinomial logistic) regression. */
+export interface SoftmaxFit {
+  /** The weights, K×d row-major: row k holds class k's w_k. */
+  readonly weights: Float64Array;
+  /** The K biases, summing to 0 (see {@link softmaxRegression}). */
+  readonly biases: Float64Array;
+  readonly classes: number;
+  readonly iterations: number;
+  readonly converged: boolean;
+  /** ‖∇‖_∞ at the returned parameters, relative to the gradient at the start. */
+  readonly gradientNorm: number;
+}
+
+/** Newton's Hessian has (K(d + 1))² entries; past this many parameters it would not fit well. */
+export const SOFTMAX_NEWTON_MAX_PARAMETERS = 2000;
+
+/**
+ * Fits softmax (multinomial logistic) regression with weight decay by Newton's method:
+ * labels y ∈ {0, …, K − 1}, scores `s_ik = w_kᵀxᵢ + b_k`,
+ *
+ *   `J(W, b) = (1/n) Σ [log Σ_k e^{s_ik} − s_{i,yᵢ}] + (λ/2)‖W‖²_F`,
+ *
+ * biases unpenalized. The probabilities do not change when every b_k moves by the same amount,
+ * so the biases are fixed by adding ½(Σ_k b_k)², which is 0 at the answer and leaves W alone:
+ * they sum to 0, as scikit-learn's do. scikit-learn's `LogisticRegression(C,
+ * multi_class="multinomial")` is this J with λ = 1/(C·n). The log-sum-exp is taken after
+ * subtracting each row's largest score (no overflow). Each Newton step forms the
+ * (K(d + 1))² Hessian `(1/n)Σ (diag(pᵢ) − pᵢpᵢᵀ) ⊗ x̃ᵢx̃ᵢᵀ + λI_W + 11ᵀ_b`, x̃ = [x; 1].
+ *
+ * @throws RangeError on malformed data, labels that are not integers in [0, K), fewer than two
+ * classes, λ < 0, more than {@link SOFTMAX_NEWTON_MAX_PARAMETERS} parameters, or bad options
+ */
+export function softmaxRegression(data: Dataset, options: SoftmaxOptions): SoftmaxFit {
+  requireSingleOutput(data, "softmaxRegression");
+  const { X, y, n, d } = data;
+  const { lambda, tol = 1e-12, maxIter = 100 } = options;
+  if (!(Number.isInteger(n) && n >= 1 && X.length === n * d && y.length === n)) {
+    throw new RangeError(
+      `malformed data: n = ${n}, d = ${d}, |X| = ${X.length}, |y| = ${y.length}`,
+    );
+  }
+  if (!(Number.isFinite(lambda) && lambda >= 0)) {
+    throw new RangeError(`lambda must be a finite number ≥ 0, got ${lambda}`);
+  }
+  if (!(Number.isFinite(tol) && tol > 0))
+    throw new RangeError(`tol must be a finite number > 0, got ${tol}`);
+  if (!(Number.isSafeInteger(maxIter) && maxIter >= 1)) {
+    throw new RangeError(`maxIter must be an integer ≥ 1, got ${maxIter}`);
+  }
+  for (const x of X) if (!Number.isFinite(x)) throw new RangeError("X has a non-finite entry");
+  let top = -1;
+  for (let i = 0; i < n; i++) {
+    const v = y[i] as number;
+    if (!(Number.isInteger(v) && v >= 0)) {
+      throw new RangeError(`y[${i}] = ${v}: labels must be class indices 0, 1, …`);
+    }
+    top = Math.max(top, v);
+  }
+  const K = options.classes ?? top + 1;
+  if (!(Number.isSafeInteger(K) && K >= 2))
+    throw new RangeError(`softmax needs at least 2 classes, got ${K}`);
+  if (top >= K) throw new RangeError(`a label is ${top}, outside the ${K} classes`);
+  const m = d + 1;
+  const P = K * m;
+  if (P > SOFTMAX_NEWTON_MAX_PARAMETERS) {
+    throw new RangeError(
+      `${K} classes × ${m} parameters = ${P}: Newton's ${P}² Hessian is past ${SOFTMAX_NEWTON_MAX_PARAMETERS} parameters`,
+    );
+  }
+  const theta = new Float64Array(P); // theta[k·m + j]: w_kj for j < d, b_k for j = d
+  const gradient = new Float64Array(P);
+  const hessian = new Float64Array(P * P);
+  const scores = new Float64Array(K);
+  const prob = new Float64Array(K);
+
+  /** Row i's probabilities into `prob`; returns log Σ e^{s} − s_{yᵢ}. */
+  const row = (t: Float64Array, i: number): number => {
+    const off = i * d;
+    let best = Number.NEGATIVE_INFINITY;
+    for (let k = 0; k < K; k++) {
+      let s = t[k * m + d] as number;
+      for (let j = 0; j < d; j++) s += (X[off + j] as number) * (t[k * m + j] as number);
+      scores[k] = s;
+      if (s > best) best = s;
+    }
+    let sum = 0;
+    for (let k = 0; k < K; k++) {
+      const e = Math.exp((scores[k] as number) - best);
+      prob[k] = e;
+      sum += e;
+    }
+    for (let k = 0; k < K; k++) prob[k] = (prob[k] as number) / sum;
+    return best + Math.log(sum) - (scores[y[i] as number] as number);
+  };
+  const penalty = (t: Float64Array): number => {
+    let sq = 0;
+    let biasSum = 0;
+    for (let k = 0; k < K; k++) {
+      for (let j = 0; j < d; j++) sq += (t[k * m + j] as number) ** 2;
+      biasSum += t[k * m + d] as number;
+    }
+    return (lambda / 2) * sq + 0.5 * biasSum * biasSum;
+  };
+  const objective = (t: Float64Array): number => {
+    let loss = 0;
+    for (let i = 0; i < n; i++) loss += row(t, i);
+    return loss / n + penalty(t);
+  };
+  const xt = new Float64Array(m);
+  const derivatives = (withHessian: boolean): number => {
+    gradient.fill(0);
+    if (withHessian) hessian.fill(0);
+    for (let i = 0; i < n; i++) {
+      row(theta, i);
+      for (let j = 0; j < d; j++) xt[j] = X[i * d + j] as number;
+      xt[d] = 1;
+      const yi = y[i] as number;
+      for (let k = 0; k < K; k++) {
+        const r = (prob[k] as number) - (k === yi ? 1 : 0);
+        for (let j = 0; j < m; j++)
+          gradient[k * m + j] = (gradient[k * m + j] as number) + r * (xt[j] as number);
+      }
+      if (!withHessian) continue;
+      // Block (k, l): (δ_kl p_k − p_k p_l)·x̃x̃ᵀ; upper triangle of the whole matrix only.
+      for (let k = 0; k < K; k++) {
+        const pk = prob[k] as number;
+        for (let l = k; l < K; l++) {
+          const c = (k === l ? pk : 0) - pk * (prob[l] as number);
+          if (c === 0) continue;
+          for (let a = 0; a < m; a++) {
+            const ca = c * (xt[a] as number);
+            if (ca === 0) continue;
+            const rowBase = (k * m + a) * P + l * m;
+            for (let b = k === l ? a : 0; b < m; b++) {
+              hessian[rowBase + b] = (hessian[rowBase + b] as number) + ca * (xt[b] as number);
+            }
+          }
+        }
+      }
+    }
+    let biasSum = 0;
+    for (let k = 0; k < K; k++) biasSum += theta[k * m + d] as number;
+    let norm = 0;
+    for (let k = 0; k < K; k++) {
+      for (let j = 0; j < m; j++) {
+        const q = k * m + j;
+        const g = (gradient[q] as number) / n + (j < d ? lambda * (theta[q] as number) : biasSum);
+        gradient[q] = g;
+        norm = Math.max(norm, Math.abs(g));
+      }
+    }
+    if (withHessian) {
+      for (let q = 0; q < P; q++) {
+        for (let r = q; r < P; r++) {
+          let v = (hessian[q * P + r] as number) / n;
+          const qb = q % m === d;
+          const rb = r % m === d;
+          if (q === r && !qb) v += lambda;
+          if (qb && rb) v += 1;
+          hessian[q * P + r] = v;
+          hessian[r * P + q] = v;
+        }
+      }
+    }
+    return norm;
+  };
+  const run = newtonMinimize(theta, objective, derivatives, gradient, hessian, tol, maxIter);
+  const weights = new Float64Array(K * d);
+  const biases = new Float64Array(K);
+  for (let k = 0; k < K; k++) {
+    for (let j = 0; j < d; j++) weights[k * d + j] = theta[k * m + j] as number;
+    biases[k] = theta[k * m + d] as number;
+  }
+  return { weights, biases, classes: K, ...run };
+}
+
+/**
+ * Newton's method with a backtracking (Armijo) line search, shared by the binary and the
+ * multinomial model: `derivatives(withHessian)` fills `gradient` (and the symmetric
+ * `hessian`) at `theta` and returns ‖∇‖_∞. Stops when ‖∇‖_∞ ≤ tol·‖∇ at the start‖_∞. Near the
+ * minimizer the predicted decrease is below the rounding of the objective itself, so the line
+ * search would only reject good steps there: Newton's full step is taken once the decrease is
+ * unmeasurable (it converges quadratically). A singular Hessian ends the iteration.
+ */
+function newtonMinimize(
+  theta: Float64Array,
+  objective: (t: Float64Array) => number,
+  derivatives: (withHessian: boolean) => number,
+  gradient: Float64Array,
+  hessian: Float64Array,
+  tol: number,
+  maxIter: number,
+): { iterations: number; converged: boolean; gradientNorm: number } {
+  const m = theta.length;
   const g0 = derivatives(false);
   const scale = g0 > 0 ? g0 : 1;
   let gradientNorm = g0;
   let iterations = 0;
   let converged = gradientNorm <= tol * scale;
   let current = objective(theta);
+  const trial = new Float64Array(m);
   while (!converged && iterations < maxIter) {
     derivatives(true);
     let step: Float64Array;
@@ -200,14 +411,10 @@ export function logisticRegression(data: Dataset, options: LogisticOptions): Log
         m,
       );
     } catch {
-      break; // singular Hessian (λ = 0 on degenerate data): stop with the last iterate
+      break;
     }
     let slope = 0;
     for (let j = 0; j < m; j++) slope += (gradient[j] as number) * (step[j] as number);
-    const trial = new Float64Array(m);
-    // Near the minimizer the predicted decrease −slope/2 is below the rounding of J itself, so
-    // J cannot tell a good step from a bad one: take Newton's full step there (it converges
-    // quadratically), and search only while the decrease is measurable.
     const measurable = -slope > 64 * Number.EPSILON * Math.max(1, Math.abs(current));
     let t = 1;
     let next = Number.POSITIVE_INFINITY;
@@ -223,17 +430,5 @@ export function logisticRegression(data: Dataset, options: LogisticOptions): Log
     gradientNorm = derivatives(false);
     converged = gradientNorm <= tol * scale;
   }
-  if (lambda === 0 && separates(X, y, theta, n, d)) {
-    throw new RangeError(
-      "λ = 0 and the classes are separable: the log-loss has no minimizer (w grows without " +
-        "bound); use λ > 0",
-    );
-  }
-  return {
-    weights: theta.slice(0, d),
-    bias: theta[d] as number,
-    iterations,
-    converged,
-    gradientNorm: gradientNorm / scale,
-  };
+  return { iterations, converged, gradientNorm: gradientNorm / scale };
 }

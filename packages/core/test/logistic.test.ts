@@ -11,7 +11,12 @@ import { describe, expect, it } from "vitest";
 import type { Dataset } from "../src/data.js";
 import { csvDataset } from "../src/io/csv.js";
 import { fitStandardizer, standardize } from "../src/io/standardize.js";
-import { lambdaFromLogisticC, logisticObjective, logisticRegression } from "../src/logistic.js";
+import {
+  lambdaFromLogisticC,
+  logisticObjective,
+  logisticRegression,
+  softmaxRegression,
+} from "../src/logistic.js";
 
 const DIR = join(import.meta.dirname, "fixtures", "reference");
 const fixture = JSON.parse(readFileSync(join(DIR, "sklearn-logistic.json"), "utf8")) as {
@@ -128,5 +133,70 @@ describe("logisticRegression's edges", () => {
     expect(() => logisticRegression(separable, { lambda: 1, tol: 0 })).toThrow(/tol/);
     expect(() => logisticRegression(separable, { lambda: 1, maxIter: 0 })).toThrow(/maxIter/);
     expect(() => lambdaFromLogisticC(0, 10)).toThrow(/C must be/);
+  });
+});
+
+describe("softmaxRegression against LogisticRegression(C, multi_class='multinomial')", () => {
+  const softmax = JSON.parse(readFileSync(join(DIR, "sklearn-softmax.json"), "utf8")) as {
+    fits: {
+      C: number;
+      coef: number[][];
+      intercept: number[];
+      polished: number[][];
+      polishedIntercept: number[];
+    }[];
+  };
+  const wineTable = csvDataset(readFileSync(join(DIR, "wine.csv"), "utf8"), {
+    source: "wine.csv",
+    target: "class",
+  });
+  const wine = standardize(wineTable.dataset, fitStandardizer(wineTable.dataset));
+
+  for (const ref of softmax.fits) {
+    it(`wine (178 × 13, 3 classes), C = ${ref.C}: the polished minimizer to 1e-9, scikit-learn's to 1e-6`, () => {
+      const fit = softmaxRegression(wine, { lambda: lambdaFromLogisticC(ref.C, wine.n) });
+      expect(fit.converged).toBe(true);
+      expect(fit.classes).toBe(3);
+      const polished = ref.polished.flat();
+      // Newton to rounding on a well-conditioned 42-parameter problem (κ ≲ 1e5 at C = 1).
+      expect(relative(fit.weights, polished)).toBeLessThanOrEqual(1e-9);
+      expect(relative(fit.biases, ref.polishedIntercept)).toBeLessThanOrEqual(1e-9);
+      expect(relative(fit.weights, ref.coef.flat())).toBeLessThanOrEqual(1e-6);
+      // Biases are fixed by Σ b_k = 0, as scikit-learn's.
+      expect(Math.abs(fit.biases.reduce((a, b) => a + b, 0))).toBeLessThan(1e-12);
+    });
+  }
+
+  it("with two classes, is the binary model: w₁ − w₀ = 2·(the binary w at λ/2)", () => {
+    // Softmax with K = 2 has w₁ − w₀ as its logit's weights; its penalty (λ/2)(‖w₀‖² + ‖w₁‖²)
+    // is minimized at w₀ = −w₁ = −v/2, i.e. (λ/4)‖v‖²: the binary model at λ/2.
+    const two = { ...data };
+    const lambda = lambdaFromLogisticC(1, data.n);
+    const fit = softmaxRegression(two, { lambda });
+    const binary = logisticRegression(data, { lambda: lambda / 2 });
+    const d = data.d;
+    const v = Array.from(
+      { length: d },
+      (_, j) => (fit.weights[d + j] as number) - (fit.weights[j] as number),
+    );
+    expect(relative(v, Array.from(binary.weights))).toBeLessThanOrEqual(1e-9);
+    expect(
+      Math.abs((fit.biases[1] as number) - (fit.biases[0] as number) - binary.bias),
+    ).toBeLessThan(1e-9);
+  });
+
+  it("refuses labels that are not class indices, one class, and too many parameters", () => {
+    const base = { X: Float64Array.of(1, 2, 3), y: Float64Array.of(0, 1, 2), n: 3, d: 1 };
+    expect(() =>
+      softmaxRegression({ ...base, y: Float64Array.of(0, 1.5, 2) }, { lambda: 1 }),
+    ).toThrow(/class indices/);
+    expect(() =>
+      softmaxRegression({ ...base, y: Float64Array.of(0, 0, 0) }, { lambda: 1 }),
+    ).toThrow(/at least 2 classes/);
+    expect(() => softmaxRegression(base, { lambda: 1, classes: 2 })).toThrow(
+      /outside the 2 classes/,
+    );
+    const wide = { X: new Float64Array(3 * 800), y: Float64Array.of(0, 1, 2), n: 3, d: 800 };
+    expect(() => softmaxRegression(wide, { lambda: 1 })).toThrow(/Hessian/);
   });
 });
