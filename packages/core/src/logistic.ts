@@ -15,7 +15,16 @@
 import { type Dataset, requireSingleOutput } from "./data.js";
 import type { LinearModel } from "./ridge.js";
 import { choleskySolve } from "./ridge.js";
-import { shrink } from "./solvers/internal.js";
+import {
+  GRAM_MAX_FEATURES,
+  gramKernel,
+  interceptOf,
+  residualKernel,
+  solveCD,
+} from "./solvers/coordinate-descent.js";
+import type { CenteredDesign } from "./solvers/internal.js";
+import { weightedMomentsOf } from "./solvers/moments.js";
+import { logGrid } from "./solvers/path.js";
 
 /** Options of {@link logisticRegression}. */
 export interface LogisticOptions {
@@ -208,6 +217,8 @@ export interface LogisticElasticNetOptions {
   readonly tol?: number;
   /** Most outer (Newton) steps; default 100. */
   readonly maxIter?: number;
+  /** A starting point (weights and bias), e.g. the solution at a nearby λ; else w = 0. */
+  readonly warmStart?: LinearModel;
 }
 
 /** A fitted L1 / elastic-net logistic regression. */
@@ -264,6 +275,17 @@ export function logisticElasticNet(
   let positives = 0;
   for (const v of y) positives += v;
   let b = positives > 0 && positives < n ? Math.log(positives / (n - positives)) : 0;
+  if (options.warmStart !== undefined) {
+    const start = options.warmStart;
+    if (start.weights.length !== d) {
+      throw new RangeError(`warmStart has ${start.weights.length} weights, expected d = ${d}`);
+    }
+    w.set(start.weights);
+    b = start.bias;
+    if (!(w.every(Number.isFinite) && Number.isFinite(b))) {
+      throw new RangeError("warmStart is not finite");
+    }
+  }
 
   const eta = new Float64Array(n);
   const p = new Float64Array(n);
@@ -326,56 +348,30 @@ export function logisticElasticNet(
   let iterations = 0;
   let current = penalized(w, b);
   const s = new Float64Array(n);
-  const r = new Float64Array(n);
+  const work = new Float64Array(n);
   const wNew = new Float64Array(d);
   const wTrial = new Float64Array(d);
   while (!converged && iterations < maxIter) {
     iterations++;
-    // The quadratic approximation at (w, b): weights s, residual of the working response.
-    let sSum = 0;
+    // The quadratic approximation at (w, b): IRLS weights s and the working response
+    // ηᵢ + (yᵢ − pᵢ)/sᵢ, as weighted moments; the penalized weighted least squares is solved
+    // by covariance-update coordinate descent (core's, to its KKT test), warm-started at w.
     for (let i = 0; i < n; i++) {
       const pi = p[i] as number;
       const si = Math.max(pi * (1 - pi), 1e-5);
       s[i] = si;
-      sSum += si;
-      r[i] = ((y[i] as number) - pi) / si; // working response minus the current fit
+      work[i] = (eta[i] as number) + ((y[i] as number) - pi) / si;
     }
+    const kernel =
+      d <= GRAM_MAX_FEATURES
+        ? gramKernel(weightedMomentsOf(X, work, s, n, d))
+        : residualKernel(weightedDesign(X, work, s, n, d));
     wNew.set(w);
-    let bNew = b;
-    // Weighted coordinate descent on the approximation, to a tight tolerance: it is cheap
-    // next to forming it, and an inexact inner solve slows the outer convergence.
-    for (let pass = 0; pass < 10_000; pass++) {
-      let change = 0;
-      let rs = 0;
-      for (let i = 0; i < n; i++) rs += (s[i] as number) * (r[i] as number);
-      const db = rs / sSum;
-      if (db !== 0) {
-        bNew += db;
-        for (let i = 0; i < n; i++) r[i] = (r[i] as number) - db;
-        change = Math.max(change, Math.abs(db));
-      }
-      for (let j = 0; j < d; j++) {
-        let v = 0;
-        let grad = 0;
-        for (let i = 0; i < n; i++) {
-          const x = X[i * d + j] as number;
-          const sx = (s[i] as number) * x;
-          v += sx * x;
-          grad += sx * (r[i] as number);
-        }
-        v /= n;
-        grad /= n;
-        if (v === 0) continue;
-        const old = wNew[j] as number;
-        const next = shrink(grad + v * old, l1) / (v + l2);
-        const delta = next - old;
-        if (delta === 0) continue;
-        wNew[j] = next;
-        for (let i = 0; i < n; i++) r[i] = (r[i] as number) - delta * (X[i * d + j] as number);
-        change = Math.max(change, Math.sqrt(v) * Math.abs(delta));
-      }
-      if (change <= 1e-3 * tol * scale) break;
-    }
+    // Inexact early, exact late: an inner accuracy in proportion to the outer KKT residual
+    // keeps proximal Newton's fast local convergence without over-solving far from it.
+    const innerTol = Math.max(1e-13, Math.min(1e-4, (0.01 * kkt) / scale));
+    solveCD(kernel, lambda, alpha, innerTol, 100_000, wNew);
+    const bNew = interceptOf(kernel, wNew);
     // Backtracking on J along the step to the approximation's minimizer.
     let t = 1;
     let next = Number.POSITIVE_INFINITY;
@@ -385,10 +381,17 @@ export function logisticElasticNet(
         wTrial[j] = (w[j] as number) + t * ((wNew[j] as number) - (w[j] as number));
       bTrial = b + t * (bNew - b);
       next = penalized(wTrial, bTrial);
-      if (next <= current) break;
+      // Near the minimizer J cannot tell the full step from the current point (their
+      // difference is rounding): take it, as Newton's method does, and let the KKT test decide.
+      if (
+        next <= current ||
+        (k === 0 && next - current <= 64 * Number.EPSILON * Math.abs(current))
+      ) {
+        break;
+      }
       t /= 2;
     }
-    if (!(next <= current)) break; // no decrease left at this precision
+    if (!(next <= current + 64 * Number.EPSILON * Math.abs(current))) break; // no decrease left
     w.set(wTrial);
     b = bTrial;
     current = next;
@@ -397,6 +400,127 @@ export function logisticElasticNet(
     converged = kkt <= tol * scale;
   }
   return { weights: w, bias: b, iterations, converged, kkt: kkt / scale };
+}
+
+/** The binomial path of {@link logisticPath}: entry k of every array belongs to `lambdas[k]`. */
+export interface LogisticPath {
+  readonly alpha: number;
+  /** `‖Xᵀ(y − ȳ)‖_∞/(n·α)`: the smallest λ at which w = 0 (α floored at 1e-3, as glmnet). */
+  readonly lambdaMax: number;
+  readonly lambdas: Float64Array;
+  readonly weights: Float64Array[];
+  readonly biases: Float64Array;
+  readonly converged: boolean[];
+}
+
+/**
+ * {@link logisticElasticNet} along a grid of λ, largest first, each fit warm-started from the
+ * previous one, as glmnet's binomial family computes its path: by default `nLambda` values
+ * log-spaced from λ_max down to `lambdaMinRatio·λ_max` (1e-4 when n > d, else 1e-2), or the
+ * given `lambdas` (returned in their order).
+ */
+export function logisticPath(
+  data: Dataset,
+  options: {
+    readonly alpha: number;
+    readonly nLambda?: number;
+    readonly lambdaMinRatio?: number;
+    readonly lambdas?: ArrayLike<number>;
+    readonly tol?: number;
+    readonly maxIter?: number;
+  },
+): LogisticPath {
+  const { X, y, n, d } = data;
+  const { alpha, nLambda = 100, lambdaMinRatio = n > d ? 1e-4 : 1e-2 } = options;
+  if (!(alpha >= 0 && alpha <= 1)) throw new RangeError(`alpha must lie in [0, 1], got ${alpha}`);
+  checkLabels(y);
+  let ybar = 0;
+  for (let i = 0; i < n; i++) ybar += (y[i] as number) / n;
+  let top = 0;
+  for (let j = 0; j < d; j++) {
+    let c = 0;
+    for (let i = 0; i < n; i++) c += (X[i * d + j] as number) * ((y[i] as number) - ybar);
+    top = Math.max(top, Math.abs(c / n));
+  }
+  const lambdaMax = top / Math.max(alpha, 1e-3);
+  let lambdas: Float64Array;
+  if (options.lambdas !== undefined) {
+    lambdas = Float64Array.from(options.lambdas);
+    if (lambdas.length === 0) throw new RangeError("lambdas must not be empty");
+  } else {
+    if (!(Number.isSafeInteger(nLambda) && nLambda >= 1)) {
+      throw new RangeError(`nLambda must be an integer ≥ 1, got ${nLambda}`);
+    }
+    if (!(lambdaMinRatio > 0 && lambdaMinRatio <= 1)) {
+      throw new RangeError(`lambdaMinRatio must lie in (0, 1], got ${lambdaMinRatio}`);
+    }
+    lambdas = logGrid(lambdaMax > 0 ? lambdaMax : 1, nLambda, lambdaMinRatio);
+  }
+  const m = lambdas.length;
+  const weights: Float64Array[] = new Array(m);
+  const biases = new Float64Array(m);
+  const converged: boolean[] = new Array(m).fill(true);
+  const order = Array.from(lambdas.keys()).sort(
+    (p, q) => (lambdas[q] as number) - (lambdas[p] as number),
+  );
+  let start: LinearModel | undefined;
+  for (const k of order) {
+    const fit = logisticElasticNet(data, {
+      lambda: lambdas[k] as number,
+      alpha,
+      ...(options.tol === undefined ? {} : { tol: options.tol }),
+      ...(options.maxIter === undefined ? {} : { maxIter: options.maxIter }),
+      ...(start === undefined ? {} : { warmStart: start }),
+    });
+    weights[k] = fit.weights;
+    biases[k] = fit.bias;
+    converged[k] = fit.converged;
+    start = fit;
+  }
+  return { alpha, lambdaMax, lambdas, weights, biases, converged };
+}
+
+/**
+ * The weighted least squares `(1/(2n)) Σ sᵢ(zᵢ − b − xᵢᵀw)²` as an unweighted problem without
+ * intercept, for the residual kernel (d past {@link GRAM_MAX_FEATURES}): with weighted means x̄,
+ * z̄ the best b is z̄ − x̄ᵀw for every w, and what is left is ‖z̃ − X̃w‖²/(2n) with rows
+ * scaled by √sᵢ: x̃ᵢ = √sᵢ(xᵢ − x̄), z̃ᵢ = √sᵢ(zᵢ − z̄).
+ */
+function weightedDesign(
+  X: Float64Array,
+  z: Float64Array,
+  s: Float64Array,
+  n: number,
+  d: number,
+): CenteredDesign {
+  const xMean = new Float64Array(d);
+  let yMean = 0;
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const si = s[i] as number;
+    total += si;
+    yMean += si * (z[i] as number);
+    for (let j = 0; j < d; j++) xMean[j] = (xMean[j] as number) + si * (X[i * d + j] as number);
+  }
+  yMean /= total;
+  for (let j = 0; j < d; j++) xMean[j] = (xMean[j] as number) / total;
+  const cols = new Float64Array(n * d);
+  const yc = new Float64Array(n);
+  const colScale = new Float64Array(d);
+  let yScale = 0;
+  for (let i = 0; i < n; i++) {
+    const root = Math.sqrt(s[i] as number);
+    const v = root * ((z[i] as number) - yMean);
+    yc[i] = v;
+    yScale += v * v;
+    for (let j = 0; j < d; j++) {
+      const x = root * ((X[i * d + j] as number) - (xMean[j] as number));
+      cols[j * n + i] = x;
+      colScale[j] = (colScale[j] as number) + x * x;
+    }
+  }
+  for (let j = 0; j < d; j++) colScale[j] = (colScale[j] as number) / n;
+  return { n, d, cols, yc, xMean, yMean, colScale, yScale: yScale / n };
 }
 
 /** Options of {@link softmaxRegression}. */

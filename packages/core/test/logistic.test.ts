@@ -15,9 +15,11 @@ import {
   lambdaFromLogisticC,
   logisticElasticNet,
   logisticObjective,
+  logisticPath,
   logisticRegression,
   softmaxRegression,
 } from "../src/logistic.js";
+import { Rng } from "../src/random.js";
 
 const DIR = join(import.meta.dirname, "fixtures", "reference");
 const fixture = JSON.parse(readFileSync(join(DIR, "sklearn-logistic.json"), "utf8")) as {
@@ -212,6 +214,7 @@ describe("logisticElasticNet against glmnet's binomial family", () => {
       exact: number[];
       exactIntercept: number;
     }[];
+    path: { lambda: number[]; df: number[] };
   };
   for (const ref of binomial.fits) {
     it(`breast cancer, α = ${ref.alpha}, λ = ${ref.lambda}: glmnet's zeros, its exact minimizer to 1e-8`, () => {
@@ -228,6 +231,62 @@ describe("logisticElasticNet against glmnet's binomial family", () => {
       expect(relative(fit.weights, ref.coef)).toBeLessThanOrEqual(1e-4);
     });
   }
+
+  it("logisticPath gives glmnet's binomial λ sequence and degrees of freedom", () => {
+    const path = logisticPath(data, { alpha: 1 });
+    const ref = binomial.path;
+    expect(path.lambdas).toHaveLength(ref.lambda.length);
+    path.lambdas.forEach((l, k) => {
+      expect(Math.abs(l / (ref.lambda[k] as number) - 1)).toBeLessThanOrEqual(1e-12);
+    });
+    expect(path.converged.every(Boolean)).toBe(true);
+    // glmnet's df at its (looser) tolerance; a weight near the threshold may differ at the
+    // path's far end, where glmnet's answers are 3e-5 from exact: compare the first 80.
+    const df = path.weights.map((w) => w.reduce((a, v) => a + (v !== 0 ? 1 : 0), 0));
+    expect(df.slice(0, 80)).toEqual(ref.df.slice(0, 80));
+  });
+
+  it("past 500 features (the residual form of the inner solve): the KKT conditions by hand", () => {
+    const rng = new Rng(5);
+    const n = 80;
+    const d = 520;
+    const X = rng.fillNormal(new Float64Array(n * d));
+    const y = Float64Array.from({ length: n }, (_, i) =>
+      (X[i * d] as number) - (X[i * d + 1] as number) + 0.5 * rng.normal() > 0 ? 1 : 0,
+    );
+    const wide: Dataset = { X, y, n, d };
+    const lambda = 0.05;
+    const alpha = 0.8;
+    const fit = logisticElasticNet(wide, { lambda, alpha });
+    expect(fit.converged).toBe(true);
+    let g0 = 0;
+    const ybar = y.reduce((a, v) => a + v, 0) / n;
+    const p = Array.from({ length: n }, (_, i) => {
+      let z = fit.bias;
+      for (let j = 0; j < d; j++) z += (X[i * d + j] as number) * (fit.weights[j] as number);
+      return 1 / (1 + Math.exp(-z));
+    });
+    let worst = Math.abs(p.reduce((a, v, i) => a + ((y[i] as number) - v) / n, 0));
+    for (let j = 0; j < d; j++) {
+      let c = 0;
+      let c0 = 0;
+      for (let i = 0; i < n; i++) {
+        c += ((X[i * d + j] as number) * ((y[i] as number) - (p[i] as number))) / n;
+        c0 += ((X[i * d + j] as number) * ((y[i] as number) - ybar)) / n;
+      }
+      g0 = Math.max(g0, Math.abs(c0));
+      const w = fit.weights[j] as number;
+      const v =
+        w === 0
+          ? Math.max(0, Math.abs(c) - lambda * alpha)
+          : Math.abs(c - lambda * (1 - alpha) * w - lambda * alpha * Math.sign(w));
+      worst = Math.max(worst, v);
+    }
+    // The solver's test is 1e-10·g₀ on the same quantities; rounding of these n-term sums is
+    // ~1e-15 here.
+    expect(worst).toBeLessThanOrEqual(1e-9 * g0);
+    expect(fit.weights.filter((w) => w !== 0).length).toBeLessThan(d);
+  });
 
   it("α = 0 is the L2 model: logisticRegression's answer", () => {
     const lambda = 0.01;

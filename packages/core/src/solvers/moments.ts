@@ -216,3 +216,64 @@ export function standardizedMoments(m: Moments): { moments: Moments; scale: Floa
     scale,
   };
 }
+
+/**
+ * Weighted centered moments of rows: with weights sᵢ > 0 (S = Σ sᵢ), the means
+ * `x̄ = Σ sᵢxᵢ/S`, `ȳ = Σ sᵢyᵢ/S` and the sums `Σ sᵢ(xᵢ − x̄)(xᵢ − x̄)ᵀ`, `Σ sᵢ(xᵢ − x̄)(yᵢ − ȳ)`,
+ * `Σ sᵢ(yᵢ − ȳ)²`, in {@link Moments}' form with `n` the row count: so the covariance-update
+ * solvers, which divide by n, minimize `(1/(2n)) Σ sᵢ(yᵢ − b − xᵢᵀw)²` plus their penalty. The
+ * weighted least squares of IRLS (logistic models) is this.
+ */
+export function weightedMomentsOf(
+  X: Float64Array,
+  y: Float64Array,
+  s: Float64Array,
+  n: number,
+  d: number,
+): Moments {
+  const xMean = new Float64Array(d);
+  let yMean = 0;
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const si = s[i] as number;
+    total += si;
+    yMean += si * (y[i] as number);
+    for (let j = 0; j < d; j++) xMean[j] = (xMean[j] as number) + si * (X[i * d + j] as number);
+  }
+  yMean /= total;
+  for (let j = 0; j < d; j++) xMean[j] = (xMean[j] as number) / total;
+  const sxx = new Float64Array(d * d);
+  const sxy = new Float64Array(d);
+  let syy = 0;
+  const xc = new Float64Array(d);
+  const constant = new Uint8Array(d).fill(1);
+  for (let i = 0; i < n; i++) {
+    const si = s[i] as number;
+    for (let j = 0; j < d; j++) {
+      const x = X[i * d + j] as number;
+      if (x !== (X[j] as number)) constant[j] = 0;
+      xc[j] = x - (xMean[j] as number);
+    }
+    const yc = (y[i] as number) - yMean;
+    syy += si * yc * yc;
+    for (let j = 0; j < d; j++) {
+      const a = si * (xc[j] as number);
+      sxy[j] = (sxy[j] as number) + a * yc;
+      const base = j * d;
+      for (let l = j; l < d; l++) sxx[base + l] = (sxx[base + l] as number) + a * (xc[l] as number);
+    }
+  }
+  for (let j = 0; j < d; j++) {
+    if (constant[j]) {
+      // An exactly constant column carries nothing: exact zeros, as momentsOf gives.
+      xMean[j] = X[j] as number;
+      sxy[j] = 0;
+      for (let l = 0; l < d; l++) {
+        sxx[j * d + l] = 0;
+        sxx[l * d + j] = 0;
+      }
+    }
+  }
+  mirrorUpper(sxx, d);
+  return { n, d, xMean, yMean, sxx, sxy, syy, constant };
+}
