@@ -14,6 +14,7 @@ export * from "./io/split.js";
 export * from "./io/standardize.js";
 export * from "./linear.js";
 export * from "./logistic.js";
+export * from "./logistic-selection.js";
 export * from "./optim/optimizers.js";
 export type { Schedule } from "./optim/schedule.js";
 export * as schedules from "./optim/schedule.js";

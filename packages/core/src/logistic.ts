@@ -414,6 +414,37 @@ export interface LogisticPath {
 }
 
 /**
+ * glmnet's binomial λ grid: `nLambda` values log-spaced from λ_max = ‖Xᵀ(y − ȳ)‖_∞/(n·α) (α
+ * floored at 1e-3) down to `lambdaMinRatio·λ_max` (default 1e-4 when n > d, else 1e-2), largest
+ * first.
+ */
+export function binomialGrid(
+  data: Dataset,
+  options: { readonly alpha: number; readonly nLambda?: number; readonly lambdaMinRatio?: number },
+): { lambdaMax: number; lambdas: Float64Array } {
+  const { X, y, n, d } = data;
+  const { alpha, nLambda = 100, lambdaMinRatio = n > d ? 1e-4 : 1e-2 } = options;
+  if (!(alpha >= 0 && alpha <= 1)) throw new RangeError(`alpha must lie in [0, 1], got ${alpha}`);
+  checkLabels(y);
+  if (!(Number.isSafeInteger(nLambda) && nLambda >= 1)) {
+    throw new RangeError(`nLambda must be an integer ≥ 1, got ${nLambda}`);
+  }
+  if (!(lambdaMinRatio > 0 && lambdaMinRatio <= 1)) {
+    throw new RangeError(`lambdaMinRatio must lie in (0, 1], got ${lambdaMinRatio}`);
+  }
+  let ybar = 0;
+  for (let i = 0; i < n; i++) ybar += (y[i] as number) / n;
+  let top = 0;
+  for (let j = 0; j < d; j++) {
+    let c = 0;
+    for (let i = 0; i < n; i++) c += (X[i * d + j] as number) * ((y[i] as number) - ybar);
+    top = Math.max(top, Math.abs(c / n));
+  }
+  const lambdaMax = top / Math.max(alpha, 1e-3);
+  return { lambdaMax, lambdas: logGrid(lambdaMax > 0 ? lambdaMax : 1, nLambda, lambdaMinRatio) };
+}
+
+/**
  * {@link logisticElasticNet} along a grid of λ, largest first, each fit warm-started from the
  * previous one, as glmnet's binomial family computes its path: by default `nLambda` values
  * log-spaced from λ_max down to `lambdaMinRatio·λ_max` (1e-4 when n > d, else 1e-2), or the
@@ -430,32 +461,10 @@ export function logisticPath(
     readonly maxIter?: number;
   },
 ): LogisticPath {
-  const { X, y, n, d } = data;
-  const { alpha, nLambda = 100, lambdaMinRatio = n > d ? 1e-4 : 1e-2 } = options;
-  if (!(alpha >= 0 && alpha <= 1)) throw new RangeError(`alpha must lie in [0, 1], got ${alpha}`);
-  checkLabels(y);
-  let ybar = 0;
-  for (let i = 0; i < n; i++) ybar += (y[i] as number) / n;
-  let top = 0;
-  for (let j = 0; j < d; j++) {
-    let c = 0;
-    for (let i = 0; i < n; i++) c += (X[i * d + j] as number) * ((y[i] as number) - ybar);
-    top = Math.max(top, Math.abs(c / n));
-  }
-  const lambdaMax = top / Math.max(alpha, 1e-3);
-  let lambdas: Float64Array;
-  if (options.lambdas !== undefined) {
-    lambdas = Float64Array.from(options.lambdas);
-    if (lambdas.length === 0) throw new RangeError("lambdas must not be empty");
-  } else {
-    if (!(Number.isSafeInteger(nLambda) && nLambda >= 1)) {
-      throw new RangeError(`nLambda must be an integer ≥ 1, got ${nLambda}`);
-    }
-    if (!(lambdaMinRatio > 0 && lambdaMinRatio <= 1)) {
-      throw new RangeError(`lambdaMinRatio must lie in (0, 1], got ${lambdaMinRatio}`);
-    }
-    lambdas = logGrid(lambdaMax > 0 ? lambdaMax : 1, nLambda, lambdaMinRatio);
-  }
+  const { alpha } = options;
+  const { lambdaMax, lambdas: grid } = binomialGrid(data, options);
+  const lambdas = options.lambdas !== undefined ? Float64Array.from(options.lambdas) : grid;
+  if (lambdas.length === 0) throw new RangeError("lambdas must not be empty");
   const m = lambdas.length;
   const weights: Float64Array[] = new Array(m);
   const biases = new Float64Array(m);

@@ -230,7 +230,8 @@ function squaredErrors(data: Dataset, w: Float64Array, b: number): Float64Array 
  * cv.glmnet's summary of K fold errors with fold sizes `sizes`: the weighted mean and
  * `√(weighted mean of (L_f − mean)² / (K − 1))`.
  */
-function weightedMeanAndSe(
+/** @internal (shared with the classifiers' selection) */
+export function weightedMeanAndSe(
   losses: readonly number[],
   sizes: readonly number[],
 ): { mean: number; se: number } {
@@ -324,7 +325,8 @@ function candidateLambdas(lambdas: ArrayLike<number>, penalty: PenaltyKind): num
 }
 
 /** The validation rows of each fold (ascending), and the fold count's source. */
-function foldRows(data: Dataset, method: SelectionMethod, seed: number): Int32Array[] {
+/** @internal (shared with the classifiers' selection) */
+export function foldRows(data: Dataset, method: SelectionMethod, seed: number): Int32Array[] {
   const { n } = data;
   if (method?.kind === "holdout") {
     const f = method.valFraction;
@@ -388,7 +390,8 @@ function foldsFromIds(foldid: ArrayLike<number>, n: number): Int32Array[] {
 }
 
 /** The rows of 0…n−1 not in `val` (ascending `val`), ascending. */
-function complement(val: Int32Array, n: number): Int32Array {
+/** @internal (shared with the classifiers' selection) */
+export function complement(val: Int32Array, n: number): Int32Array {
   const out = new Int32Array(n - val.length);
   let m = 0;
   let v = 0;

@@ -1,0 +1,214 @@
+/**
+ * Choosing λ for the L1 / elastic-net logistic model by cross-validation, as cv.glmnet does for
+ * its binomial family: every fold's training rows get glmnet's path at the full data's λ grid
+ * (warm starts), every held-out row is scored by the measure, fold means are weighted by fold
+ * size, and λ_min / λ₁ₛₑ follow glmnet's rules (for AUC, larger is better).
+ */
+import type { Dataset } from "./data.js";
+import { selectRows } from "./io/split.js";
+import { binomialGrid, logisticPath } from "./logistic.js";
+import type { LinearModel } from "./ridge.js";
+import {
+  complement,
+  foldRows,
+  minimumLambda,
+  oneStandardErrorRule,
+  type SelectionMethod,
+  type SelectionRule,
+  type ValidationPoint,
+  weightedMeanAndSe,
+} from "./selection.js";
+
+/**
+ * How a held-out row is scored (cv.glmnet's `type.measure`): the binomial deviance
+ * −2[y log p + (1 − y) log(1 − p)], the misclassification rate at p > 0.5, or the area under the
+ * ROC curve of each fold (ties count a half).
+ */
+export type ClassificationMeasure = "deviance" | "class" | "auc";
+
+/** Options of {@link selectLogisticLambda}. */
+export interface SelectLogisticOptions {
+  /** Mixing α ∈ [0, 1] of the penalty (1: the lasso). */
+  readonly alpha: number;
+  /** k folds or the caller's foldid (a hold-out split is accepted too). */
+  readonly method: SelectionMethod;
+  readonly seed: number;
+  /** Candidate λ (default: glmnet's grid of `nLambda` values from the full data's λ_max). */
+  readonly lambdas?: ArrayLike<number>;
+  readonly nLambda?: number;
+  readonly lambdaMinRatio?: number;
+  /** Default "deviance", as cv.glmnet's. */
+  readonly measure?: ClassificationMeasure;
+  readonly rule?: SelectionRule;
+  readonly tol?: number;
+  readonly maxIter?: number;
+}
+
+/** The result of {@link selectLogisticLambda}; `curve[].mean` is the measure (AUC as is). */
+export interface LogisticSelection {
+  readonly measure: ClassificationMeasure;
+  /** The candidate λ, ascending. */
+  readonly lambdas: number[];
+  readonly curve: ValidationPoint[];
+  readonly foldSizes: number[];
+  readonly lambdaMin: number;
+  readonly lambda1se: number;
+  readonly chosen: number;
+  /** Refit on all rows at `chosen`. */
+  readonly model: LinearModel;
+  readonly converged: boolean;
+}
+
+function probability(X: Float64Array, d: number, i: number, model: LinearModel): number {
+  let z = model.bias;
+  for (let j = 0; j < d; j++) z += (X[i * d + j] as number) * (model.weights[j] as number);
+  return z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z));
+}
+
+/** The measure of `model` on the rows `val` of `data`. */
+function score(data: Dataset, val: Int32Array, model: LinearModel, measure: ClassificationMeasure) {
+  const { X, y, d } = data;
+  const p = Array.from(val, (i) => probability(X, d, i, model));
+  const labels = Array.from(val, (i) => y[i] as number);
+  if (measure === "deviance") {
+    let sum = 0;
+    p.forEach((pi, k) => {
+      // log of 0 only for a certain wrong answer: its deviance is infinite, as glmnet's is
+      // capped (it clamps p to [1e-5, 1 − 1e-5]); the same clamp here.
+      const q = Math.min(Math.max(pi, 1e-5), 1 - 1e-5);
+      sum += -2 * (labels[k] === 1 ? Math.log(q) : Math.log(1 - q));
+    });
+    return sum / p.length;
+  }
+  if (measure === "class") {
+    let wrong = 0;
+    p.forEach((pi, k) => {
+      if ((pi > 0.5 ? 1 : 0) !== labels[k]) wrong++;
+    });
+    return wrong / p.length;
+  }
+  // AUC: the share of (positive, negative) pairs ranked right, ties a half.
+  const pos = p.filter((_, k) => labels[k] === 1);
+  const neg = p.filter((_, k) => labels[k] === 0);
+  if (pos.length === 0 || neg.length === 0) {
+    throw new RangeError(
+      "a fold holds one class only: its AUC is undefined (use more rows per fold)",
+    );
+  }
+  let right = 0;
+  for (const a of pos) for (const b of neg) right += a > b ? 1 : a === b ? 0.5 : 0;
+  return right / (pos.length * neg.length);
+}
+
+/** The fold fits of a cross-validation, from which any measure's selection is read. */
+export interface LogisticCrossValidation {
+  /** The candidate λ, ascending. */
+  readonly lambdas: number[];
+  readonly foldSizes: number[];
+  /** Whether every fold's path (and, once made, the refit path) converged. */
+  readonly converged: boolean;
+  /** The curve of `measure`, its λ_min and λ₁ₛₑ, and the refit at the one `rule` names. */
+  select(measure?: ClassificationMeasure, rule?: SelectionRule): LogisticSelection;
+}
+
+/**
+ * Fits the logistic elastic net's path on every fold's training rows, at the full data's λ grid
+ * (cv.glmnet's first step); `select` then scores the held-out rows by any measure without
+ * fitting again, and refits on all rows along the same path (once, shared by every measure).
+ *
+ * @throws RangeError as `selectLambda`, or for labels other than 0 and 1
+ */
+export function crossValidateLogistic(
+  data: Dataset,
+  options: Omit<SelectLogisticOptions, "measure" | "rule">,
+): LogisticCrossValidation {
+  const { alpha, method, seed, tol, maxIter } = options;
+  const { n } = data;
+  const valRows = foldRows(data, method, seed);
+  const solver = {
+    ...(tol === undefined ? {} : { tol }),
+    ...(maxIter === undefined ? {} : { maxIter }),
+  };
+  // The grid comes from the full data, as cv.glmnet takes it from its first glmnet call.
+  const grid =
+    options.lambdas !== undefined
+      ? Float64Array.from(options.lambdas)
+      : binomialGrid(data, {
+          alpha,
+          ...(options.nLambda === undefined ? {} : { nLambda: options.nLambda }),
+          ...(options.lambdaMinRatio === undefined
+            ? {}
+            : { lambdaMinRatio: options.lambdaMinRatio }),
+        }).lambdas;
+  const lambdas = Array.from(new Set(Array.from(grid))).sort((a, b) => a - b);
+  if (lambdas.length === 0) throw new RangeError("lambdas must contain at least one candidate λ");
+  for (const l of lambdas) {
+    if (!(Number.isFinite(l) && l >= 0)) throw new RangeError(`λ must be finite and ≥ 0, got ${l}`);
+  }
+  let converged = true;
+  const foldModels: LinearModel[][] = valRows.map((val) => {
+    const path = logisticPath(selectRows(data, complement(val, n)), { alpha, lambdas, ...solver });
+    if (!path.converged.every(Boolean)) converged = false;
+    return lambdas.map((_, k) => ({
+      weights: path.weights[k] as Float64Array,
+      bias: path.biases[k] as number,
+    }));
+  });
+  const foldSizes = valRows.map((v) => v.length);
+  let full: ReturnType<typeof logisticPath> | undefined;
+  return {
+    lambdas,
+    foldSizes,
+    get converged() {
+      return converged && (full === undefined || full.converged.every(Boolean));
+    },
+    select(measure = "deviance", rule = "min") {
+      const curve: ValidationPoint[] = lambdas.map((lambda, k) => {
+        const foldLosses = valRows.map((val, f) =>
+          score(data, val, (foldModels[f] as LinearModel[])[k] as LinearModel, measure),
+        );
+        const { mean, se } =
+          foldLosses.length > 1
+            ? weightedMeanAndSe(foldLosses, foldSizes)
+            : { mean: foldLosses[0] as number, se: 0 };
+        return { lambda, mean, se, foldLosses };
+      });
+      // Larger AUC is better: the rules run on its negative, as glmnet's getOptcv does.
+      const ruled = measure === "auc" ? curve.map((p) => ({ ...p, mean: -p.mean })) : curve;
+      const lambdaMin = minimumLambda(ruled);
+      const lambda1se = oneStandardErrorRule(ruled);
+      const chosen = rule === "1se" ? lambda1se : lambdaMin;
+      // The refit path, largest λ first, warm-started down the grid: the fit at `chosen` is the
+      // one a path over the λ ≥ chosen alone would reach.
+      full ??= logisticPath(data, { alpha, lambdas, ...solver });
+      const k = lambdas.indexOf(chosen);
+      return {
+        measure,
+        lambdas,
+        curve,
+        foldSizes,
+        lambdaMin,
+        lambda1se,
+        chosen,
+        model: { weights: full.weights[k] as Float64Array, bias: full.biases[k] as number },
+        converged: converged && full.converged.every(Boolean),
+      };
+    },
+  };
+}
+
+/**
+ * Cross-validates the logistic elastic net over a λ grid and selects λ by one measure (see the
+ * module's TSDoc and {@link crossValidateLogistic}). λ_min is the λ of least mean deviance or
+ * misclassification (largest mean AUC), exact ties going to the larger λ; λ₁ₛₑ the largest λ
+ * within one standard error of it (identity 18, as cv.glmnet's).
+ *
+ * @throws RangeError as `selectLambda`, for labels other than 0 and 1, or a fold with one class
+ * under AUC
+ */
+export function selectLogisticLambda(
+  data: Dataset,
+  options: SelectLogisticOptions,
+): LogisticSelection {
+  return crossValidateLogistic(data, options).select(options.measure, options.rule);
+}
