@@ -49,6 +49,8 @@ import {
 import {
   checkBatchSize,
   checkBatchSizeForRows,
+  fail,
+  numberParser,
   type Penalty,
   parseAlpha,
   parseBatchSize,
@@ -79,6 +81,7 @@ import {
 import { createProgress } from "../render/progress.js";
 import { table } from "../render/table.js";
 import { checkBackendName, selectBackend } from "../select-backend.js";
+import { CLASSIFIERS, type Classifier, runClassifierFit } from "./fit-classifier.js";
 
 /** How many weights the human output lists (--json has them all). */
 const SHOWN_WEIGHTS = 20;
@@ -88,9 +91,14 @@ const SGD_ONLY = ["backend", "epochs", "lr", "batchSize", "exempt"] as const;
 /** Flags that only the iterative host solvers (cd, prox) read. */
 const ITERATIVE_ONLY = ["tol", "maxIter"] as const;
 
-interface FitFlags extends DataFlags {
+export interface FitFlags extends DataFlags {
+  /** linear (default), or a classifier (fit-classifier.ts). */
+  readonly model: "linear" | Classifier;
   readonly penalty: Penalty;
-  readonly lambda: number;
+  /** Required, except with --C for a classifier. */
+  readonly lambda?: number;
+  /** scikit-learn's LogisticRegression(C), for the classifiers. */
+  readonly C?: number;
   readonly alpha?: number;
   readonly lambdaConvention: LambdaConvention;
   readonly solver?: Solver;
@@ -120,6 +128,14 @@ function qualityLine(q: FitQuality): string {
   );
 }
 
+function parseModelKind(value: string): "linear" | Classifier {
+  const kinds = ["linear", ...CLASSIFIERS] as const;
+  if (!(kinds as readonly string[]).includes(value)) fail("--model", kinds.join(", "), value);
+  return value as "linear" | Classifier;
+}
+
+const parseC = numberParser("--C", "a number > 0", (n) => n > 0);
+
 /** A coefficient for people: 5 significant digits, exponent outside [1e-3, 1e6). */
 function formatWeight(x: number): string {
   if (!Number.isFinite(x)) return "diverged";
@@ -138,11 +154,23 @@ export function registerFit(program: Command, ctx: CliContext): Command {
         "reported on the original feature scale; --save writes them as a model file for " +
         "`wdecay predict`.",
     )
+    .option(
+      "--model <name>",
+      "linear (regression), logistic (a 0/1 target; L2, L1 or elastic) or softmax (class " +
+        "indices 0…K−1; L2): the classifiers are solved exactly on the host",
+      parseModelKind,
+      "linear",
+    )
     .option("--penalty <name>", "l2 (ridge), l1 (lasso) or elastic", parsePenalty, "l2" as Penalty)
-    .requiredOption(
+    .option(
       "--lambda <number>",
-      "penalty strength (≥ 0), in --lambda-convention",
+      "penalty strength (≥ 0), in --lambda-convention (required)",
       parseLambda,
+    )
+    .option(
+      "--C <number>",
+      "with --model logistic|softmax, instead of --lambda: scikit-learn's LogisticRegression(C), λ = 1/(C·n)",
+      parseC,
     )
     .option(
       "--alpha <a>",
@@ -209,7 +237,9 @@ export function registerFit(program: Command, ctx: CliContext): Command {
         "  wdecay fit --data house.csv --target price --penalty l1 --lambda 0.01 --save m.json\n" +
         "  wdecay fit --penalty elastic --alpha 0.5 --lambda 0.02 --solver prox --json\n" +
         "  wdecay fit --penalty l1 --lambda 0.01 --solver sgd --epochs 500\n" +
-        "                                               the lasso by proximal SGD on a backend",
+        "                                               the lasso by proximal SGD on a backend\n" +
+        "  wdecay fit --model logistic --data cells.csv --target malignant --C 1\n" +
+        "                                               scikit-learn's LogisticRegression(C=1)",
     )
     .action((flags: FitFlags, cmd: Command) => runFit(flags, cmd, ctx));
 }
@@ -256,6 +286,14 @@ function checkFlags(flags: FitFlags, command: Command): { solver: Solver; alpha:
 }
 
 async function runFit(flags: FitFlags, command: Command, ctx: CliContext): Promise<void> {
+  if (flags.model !== "linear") return runClassifierFit(flags, command, ctx, flags.model);
+  if (flags.C !== undefined) {
+    throw new UsageError(
+      "--C is scikit-learn's LogisticRegression(C): it takes --model logistic or softmax",
+    );
+  }
+  if (flags.lambda === undefined)
+    throw new UsageError("--lambda is required: give the penalty strength");
   const { solver, alpha: statedAlpha } = checkFlags(flags, command);
   if (solver === "sgd") checkBackendName(ctx.registry, flags.backend);
   if (flags.save !== undefined) await probeWritableFile(flags.save, "--save");
