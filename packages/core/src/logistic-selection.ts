@@ -6,6 +6,7 @@
  */
 import type { Dataset } from "./data.js";
 import { selectRows } from "./io/split.js";
+import { fitStandardizer, standardize, toOriginalScale } from "./io/standardize.js";
 import { binomialGrid, logisticPath } from "./logistic.js";
 import type { LinearModel } from "./ridge.js";
 import {
@@ -42,6 +43,11 @@ export interface SelectLogisticOptions {
   readonly rule?: SelectionRule;
   readonly tol?: number;
   readonly maxIter?: number;
+  /**
+   * Standardize each training part's features (divisor n) before fitting, as glmnet does inside
+   * cv.glmnet with `standardize = TRUE`; models are returned on the input scale (default false).
+   */
+  readonly standardize?: boolean;
 }
 
 /** The result of {@link selectLogisticLambda}; `curve[].mean` is the measure (AUC as is). */
@@ -133,34 +139,43 @@ export function crossValidateLogistic(
   const grid =
     options.lambdas !== undefined
       ? Float64Array.from(options.lambdas)
-      : binomialGrid(data, {
-          alpha,
-          ...(options.nLambda === undefined ? {} : { nLambda: options.nLambda }),
-          ...(options.lambdaMinRatio === undefined
-            ? {}
-            : { lambdaMinRatio: options.lambdaMinRatio }),
-        }).lambdas;
+      : binomialGrid(
+          options.standardize
+            ? standardize(data, fitStandardizer(data, { constant: "drop" }))
+            : data,
+          {
+            alpha,
+            ...(options.nLambda === undefined ? {} : { nLambda: options.nLambda }),
+            ...(options.lambdaMinRatio === undefined
+              ? {}
+              : { lambdaMinRatio: options.lambdaMinRatio }),
+          },
+        ).lambdas;
   const lambdas = Array.from(new Set(Array.from(grid))).sort((a, b) => a - b);
   if (lambdas.length === 0) throw new RangeError("lambdas must contain at least one candidate λ");
   for (const l of lambdas) {
     if (!(Number.isFinite(l) && l >= 0)) throw new RangeError(`λ must be finite and ≥ 0, got ${l}`);
   }
   let converged = true;
-  const foldModels: LinearModel[][] = valRows.map((val) => {
-    const path = logisticPath(selectRows(data, complement(val, n)), { alpha, lambdas, ...solver });
+  const pathOn = (rows: Dataset): LinearModel[] => {
+    const s = options.standardize ? fitStandardizer(rows, { constant: "drop" }) : undefined;
+    const path = logisticPath(s ? standardize(rows, s) : rows, { alpha, lambdas, ...solver });
     if (!path.converged.every(Boolean)) converged = false;
-    return lambdas.map((_, k) => ({
-      weights: path.weights[k] as Float64Array,
-      bias: path.biases[k] as number,
-    }));
-  });
+    return lambdas.map((_, k) => {
+      const model = { weights: path.weights[k] as Float64Array, bias: path.biases[k] as number };
+      return s ? toOriginalScale(model, s) : model;
+    });
+  };
+  const foldModels: LinearModel[][] = valRows.map((val) =>
+    pathOn(selectRows(data, complement(val, n))),
+  );
   const foldSizes = valRows.map((v) => v.length);
-  let full: ReturnType<typeof logisticPath> | undefined;
+  let full: LinearModel[] | undefined;
   return {
     lambdas,
     foldSizes,
     get converged() {
-      return converged && (full === undefined || full.converged.every(Boolean));
+      return converged;
     },
     select(measure = "deviance", rule = "min") {
       const curve: ValidationPoint[] = lambdas.map((lambda, k) => {
@@ -180,8 +195,7 @@ export function crossValidateLogistic(
       const chosen = rule === "1se" ? lambda1se : lambdaMin;
       // The refit path, largest λ first, warm-started down the grid: the fit at `chosen` is the
       // one a path over the λ ≥ chosen alone would reach.
-      full ??= logisticPath(data, { alpha, lambdas, ...solver });
-      const k = lambdas.indexOf(chosen);
+      full ??= pathOn(data);
       return {
         measure,
         lambdas,
@@ -190,8 +204,8 @@ export function crossValidateLogistic(
         lambdaMin,
         lambda1se,
         chosen,
-        model: { weights: full.weights[k] as Float64Array, bias: full.biases[k] as number },
-        converged: converged && full.converged.every(Boolean),
+        model: full[lambdas.indexOf(chosen)] as LinearModel,
+        converged,
       };
     },
   };

@@ -96,3 +96,35 @@ describe("selectLogisticLambda", () => {
     });
   });
 });
+
+describe("crossValidateLogistic with standardize (glmnet's standardize = TRUE, per training part)", () => {
+  it("does not depend on the units of a column, as unstandardized fits do", () => {
+    const raw = table.dataset;
+    const n = 240;
+    const d = raw.d;
+    const X = Float64Array.from(raw.X.subarray(0, n * d));
+    const y = raw.y.subarray(0, n);
+    const rescaled = Float64Array.from(X);
+    for (let i = 0; i < n; i++) rescaled[i * d] = (rescaled[i * d] as number) * 1000;
+    const options = {
+      alpha: 1,
+      method: { kind: "kfold", folds: 4 } as const,
+      seed: 1,
+      nLambda: 15,
+    };
+    const a = crossValidateLogistic({ X, y, n, d }, { ...options, standardize: true }).select();
+    const b = crossValidateLogistic(
+      { X: rescaled, y, n, d },
+      { ...options, standardize: true },
+    ).select();
+    // Standardization divides the 1000 out (to rounding of the column's mean and sd).
+    a.curve.forEach((p, k) => {
+      expect(Math.abs(p.mean - (b.curve[k] as typeof p).mean)).toBeLessThanOrEqual(1e-8 * p.mean);
+    });
+    expect(b.lambdaMin).toBe(a.lambdaMin);
+    // The first weight is reported in the rescaled column's units: 1000 times smaller.
+    expect(
+      Math.abs((b.model.weights[0] as number) * 1000 - (a.model.weights[0] as number)),
+    ).toBeLessThanOrEqual(1e-7 * Math.max(...Array.from(a.model.weights, Math.abs)));
+  });
+});
