@@ -23,7 +23,7 @@ import {
   solveCD,
 } from "./solvers/coordinate-descent.js";
 import type { CenteredDesign } from "./solvers/internal.js";
-import { weightedMomentsOf } from "./solvers/moments.js";
+import { weightedMeans, weightedMomentsOf } from "./solvers/moments.js";
 import { logGrid } from "./solvers/path.js";
 
 /** Options of {@link logisticRegression}. */
@@ -67,6 +67,29 @@ function sigmoid(z: number): number {
   if (z >= 0) return 1 / (1 + Math.exp(-z));
   const e = Math.exp(z);
   return e / (1 + e);
+}
+
+/** The checks every model here makes of its data and λ (requireSingleOutput's too). */
+function checkInputs(data: Dataset, lambda: number): void {
+  const { X, y, n, d } = data;
+  if (!(Number.isInteger(n) && n >= 1 && X.length === n * d && y.length === n)) {
+    throw new RangeError(
+      `malformed data: n = ${n}, d = ${d}, |X| = ${X.length}, |y| = ${y.length}`,
+    );
+  }
+  if (!(Number.isFinite(lambda) && lambda >= 0)) {
+    throw new RangeError(`lambda must be a finite number ≥ 0, got ${lambda}`);
+  }
+  for (const x of X) if (!Number.isFinite(x)) throw new RangeError("X has a non-finite entry");
+}
+
+/** The checks of an iterative solver's tolerance and budget. */
+function checkSolverOptions(tol: number, maxIter: number): void {
+  if (!(Number.isFinite(tol) && tol > 0))
+    throw new RangeError(`tol must be a finite number > 0, got ${tol}`);
+  if (!(Number.isSafeInteger(maxIter) && maxIter >= 1)) {
+    throw new RangeError(`maxIter must be an integer ≥ 1, got ${maxIter}`);
+  }
 }
 
 function checkLabels(y: Float64Array): void {
@@ -114,20 +137,8 @@ export function logisticRegression(data: Dataset, options: LogisticOptions): Log
   requireSingleOutput(data, "logisticRegression");
   const { X, y, n, d } = data;
   const { lambda, tol = 1e-12, maxIter = 100 } = options;
-  if (!(Number.isInteger(n) && n >= 1 && X.length === n * d && y.length === n)) {
-    throw new RangeError(
-      `malformed data: n = ${n}, d = ${d}, |X| = ${X.length}, |y| = ${y.length}`,
-    );
-  }
-  if (!(Number.isFinite(lambda) && lambda >= 0)) {
-    throw new RangeError(`lambda must be a finite number ≥ 0, got ${lambda}`);
-  }
-  if (!(Number.isFinite(tol) && tol > 0))
-    throw new RangeError(`tol must be a finite number > 0, got ${tol}`);
-  if (!(Number.isSafeInteger(maxIter) && maxIter >= 1)) {
-    throw new RangeError(`maxIter must be an integer ≥ 1, got ${maxIter}`);
-  }
-  for (const x of X) if (!Number.isFinite(x)) throw new RangeError("X has a non-finite entry");
+  checkInputs(data, lambda);
+  checkSolverOptions(tol, maxIter);
   checkLabels(y);
 
   const m = d + 1;
@@ -252,21 +263,9 @@ export function logisticElasticNet(
   requireSingleOutput(data, "logisticElasticNet");
   const { X, y, n, d } = data;
   const { lambda, alpha, tol = 1e-10, maxIter = 100 } = options;
-  if (!(Number.isInteger(n) && n >= 1 && X.length === n * d && y.length === n)) {
-    throw new RangeError(
-      `malformed data: n = ${n}, d = ${d}, |X| = ${X.length}, |y| = ${y.length}`,
-    );
-  }
-  if (!(Number.isFinite(lambda) && lambda >= 0)) {
-    throw new RangeError(`lambda must be a finite number ≥ 0, got ${lambda}`);
-  }
+  checkInputs(data, lambda);
   if (!(alpha >= 0 && alpha <= 1)) throw new RangeError(`alpha must lie in [0, 1], got ${alpha}`);
-  if (!(Number.isFinite(tol) && tol > 0))
-    throw new RangeError(`tol must be a finite number > 0, got ${tol}`);
-  if (!(Number.isSafeInteger(maxIter) && maxIter >= 1)) {
-    throw new RangeError(`maxIter must be an integer ≥ 1, got ${maxIter}`);
-  }
-  for (const x of X) if (!Number.isFinite(x)) throw new RangeError("X has a non-finite entry");
+  checkSolverOptions(tol, maxIter);
   checkLabels(y);
   const l1 = lambda * alpha;
   const l2 = lambda * (1 - alpha);
@@ -502,17 +501,7 @@ function weightedDesign(
   n: number,
   d: number,
 ): CenteredDesign {
-  const xMean = new Float64Array(d);
-  let yMean = 0;
-  let total = 0;
-  for (let i = 0; i < n; i++) {
-    const si = s[i] as number;
-    total += si;
-    yMean += si * (z[i] as number);
-    for (let j = 0; j < d; j++) xMean[j] = (xMean[j] as number) + si * (X[i * d + j] as number);
-  }
-  yMean /= total;
-  for (let j = 0; j < d; j++) xMean[j] = (xMean[j] as number) / total;
+  const { xMean, yMean } = weightedMeans(X, z, s, n, d);
   const cols = new Float64Array(n * d);
   const yc = new Float64Array(n);
   const colScale = new Float64Array(d);
@@ -574,20 +563,8 @@ export function softmaxRegression(data: Dataset, options: SoftmaxOptions): Softm
   requireSingleOutput(data, "softmaxRegression");
   const { X, y, n, d } = data;
   const { lambda, tol = 1e-12, maxIter = 100 } = options;
-  if (!(Number.isInteger(n) && n >= 1 && X.length === n * d && y.length === n)) {
-    throw new RangeError(
-      `malformed data: n = ${n}, d = ${d}, |X| = ${X.length}, |y| = ${y.length}`,
-    );
-  }
-  if (!(Number.isFinite(lambda) && lambda >= 0)) {
-    throw new RangeError(`lambda must be a finite number ≥ 0, got ${lambda}`);
-  }
-  if (!(Number.isFinite(tol) && tol > 0))
-    throw new RangeError(`tol must be a finite number > 0, got ${tol}`);
-  if (!(Number.isSafeInteger(maxIter) && maxIter >= 1)) {
-    throw new RangeError(`maxIter must be an integer ≥ 1, got ${maxIter}`);
-  }
-  for (const x of X) if (!Number.isFinite(x)) throw new RangeError("X has a non-finite entry");
+  checkInputs(data, lambda);
+  checkSolverOptions(tol, maxIter);
   let top = -1;
   for (let i = 0; i < n; i++) {
     const v = y[i] as number;

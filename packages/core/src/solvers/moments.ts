@@ -217,6 +217,27 @@ export function standardizedMoments(m: Moments): { moments: Moments; scale: Floa
   };
 }
 
+/** `Σ sᵢxᵢ/Σ sᵢ` for the rows of X (n×d row-major) and for y. */
+export function weightedMeans(
+  X: Float64Array,
+  y: Float64Array,
+  s: Float64Array,
+  n: number,
+  d: number,
+): { xMean: Float64Array; yMean: number } {
+  const xMean = new Float64Array(d);
+  let yMean = 0;
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const si = s[i] as number;
+    total += si;
+    yMean += si * (y[i] as number);
+    for (let j = 0; j < d; j++) xMean[j] = (xMean[j] as number) + si * (X[i * d + j] as number);
+  }
+  for (let j = 0; j < d; j++) xMean[j] = (xMean[j] as number) / total;
+  return { xMean, yMean: yMean / total };
+}
+
 /**
  * Weighted centered moments of rows: with weights sᵢ > 0 (S = Σ sᵢ), the means
  * `x̄ = Σ sᵢxᵢ/S`, `ȳ = Σ sᵢyᵢ/S` and the sums `Σ sᵢ(xᵢ − x̄)(xᵢ − x̄)ᵀ`, `Σ sᵢ(xᵢ − x̄)(yᵢ − ȳ)`,
@@ -231,17 +252,7 @@ export function weightedMomentsOf(
   n: number,
   d: number,
 ): Moments {
-  const xMean = new Float64Array(d);
-  let yMean = 0;
-  let total = 0;
-  for (let i = 0; i < n; i++) {
-    const si = s[i] as number;
-    total += si;
-    yMean += si * (y[i] as number);
-    for (let j = 0; j < d; j++) xMean[j] = (xMean[j] as number) + si * (X[i * d + j] as number);
-  }
-  yMean /= total;
-  for (let j = 0; j < d; j++) xMean[j] = (xMean[j] as number) / total;
+  const { xMean, yMean } = weightedMeans(X, y, s, n, d);
   const sxx = new Float64Array(d * d);
   const sxy = new Float64Array(d);
   let syy = 0;
