@@ -84,6 +84,47 @@ describe("wdecay path --json", () => {
     }
   });
 
+  it("reports each λ's training MSE and R², as computed on the rows (moments on tall data)", async () => {
+    const dir = await tempDir();
+    const rows = linearRows(90, { noise: 3 });
+    const file = await writeText(dir, "d.csv", csvText(rows));
+    const report = await pathJson([
+      "--data",
+      file,
+      "--target",
+      "y",
+      "--features",
+      "a,b,c",
+      "--penalty",
+      "elastic",
+      "--alpha",
+      "0.5",
+      "--n-lambda",
+      "12",
+    ]);
+    const ys = rows.map((r) => r.y);
+    const ym = ys.reduce((a, v) => a + v, 0) / ys.length;
+    const sst = ys.reduce((a, v) => a + (v - ym) ** 2, 0);
+    report.weights.forEach((w: number[], k: number) => {
+      // The original-scale model on the raw rows: the same predictions as the standardized fit.
+      let sse = 0;
+      for (const r of rows) {
+        const yhat =
+          report.biases[k] +
+          (w[0] as number) * r.a +
+          (w[1] as number) * r.b +
+          (w[2] as number) * r.c;
+        sse += (yhat - r.y) ** 2;
+      }
+      // Two summation orders of an MSE of O(10) from O(1e3) terms: 1e-9 relative is a wide margin
+      // that a wrong row count, a missing centering term or a ½ would all break.
+      expect(Math.abs(report.trainMse[k] - sse / rows.length)).toBeLessThanOrEqual(
+        1e-9 * (sse / rows.length),
+      );
+      expect(Math.abs(report.trainR2[k] - (1 - sse / sst))).toBeLessThanOrEqual(1e-9);
+    });
+  });
+
   it("reports coefficients of a standardized CSV on the original scale", async () => {
     const dir = await tempDir();
     const file = await writeText(dir, "d.csv", csvText(linearRows(80)));

@@ -41,8 +41,15 @@ export {
   type ElasticNetFit,
   type ElasticNetOptions,
   elasticNetCD,
+  usesCovarianceUpdates,
 } from "./solvers/coordinate-descent.js";
 export { elasticNetObjective, type KKTReport, lassoKKT } from "./solvers/kkt.js";
+export {
+  type Moments,
+  meanSquaredErrorOf,
+  mergeMoments,
+  momentsOf,
+} from "./solvers/moments.js";
 export {
   lambdaMax,
   PATH_MIN_ALPHA,
