@@ -363,14 +363,6 @@ export function loadData(
   return csvData({ ...flags, data: flags.data, target: flags.target ?? "" }, scaling);
 }
 
-/**
- * The canonical data loss, mean ½(ŷ − y)², of a model on a data set (host, float64); NaN for a
- * set without rows (reported as null, or "none").
- */
-export function halfMse(model: LinearModel, data: Dataset): number {
-  return fitQuality(model, data).mse / 2;
-}
-
 /** How well a model fits a data set: the mean squared error and R² = 1 − SSE/SST. */
 export interface FitQuality {
   /** `mean (ŷ − y)²`, what scikit-learn's `mean_squared_error` and glmnet report. */

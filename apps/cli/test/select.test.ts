@@ -1,12 +1,23 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
-import { ridgeClosedForm, selectLambda, syntheticSplit } from "@wdecay/core";
+import { type Dataset, ridgeClosedForm, selectLambda, syntheticSplit } from "@wdecay/core";
 import { describe, expect, it } from "vitest";
-import { halfMse } from "../src/data-source.js";
 import { parseLambdaSpec } from "../src/options.js";
 import { csvText, linearRows, maxRelDiff, writeText } from "./data-fixtures.js";
 import { expectUsageError, lines, run, runJson, tempDir } from "./helpers.js";
+
+/** mean ½(ŷ − y)² of a model on a data set, by a host float64 loop. */
+function halfMse(model: { weights: ArrayLike<number>; bias: number }, data: Dataset): number {
+  let sum = 0;
+  for (let i = 0; i < data.n; i++) {
+    let r = model.bias - (data.y[i] as number);
+    for (let j = 0; j < data.d; j++)
+      r += (model.weights[j] as number) * (data.X[i * data.d + j] as number);
+    sum += r * r;
+  }
+  return sum / (2 * data.n);
+}
 
 /** Synthetic data with more rows than features, so the validation curve has a clear minimum. */
 const NOISY = ["--n-train", "200", "--n-test", "200", "--dims", "20"];

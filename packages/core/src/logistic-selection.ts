@@ -7,7 +7,7 @@
 import type { Dataset } from "./data.js";
 import { selectRows } from "./io/split.js";
 import { fitStandardizer, standardize, toOriginalScale } from "./io/standardize.js";
-import { binomialGrid, logisticPath } from "./logistic.js";
+import { binomialGrid, logisticPath, sigmoid } from "./logistic.js";
 import type { LinearModel } from "./ridge.js";
 import {
   complement,
@@ -68,7 +68,7 @@ export interface LogisticSelection {
 function probability(X: Float64Array, d: number, i: number, model: LinearModel): number {
   let z = model.bias;
   for (let j = 0; j < d; j++) z += (X[i * d + j] as number) * (model.weights[j] as number);
-  return z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z));
+  return sigmoid(z);
 }
 
 /** The measure of `model` on the rows `val` of `data`. */

@@ -62,8 +62,8 @@ function softplus(z: number): number {
   return Math.max(z, 0) + Math.log1p(Math.exp(-Math.abs(z)));
 }
 
-/** 1/(1 + e^{−z}) without overflow. */
-function sigmoid(z: number): number {
+/** The logistic function 1/(1 + e^{−z}), without overflow for large |z|. */
+export function sigmoid(z: number): number {
   if (z >= 0) return 1 / (1 + Math.exp(-z));
   const e = Math.exp(z);
   return e / (1 + e);

@@ -13,6 +13,7 @@ import {
   lambdaFromLogisticC,
   logisticElasticNet,
   logisticRegression,
+  sigmoid,
   softmaxRegression,
 } from "@wdecay/core";
 import type { Command } from "commander";
@@ -75,7 +76,7 @@ function checkFlags(flags: FitFlags, command: Command, model: Classifier): numbe
 }
 
 /** The labels as 0/1 (logistic) or class indices (softmax), or a runtime error naming the row. */
-function checkLabels(data: Dataset, model: Classifier, file: string): void {
+export function checkClassLabels(data: Dataset, model: Classifier, file: string): void {
   for (let i = 0; i < data.n; i++) {
     const v = data.y[i] as number;
     const ok = model === "logistic" ? v === 0 || v === 1 : Number.isInteger(v) && v >= 0;
@@ -114,8 +115,7 @@ function probabilities(data: Dataset, models: readonly LinearModel[]) {
       return s;
     });
     if (scores.length === 1) {
-      const z = scores[0] as number;
-      const p1 = z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z));
+      const p1 = sigmoid(scores[0] as number);
       return Float64Array.of(1 - p1, p1);
     }
     const top = Math.max(...scores);
@@ -141,8 +141,8 @@ export async function runClassifierFit(
   );
   const data: LoadedData = await loadData(flags, scaling);
   const train = data.fit.train;
-  checkLabels(train, model, flags.data as string);
-  checkLabels(data.fit.test, model, flags.data as string);
+  checkClassLabels(train, model, flags.data as string);
+  checkClassLabels(data.fit.test, model, flags.data as string);
   // glmnet's binomial objective is the canonical one (no y scaling for this family).
   const lambda = sklearn
     ? lambdaFromLogisticC(flags.C as number, train.n)

@@ -16,6 +16,7 @@ import { RuntimeError, UsageError } from "../errors.js";
 import { fail, penaltyName } from "../options.js";
 import { finiteOrNull, formatLoss } from "../render/numbers.js";
 import { table } from "../render/table.js";
+import { checkClassLabels } from "./fit-classifier.js";
 import { formatLambda } from "./sweep.js";
 
 export const MEASURES: readonly ClassificationMeasure[] = ["deviance", "class", "auc"];
@@ -67,14 +68,7 @@ export function runClassifierSelect(
     );
   }
   const train = data.fit.train;
-  for (let i = 0; i < train.n; i++) {
-    const v = train.y[i] as number;
-    if (v !== 0 && v !== 1) {
-      throw new RuntimeError(
-        `--data file "${flags.data}": the target of data row ${i + 1} is ${v}; --model logistic needs 0 or 1`,
-      );
-    }
-  }
+  checkClassLabels(train, "logistic", flags.data as string);
   const measure = flags.measure ?? "deviance";
   let selection: ReturnType<ReturnType<typeof crossValidateLogistic>["select"]>;
   try {

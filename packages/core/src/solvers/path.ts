@@ -272,15 +272,5 @@ function pathOn(source: PathSource, options: PathOptions): RegularizationPath {
     dualityGap[k] = run.dualityGap;
     solved();
   }
-  return {
-    alpha,
-    lambdaMax: lmax,
-    lambdas,
-    weights,
-    biases,
-    iterations,
-    converged,
-    kkt,
-    dualityGap,
-  };
+  return result;
 }
