@@ -71,7 +71,9 @@ describe("wdecay select --model logistic", () => {
     );
     expect(Math.abs(report.lambdaMin / ref.lambdaMin - 1)).toBeLessThan(1e-12);
     expect(Math.abs(report.lambda1se / ref.lambda1se - 1)).toBeLessThan(1e-12);
-  });
+    // 5 folds × glmnet's 100-λ binomial path and the refit: about 10 s alone, several times that
+    // beside the rest of the suite on 2 cores.
+  }, 180_000);
 
   it.each([
     [
