@@ -6,6 +6,8 @@ import type {
   FusedKernels,
   LinearSgdProgram,
   LinearSgdSpec,
+  NetworkPrimitives,
+  NetworkUnaryOp,
   Precision,
   Shape,
   Tensor,
@@ -18,11 +20,14 @@ import {
   checkGatherRange,
   checkHostData,
   checkLinearShapes,
+  checkMaxAxis,
   checkSameShape,
   checkShape,
   checkSumAxis,
   checkThreshold,
   describeShape,
+  hostMax,
+  hostNetworkUnary,
   hostUnary,
   matmulDims,
 } from "@wdecay/core";
@@ -76,6 +81,10 @@ export class CpuBackend implements Backend {
   readonly precision: Precision;
   readonly capabilities = { device: "cpu", maxTensorElements: 2 ** 31 - 1 } as const;
   readonly fused: Partial<FusedKernels>;
+  readonly network: NetworkPrimitives = {
+    unary: (op, a) => this.networkUnary(op, a),
+    max: (a, axis) => this.max(a, axis),
+  };
   private live = 0;
   private destroyed = false;
   private readonly Float: Float64ArrayConstructor | Float32ArrayConstructor;
@@ -195,6 +204,25 @@ export class CpuBackend implements Backend {
     const f = hostUnary(op);
     const out = this.make(A.shape);
     for (let i = 0; i < out.data.length; i++) out.data[i] = f(A.data[i] as number);
+    return out;
+  }
+
+  private networkUnary(op: NetworkUnaryOp, a: Tensor): Tensor {
+    const A = this.get(a, op);
+    const f = hostNetworkUnary(op);
+    const out = this.make(A.shape);
+    const o = out.data;
+    const x = A.data;
+    for (let i = 0; i < o.length; i++) o[i] = f(x[i] as number);
+    return out;
+  }
+
+  private max(a: Tensor, axis: Axis): Tensor {
+    const A = this.get(a, "max");
+    checkMaxAxis(axis);
+    const [r, c] = A.shape;
+    const out = this.make(axis === 0 ? [1, c] : [r, 1]);
+    hostMax(A.data, r, c, axis, out.data);
     return out;
   }
 

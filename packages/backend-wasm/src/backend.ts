@@ -7,6 +7,8 @@ import type {
   FusedKernels,
   LinearSgdProgram,
   LinearSgdSpec,
+  NetworkPrimitives,
+  NetworkUnaryOp,
   Shape,
   Tensor,
   UnaryOp,
@@ -18,11 +20,14 @@ import {
   checkGatherRange,
   checkHostData,
   checkLinearShapes,
+  checkMaxAxis,
   checkSameShape,
   checkShape,
   checkSumAxis,
   checkThreshold,
   describeShape,
+  hostMax,
+  hostNetworkUnary,
   hostUnary,
   matmulDims,
 } from "@wdecay/core";
@@ -84,6 +89,10 @@ export class WasmBackend implements Backend {
   readonly precision = "float32" as const;
   readonly capabilities: BackendCapabilities & { readonly device: "wasm" };
   readonly fused: Partial<FusedKernels>;
+  readonly network: NetworkPrimitives = {
+    unary: (op, a) => this.networkUnary(op, a),
+    max: (a, axis) => this.max(a, axis),
+  };
   private readonly rt: Runtime;
   private readonly live = new Set<WasmTensor>();
   private destroyed = false;
@@ -333,6 +342,25 @@ export class WasmBackend implements Backend {
     const o = this.view(out);
     const x = this.view(A);
     for (let i = 0; i < o.length; i++) o[i] = f(x[i] as number);
+    return out;
+  }
+
+  private networkUnary(op: NetworkUnaryOp, a: Tensor): Tensor {
+    const A = this.get(a, op);
+    const f = hostNetworkUnary(op);
+    const out = this.make(A.shape);
+    const o = this.view(out);
+    const x = this.view(A);
+    for (let i = 0; i < o.length; i++) o[i] = f(x[i] as number);
+    return out;
+  }
+
+  private max(a: Tensor, axis: Axis): Tensor {
+    const A = this.get(a, "max");
+    checkMaxAxis(axis);
+    const [r, c] = A.shape;
+    const out = this.make(axis === 0 ? [1, c] : [r, 1]);
+    hostMax(this.view(A), r, c, axis, this.view(out));
     return out;
   }
 

@@ -7,6 +7,8 @@ import type {
   FusedKernels,
   LinearSgdProgram,
   LinearSgdSpec,
+  NetworkPrimitives,
+  NetworkUnaryOp,
   Precision,
   Shape,
   Tensor,
@@ -19,12 +21,14 @@ import {
   checkGatherRange,
   checkHostData,
   checkLinearShapes,
+  checkMaxAxis,
   checkSameShape,
   checkShape,
   checkSumAxis,
   checkThreshold,
   checkUnaryOp,
   describeShape,
+  hostNetworkUnary,
   matmulDims,
 } from "@wdecay/core";
 import { BufferPool } from "./pool.js";
@@ -35,6 +39,8 @@ import {
   type KernelSource,
   LINEAR_LOSS,
   MATMUL,
+  MAX_AXIS,
+  networkUnaryKernel,
   SGD_HEADER_WORDS,
   SGD_RESIDUAL,
   SGD_UPDATE,
@@ -616,6 +622,34 @@ export class WebGpuBackend implements Backend {
     const s = this.slot(4);
     s.u32.set([r * c, c, br, bc], s.at);
     this.dispatch(`binary-${op}`, binaryKernel(op), s, [A, B, out], this.groupsFor(r * c));
+    return out;
+  }
+
+  readonly network: NetworkPrimitives = {
+    unary: (op, a) => this.networkUnary(op, a),
+    max: (a, axis) => this.max(a, axis),
+  };
+
+  private networkUnary(op: NetworkUnaryOp, a: Tensor): Tensor {
+    this.check();
+    hostNetworkUnary(op);
+    const A = this.float(a, op);
+    const out = this.make(A.shape);
+    const s = this.slot(1);
+    s.u32[s.at] = A.length;
+    this.dispatch(`network-${op}`, networkUnaryKernel(op), s, [A, out], this.groupsFor(A.length));
+    return out;
+  }
+
+  private max(a: Tensor, axis: Axis): Tensor {
+    this.check();
+    const A = this.float(a, "max");
+    checkMaxAxis(axis);
+    const [r, c] = A.shape;
+    const out = this.make(axis === 0 ? [1, c] : [r, 1]);
+    const s = this.slot(4);
+    s.u32.set(axis === 0 ? [c, r, 1, c] : [r, c, c, 1], s.at);
+    this.dispatch("max-axis", MAX_AXIS, s, [A, out], this.groupsFor(out.length));
     return out;
   }
 

@@ -227,6 +227,70 @@ export function unaryKernel(op: keyof typeof UNARY_EXPR): KernelSource {
   };
 }
 
+const NETWORK_UNARY_EXPR = {
+  exp: "fexp(x)",
+  log: "flog(x)",
+  relu: "select(select(0.0, x, fgt(x, 0.0)), x, isNan(x))",
+  step: "select(0.0, 1.0, fgt(x, 0.0) && !isNan(x))",
+} as const;
+
+/**
+ * exp and log that keep gradual underflow: a result (of exp) or an argument (of log) below
+ * 2^-62 goes through a 2^64 rescaling, so a flushing device neither returns 0 for exp(−100)
+ * nor −∞ for log of a subnormal. 44.3614195558365 is 64·ln 2.
+ */
+const NETWORK_HELPERS = /* wgsl */ `
+fn isNan(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }
+// A NaN built from a run-time value: WGSL rejects NaN constants.
+fn nanLike(x: f32) -> f32 { return bitcast<f32>(0x7fc00000u | (bitcast<u32>(x) & 0x80000000u)); }
+fn fexp(x: f32) -> f32 {
+  if (x < -42.0 && x > -200.0) { return down(exp(x + 44.3614195558365), 64u); }
+  return exp(x);
+}
+fn flog(x: f32) -> f32 {
+  // −∞ from the bits of ±0 (a constant would be rejected, and some devices give −88 here).
+  if ((bitcast<u32>(x) & 0x7fffffffu) == 0u) { return bitcast<f32>(0xff800000u | bitcast<u32>(x)); }
+  if (tiny(x) && fgt(x, 0.0)) { return log(up(x)) - 44.3614195558365; }
+  if (fgt(0.0, x)) { return nanLike(x); }
+  return log(x);
+}
+`;
+
+/** out = op(a) for a network op; P = [total]. */
+export function networkUnaryKernel(op: keyof typeof NETWORK_UNARY_EXPR): KernelSource {
+  return {
+    inputs: 1,
+    outputs: 1,
+    code: `${header(`${RO(1, "a")}\n${RW(2, "o")}`)}${CAREFUL}${NETWORK_HELPERS}${DISPATCH}
+  if (i >= pu(0u)) { return; }
+  let x = a[i];
+  o[i] = ${NETWORK_UNARY_EXPR[op]};
+}`,
+  };
+}
+
+/**
+ * Maximum over an axis, one thread per output: P = [outputs, terms, distance between outputs,
+ * distance between terms], as SUM_AXIS. Compared on the bits (subnormals are numbers); a NaN
+ * term makes the output NaN.
+ */
+export const MAX_AXIS: KernelSource = {
+  inputs: 1,
+  outputs: 1,
+  code: `${header(`${RO(1, "a")}\n${RW(2, "o")}`)}${CAREFUL}${NETWORK_HELPERS}${DISPATCH}
+  if (i >= pu(0u)) { return; }
+  let base = i * pu(2u);
+  var m = a[base];
+  var nan = isNan(m);
+  for (var k = 1u; k < pu(1u); k++) {
+    let v = a[base + k * pu(3u)];
+    nan = nan || isNan(v);
+    if (fgt(v, m)) { m = v; }
+  }
+  o[i] = select(m, nanLike(m), nan);
+}`,
+};
+
 /**
  * out = alpha·x + beta·y; P = [total, alpha mantissa, alpha exponent, beta mantissa, beta
  * exponent] (host scalars as m·2^e, see `fmulScalar`).

@@ -28,6 +28,26 @@ export interface Tensor {
 /** Elementwise maps on one tensor. */
 export type UnaryOp = "neg" | "abs" | "sign" | "square" | "sqrt";
 
+/**
+ * Elementwise maps a network needs beyond {@link UnaryOp}: `exp`, `log` (of values > 0; −∞ at 0,
+ * NaN below), `relu` = max(x, 0) (+0 for x ≤ 0, NaN for NaN) and its derivative mask `step`
+ * (1 where x > 0, else 0; 0 for NaN).
+ */
+export type NetworkUnaryOp = "exp" | "log" | "relu" | "step";
+
+/**
+ * The primitives of networks and classifiers, optional so that a backend with only the linear
+ * primitives keeps working: core composes ReLU and its mask from `abs`, `sign` and `axpby` when
+ * they are absent, so linear regression and networks with a squared-loss head still train; a
+ * logistic or softmax head (exp, log and a row maximum for stability) needs them.
+ */
+export interface NetworkPrimitives {
+  /** `op(a)` elementwise. */
+  unary(op: NetworkUnaryOp, a: Tensor): Tensor;
+  /** Maximum over an axis: 0 gives 1×c, 1 gives r×1. NaN if any term is NaN. */
+  max(a: Tensor, axis: Axis): Tensor;
+}
+
 /** Elementwise maps on two tensors; the second operand broadcasts (see {@link Backend.binary}). */
 export type BinaryOp = "add" | "sub" | "mul" | "div";
 
@@ -143,6 +163,8 @@ export interface Backend {
   readonly capabilities: BackendCapabilities;
   /** The fused kernels this backend provides; the missing ones are composed in core. */
   readonly fused: Partial<FusedKernels>;
+  /** The network primitives ({@link NetworkPrimitives}), where the backend has them. */
+  readonly network?: NetworkPrimitives;
 
   /** Copies host data (row-major) to a new tensor. */
   upload(data: ArrayLike<number>, shape: Shape, dtype?: DType): Tensor;

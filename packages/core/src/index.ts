@@ -1,6 +1,7 @@
 /**
  * @wdecay/core: the Backend interface and registry, seeded data, linear regression with weight
- * decay (analytic gradients, fused-kernel compositions), the training loop of D2L §4.5, and the
+ * decay (analytic gradients, fused-kernel compositions), networks and classifiers with parameter
+ * groups chosen by rule, the training loop of D2L §4.5, and the
  * float64 host pieces of the toolkit (ridge, λ conventions, the Bayesian reading, data files).
  */
 export * from "./backend.js";
@@ -15,6 +16,10 @@ export * from "./io/standardize.js";
 export * from "./linear.js";
 export * from "./logistic.js";
 export * from "./logistic-selection.js";
+export * from "./models/activations.js";
+export * from "./models/groups.js";
+export * from "./models/network.js";
+export * from "./models/train-network.js";
 export * from "./optim/optimizers.js";
 export type { Schedule } from "./optim/schedule.js";
 export * as schedules from "./optim/schedule.js";

@@ -14,6 +14,7 @@ import type {
   BackendCapabilities,
   BinaryOp,
   DType,
+  NetworkUnaryOp,
   Shape,
   Tensor,
   UnaryOp,
@@ -207,6 +208,64 @@ export const HOST_UNARY: Readonly<Record<UnaryOp, (x: number) => number>> = Obje
   square: (x: number) => x * x,
   sqrt: Math.sqrt,
 });
+
+/** Host (JavaScript) maps of the {@link NetworkUnaryOp}s: the reference a backend computes. */
+export const HOST_NETWORK_UNARY: Readonly<Record<NetworkUnaryOp, (x: number) => number>> =
+  Object.freeze({
+    exp: Math.exp,
+    log: Math.log,
+    // x > 0 is false for NaN and −0: relu gives +0 there and NaN passes through as NaN.
+    relu: (x: number) => (x > 0 ? x : Number.isNaN(x) ? x : 0),
+    step: (x: number) => (x > 0 ? 1 : 0),
+  });
+
+/**
+ * The host map of a network op ({@link HOST_NETWORK_UNARY}).
+ *
+ * @throws RangeError `unknown network op x` for anything else (a caller without types).
+ */
+export function hostNetworkUnary(op: NetworkUnaryOp): (x: number) => number {
+  if (!Object.hasOwn(HOST_NETWORK_UNARY, op)) {
+    throw new RangeError(`unknown network op ${String(op)}`);
+  }
+  return HOST_NETWORK_UNARY[op];
+}
+
+/**
+ * Checks {@link NetworkPrimitives.max}' axis: 0 or 1 (a maximum of every element is not needed).
+ *
+ * @throws RangeError `max: axis must be 0 or 1, got x`.
+ */
+export function checkMaxAxis(axis: Axis): void {
+  if (axis !== 0 && axis !== 1)
+    throw new RangeError(`max: axis must be 0 or 1, got ${String(axis)}`);
+}
+
+/**
+ * Maximum over an axis of a row-major r×c array, into `out` (length c for axis 0, r for axis 1):
+ * the host loop of {@link NetworkPrimitives.max}. A NaN term makes the result NaN.
+ */
+export function hostMax(
+  x: ArrayLike<number>,
+  r: number,
+  c: number,
+  axis: Axis,
+  out: { length: number; [i: number]: number },
+): void {
+  const outer = axis === 0 ? c : r;
+  const inner = axis === 0 ? r : c;
+  const outerStride = axis === 0 ? 1 : c;
+  const innerStride = axis === 0 ? c : 1;
+  for (let o = 0; o < outer; o++) {
+    let m = Number.NEGATIVE_INFINITY;
+    for (let t = 0; t < inner; t++) {
+      const v = x[o * outerStride + t * innerStride] as number;
+      // Math.max propagates NaN, as the contract asks.
+      m = Math.max(m, v);
+    }
+    out[o] = m;
+  }
+}
 
 /** Host (JavaScript) maps of the {@link BinaryOp}s: the reference a backend computes. */
 export const HOST_BINARY: Readonly<Record<BinaryOp, (x: number, y: number) => number>> =

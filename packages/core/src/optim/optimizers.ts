@@ -48,6 +48,20 @@ export interface ParamGroup {
    * shape as each parameter. The optimizer does not own it; keep it alive while stepping.
    */
   readonly mask?: Tensor;
+  /**
+   * λ of this group, replacing `weightDecay × decayMultiplier` (for groups chosen by rule, each
+   * with its own λ).
+   */
+  readonly weightDecay?: number;
+  /** Multiplies the learning rate for this group (1); 0 leaves its parameters unchanged. */
+  readonly lrMultiplier?: number;
+  /**
+   * λ₁ ≥ 0 of an L1 penalty on the group, applied after each update as the proximal step
+   * θ ← S_{η·λ₁}(θ) (η the group's learning rate); exact for plain SGD (0).
+   */
+  readonly l1?: number;
+  /** Where this group's decay enters (the optimizer's `decay` by default). */
+  readonly decay?: DecayPlacement;
 }
 
 /** Options of {@link createOptimizer}. */
@@ -143,7 +157,8 @@ export function checkOptimizerOptions(options: OptimizerOptions): void {
     );
   }
   if (decoupledScaling !== undefined) {
-    if (decay !== "decoupled") {
+    const placements = Array.isArray(groups) ? groups.map((g) => g.decay ?? decay) : [decay];
+    if (!placements.includes("decoupled")) {
       throw new RangeError("decoupledScaling applies to decoupled decay only");
     }
     if (decoupledScaling !== "lr" && decoupledScaling !== "none") {
@@ -160,9 +175,22 @@ export function checkOptimizerOptions(options: OptimizerOptions): void {
   }
   const seen = new Set<Tensor>();
   for (const [i, group] of groups.entries()) {
-    const m = group.decayMultiplier;
-    if (m !== undefined && !(Number.isFinite(m) && m >= 0)) {
-      throw new RangeError(`groups[${i}].decayMultiplier must be a finite number ≥ 0, got ${m}`);
+    for (const key of ["decayMultiplier", "weightDecay", "lrMultiplier", "l1"] as const) {
+      const m = group[key];
+      if (m !== undefined && !(Number.isFinite(m) && m >= 0)) {
+        throw new RangeError(`groups[${i}].${key} must be a finite number ≥ 0, got ${m}`);
+      }
+    }
+    const placement = group.decay ?? decay;
+    if (placement !== "coupled" && placement !== "decoupled") {
+      throw new RangeError(
+        `groups[${i}].decay must be "coupled" or "decoupled", got ${JSON.stringify(placement)}`,
+      );
+    }
+    if (kind === "adamw" && placement !== "decoupled") {
+      throw new RangeError(
+        `groups[${i}]: adamw is Adam with decoupled decay: use decay "decoupled" (or kind "adam")`,
+      );
     }
     if (!Array.isArray(group.params) || group.params.length === 0) {
       throw new RangeError(`groups[${i}].params must be a non-empty array of tensors`);
@@ -253,11 +281,13 @@ export function createOptimizer(backend: Backend, options: OptimizerOptions): Op
     eta: number,
     lambda: number,
     mask: Tensor | undefined,
+    placement: DecayPlacement,
+    l1: number,
   ) => {
     const temps: Tensor[] = [];
     try {
       let grad = g;
-      if (decay === "coupled") {
+      if (placement === "coupled") {
         const dt = decayTerm(p, lambda, mask);
         if (dt) {
           temps.push(dt);
@@ -293,7 +323,7 @@ export function createOptimizer(backend: Backend, options: OptimizerOptions): Op
         c = eta / (1 - beta1 ** k);
       }
       let next: Tensor;
-      if (decay === "decoupled") {
+      if (placement === "decoupled") {
         const shrink = scaling === "lr" ? eta * lambda : lambda;
         const dt = decayTerm(p, shrink, mask);
         if (dt) {
@@ -306,6 +336,10 @@ export function createOptimizer(backend: Backend, options: OptimizerOptions): Op
         }
       } else {
         next = backend.axpby(1, p, -c, u);
+      }
+      if (l1 > 0 && eta > 0) {
+        temps.push(next);
+        next = backend.softThreshold(next, eta * l1);
       }
       commit(p, next);
     } finally {
@@ -326,10 +360,14 @@ export function createOptimizer(backend: Backend, options: OptimizerOptions): Op
         throw new RangeError(`the decay schedule at step ${t} must be finite ≥ 0, got ${s}`);
       }
       for (const [i, group] of groups.entries()) {
-        const lambda = weightDecay * (group.decayMultiplier ?? 1) * s;
+        const lambda = (group.weightDecay ?? weightDecay * (group.decayMultiplier ?? 1)) * s;
+        const groupEta = eta * (group.lrMultiplier ?? 1);
+        const placement = group.decay ?? decay;
+        const l1 = group.l1 ?? 0;
         const gs = grads[i] as readonly Tensor[];
         for (const [j, p] of group.params.entries()) {
-          stepOne(p, gs[j] as Tensor, states[i]?.[j] as State, eta, lambda, group.mask);
+          const state = states[i]?.[j] as State;
+          stepOne(p, gs[j] as Tensor, state, groupEta, lambda, group.mask, placement, l1);
         }
       }
       t++;

@@ -2,6 +2,7 @@
 import type { Mutant } from "../mutant.js";
 import { CORE_MUTANTS } from "./core.js";
 import { CPU_MUTANTS } from "./cpu.js";
+import { NETWORK_MUTANTS } from "./networks.js";
 import { WASM_MUTANTS } from "./wasm.js";
 import { WEBGPU_MUTANTS } from "./webgpu.js";
 
@@ -10,4 +11,5 @@ export const CATALOGUE: readonly Mutant[] = [
   ...WASM_MUTANTS,
   ...WEBGPU_MUTANTS,
   ...CORE_MUTANTS,
+  ...NETWORK_MUTANTS,
 ];

@@ -1,0 +1,212 @@
+/**
+ * Networks in float64 on the host, written out element by element and independent of core's
+ * compositions: the forward pass and mean loss of a stack of dense layers with ReLU between them
+ * (squared, logistic or softmax head), central differences of that loss, the ReLU activation
+ * pattern (to tell a smooth point from a kink), and a bound on the magnitudes every gradient
+ * entry is summed from (for the tolerance of a float32 backend's backpropagation).
+ */
+import type { NetworkSpec } from "@wdecay/core";
+
+/** Parameters as flat row-major arrays, in the order weight₀, bias₀, weight₁, bias₁, … */
+export type HostParams = readonly (readonly number[])[];
+
+interface HostForward {
+  /** Inputs of each layer (X, then the ReLU of each hidden layer), row-major. */
+  readonly inputs: number[][];
+  /** Pre-activations of each hidden layer. */
+  readonly hidden: number[][];
+  readonly output: number[];
+}
+
+function widths(spec: NetworkSpec): number[] {
+  return [spec.inputs, ...spec.hidden, spec.outputs];
+}
+
+function forward(
+  spec: NetworkSpec,
+  params: HostParams,
+  X: readonly number[],
+  n: number,
+): HostForward {
+  const w = widths(spec);
+  const inputs: number[][] = [[...X]];
+  const hidden: number[][] = [];
+  let A = [...X];
+  for (let l = 0; l + 1 < w.length; l++) {
+    const fanIn = w[l] as number;
+    const units = w[l + 1] as number;
+    const W = params[2 * l] as readonly number[];
+    const b = params[2 * l + 1] as readonly number[];
+    const Z = new Array<number>(n * units).fill(0);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < units; j++) {
+        let s = b[j] as number;
+        for (let k = 0; k < fanIn; k++)
+          s += (A[i * fanIn + k] as number) * (W[k * units + j] as number);
+        Z[i * units + j] = s;
+      }
+    }
+    if (l + 2 === w.length) return { inputs, hidden, output: Z };
+    hidden.push(Z);
+    A = Z.map((z) => Math.max(z, 0));
+    inputs.push(A);
+  }
+  throw new Error("unreachable");
+}
+
+/** The mean loss of outputs Z (n×K) against targets Y, in the stable forms. */
+export function hostOutputLoss(
+  spec: NetworkSpec,
+  Z: readonly number[],
+  Y: readonly number[],
+  n: number,
+): number {
+  const K = spec.outputs;
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    if (spec.loss === "squared") {
+      for (let k = 0; k < K; k++)
+        total += 0.5 * ((Z[i * K + k] as number) - (Y[i * K + k] as number)) ** 2;
+    } else if (spec.loss === "logistic") {
+      const z = Z[i] as number;
+      total += Math.max(z, 0) + Math.log1p(Math.exp(-Math.abs(z))) - (Y[i] as number) * z;
+    } else {
+      let m = Number.NEGATIVE_INFINITY;
+      for (let k = 0; k < K; k++) m = Math.max(m, Z[i * K + k] as number);
+      let s = 0;
+      let yz = 0;
+      for (let k = 0; k < K; k++) {
+        s += Math.exp((Z[i * K + k] as number) - m);
+        yz += (Y[i * K + k] as number) * (Z[i * K + k] as number);
+      }
+      total += m + Math.log(s) - yz;
+    }
+  }
+  return total / n;
+}
+
+/** The network's mean loss, in float64. */
+export function hostNetworkLoss(
+  spec: NetworkSpec,
+  params: HostParams,
+  X: readonly number[],
+  Y: readonly number[],
+  n: number,
+): number {
+  return hostOutputLoss(spec, forward(spec, params, X, n).output, Y, n);
+}
+
+/** Which hidden pre-activations are > 0, as a string: equal patterns mean no kink was crossed. */
+export function activationPattern(
+  spec: NetworkSpec,
+  params: HostParams,
+  X: readonly number[],
+  n: number,
+): string {
+  return forward(spec, params, X, n)
+    .hidden.map((Z) => Z.map((z) => (z > 0 ? "1" : z < 0 ? "0" : "k")).join(""))
+    .join("|");
+}
+
+/** A central difference of one parameter entry, with its estimated error. */
+export interface CentralDifference {
+  /** (L(θ + h) − L(θ − h)) / 2h. */
+  readonly value: number;
+  /**
+   * Estimated error: the change from step 2h to h (the truncation error is O(h²), so this
+   * bounds it with room), plus the rounding of the loss differences (≈ 4ε|L|/h).
+   */
+  readonly error: number;
+  /** False when a step crossed a ReLU kink (the difference says nothing about the gradient). */
+  readonly smooth: boolean;
+}
+
+/** Central differences of every entry of every parameter, step h. */
+export function centralDifferences(
+  spec: NetworkSpec,
+  params: HostParams,
+  X: readonly number[],
+  Y: readonly number[],
+  n: number,
+  h = 1e-5,
+): CentralDifference[][] {
+  const pattern = activationPattern(spec, params, X, n);
+  const at = (p: number, e: number, delta: number) => {
+    const moved = params.map((q, i) => (i === p ? q.map((v, j) => (j === e ? v + delta : v)) : q));
+    return {
+      loss: hostNetworkLoss(spec, moved, X, Y, n),
+      smooth: activationPattern(spec, moved, X, n) === pattern,
+    };
+  };
+  const L0 = Math.abs(hostNetworkLoss(spec, params, X, Y, n));
+  return params.map((q, p) =>
+    q.map((_, e) => {
+      const plus = at(p, e, h);
+      const minus = at(p, e, -h);
+      const plus2 = at(p, e, 2 * h);
+      const minus2 = at(p, e, -2 * h);
+      const d1 = (plus.loss - minus.loss) / (2 * h);
+      const d2 = (plus2.loss - minus2.loss) / (4 * h);
+      const rounding = (4 * Number.EPSILON * (L0 + 1)) / h;
+      return {
+        value: d1,
+        error: Math.abs(d1 - d2) + rounding,
+        smooth: plus.smooth && minus.smooth && plus2.smooth && minus2.smooth,
+      };
+    }),
+  );
+}
+
+/**
+ * For each gradient entry, the sum of the magnitudes it is computed from: backpropagation run
+ * on |W|, |A| and a bound on |∂loss/∂Z| (|Z| + |Y| for squared, σ + y for logistic, p + y for
+ * softmax, over n). A float32 backend's gradient may be off by a few roundings of this sum per
+ * layer it passes through.
+ */
+export function gradientMagnitudes(
+  spec: NetworkSpec,
+  params: HostParams,
+  X: readonly number[],
+  Y: readonly number[],
+  n: number,
+): number[][] {
+  const f = forward(spec, params, X, n);
+  const w = widths(spec);
+  let G = f.output.map((z, idx) => {
+    const y = Y[idx] as number;
+    if (spec.loss === "squared") return (Math.abs(z) + Math.abs(y)) / n;
+    return (1 + Math.abs(y)) / n;
+  });
+  const out: number[][] = new Array(params.length);
+  for (let l = w.length - 2; l >= 0; l--) {
+    const fanIn = w[l] as number;
+    const units = w[l + 1] as number;
+    const A = f.inputs[l] as number[];
+    const gW = new Array<number>(fanIn * units).fill(0);
+    const gb = new Array<number>(units).fill(0);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < units; j++) {
+        const g = G[i * units + j] as number;
+        gb[j] = (gb[j] as number) + g;
+        for (let k = 0; k < fanIn; k++)
+          gW[k * units + j] =
+            (gW[k * units + j] as number) + Math.abs(A[i * fanIn + k] as number) * g;
+      }
+    }
+    out[2 * l] = gW;
+    out[2 * l + 1] = gb;
+    if (l === 0) break;
+    const W = params[2 * l] as readonly number[];
+    const next = new Array<number>(n * fanIn).fill(0);
+    for (let i = 0; i < n; i++) {
+      for (let k = 0; k < fanIn; k++) {
+        let s = 0;
+        for (let j = 0; j < units; j++)
+          s += (G[i * units + j] as number) * Math.abs(W[k * units + j] as number);
+        next[i * fanIn + k] = s;
+      }
+    }
+    G = next;
+  }
+  return out;
+}

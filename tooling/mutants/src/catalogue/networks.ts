@@ -1,0 +1,82 @@
+import type { Mutant } from "../mutant.js";
+
+const ACTIVATIONS = "packages/core/src/models/activations.ts";
+const NETWORK = "packages/core/src/models/network.ts";
+const GROUPS = "packages/core/src/models/groups.ts";
+const OPTIMIZERS = "packages/core/src/optim/optimizers.ts";
+const SHAPES = "packages/core/src/shapes.ts";
+const WGSL = "packages/backend-webgpu/src/wgsl.ts";
+
+/**
+ * Bugs in networks and classifiers: core's backpropagation and output losses, its ReLU
+ * composition, the grouping rules and the per-group optimizer settings, and the backends'
+ * network primitives (the host max every TypeScript backend shares, the WGSL exp).
+ */
+export const NETWORK_MUTANTS: readonly Mutant[] = [
+  {
+    id: "net-backprop-skips-relu-mask",
+    bug: "backpropagation passes the gradient through a hidden layer without ReLU's 0/1 mask, as if the layer were linear",
+    file: NETWORK,
+    find: `const next = backend.binary("mul", dA, mask);`,
+    replace: `const next = backend.axpby(1, dA, 0, mask);`,
+    backends: ["cpu"],
+  },
+  {
+    id: "net-softmax-probabilities-unnormalized",
+    bug: "the row softmax returns e^(Z − max) without dividing by its row sum, so the softmax gradient is P − Y with unnormalized P",
+    file: ACTIVATIONS,
+    find: `const probabilities = backend.binary("div", e, sum);`,
+    replace: `const probabilities = backend.binary("mul", e, backend.upload([1], [1, 1]));`,
+    backends: ["cpu"],
+  },
+  {
+    id: "net-relu-composition-halves-each-term",
+    bug: "the composed ReLU computes ½a + ½|a| (two roundings) instead of (a + |a|)·½: an odd float32 subnormal halves to the wrong value",
+    file: ACTIVATIONS,
+    find: "const out = backend.axpby(0.5, twice, 0, twice);",
+    replace: "const out = backend.axpby(0.5, a, 0.5, abs);",
+    // cpu-f32 computes axpby in float64 and rounds once, where the two halvings are exact: only
+    // a backend that rounds each product to float32 (webgpu) shows the bug.
+    backends: ["webgpu"],
+  },
+  {
+    id: "net-groups-lr-multiplier-ignored",
+    bug: "the optimizer steps every group with the base learning rate, ignoring the group's lrMultiplier (a frozen layer still trains)",
+    file: OPTIMIZERS,
+    find: "const groupEta = eta * (group.lrMultiplier ?? 1);",
+    replace: "const groupEta = eta;",
+    backends: ["cpu"],
+  },
+  {
+    id: "net-groups-own-lambda-ignored",
+    bug: "the optimizer ignores a group's own weightDecay and uses the base λ × multiplier (the no-decay group gets the base λ)",
+    file: OPTIMIZERS,
+    find: "const lambda = (group.weightDecay ?? weightDecay * (group.decayMultiplier ?? 1)) * s;",
+    replace: "const lambda = weightDecay * (group.decayMultiplier ?? 1) * s;",
+    backends: ["cpu"],
+  },
+  {
+    id: "net-groups-default-decays-biases",
+    bug: "the default rule decays every parameter of rank ≥ 1, biases included",
+    file: GROUPS,
+    find: `return p.ndim >= 2 && !p.name.endsWith("bias");`,
+    replace: "return p.ndim >= 1;",
+    backends: ["cpu"],
+  },
+  {
+    id: "net-host-max-column-stride",
+    bug: "the host max (cpu and wasm) steps through a column with stride 1 instead of the row length: max over rows reads the wrong elements",
+    file: SHAPES,
+    find: "const innerStride = axis === 0 ? c : 1;",
+    replace: "const innerStride = 1;",
+    backends: ["cpu"],
+  },
+  {
+    id: "webgpu-exp-flushes-subnormal-results",
+    bug: "the WGSL exp drops its rescaling for very negative arguments, so on a flushing device exp(−100) is 0 instead of a subnormal",
+    file: WGSL,
+    find: "if (x < -42.0 && x > -200.0) { return down(exp(x + 44.3614195558365), 64u); }",
+    replace: "",
+    backends: ["webgpu"],
+  },
+];
