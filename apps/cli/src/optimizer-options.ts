@@ -154,7 +154,7 @@ export function addOptimizerOptions(command: Command): Command {
     .option(
       "--exempt <features>",
       "comma-separated features left out of the L2 penalty or decay (a mask; x1…xd for " +
-        "synthetic data)",
+        "synthetic data); for a network, parameter names or globs (e.g. layers.0.weight)",
       parseFeatureList,
     );
 }

@@ -16,7 +16,8 @@ import {
 } from "@wdecay/core";
 import type { Command } from "commander";
 import { type CliContext, println } from "../context.js";
-import { exemptMask, nonzeros } from "../data-source.js";
+import { exemptMask, given, nonzeros } from "../data-source.js";
+import { UsageError } from "../errors.js";
 import { checkSyntheticMemory } from "../memory.js";
 import {
   addOptimizerOptions,
@@ -63,8 +64,22 @@ import { lossChartSvg } from "../render/svg.js";
 import { LEGEND, lossChart } from "../render/terminal-chart.js";
 import { checkBackendName, selectBackend } from "../select-backend.js";
 import { DEFAULT_SEED } from "./demo.js";
+import {
+  type NetworkTrainFlags,
+  parseDigits,
+  parseGroup,
+  parseHidden,
+  parseTrainModel,
+  runNetworkTrain,
+  type TrainModel,
+} from "./train-network.js";
 
 interface TrainFlags extends OptimizerFlags {
+  readonly model: TrainModel;
+  readonly hidden?: number[];
+  readonly digits?: number[];
+  readonly group?: NetworkTrainFlags["group"];
+  readonly decayAll?: boolean;
   readonly method: Method;
   readonly outputs: number;
   readonly lambda: number;
@@ -94,8 +109,35 @@ export function registerTrain(program: Command, ctx: CliContext): Command {
         "applied as a soft-threshold after each step (exact zeros). --outputs k trains k " +
         "target columns at once (output l has true weights 0.01·(l + 1)) with the Frobenius " +
         "penalty (λ/2)‖W‖²_F (exercise 4). --optimizer and the schedule flags train through " +
-        "core's optimizers (momentum, Adam, AdamW) instead of plain SGD.",
+        "core's optimizers (momentum, Adam, AdamW) instead of plain SGD. --model mlp, softmax " +
+        "or logistic trains a network or linear classifier on the MNIST digits instead, with " +
+        "weight decay on every weight matrix and none on the biases unless the group flags say " +
+        "otherwise (defaults for networks: λ 0.003, 30 epochs, lr 0.1, batch size 25, " +
+        "n-train 500, n-test 2000, --hidden 256).",
     )
+    .option(
+      "--model <name>",
+      "linear (the chapter's regression), softmax (multiclass), logistic (two --digits) or mlp",
+      parseTrainModel,
+      "linear" as TrainModel,
+    )
+    .option(
+      "--hidden <sizes>",
+      "with --model mlp: hidden layer sizes, e.g. 256,128 (256)",
+      parseHidden,
+    )
+    .option(
+      "--digits <list>",
+      "with a classifier: the MNIST digits to keep, e.g. 3,8 (all ten; two for logistic)",
+      parseDigits,
+    )
+    .option(
+      "--group <rule>",
+      "with a network: name=N,match=GLOB[,lambda=λ][,lr-mult=m][,l1=λ₁][,decay=coupled|decoupled] " +
+        "sends matching parameters (e.g. layers.1.*) to their own group; repeatable, first match wins",
+      parseGroup,
+    )
+    .option("--decay-all", "with a network: decay the biases too (default: weight matrices only)")
     .option(
       "--method <name>",
       "scratch: penalty (λ/2)‖w‖² in the loss; concise: decay in the optimizer",
@@ -150,10 +192,23 @@ export function registerTrain(program: Command, ctx: CliContext): Command {
     .option("--plot <file>", "write the loss curves to this SVG file", svgPathParser("--plot"))
     .option("--json", "print one JSON object on stdout instead of the report");
   addOptimizerOptions(command);
-  return command.action((flags: TrainFlags) => runTrain(flags, ctx));
+  return command.action((flags: TrainFlags) =>
+    flags.model === "linear"
+      ? runTrain(flags, command, ctx)
+      : runNetworkTrain(flags as NetworkTrainFlags, command, ctx),
+  );
 }
 
-async function runTrain(flags: TrainFlags, ctx: CliContext): Promise<void> {
+/** Flags of `train` that only the networks read, by commander key. */
+const NETWORK_ONLY = ["hidden", "digits", "group", "decayAll"] as const;
+
+async function runTrain(flags: TrainFlags, command: Command, ctx: CliContext): Promise<void> {
+  for (const key of NETWORK_ONLY) {
+    if (given(command, key)) {
+      const flag = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+      throw new UsageError(`${flag} applies to the networks (--model mlp, softmax or logistic)`);
+    }
+  }
   const alpha = penaltyAlpha(flags.penalty, flags.alpha);
   checkBatchSize(flags.batchSize, flags.nTrain);
   const totalSteps = flags.epochs * Math.ceil(flags.nTrain / flags.batchSize);

@@ -3,9 +3,11 @@
  * compositions: the forward pass and mean loss of a stack of dense layers with ReLU between them
  * (squared, logistic or softmax head), central differences of that loss, the ReLU activation
  * pattern (to tell a smooth point from a kink), and a bound on the magnitudes every gradient
- * entry is summed from (for the tolerance of a float32 backend's backpropagation).
+ * entry is summed from (for the tolerance of a float32 backend's backpropagation), the exact
+ * gradient by backpropagation on the host, and a training loop with parameter groups.
  */
-import type { NetworkSpec } from "@wdecay/core";
+import { type NetworkSpec, Rng, Stream } from "@wdecay/core";
+import { OracleOptimizer, type OracleOptimizerOptions } from "./optimizer.js";
 
 /** Parameters as flat row-major arrays, in the order weight₀, bias₀, weight₁, bias₁, … */
 export type HostParams = readonly (readonly number[])[];
@@ -209,4 +211,149 @@ export function gradientMagnitudes(
     G = next;
   }
   return out;
+}
+
+/** ∂loss/∂Z of the output layer, mean over rows folded in. */
+function outputGradient(
+  spec: NetworkSpec,
+  Z: readonly number[],
+  Y: readonly number[],
+  n: number,
+): number[] {
+  const K = spec.outputs;
+  const G = new Array<number>(n * K).fill(0);
+  for (let i = 0; i < n; i++) {
+    if (spec.loss === "squared") {
+      for (let k = 0; k < K; k++)
+        G[i * K + k] = ((Z[i * K + k] as number) - (Y[i * K + k] as number)) / n;
+    } else if (spec.loss === "logistic") {
+      G[i] = (1 / (1 + Math.exp(-(Z[i] as number))) - (Y[i] as number)) / n;
+    } else {
+      let m = Number.NEGATIVE_INFINITY;
+      for (let k = 0; k < K; k++) m = Math.max(m, Z[i * K + k] as number);
+      let s = 0;
+      for (let k = 0; k < K; k++) s += Math.exp((Z[i * K + k] as number) - m);
+      for (let k = 0; k < K; k++) {
+        G[i * K + k] = (Math.exp((Z[i * K + k] as number) - m) / s - (Y[i * K + k] as number)) / n;
+      }
+    }
+  }
+  return G;
+}
+
+/** The gradient of the mean loss by backpropagation in float64, one array per parameter. */
+export function hostNetworkGradient(
+  spec: NetworkSpec,
+  params: HostParams,
+  X: readonly number[],
+  Y: readonly number[],
+  n: number,
+): number[][] {
+  const f = forward(spec, params, X, n);
+  const w = widths(spec);
+  let G = outputGradient(spec, f.output, Y, n);
+  const out: number[][] = new Array(params.length);
+  for (let l = w.length - 2; l >= 0; l--) {
+    const fanIn = w[l] as number;
+    const units = w[l + 1] as number;
+    const A = f.inputs[l] as number[];
+    const gW = new Array<number>(fanIn * units).fill(0);
+    const gb = new Array<number>(units).fill(0);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < units; j++) {
+        const g = G[i * units + j] as number;
+        gb[j] = (gb[j] as number) + g;
+        for (let k = 0; k < fanIn; k++) {
+          gW[k * units + j] = (gW[k * units + j] as number) + (A[i * fanIn + k] as number) * g;
+        }
+      }
+    }
+    out[2 * l] = gW;
+    out[2 * l + 1] = gb;
+    if (l === 0) break;
+    const W = params[2 * l] as readonly number[];
+    const Zprev = f.hidden[l - 1] as number[];
+    const next = new Array<number>(n * fanIn).fill(0);
+    for (let i = 0; i < n; i++) {
+      for (let k = 0; k < fanIn; k++) {
+        if (!((Zprev[i * fanIn + k] as number) > 0)) continue;
+        let s = 0;
+        for (let j = 0; j < units; j++)
+          s += (G[i * units + j] as number) * (W[k * units + j] as number);
+        next[i * fanIn + k] = s;
+      }
+    }
+    G = next;
+  }
+  return out;
+}
+
+/** One group of a host network run: parameter indices and their settings. */
+export interface HostNetworkGroup {
+  readonly indices: readonly number[];
+  readonly weightDecay: number;
+  readonly lrMultiplier: number;
+}
+
+/** Settings of {@link hostTrainNetwork}. */
+export interface HostNetworkTraining {
+  readonly epochs: number;
+  readonly lr: number;
+  readonly batchSize: number;
+  readonly seed: number;
+  readonly kind: OracleOptimizerOptions["kind"];
+  readonly decay: OracleOptimizerOptions["decay"];
+  /** Adam's ε (1e-8). */
+  readonly eps?: number;
+  readonly groups: readonly HostNetworkGroup[];
+}
+
+/**
+ * Minibatch training in float64: each epoch's row order from core's seeded shuffle stream (the
+ * one source of randomness every backend shares), the host gradient, the oracle's optimizer per
+ * group. Returns the parameters and the train and test losses after every epoch.
+ */
+export function hostTrainNetwork(
+  spec: NetworkSpec,
+  start: HostParams,
+  train: { X: readonly number[]; Y: readonly number[]; n: number },
+  test: { X: readonly number[]; Y: readonly number[]; n: number },
+  t: HostNetworkTraining,
+): { params: Float64Array[]; history: { trainLoss: number; testLoss: number }[] } {
+  const params = start.map((p) => Float64Array.from(p));
+  const optimizers = t.groups.map(
+    (g) =>
+      new OracleOptimizer(
+        {
+          kind: t.kind,
+          lr: () => t.lr * g.lrMultiplier,
+          weightDecay: g.weightDecay,
+          decay: t.decay,
+          ...(t.eps !== undefined ? { eps: t.eps } : {}),
+        },
+        [{ params: g.indices.map((i) => params[i] as Float64Array) }],
+      ),
+  );
+  const rng = new Rng(t.seed, Stream.shuffle);
+  const order = new Int32Array(train.n);
+  const d = spec.inputs;
+  const K = spec.outputs;
+  const history: { trainLoss: number; testLoss: number }[] = [];
+  for (let epoch = 0; epoch < t.epochs; epoch++) {
+    rng.permutation(train.n, order);
+    for (let offset = 0; offset < train.n; offset += t.batchSize) {
+      const rows = Array.from(order.subarray(offset, Math.min(offset + t.batchSize, train.n)));
+      const Xb = rows.flatMap((r) => train.X.slice(r * d, (r + 1) * d));
+      const Yb = rows.flatMap((r) => train.Y.slice(r * K, (r + 1) * K));
+      const grads = hostNetworkGradient(spec, params as unknown as HostParams, Xb, Yb, rows.length);
+      t.groups.forEach((g, gi) =>
+        optimizers[gi]?.step([g.indices.map((i) => grads[i] as number[])]),
+      );
+    }
+    history.push({
+      trainLoss: hostNetworkLoss(spec, params as unknown as HostParams, train.X, train.Y, train.n),
+      testLoss: hostNetworkLoss(spec, params as unknown as HostParams, test.X, test.Y, test.n),
+    });
+  }
+  return { params, history };
 }

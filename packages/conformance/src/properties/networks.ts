@@ -18,10 +18,16 @@ import {
   type OptimizerKind,
   type OutputLoss,
   relu,
+  trainNetwork,
 } from "@wdecay/core";
 import fc from "fast-check";
 import { dim, shape, unitValues } from "../arbitraries.js";
-import { centralDifferences, gradientMagnitudes, type HostParams } from "../oracle/network.js";
+import {
+  centralDifferences,
+  gradientMagnitudes,
+  type HostParams,
+  hostTrainNetwork,
+} from "../oracle/network.js";
 import { defineProperty, type PropertyContext } from "../property.js";
 import { type Keep, scoped, stored } from "../scope.js";
 import { gamma, SAFETY, underflowUnit, unitRoundoff } from "../tolerance.js";
@@ -397,6 +403,149 @@ export const adamL2IsNotAdamWOnNetwork = defineProperty({
   },
 });
 
+/** A training run: a small network, its data split, the loop's settings and a group rule. */
+const trainingCase = fc
+  .record({
+    loss: fc.constantFrom<OutputLoss>("squared", "softmax"),
+    hidden: fc.array(fc.integer({ min: 1, max: 4 }), { maxLength: 1 }),
+    inputs: dim(4),
+    nTrain: fc.integer({ min: 2, max: 8 }),
+    nTest: fc.integer({ min: 1, max: 4 }),
+    epochs: fc.integer({ min: 1, max: 3 }),
+    kind: fc.constantFrom<OptimizerKind>("sgd", "momentum", "adam", "adamw"),
+    lambda: fc.double({ min: 0, max: 0.5, noNaN: true }),
+    headLr: fc.constantFrom(0, 0.5, 1, 2),
+    seed: fc.nat(1000),
+  })
+  .chain((r) => {
+    const outputs = r.loss === "softmax" ? 3 : 1;
+    const spec: NetworkSpec = { inputs: r.inputs, hidden: r.hidden, outputs, loss: r.loss };
+    const rows = r.nTrain + r.nTest;
+    const targets =
+      r.loss === "squared"
+        ? unitValues(rows, 1)
+        : fc
+            .array(fc.integer({ min: 0, max: 2 }), { minLength: rows, maxLength: rows })
+            .map((ls) => ls.flatMap((k) => [0, 1, 2].map((j) => (j === k ? 1 : 0))));
+    return fc.record({
+      r: fc.constant(r),
+      spec: fc.constant(spec),
+      batchSize: fc.integer({ min: 1, max: r.nTrain }),
+      params: fc.tuple(
+        ...networkParameters(spec).map((p) => unitValues(p.shape[0] * p.shape[1], 1)),
+      ),
+      X: unitValues(rows * r.inputs, 1),
+      Y: targets,
+    });
+  });
+
+export const networkTrainingAgreesWithOracle = defineProperty({
+  id: "net-train",
+  name: "trainNetwork (every optimizer, groups by rule with their own λ and lr multiplier) agrees with the float64 host loop: parameters and every epoch's losses",
+  source: "IDENTITIES.md 21, 26, 27; core trainNetwork",
+  cost: 3,
+  requires: (backend) =>
+    backend.network ? undefined : "the softmax head needs network primitives",
+  arbitrary: trainingCase,
+  async check({ backend }, c, meter) {
+    const { r, spec } = c;
+    const adam = r.kind === "adam" || r.kind === "adamw";
+    const lr = adam ? 0.01 : 0.05;
+    const decay = r.kind === "adamw" ? "decoupled" : "coupled";
+    // Adam's step g/(|g| + ε) has slope up to 1/ε in g: with the usual ε = 1e-8, a gradient
+    // within rounding of 0 (zero inputs, a dead unit) makes the step's size a coin toss on a
+    // float32 backend. ε = 0.1 keeps the step within η·δg/ε of the float64 one for a rounding δg
+    // of the gradient; the optimizer properties test the usual ε on their own.
+    const eps = adam ? 0.1 : undefined;
+    const K = spec.outputs;
+    const d = spec.inputs;
+    const split = (from: number, n: number) => ({
+      X: c.X.slice(from * d, (from + n) * d),
+      Y: c.Y.slice(from * K, (from + n) * K),
+      n,
+    });
+    const train = split(0, r.nTrain);
+    const test = split(r.nTrain, r.nTest);
+    const last = spec.hidden.length;
+    const grouping = {
+      weightDecay: r.lambda,
+      rules: [{ name: "head", match: `layers.${last}.*`, lrMultiplier: r.headLr }],
+    };
+    const infos = networkParameters(spec);
+    const groups = groupParameters(infos, grouping).groups.map((g) => ({
+      indices: g.indices,
+      weightDecay: g.weightDecay,
+      lrMultiplier: g.lrMultiplier,
+    }));
+    const settings = {
+      epochs: r.epochs,
+      lr,
+      batchSize: c.batchSize,
+      seed: r.seed,
+      kind: r.kind,
+      decay,
+      ...(eps !== undefined ? { eps } : {}),
+    } as const;
+    const got = await trainNetwork(
+      backend,
+      spec,
+      {
+        train: { X: train.X, Y: train.Y, rows: train.n },
+        test: { X: test.X, Y: test.Y, rows: test.n },
+      },
+      {
+        ...settings,
+        optimizer: { kind: r.kind, decay, ...(eps !== undefined ? { eps } : {}) },
+        grouping,
+        init: c.params,
+      },
+    );
+    const oracle = hostTrainNetwork(spec, c.params, train, test, { ...settings, groups });
+    // How far the host run moves when every stored input is perturbed by one rounding of the
+    // backend's precision: the amplification (Adam's normalized step, a nearby ReLU kink) that
+    // the rounding bound below does not model.
+    const u = unitRoundoff(backend.precision);
+    const nudge = (xs: readonly number[]) =>
+      backend.precision === "float32"
+        ? xs.map(Math.fround)
+        : xs.map((v, i) => v * (1 + (i % 2 ? u : -u)));
+    const perturbed = hostTrainNetwork(
+      spec,
+      c.params.map(nudge),
+      { ...train, X: nudge(train.X), Y: nudge(train.Y) },
+      { ...test, X: nudge(test.X), Y: nudge(test.Y) },
+      { ...settings, groups },
+    );
+    const steps = r.epochs * Math.ceil(r.nTrain / c.batchSize);
+    const widest = Math.max(d, K, ...spec.hidden);
+    const g = gamma(backend.precision, (last + 1) * (widest + r.nTrain + 10) + 30);
+    for (const [i, info] of infos.entries()) {
+      const o = oracle.params[i] as Float64Array;
+      const q = perturbed.params[i] as Float64Array;
+      const scale = 1 + o.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+      const values = got.parameters[i]?.values as Float64Array;
+      o.forEach((v, e) => {
+        const tol = SAFETY * (steps * (steps + 1) * g * scale + 8 * Math.abs(v - (q[e] as number)));
+        meter.value(values[e] as number, v, tol, `${info.name}[${e}] after ${steps} steps`);
+      });
+    }
+    meter.holds(
+      got.history.length === r.epochs,
+      `one history point per epoch (${got.history.length})`,
+    );
+    got.history.forEach((p, e) => {
+      const o = oracle.history[e] as { trainLoss: number; testLoss: number };
+      const q = perturbed.history[e] as { trainLoss: number; testLoss: number };
+      for (const key of ["trainLoss", "testLoss"] as const) {
+        const tol =
+          SAFETY *
+          (steps * (steps + 1) * g * (1 + Math.abs(o[key]) * 10) + 8 * Math.abs(o[key] - q[key]));
+        meter.value(p[key], o[key], tol, `epoch ${e + 1} ${key}`);
+      }
+    });
+  },
+});
+
 export const NETWORK_PROPERTIES = [
   networkUnary,
   networkMax,
@@ -406,4 +555,5 @@ export const NETWORK_PROPERTIES = [
   backpropSoftmax,
   groupsExemptFromDecay,
   adamL2IsNotAdamWOnNetwork,
+  networkTrainingAgreesWithOracle,
 ] as const;

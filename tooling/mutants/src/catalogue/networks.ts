@@ -1,5 +1,6 @@
 import type { Mutant } from "../mutant.js";
 
+const TRAIN_NETWORK = "packages/core/src/models/train-network.ts";
 const ACTIVATIONS = "packages/core/src/models/activations.ts";
 const NETWORK = "packages/core/src/models/network.ts";
 const GROUPS = "packages/core/src/models/groups.ts";
@@ -27,6 +28,23 @@ export const NETWORK_MUTANTS: readonly Mutant[] = [
     file: ACTIVATIONS,
     find: `const probabilities = backend.binary("div", e, sum);`,
     replace: `const probabilities = backend.binary("mul", e, backend.upload([1], [1, 1]));`,
+    backends: ["cpu"],
+  },
+  {
+    id: "net-train-drops-group-lr-multiplier",
+    bug: "trainNetwork builds the optimizer's groups without their learning-rate multipliers, so a frozen or slowed group trains at the base rate",
+    file: TRAIN_NETWORK,
+    find: "      lrMultiplier: g.lrMultiplier,\n",
+    replace: "",
+    backends: ["cpu"],
+  },
+  {
+    id: "net-train-targets-in-file-order",
+    bug: "a minibatch's targets are gathered in file order (offset, count) rather than by the epoch's shuffled row order, so rows and targets are mismatched",
+    file: TRAIN_NETWORK,
+    find: "const Yb = backend.gatherRows(Ytr, order, offset, count);",
+    replace:
+      'const Yb = backend.gatherRows(Ytr, backend.upload(Array.from({ length: data.train.rows }, (_, i) => i), [data.train.rows, 1], "int32"), offset, count);',
     backends: ["cpu"],
   },
   {
