@@ -7,7 +7,17 @@ import { join } from "node:path";
 import { CHAPTER, type ChapterRun, runChapter } from "@wdecay/core";
 import type { Command } from "commander";
 import { type CliContext, println } from "../context.js";
-import { parseSeed, pathParser } from "../options.js";
+import { given } from "../data-source.js";
+import { UsageError } from "../errors.js";
+import {
+  integerAtLeast,
+  parseEpochs,
+  parseLambdaSpec,
+  parseNTest,
+  parseNTrain,
+  parseSeed,
+  pathParser,
+} from "../options.js";
 import { prepareOutDir, writeOutput } from "../output-files.js";
 import {
   diverged,
@@ -22,15 +32,19 @@ import { lossChartSvg } from "../render/svg.js";
 import { table } from "../render/table.js";
 import { LEGEND, logRange, lossChart, sideBySide } from "../render/terminal-chart.js";
 import { checkBackendName, selectBackend } from "../select-backend.js";
+import {
+  NETWORK_DEMO,
+  NETWORK_DEMO_KEYS,
+  type NetworkDemoFlags,
+  runNetworkDemo,
+} from "./demo-network.js";
+import { parseHidden } from "./train-network.js";
 
 export const DEFAULT_SEED = 42;
 export const DEFAULT_OUT = "./wdecay-out";
 
-interface DemoFlags {
-  readonly backend?: string;
-  readonly seed: number;
-  readonly out: string;
-  readonly json?: boolean;
+interface DemoFlags extends NetworkDemoFlags {
+  readonly network?: boolean;
 }
 
 /** The chapter's settings in one line, as the output states them. */
@@ -54,7 +68,10 @@ export function registerDemo(program: Command, ctx: CliContext): Command {
       "Reproduce D2L §4.5 (weight decay): train with λ = 0 and λ = 3, from scratch and " +
         "concisely, on the chapter's data (d = 200, 20 train / 100 test, batch 5, 100 epochs, " +
         "lr 0.003); print ‖w‖ beside the published figures and the loss curves, and write them " +
-        "as SVG files.",
+        "as SVG files. --network shows the chapter's closing advice instead: an MLP on a " +
+        `small MNIST subset (${NETWORK_DEMO.nTrain} digits, --hidden ${NETWORK_DEMO.hidden.join(",")}, ` +
+        `${NETWORK_DEMO.epochs} epochs) at λ = ${NETWORK_DEMO.lambdas.join(", ")}, decay on every ` +
+        "weight matrix and none on the biases.",
     )
     .option(
       "--backend <name>",
@@ -73,7 +90,26 @@ export function registerDemo(program: Command, ctx: CliContext): Command {
       DEFAULT_OUT,
     )
     .option("--json", "print one JSON object on stdout instead of the report")
-    .action((flags: DemoFlags) => runDemo(flags, ctx));
+    .option("--network", "weight decay on every layer of an MLP on MNIST digits")
+    .option("--hidden <sizes>", "with --network: hidden layer sizes (256)", parseHidden)
+    .option("--n-train <n>", "with --network: training images (500)", parseNTrain)
+    .option("--n-test <n>", "with --network: test images (2000)", parseNTest)
+    .option("--epochs <n>", "with --network: passes over the training images (30)", parseEpochs)
+    .option(
+      "--lambdas <spec>",
+      "with --network: the λ values, comma-separated or start:stop:count (0,0.003,0.03)",
+      parseLambdaSpec,
+    )
+    .action(function (this: Command, flags: DemoFlags) {
+      if (flags.network) return runNetworkDemo(flags, this, ctx);
+      for (const key of NETWORK_DEMO_KEYS) {
+        if (given(this, key)) {
+          const flag = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+          throw new UsageError(`${flag} applies to demo --network only`);
+        }
+      }
+      return runDemo(flags, ctx);
+    });
 }
 
 async function runDemo(flags: DemoFlags, ctx: CliContext): Promise<void> {

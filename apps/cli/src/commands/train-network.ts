@@ -15,13 +15,12 @@ import {
   type NetworkSpec,
   type NetworkTrainResult,
   networkParameters,
-  oneHot,
   trainNetwork,
 } from "@wdecay/core";
 import type { Command } from "commander";
 import { type CliContext, println } from "../context.js";
 import { given } from "../data-source.js";
-import { loadMnist, MNIST_CLASSES, MNIST_PIXELS } from "../datasets/mnist.js";
+import { MNIST_CLASSES, MNIST_PIXELS, mnistNetworkData } from "../datasets/mnist.js";
 import { UsageError } from "../errors.js";
 import type { OptimizerFlags } from "../optimizer-options.js";
 import { fail, strictNumber } from "../options.js";
@@ -232,30 +231,7 @@ function settingsOf(flags: NetworkTrainFlags, command: Command) {
   };
 }
 
-/** Rows of the chosen digits, labels renumbered 0… in the order given (logistic: 0/1). */
-async function mnistData(settings: ReturnType<typeof settingsOf>, seed: number) {
-  const { digits, nTrain, nTest, spec } = settings;
-  // Draw from all ten digits in proportion, so the subset is the same whichever digits are kept,
-  // then keep the chosen ones: ask for enough rows that the kept ones number nTrain and nTest.
-  const scale = MNIST_CLASSES / digits.length;
-  const split = await loadMnist(Math.ceil(nTrain * scale), Math.ceil(nTest * scale), seed);
-  const keep = (part: typeof split.train, rows: number) => {
-    const picked: number[] = [];
-    for (let i = 0; i < part.rows && picked.length < rows; i++) {
-      if (digits.includes(part.labels[i] as number)) picked.push(i);
-    }
-    const X = new Float64Array(picked.length * MNIST_PIXELS);
-    const labels = picked.map((i, r) => {
-      X.set(part.X.subarray(i * MNIST_PIXELS, (i + 1) * MNIST_PIXELS), r * MNIST_PIXELS);
-      return digits.indexOf(part.labels[i] as number);
-    });
-    const Y = spec.loss === "logistic" ? Float64Array.from(labels) : oneHot(labels, spec.outputs);
-    return { X, Y, rows: picked.length };
-  };
-  return { train: keep(split.train, nTrain), test: keep(split.test, nTest) };
-}
-
-function architecture(spec: NetworkSpec): string {
+export function architecture(spec: NetworkSpec): string {
   return [spec.inputs, ...spec.hidden, spec.outputs].join(" → ");
 }
 
@@ -267,7 +243,11 @@ export async function runNetworkTrain(
   const settings = settingsOf(flags, command);
   checkBackendName(ctx.registry, flags.backend);
   if (flags.plot !== undefined) await probeWritableFile(flags.plot, "--plot");
-  const data = await mnistData(settings, flags.seed);
+  const data = await mnistNetworkData({
+    ...settings,
+    seed: flags.seed,
+    logistic: settings.spec.loss === "logistic",
+  });
   const backend = await selectBackend(ctx.registry, flags.backend);
   const progress = createProgress(settings.epochs, ctx.isTTY && !flags.json, ctx.progressStream);
   let result: NetworkTrainResult;

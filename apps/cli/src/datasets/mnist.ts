@@ -7,7 +7,7 @@
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { Rng, Stream } from "@wdecay/core";
+import { type NetworkSplit, oneHot, Rng, Stream } from "@wdecay/core";
 import { RuntimeError } from "../errors.js";
 
 /** Pixels per image. */
@@ -114,4 +114,40 @@ export async function loadMnist(nTrain: number, nTest: number, seed: number): Pr
     test: take(digits, interleave(testPicks)),
     available: digits.map((d) => d.count),
   };
+}
+
+/** What {@link mnistNetworkData} draws. */
+export interface MnistSelection {
+  /** The digits kept, in label order: digit digits[k] gets label k. */
+  readonly digits: readonly number[];
+  readonly nTrain: number;
+  readonly nTest: number;
+  readonly seed: number;
+  /** One 0/1 target column (two digits) instead of one-hot rows. */
+  readonly logistic?: boolean;
+}
+
+/**
+ * Training and test rows of the chosen digits for a network: pixels as features, one-hot
+ * targets (or 0/1 for `logistic`). The split is drawn from all ten digits in proportion, so the
+ * images of a digit are the same whichever others are kept, then the chosen ones are kept.
+ */
+export async function mnistNetworkData(selection: MnistSelection): Promise<NetworkSplit> {
+  const { digits, nTrain, nTest, seed } = selection;
+  const scale = MNIST_CLASSES / digits.length;
+  const split = await loadMnist(Math.ceil(nTrain * scale), Math.ceil(nTest * scale), seed);
+  const keep = (part: MnistPart, rows: number) => {
+    const picked: number[] = [];
+    for (let i = 0; i < part.rows && picked.length < rows; i++) {
+      if (digits.includes(part.labels[i] as number)) picked.push(i);
+    }
+    const X = new Float64Array(picked.length * MNIST_PIXELS);
+    const labels = picked.map((i, r) => {
+      X.set(part.X.subarray(i * MNIST_PIXELS, (i + 1) * MNIST_PIXELS), r * MNIST_PIXELS);
+      return digits.indexOf(part.labels[i] as number);
+    });
+    const Y = selection.logistic ? Float64Array.from(labels) : oneHot(labels, digits.length);
+    return { X, Y, rows: picked.length };
+  };
+  return { train: keep(split.train, nTrain), test: keep(split.test, nTest) };
 }
