@@ -59,7 +59,7 @@ const CLI_DIR = fileURLToPath(new URL("..", import.meta.url));
  */
 export function spawnWdecay(
   args: readonly string[],
-  options: { env?: NodeJS.ProcessEnv; nodeArgs?: readonly string[] } = {},
+  options: { env?: NodeJS.ProcessEnv; nodeArgs?: readonly string[]; timeoutMs?: number } = {},
 ): Promise<RunResult> {
   const node = ["--conditions=@wdecay/source", "--import", "tsx", ...(options.nodeArgs ?? [])];
   return new Promise((resolve) => {
@@ -68,7 +68,11 @@ export function spawnWdecay(
       [...node, "src/bin.ts", ...args],
       // Generous: a cold start on a loaded 2-core machine takes seconds; the limit only stops
       // a hung child, it measures nothing.
-      { cwd: CLI_DIR, timeout: 90_000, env: { ...process.env, ...options.env } },
+      {
+        cwd: CLI_DIR,
+        timeout: options.timeoutMs ?? 90_000,
+        env: { ...process.env, ...options.env },
+      },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === "number" ? error.code : -1) : 0;
         resolve({ code, stdout, stderr });

@@ -440,7 +440,7 @@ const trainingCase = fc
   });
 
 export const networkTrainingAgreesWithOracle = defineProperty({
-  id: "net-train",
+  id: "id-21-network",
   name: "trainNetwork (every optimizer, groups by rule with their own λ and lr multiplier) agrees with the float64 host loop: parameters and every epoch's losses",
   source: "IDENTITIES.md 21, 26, 27; core trainNetwork",
   cost: 3,

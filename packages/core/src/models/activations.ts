@@ -48,11 +48,6 @@ export function reluMask(backend: Backend, a: Tensor): Tensor {
   return out;
 }
 
-/** A 1×1 tensor holding `value`, for broadcasting a constant. */
-function scalar(backend: Backend, value: number): Tensor {
-  return backend.upload([value], [1, 1]);
-}
-
 /**
  * softplus(z) = log(1 + eᶻ), computed as max(z, 0) + log(1 + e^(−|z|)): the exponent is never
  * positive, so nothing overflows, and for large |z| the log term is a small correction.
@@ -67,7 +62,13 @@ export function tensorSoftplus(backend: Backend, z: Tensor): Tensor {
     temps.push(negAbs);
     const e = net.unary("exp", negAbs);
     temps.push(e);
-    const one = scalar(backend, 1);
+    // 1 + e without uploading a constant (a step must not upload): sign(exp(0·e)) is exactly 1
+    // whatever exp's accuracy.
+    const zero = backend.axpby(0, e, 0, e);
+    temps.push(zero);
+    const near = net.unary("exp", zero);
+    temps.push(near);
+    const one = backend.unary("sign", near);
     temps.push(one);
     const onePlus = backend.binary("add", e, one);
     temps.push(onePlus);

@@ -15,7 +15,7 @@ const WGSL = "packages/backend-webgpu/src/wgsl.ts";
  */
 export const NETWORK_MUTANTS: readonly Mutant[] = [
   {
-    id: "net-backprop-skips-relu-mask",
+    id: "core-net-backprop-skips-relu-mask",
     bug: "backpropagation passes the gradient through a hidden layer without ReLU's 0/1 mask, as if the layer were linear",
     file: NETWORK,
     find: `const next = backend.binary("mul", dA, mask);`,
@@ -23,7 +23,7 @@ export const NETWORK_MUTANTS: readonly Mutant[] = [
     backends: ["cpu"],
   },
   {
-    id: "net-softmax-probabilities-unnormalized",
+    id: "core-net-softmax-probabilities-unnormalized",
     bug: "the row softmax returns e^(Z − max) without dividing by its row sum, so the softmax gradient is P − Y with unnormalized P",
     file: ACTIVATIONS,
     find: `const probabilities = backend.binary("div", e, sum);`,
@@ -31,7 +31,7 @@ export const NETWORK_MUTANTS: readonly Mutant[] = [
     backends: ["cpu"],
   },
   {
-    id: "net-train-drops-group-lr-multiplier",
+    id: "core-net-train-drops-group-lr-multiplier",
     bug: "trainNetwork builds the optimizer's groups without their learning-rate multipliers, so a frozen or slowed group trains at the base rate",
     file: TRAIN_NETWORK,
     find: "      lrMultiplier: g.lrMultiplier,\n",
@@ -39,7 +39,7 @@ export const NETWORK_MUTANTS: readonly Mutant[] = [
     backends: ["cpu"],
   },
   {
-    id: "net-train-targets-in-file-order",
+    id: "core-net-train-targets-in-file-order",
     bug: "a minibatch's targets are gathered in file order (offset, count) rather than by the epoch's shuffled row order, so rows and targets are mismatched",
     file: TRAIN_NETWORK,
     find: "const Yb = backend.gatherRows(Ytr, order, offset, count);",
@@ -48,7 +48,7 @@ export const NETWORK_MUTANTS: readonly Mutant[] = [
     backends: ["cpu"],
   },
   {
-    id: "net-relu-composition-halves-each-term",
+    id: "core-net-relu-composition-halves-each-term",
     bug: "the composed ReLU computes ½a + ½|a| (two roundings) instead of (a + |a|)·½: an odd float32 subnormal halves to the wrong value",
     file: ACTIVATIONS,
     find: "const out = backend.axpby(0.5, twice, 0, twice);",
@@ -58,7 +58,7 @@ export const NETWORK_MUTANTS: readonly Mutant[] = [
     backends: ["webgpu"],
   },
   {
-    id: "net-groups-lr-multiplier-ignored",
+    id: "core-net-groups-lr-multiplier-ignored",
     bug: "the optimizer steps every group with the base learning rate, ignoring the group's lrMultiplier (a frozen layer still trains)",
     file: OPTIMIZERS,
     find: "const groupEta = eta * (group.lrMultiplier ?? 1);",
@@ -66,7 +66,7 @@ export const NETWORK_MUTANTS: readonly Mutant[] = [
     backends: ["cpu"],
   },
   {
-    id: "net-groups-own-lambda-ignored",
+    id: "core-net-groups-own-lambda-ignored",
     bug: "the optimizer ignores a group's own weightDecay and uses the base λ × multiplier (the no-decay group gets the base λ)",
     file: OPTIMIZERS,
     find: "const lambda = (group.weightDecay ?? weightDecay * (group.decayMultiplier ?? 1)) * s;",
@@ -74,7 +74,7 @@ export const NETWORK_MUTANTS: readonly Mutant[] = [
     backends: ["cpu"],
   },
   {
-    id: "net-groups-default-decays-biases",
+    id: "core-net-groups-default-decays-biases",
     bug: "the default rule decays every parameter of rank ≥ 1, biases included",
     file: GROUPS,
     find: `return p.ndim >= 2 && !p.name.endsWith("bias");`,
@@ -82,7 +82,7 @@ export const NETWORK_MUTANTS: readonly Mutant[] = [
     backends: ["cpu"],
   },
   {
-    id: "net-host-max-column-stride",
+    id: "core-net-host-max-column-stride",
     bug: "the host max (cpu and wasm) steps through a column with stride 1 instead of the row length: max over rows reads the wrong elements",
     file: SHAPES,
     find: "const innerStride = axis === 0 ? c : 1;",
