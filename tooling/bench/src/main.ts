@@ -32,8 +32,9 @@ import {
 const PNPM = "npx -y pnpm@10.34.9";
 
 const USAGE = `usage: ${PNPM} bench [options]
-  --workload NAME   ${WORKLOAD_NAMES.join(" | ")} | tabular; repeat it or give a comma list
-                    (default: all; tabular times fit, path and select on a 100,000 × 50 CSV)
+  --workload NAME   ${WORKLOAD_NAMES.join(" | ")} | tabular | mlp; repeat it or give a comma list
+                    (default: all; tabular times fit, path and select on a 100,000 × 50 CSV;
+                    mlp trains a 784 → 256 → 10 network against tfjs)
   --runs N          timed runs per contender (default: per workload, ${WORKLOAD_NAMES.map((n) => `${n} ${WORKLOADS[n].runs}`).join(", ")})
   --warmup N        untimed warm-up runs first (default: ${WORKLOAD_NAMES.map((n) => `${n} ${WORKLOADS[n].warmup}`).join(", ")})
   --gc              force a garbage collection before every timed run (off: it slows the
@@ -49,6 +50,8 @@ interface CliOptions {
   readonly workloads: readonly WorkloadName[];
   /** Whether to run the toolkit workload (see tabular.ts) after the contenders'. */
   readonly tabular: boolean;
+  /** Whether to run the network workload (see mlp.ts) after those. */
+  readonly mlp: boolean;
   readonly json: boolean;
   readonly gc: boolean;
   readonly runs: number | undefined;
@@ -90,24 +93,30 @@ export function parseCli(argv: readonly string[]): CliOptions {
   }
   const workloads: WorkloadName[] = [];
   let tabular = false;
+  let mlp = false;
   for (const name of (values.workload ?? []).flatMap((v) => v.split(","))) {
     const trimmed = name.trim();
+    if (trimmed === "mlp") {
+      mlp = true;
+      continue;
+    }
     if (trimmed === "tabular") {
       tabular = true;
       continue;
     }
     if (!(WORKLOAD_NAMES as readonly string[]).includes(trimmed)) {
       throw new UsageError(
-        `unknown workload '${trimmed}' (choose from ${WORKLOAD_NAMES.join(", ")}, tabular)`,
+        `unknown workload '${trimmed}' (choose from ${WORKLOAD_NAMES.join(", ")}, tabular, mlp)`,
       );
     }
     if (!workloads.includes(trimmed as WorkloadName)) workloads.push(trimmed as WorkloadName);
   }
   if (values.write === "") throw new UsageError("--write needs a file name");
-  const none = workloads.length === 0 && !tabular;
+  const none = workloads.length === 0 && !tabular && !mlp;
   return {
     workloads: none ? [...WORKLOAD_NAMES] : workloads,
     tabular: none || tabular,
+    mlp: none || mlp,
     json: values.json ?? false,
     gc: values.gc ?? false,
     runs: count("runs", values.runs, 1),
@@ -128,9 +137,16 @@ function relativeDiff(x: number, reference: number): number {
 
 async function run(argv: readonly string[], options: CliOptions): Promise<number> {
   const tabular = async () => {
-    if (!options.tabular) return undefined;
-    const { runTabular } = await import("./tabular.js");
-    return runTabular(progress, options.runs);
+    const sections: string[] = [];
+    if (options.tabular) {
+      const { runTabular } = await import("./tabular.js");
+      sections.push(runTabular(progress, options.runs));
+    }
+    if (options.mlp) {
+      const { runMlp } = await import("./mlp.js");
+      sections.push(await runMlp(progress, options.runs));
+    }
+    return sections.length > 0 ? sections.join("\n") : undefined;
   };
   if (options.workloads.length === 0) {
     const section = (await tabular()) as string;

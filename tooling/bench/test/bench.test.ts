@@ -10,6 +10,7 @@ import { tfjsCpu } from "../src/contenders/tfjs-cpu.js";
 import { tfjsWasm } from "../src/contenders/tfjs-wasm.js";
 import { backendContender } from "../src/contenders/wdecay.js";
 import { measure, summarize } from "../src/measure.js";
+import { MLP, runMlp } from "../src/mlp.js";
 import { runTabular } from "../src/tabular.js";
 import { prepareWorkload, type Workload } from "../src/workloads.js";
 
@@ -298,5 +299,33 @@ describe("the tabular workload", () => {
     expect(section).toContain("all converged: true");
     expect(section).toMatch(/λ_min \d/);
     expect(lines.some((l) => l.includes("end to end"))).toBe(true);
+  }, 120_000);
+});
+
+describe("the mlp workload", () => {
+  it("times every contender on the same network and data, and their final losses agree", async () => {
+    const section = await runMlp(() => {}, 1, {
+      ...MLP,
+      rows: 96,
+      spec: { inputs: 20, hidden: [8], outputs: 3, loss: "softmax" },
+      batchSize: 32,
+      // A λ large enough that a dropped or doubled penalty moves the loss past the tolerance.
+      lambda: 0.1,
+      warmup: 0,
+    });
+    const rows = section.split("\n").filter((l) => /^\| (wdecay|tfjs)/.test(l));
+    expect(rows.map((r) => r.split("|")[1]?.trim())).toEqual([
+      "wdecay wasm",
+      "wdecay cpu",
+      "wdecay cpu-f32",
+      "tfjs-wasm",
+      "tfjs-cpu",
+    ]);
+    // 6 steps of float32 sums of ≤ 20 terms: every loss within 1e-5 of the float64 cpu's,
+    // far from what a wrong gradient or a skipped decay would give.
+    for (const row of rows) {
+      const diff = Number(row.split("|")[7]?.trim());
+      expect(diff).toBeLessThan(1e-5);
+    }
   }, 120_000);
 });

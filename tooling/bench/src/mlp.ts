@@ -1,0 +1,299 @@
+/**
+ * The `mlp` workload of `pnpm bench`: minibatch SGD on a multilayer perceptron of MNIST's shape,
+ * 784 → 256 → 10 (ReLU, softmax cross-entropy), weight decay λ = 1e-3 on the two weight
+ * matrices and none on the biases, 2,048 seeded rows, batch 64, 2 epochs (64 steps). Timed:
+ * the steps only (data and parameters already on the contender, each epoch's order drawn
+ * beforehand) and one read of the parameters at the end, as the `steps` workloads are.
+ *
+ * Contenders: core's trainNetwork step (networkGradient + the grouped optimizer) on the cpu,
+ * cpu-f32 and wasm backends, and the same network written as a TensorFlow.js user would
+ * (tf.variable, autodiff through tf.losses.softmaxCrossEntropy with the penalty in the loss,
+ * tf.train.sgd) on tfjs' wasm and cpu backends. All start from the same initial values and take
+ * the same rows in the same order; their final training losses must agree.
+ */
+import * as tf from "@tensorflow/tfjs";
+import "@tensorflow/tfjs-backend-wasm";
+import { createCpuBackend } from "@wdecay/backend-cpu";
+import { createWasmBackend } from "@wdecay/backend-wasm";
+import {
+  type Backend,
+  createOptimizer,
+  groupParameters,
+  initialParameters,
+  MinibatchSchedule,
+  type NetworkSpec,
+  networkGradient,
+  networkParameters,
+  oneHot,
+  Rng,
+  scoreOutputs,
+  type Tensor,
+} from "@wdecay/core";
+
+/** The workload's size and settings; tests run a smaller one. */
+export interface MlpConfig {
+  readonly rows: number;
+  readonly spec: NetworkSpec;
+  readonly batchSize: number;
+  readonly epochs: number;
+  readonly lr: number;
+  readonly lambda: number;
+  readonly seed: number;
+  readonly warmup: number;
+}
+
+export const MLP: MlpConfig = {
+  rows: 2048,
+  spec: { inputs: 784, hidden: [256], outputs: 10, loss: "softmax" },
+  batchSize: 64,
+  epochs: 2,
+  lr: 0.05,
+  lambda: 1e-3,
+  seed: 42,
+  warmup: 1,
+};
+
+/** Runs per contender by default. */
+export const MLP_RUNS = 3;
+
+interface Problem {
+  readonly X: Float64Array;
+  readonly Y: Float64Array;
+  readonly labels: Int32Array;
+  readonly init: Float64Array[];
+  /** Each epoch's row order. */
+  readonly orders: Int32Array[];
+}
+
+/** Pixels in [0, 1) with a class-dependent mean, so the network has something to learn. */
+function problem(cfg: MlpConfig): Problem {
+  const { rows, spec, seed, epochs, batchSize } = cfg;
+  const rng = new Rng(seed);
+  const K = spec.outputs;
+  const labels = Int32Array.from({ length: rows }, () => Math.floor(rng.uniform() * K));
+  const X = new Float64Array(rows * spec.inputs);
+  for (let i = 0; i < rows; i++) {
+    const k = labels[i] as number;
+    for (let j = 0; j < spec.inputs; j++) {
+      X[i * spec.inputs + j] = 0.5 * rng.uniform() + (j % K === k ? 0.5 : 0);
+    }
+  }
+  const schedule = new MinibatchSchedule(rows, batchSize, seed);
+  const orders = Array.from({ length: epochs }, () => Int32Array.from(schedule.shuffle()));
+  return { X, Y: oneHot(labels, K), labels, init: initialParameters(spec, seed), orders };
+}
+
+/** One timed run's outcome: the final training loss, for the agreement check. */
+interface Outcome {
+  readonly ms: number;
+  readonly loss: number;
+}
+
+interface MlpContender {
+  readonly name: string;
+  readonly precision: string;
+  /** Prepares a trial (untimed) and returns its timed run. */
+  prepare(p: Problem, cfg: MlpConfig): Promise<{ run(): Promise<Outcome>; dispose(): void }>;
+}
+
+function wdecay(name: string, make: () => Backend | Promise<Backend>): MlpContender {
+  return {
+    name: `wdecay ${name}`,
+    precision: name === "cpu" ? "float64" : "float32",
+    async prepare(p, cfg) {
+      const backend = await make();
+      const { spec, rows, batchSize, lr, lambda } = cfg;
+      const infos = networkParameters(spec);
+      const X = backend.upload(p.X, [rows, spec.inputs]);
+      const Y = backend.upload(p.Y, [rows, spec.outputs]);
+      const order = backend.zeros([rows, 1], "int32");
+      const grouping = groupParameters(infos, { weightDecay: lambda });
+      return {
+        async run() {
+          const params = infos.map((info, i) =>
+            backend.upload(p.init[i] as Float64Array, info.shape),
+          );
+          const optimizer = createOptimizer(backend, {
+            kind: "sgd",
+            lr,
+            weightDecay: 0,
+            decay: "coupled",
+            groups: grouping.groups.map((g) => ({
+              params: g.indices.map((i) => params[i] as Tensor),
+              weightDecay: g.weightDecay,
+            })),
+          });
+          const start = performance.now();
+          for (const epochOrder of p.orders) {
+            backend.write(order, epochOrder);
+            for (let offset = 0; offset < rows; offset += batchSize) {
+              const count = Math.min(batchSize, rows - offset);
+              const Xb = backend.gatherRows(X, order, offset, count);
+              const Yb = backend.gatherRows(Y, order, offset, count);
+              const { grads } = networkGradient(backend, spec, params, Xb, Yb);
+              optimizer.step(grouping.groups.map((g) => g.indices.map((i) => grads[i] as Tensor)));
+              for (const t of [Xb, Yb, ...grads]) backend.dispose(t);
+            }
+          }
+          const values = await Promise.all(params.map((t) => backend.read(t)));
+          const ms = performance.now() - start;
+          optimizer.dispose();
+          for (const t of params) backend.dispose(t);
+          return { ms, loss: hostLoss(cfg, p, values) };
+        },
+        dispose() {
+          for (const t of [X, Y, order]) backend.dispose(t);
+          backend.destroy();
+        },
+      };
+    },
+  };
+}
+
+/** The mean training loss of parameters read back, in float64 on the host. */
+function hostLoss(cfg: MlpConfig, p: Problem, params: readonly ArrayLike<number>[]): number {
+  const { rows, spec } = cfg;
+  const K = spec.outputs;
+  const [W1, b1, W2, b2] = params as [
+    ArrayLike<number>,
+    ArrayLike<number>,
+    ArrayLike<number>,
+    ArrayLike<number>,
+  ];
+  const H = spec.hidden[0] as number;
+  const Z = new Float64Array(rows * K);
+  const h = new Float64Array(H);
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < H; j++) {
+      let s = b1[j] as number;
+      for (let k = 0; k < spec.inputs; k++)
+        s += (p.X[i * spec.inputs + k] as number) * (W1[k * H + j] as number);
+      h[j] = Math.max(s, 0);
+    }
+    for (let c = 0; c < K; c++) {
+      let s = b2[c] as number;
+      for (let j = 0; j < H; j++) s += (h[j] as number) * (W2[j * K + c] as number);
+      Z[i * K + c] = s;
+    }
+  }
+  return scoreOutputs("softmax", Z, p.Y, rows, K).loss;
+}
+
+function tfjs(backendName: "wasm" | "cpu"): MlpContender {
+  return {
+    name: `tfjs-${backendName}`,
+    precision: "float32",
+    async prepare(p, cfg) {
+      await tf.setBackend(backendName);
+      await tf.ready();
+      const { spec, rows, batchSize, lr, lambda } = cfg;
+      const X = tf.tensor2d(Float32Array.from(p.X), [rows, spec.inputs]);
+      const Y = tf.tensor2d(Float32Array.from(p.Y), [rows, spec.outputs]);
+      const orders = p.orders.map((o) => tf.tensor1d(o, "int32"));
+      return {
+        async run() {
+          await tf.setBackend(backendName);
+          const infos = networkParameters(spec);
+          const vars = infos.map((info, i) =>
+            tf.variable(tf.tensor2d(Float32Array.from(p.init[i] as Float64Array), [...info.shape])),
+          );
+          const [W1, b1, W2, b2] = vars as [tf.Variable, tf.Variable, tf.Variable, tf.Variable];
+          const optimizer = tf.train.sgd(lr);
+          const start = performance.now();
+          for (const order of orders) {
+            for (let offset = 0; offset < rows; offset += batchSize) {
+              const count = Math.min(batchSize, rows - offset);
+              tf.tidy(() => {
+                const idx = tf.slice(order, [offset], [count]);
+                const xb = tf.gather(X, idx);
+                const yb = tf.gather(Y, idx);
+                optimizer.minimize(() => {
+                  const hidden = tf.relu(tf.add(tf.matMul(xb, W1), b1));
+                  const logits = tf.add(tf.matMul(hidden, W2), b2);
+                  const data = tf.losses.softmaxCrossEntropy(yb, logits) as tf.Scalar;
+                  const penalty = tf.mul(
+                    lambda / 2,
+                    tf.add(tf.sum(tf.square(W1)), tf.sum(tf.square(W2))),
+                  );
+                  return tf.add(data, penalty) as tf.Scalar;
+                });
+              });
+            }
+          }
+          const values = await Promise.all(vars.map((v) => v.data()));
+          const ms = performance.now() - start;
+          optimizer.dispose();
+          tf.dispose(vars);
+          return { ms, loss: hostLoss(cfg, p, values as Float32Array[]) };
+        },
+        dispose() {
+          tf.dispose([X, Y, ...orders]);
+        },
+      };
+    },
+  };
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+/** Runs every contender and returns the markdown section. */
+export async function runMlp(
+  progress: (line: string) => void,
+  runs: number = MLP_RUNS,
+  cfg: MlpConfig = MLP,
+): Promise<string> {
+  if (cfg.spec.hidden.length !== 1 || cfg.spec.loss !== "softmax") {
+    throw new RangeError("the mlp workload is one hidden layer and a softmax head");
+  }
+  const p = problem(cfg);
+  const contenders = [
+    wdecay("wasm", () => createWasmBackend()),
+    wdecay("cpu", () => createCpuBackend()),
+    wdecay("cpu-f32", () => createCpuBackend({ precision: "float32" })),
+    tfjs("wasm"),
+    tfjs("cpu"),
+  ];
+  const rows: { name: string; precision: string; ms: number[]; loss: number }[] = [];
+  for (const c of contenders) {
+    progress(`mlp: ${c.name}`);
+    const trial = await c.prepare(p, cfg);
+    try {
+      for (let k = 0; k < cfg.warmup; k++) await trial.run();
+      const outcomes: Outcome[] = [];
+      for (let k = 0; k < runs; k++) outcomes.push(await trial.run());
+      rows.push({
+        name: c.name,
+        precision: c.precision,
+        ms: outcomes.map((o) => o.ms),
+        loss: outcomes[0]?.loss ?? Number.NaN,
+      });
+    } finally {
+      trial.dispose();
+    }
+  }
+  const tfjsWasm = median(rows.find((r) => r.name === "tfjs-wasm")?.ms ?? [Number.NaN]);
+  const reference = rows.find((r) => r.name === "wdecay cpu")?.loss ?? Number.NaN;
+  const fmt = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
+  const steps = cfg.epochs * Math.ceil(cfg.rows / cfg.batchSize);
+  const { spec } = cfg;
+  return [
+    `### mlp: ${[spec.inputs, ...spec.hidden, spec.outputs].join(" → ")} (ReLU, softmax), ${cfg.rows} rows, batch ${cfg.batchSize}, ${steps} SGD steps, λ ${cfg.lambda} on the weight matrices`,
+    "",
+    `Steps and the final read, median of ${runs} runs after ${cfg.warmup} warm-up; the final training loss (float64, on the host) against wdecay cpu's.`,
+    "",
+    "| contender | precision | median | range | ÷ tfjs-wasm | final loss | rel. diff |",
+    "|---|---|---:|---:|---:|---:|---:|",
+    ...rows.map((r) => {
+      const m = median(r.ms);
+      const diff = Math.abs(r.loss - reference) / reference;
+      return `| ${r.name} | ${r.precision} | ${fmt(m)} | ${fmt(Math.min(...r.ms))}–${fmt(Math.max(...r.ms))} | ${(m / tfjsWasm).toFixed(2)} | ${r.loss.toFixed(6)} | ${diff.toExponential(1)} |`;
+    }),
+    "",
+  ].join("\n");
+}
