@@ -19,7 +19,7 @@ export interface CommandEntry {
 export const COMMANDS: readonly CommandEntry[] = [
   {
     name: "demo",
-    summary: "reproduce the chapter: λ = 0 and 3, scratch and concise, with charts",
+    summary: "reproduce the chapter: λ = 0 and 3, scratch and concise; --network: an MLP",
     load: async () => (await import("./demo.js")).registerDemo,
   },
   {
