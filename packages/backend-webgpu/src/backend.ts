@@ -39,6 +39,8 @@ import {
   type KernelSource,
   LINEAR_LOSS,
   MATMUL,
+  MATMUL_TILE,
+  MATMUL_TILED,
   MAX_AXIS,
   networkUnaryKernel,
   SGD_HEADER_WORDS,
@@ -296,10 +298,11 @@ export class WebGpuBackend implements Backend {
     this.capabilities = {
       device: "gpu",
       maxTensorElements: Math.floor(maxBytes / 4),
-      // Where code paths switch beyond the usual sizes: the buffer pool's size classes turn
-      // from powers of two to whole MiB past 1 MiB (2¹⁸ floats), and a dispatch past the
-      // per-dimension workgroup limit becomes a 2-D grid.
-      sizeBoundaries: [2 ** 18, this.maxGroups * this.workgroupSize],
+      // Where code paths switch beyond the usual sizes: products go to 16 × 16 tiles where
+      // both output sides reach 16, the buffer pool's size classes turn from powers of two to
+      // whole MiB past 1 MiB (2¹⁸ floats), and a dispatch past the per-dimension workgroup
+      // limit becomes a 2-D grid.
+      sizeBoundaries: [MATMUL_TILE, 2 ** 18, this.maxGroups * this.workgroupSize],
     };
     this.pool = new BufferPool(device, USAGE.STORAGE | USAGE.COPY_SRC | USAGE.COPY_DST);
     this.staging = new BufferPool(device, USAGE.MAP_READ | USAGE.COPY_DST);
@@ -605,7 +608,14 @@ export class WebGpuBackend implements Backend {
       [m, n, k, transposeA ? 1 : ac, transposeA ? ac : 1, transposeB ? 1 : bc, transposeB ? bc : 1],
       s.at,
     );
-    this.dispatch("matmul", MATMUL, s, [A, B, out], this.groupsFor(m * n));
+    // Tiles pay off where both output sides fill one: a product with a thin side (a weight
+    // column, a minibatch of one row) keeps the one-output-per-invocation kernel.
+    if (this.workgroupSize === MATMUL_TILE * MATMUL_TILE && m >= MATMUL_TILE && n >= MATMUL_TILE) {
+      const tiles = Math.ceil(m / MATMUL_TILE) * Math.ceil(n / MATMUL_TILE);
+      this.dispatch("matmul-tiled", MATMUL_TILED, s, [A, B, out], tiles);
+    } else {
+      this.dispatch("matmul", MATMUL, s, [A, B, out], this.groupsFor(m * n));
+    }
     return out;
   }
 

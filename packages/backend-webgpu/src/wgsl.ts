@@ -374,6 +374,53 @@ export const MATMUL: KernelSource = {
 }`,
 };
 
+/** Side of a square output tile of {@link MATMUL_TILED}: 16 × 16 = 256 invocations. */
+export const MATMUL_TILE = 16;
+
+/**
+ * C = op(A)·op(B) by 16 × 16 output tiles, one workgroup per tile (the workgroup size must be
+ * 256): each step stages a 16 × 16 block of op(A) and of op(B) in workgroup memory, so every
+ * element read from storage serves 16 products instead of one. Same parameters as
+ * {@link MATMUL}; the products enter each output's sum in the same order (p ascending, blocks
+ * padded with zeros, which add exactly nothing), so the two kernels give the same bits.
+ */
+export const MATMUL_TILED: KernelSource = {
+  inputs: 2,
+  outputs: 1,
+  code: `${header(`${RO(1, "a")}\n${RO(2, "b")}\n${RW(3, "o")}`)}${CAREFUL}
+const T: u32 = 16u;
+var<workgroup> tileA: array<f32, 256>;
+var<workgroup> tileB: array<f32, 256>;
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,
+        @builtin(local_invocation_index) lid: u32) {
+  let m = pu(0u);
+  let n = pu(1u);
+  let k = pu(2u);
+  let tilesN = (n + T - 1u) / T;
+  let tile = wid.y * nwg.x + wid.x;
+  // Whole workgroups past the last tile (a 2-D grid's last row) leave together: uniform.
+  if (tile >= ((m + T - 1u) / T) * tilesN) { return; }
+  let lr = lid / T;
+  let lc = lid % T;
+  let r = (tile / tilesN) * T + lr;
+  let c = (tile % tilesN) * T + lc;
+  var acc = vec2<f32>(0.0, 0.0);
+  for (var p0 = 0u; p0 < k; p0 += T) {
+    let pa = p0 + lc;
+    let pb = p0 + lr;
+    tileA[lid] = select(0.0, a[r * pu(3u) + pa * pu(4u)], r < m && pa < k);
+    tileB[lid] = select(0.0, b[pb * pu(5u) + c * pu(6u)], pb < k && c < n);
+    workgroupBarrier();
+    for (var q = 0u; q < T; q++) {
+      acc = accProduct(acc, tileA[lr * T + q], tileB[q * T + lc]);
+    }
+    workgroupBarrier();
+  }
+  if (r < m && c < n) { o[r * n + c] = accFinish(acc); }
+}`,
+};
+
 /** Rows idx[offset .. offset + count) of a, copied as bits (float or int32). P = [total, cols, offset]. */
 export const GATHER: KernelSource = {
   inputs: 2,

@@ -270,10 +270,10 @@ describe("command line", () => {
       encoding: "utf8",
     });
 
-  it("lists the tabular workload in its help", () => {
+  it("lists the tabular and mlp workloads in its help", () => {
     const { status, stdout } = bench("--help");
     expect(status).toBe(0);
-    expect(stdout).toMatch(/\| tabular;/);
+    expect(stdout).toMatch(/\| tabular \| mlp;/);
   });
 
   it.each([

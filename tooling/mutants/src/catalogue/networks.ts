@@ -90,6 +90,24 @@ export const NETWORK_MUTANTS: readonly Mutant[] = [
     backends: ["cpu"],
   },
   {
+    id: "webgpu-matmul-tile-last-block-unpadded",
+    bug: "the tiled product stages both blocks without the k bound, so where the inner dimension is not a multiple of 16 the last block multiplies elements past op(A)'s row by elements past op(B)'s column (either bound alone suffices: the other side's zeros cancel the overrun)",
+    file: WGSL,
+    find: `tileA[lid] = select(0.0, a[r * pu(3u) + pa * pu(4u)], r < m && pa < k);
+    tileB[lid] = select(0.0, b[pb * pu(5u) + c * pu(6u)], pb < k && c < n);`,
+    replace: `tileA[lid] = select(0.0, a[r * pu(3u) + pa * pu(4u)], r < m);
+    tileB[lid] = select(0.0, b[pb * pu(5u) + c * pu(6u)], c < n);`,
+    backends: ["webgpu"],
+  },
+  {
+    id: "webgpu-matmul-tile-column-from-row",
+    bug: "the tiled product reads op(B)'s staged block at the invocation's row instead of its column",
+    file: WGSL,
+    find: "acc = accProduct(acc, tileA[lr * T + q], tileB[q * T + lc]);",
+    replace: "acc = accProduct(acc, tileA[lr * T + q], tileB[q * T + lr]);",
+    backends: ["webgpu"],
+  },
+  {
     id: "webgpu-exp-flushes-subnormal-results",
     bug: "the WGSL exp drops its rescaling for very negative arguments, so on a flushing device exp(−100) is 0 instead of a subnormal",
     file: WGSL,
