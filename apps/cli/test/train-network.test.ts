@@ -4,11 +4,13 @@
  * on every backend: decay on every weight matrix raises the training loss and lowers the test
  * loss of an MLP that overfits a small MNIST subset.
  */
+import { fileURLToPath } from "node:url";
 import { createWasmBackend } from "@wdecay/backend-wasm";
 import { softwareWebGpuEnv } from "@wdecay/test-browser";
 import { describe, expect, it } from "vitest";
 import {
   cpuRegistry,
+  expectOneLineError,
   expectUsageError,
   lines,
   run,
@@ -43,6 +45,17 @@ describe("train --model mlp: usage errors, before any work", () => {
     [["--model", "mlp", "--batch-size", "600"], "--batch-size"],
     [["--model", "mlp", "--optimizer", "adamw", "--decay", "coupled"], "--decay"],
     [["--model", "mlp", "--momentum", "0.5"], "--momentum"],
+    // A CSV with a class column instead of the digits.
+    [["--model", "linear", "--data", "t.csv"], "--data"],
+    [["--model", "mlp", "--data", "t.csv"], "--target"],
+    [["--model", "mlp", "--target", "y"], "--target"],
+    [["--model", "mlp", "--test-fraction", "0.3"], "--test-fraction"],
+    [["--model", "mlp", "--data", "t.csv", "--target", "y", "--digits", "3,8"], "--digits"],
+    [["--model", "mlp", "--data", "t.csv", "--target", "y", "--n-train", "50"], "--n-train"],
+    [
+      ["--model", "mlp", "--data", "t.csv", "--target", "y", "--test-fraction", "0"],
+      "--test-fraction",
+    ],
   ];
   it.each(CASES)("train %j exits 2 naming %s", async (args, flag) => {
     expectUsageError(await run(["train", ...args]), flag);
@@ -186,6 +199,50 @@ describe("train --model mlp", { timeout: 60_000 }, () => {
     expect(r.data.digits).toEqual([3, 8]);
     // 3 against 8 is far from chance after a few epochs of a linear classifier.
     expect(r.final.testAccuracy).toBeGreaterThan(0.8);
+  });
+
+  it("trains on a CSV with a class column, standardized on its training rows", async () => {
+    const wine = fileURLToPath(
+      new URL("../../../packages/core/test/fixtures/reference/wine.csv", import.meta.url),
+    );
+    const r = await runJson("train", [
+      "--model",
+      "mlp",
+      "--hidden",
+      "8",
+      "--data",
+      wine,
+      "--target",
+      "class",
+      "--epochs",
+      "30",
+      "--lr",
+      "0.05",
+      "--batch-size",
+      "16",
+      "--backend",
+      "cpu",
+    ]);
+    expect(r.architecture).toEqual([13, 8, 3]);
+    expect(r.data).toMatchObject({ classes: 3, nTrain: 142, nTest: 36, standardized: true });
+    // The wine classes separate almost linearly: a small network gets nearly all test rows.
+    expect(r.final.testAccuracy).toBeGreaterThan(0.9);
+  });
+
+  it("refuses labels that are not classes, naming the row", async () => {
+    const cancer = fileURLToPath(
+      new URL("../../../packages/core/test/fixtures/reference/breast_cancer.csv", import.meta.url),
+    );
+    const result = await run([
+      "train",
+      "--model",
+      "softmax",
+      "--data",
+      cancer,
+      "--target",
+      "mean_radius",
+    ]);
+    expectOneLineError(result, 1, "data row 1 is 17.99", "class indices");
   });
 
   it("prints the groups, a parameter table and the curves", async () => {

@@ -13,15 +13,23 @@ import {
   l2Norm,
   type NetworkOptimizer,
   type NetworkSpec,
+  type NetworkSplit,
   type NetworkTrainResult,
   networkParameters,
+  oneHot,
   trainNetwork,
 } from "@wdecay/core";
 import type { Command } from "commander";
 import { type CliContext, println } from "../context.js";
-import { given } from "../data-source.js";
+import {
+  type DataFlags,
+  DEFAULT_TEST_FRACTION,
+  given,
+  loadData,
+  standardizeFor,
+} from "../data-source.js";
 import { MNIST_CLASSES, MNIST_PIXELS, mnistNetworkData } from "../datasets/mnist.js";
-import { UsageError } from "../errors.js";
+import { RuntimeError, UsageError } from "../errors.js";
 import type { OptimizerFlags } from "../optimizer-options.js";
 import { fail, strictNumber } from "../options.js";
 import { probeWritableFile, writeOutput } from "../output-files.js";
@@ -31,6 +39,7 @@ import { lossChartSvg } from "../render/svg.js";
 import { table } from "../render/table.js";
 import { LEGEND, lossChart } from "../render/terminal-chart.js";
 import { checkBackendName, selectBackend } from "../select-backend.js";
+import { checkClassLabels } from "./fit-classifier.js";
 
 /** The models `train --model` names; `linear` is the chapter's run (train.ts). */
 export const TRAIN_MODELS = ["linear", "logistic", "softmax", "mlp"] as const;
@@ -108,6 +117,11 @@ export function parseGroup(value: string, previous: GroupRule[] = []): GroupRule
 
 /** The flags `train` hands a network run (see train.ts for their definitions). */
 export interface NetworkTrainFlags extends OptimizerFlags {
+  readonly data?: string;
+  readonly target?: string;
+  readonly features?: string[];
+  readonly testFraction?: number;
+  readonly standardize?: boolean;
   readonly model: Exclude<TrainModel, "linear">;
   readonly hidden?: number[];
   readonly digits?: number[];
@@ -168,8 +182,32 @@ function settingsOf(flags: NetworkTrainFlags, command: Command) {
   }
   const hidden: readonly number[] =
     model === "mlp" ? (flags.hidden ?? NETWORK_DEFAULTS.hidden) : [];
+  const csv = flags.data !== undefined;
+  if (csv) {
+    for (const key of ["digits", "nTrain", "nTest"] as const) {
+      if (given(command, key)) {
+        throw new UsageError(
+          `${flagOf(key)} picks MNIST images and cannot be used with --data (the file's rows decide)`,
+        );
+      }
+    }
+    if (flags.target === undefined || flags.target.trim() === "") {
+      throw new UsageError("--target is required with --data: name the class column");
+    }
+    if (flags.testFraction !== undefined && flags.testFraction === 0) {
+      throw new UsageError("--test-fraction must be above 0 for a network: it reports test loss");
+    }
+  } else {
+    for (const key of ["target", "features", "testFraction", "standardize"] as const) {
+      if (given(command, key)) {
+        throw new UsageError(
+          `${key === "standardize" ? "--standardize/--no-standardize" : flagOf(key)} applies only with --data FILE (a CSV file)`,
+        );
+      }
+    }
+  }
   const digits = flags.digits ?? Array.from({ length: MNIST_CLASSES }, (_, d) => d);
-  if (model === "logistic" && digits.length !== 2) {
+  if (!csv && model === "logistic" && digits.length !== 2) {
     throw new UsageError(
       "--model logistic separates two classes: pick two digits with --digits (e.g. --digits 3,8)",
     );
@@ -185,26 +223,23 @@ function settingsOf(flags: NetworkTrainFlags, command: Command) {
   const epochs = pick("epochs") as number;
   const nTrain = pick("nTrain") as number;
   const batchSize = pick("batchSize") as number;
-  if (batchSize > nTrain) {
+  if (!csv && batchSize > nTrain) {
     throw new UsageError(`--batch-size ${batchSize} exceeds --n-train ${nTrain}`);
   }
   const lr = pick("lr") as number;
-  const totalSteps = epochs * Math.ceil(nTrain / batchSize);
-  const optimizer: NetworkOptimizer = {
-    kind,
-    decay,
-    ...(flags.momentum !== undefined ? { momentum: flags.momentum } : {}),
-    ...(flags.decoupledScaling !== undefined ? { decoupledScaling: flags.decoupledScaling } : {}),
-    ...(flags.lrSchedule ? { lrSchedule: flags.lrSchedule.build(lr, totalSteps) } : {}),
-    ...(flags.decaySchedule ? { decaySchedule: flags.decaySchedule.build(1, totalSteps) } : {}),
+  /** The optimizer, once the number of training rows (and so of steps) is known. */
+  const optimizerFor = (rows: number): NetworkOptimizer => {
+    const totalSteps = epochs * Math.ceil(rows / batchSize);
+    return {
+      kind,
+      decay,
+      ...(flags.momentum !== undefined ? { momentum: flags.momentum } : {}),
+      ...(flags.decoupledScaling !== undefined ? { decoupledScaling: flags.decoupledScaling } : {}),
+      ...(flags.lrSchedule ? { lrSchedule: flags.lrSchedule.build(lr, totalSteps) } : {}),
+      ...(flags.decaySchedule ? { decaySchedule: flags.decaySchedule.build(1, totalSteps) } : {}),
+    };
   };
-  const outputs = model === "logistic" ? 1 : digits.length;
-  const spec: NetworkSpec = {
-    inputs: MNIST_PIXELS,
-    hidden,
-    outputs,
-    loss: model === "logistic" ? "logistic" : "softmax",
-  };
+  const loss: NetworkSpec["loss"] = model === "logistic" ? "logistic" : "softmax";
   const grouping = {
     weightDecay: pick("lambda") as number,
     ...(flags.group ? { rules: flags.group } : {}),
@@ -212,22 +247,118 @@ function settingsOf(flags: NetworkTrainFlags, command: Command) {
     ...(flags.decayAll ? { defaultRule: "all" as const } : {}),
   };
   // Rules that match nothing are typos: say so now, as a usage error, not after loading data.
+  // The parameters' names depend on the number of layers only.
   try {
-    groupParameters(networkParameters(spec), grouping);
+    const names = networkParameters({ inputs: 1, hidden, outputs: 2, loss: "softmax" });
+    groupParameters(names, grouping);
   } catch (error) {
     throw new UsageError((error as Error).message.replace(/^rules\[\d+\] /, "--group "));
   }
   return {
-    spec,
+    hidden,
+    loss,
+    csv,
     digits,
     grouping,
-    optimizer,
+    optimizerFor,
     epochs,
     lr,
     batchSize,
     nTrain,
     nTest: pick("nTest") as number,
     evalEvery: pick("evalEvery") as number,
+  };
+}
+
+type Settings = ReturnType<typeof settingsOf>;
+
+/** The training and test rows, the network's shape and how to describe the data. */
+interface NetworkInput {
+  readonly data: NetworkSplit;
+  readonly spec: NetworkSpec;
+  /** One line for people. */
+  readonly summary: string;
+  readonly json: Record<string, unknown>;
+}
+
+/** The rows of a CSV file with a class column, standardized on the training rows by default. */
+async function csvInput(flags: NetworkTrainFlags, settings: Settings): Promise<NetworkInput> {
+  const file = flags.data as string;
+  const loaded = await loadData(
+    {
+      data: file,
+      target: flags.target as string,
+      ...(flags.features ? { features: flags.features } : {}),
+      testFraction: flags.testFraction ?? DEFAULT_TEST_FRACTION,
+      ...(flags.standardize !== undefined ? { standardize: flags.standardize } : {}),
+      seed: flags.seed,
+      nTrain: settings.nTrain,
+      nTest: settings.nTest,
+      dims: 1,
+    },
+    standardizeFor({ data: file, standardize: flags.standardize } as DataFlags),
+  );
+  const { train, test } = loaded.fit;
+  const classifier = settings.loss === "logistic" ? "logistic" : "softmax";
+  checkClassLabels(train, classifier, file);
+  checkClassLabels(test, classifier, file);
+  let classes = 2;
+  for (const part of [train, test]) for (const v of part.y) classes = Math.max(classes, v + 1);
+  if (settings.batchSize > train.n) {
+    throw new UsageError(`--batch-size ${settings.batchSize} exceeds the ${train.n} training rows`);
+  }
+  if (test.n === 0) {
+    throw new RuntimeError(
+      `--data file "${file}": no rows left for testing; raise --test-fraction`,
+    );
+  }
+  const targets = (y: Float64Array) =>
+    classifier === "logistic" ? Float64Array.from(y) : oneHot(y, classes);
+  const spec: NetworkSpec = {
+    inputs: train.d,
+    hidden: settings.hidden,
+    outputs: classifier === "logistic" ? 1 : classes,
+    loss: settings.loss,
+  };
+  return {
+    spec,
+    data: {
+      train: { X: train.X, Y: targets(train.y), rows: train.n },
+      test: { X: test.X, Y: targets(test.y), rows: test.n },
+    },
+    summary:
+      `${file}: class column "${flags.target}", ${loaded.featureNames.length - loaded.dropped.length} features, ` +
+      `${classes} classes; ${train.n} train / ${test.n} test rows (test fraction ` +
+      `${flags.testFraction ?? DEFAULT_TEST_FRACTION}, seed ${flags.seed}); ` +
+      (loaded.standardizer ? "features standardized on the training rows" : "raw features"),
+    json: { ...loaded.json, classes },
+  };
+}
+
+async function mnistInput(flags: NetworkTrainFlags, settings: Settings): Promise<NetworkInput> {
+  const logistic = settings.loss === "logistic";
+  const data = await mnistNetworkData({
+    digits: settings.digits,
+    nTrain: settings.nTrain,
+    nTest: settings.nTest,
+    seed: flags.seed,
+    logistic,
+  });
+  return {
+    data,
+    spec: {
+      inputs: MNIST_PIXELS,
+      hidden: settings.hidden,
+      outputs: logistic ? 1 : settings.digits.length,
+      loss: settings.loss,
+    },
+    summary: `MNIST digits ${settings.digits.join(",")}, n-train ${data.train.rows}, n-test ${data.test.rows}`,
+    json: {
+      dataset: "mnist",
+      digits: settings.digits,
+      nTrain: data.train.rows,
+      nTest: data.test.rows,
+    },
   };
 }
 
@@ -243,22 +374,20 @@ export async function runNetworkTrain(
   const settings = settingsOf(flags, command);
   checkBackendName(ctx.registry, flags.backend);
   if (flags.plot !== undefined) await probeWritableFile(flags.plot, "--plot");
-  const data = await mnistNetworkData({
-    ...settings,
-    seed: flags.seed,
-    logistic: settings.spec.loss === "logistic",
-  });
+  const input = settings.csv ? await csvInput(flags, settings) : await mnistInput(flags, settings);
+  const { data, spec } = input;
+  const optimizer = settings.optimizerFor(data.train.rows);
   const backend = await selectBackend(ctx.registry, flags.backend);
   const progress = createProgress(settings.epochs, ctx.isTTY && !flags.json, ctx.progressStream);
   let result: NetworkTrainResult;
   try {
-    result = await trainNetwork(backend, settings.spec, data, {
+    result = await trainNetwork(backend, spec, data, {
       epochs: settings.epochs,
       lr: settings.lr,
       batchSize: settings.batchSize,
       seed: flags.seed,
       evalEvery: settings.evalEvery,
-      optimizer: settings.optimizer,
+      optimizer,
       grouping: settings.grouping,
       onEpoch: (epoch, epochs) => progress.update(epoch, `epoch ${epoch} of ${epochs}`),
     });
@@ -267,7 +396,7 @@ export async function runNetworkTrain(
   }
   const { final, history } = result;
   const bad = !history.every((p) => Number.isFinite(p.trainLoss) && Number.isFinite(p.testLoss));
-  const title = `${flags.model} ${architecture(settings.spec)}, λ = ${settings.grouping.weightDecay}`;
+  const title = `${flags.model} ${architecture(spec)}, λ = ${settings.grouping.weightDecay}`;
   if (flags.plot !== undefined) {
     const svg = await lossChartSvg(`${title}: ${backend.name}, seed ${flags.seed}`, history);
     await writeOutput(flags.plot, svg, "--plot");
@@ -283,14 +412,9 @@ export async function runNetworkTrain(
       backend: backend.name,
       precision: backend.precision,
       model: flags.model,
-      architecture: [settings.spec.inputs, ...settings.spec.hidden, settings.spec.outputs],
-      loss: settings.spec.loss,
-      data: {
-        dataset: "mnist",
-        digits: settings.digits,
-        nTrain: data.train.rows,
-        nTest: data.test.rows,
-      },
+      architecture: [spec.inputs, ...spec.hidden, spec.outputs],
+      loss: spec.loss,
+      data: input.json,
       settings: {
         lambda: settings.grouping.weightDecay,
         epochs: settings.epochs,
@@ -298,8 +422,8 @@ export async function runNetworkTrain(
         batchSize: settings.batchSize,
         seed: flags.seed,
         evalEvery: settings.evalEvery,
-        optimizer: settings.optimizer.kind,
-        decay: settings.optimizer.decay,
+        optimizer: optimizer.kind,
+        decay: optimizer.decay,
       },
       groups: result.grouping.groups.map((g) => ({
         name: g.name,
@@ -332,15 +456,13 @@ export async function runNetworkTrain(
   const out = (line = "") => println(ctx.stdout, line);
   const pct = (x: number | undefined) => (x === undefined ? "–" : `${(100 * x).toFixed(1)} %`);
   out(
-    `Trained ${flags.model} ${architecture(settings.spec)} (${settings.spec.loss} loss) on ${backend.name} (${backend.precision})`,
+    `Trained ${flags.model} ${architecture(spec)} (${spec.loss} loss) on ${backend.name} (${backend.precision})`,
   );
-  out(
-    `data: MNIST digits ${settings.digits.join(",")}, n-train ${data.train.rows}, n-test ${data.test.rows}`,
-  );
+  out(`data: ${input.summary}`);
   out(
     `settings: λ ${settings.grouping.weightDecay}, epochs ${settings.epochs}, lr ${settings.lr}, ` +
-      `batch size ${settings.batchSize}, seed ${flags.seed}, optimizer ${settings.optimizer.kind} ` +
-      `(${settings.optimizer.decay} decay)`,
+      `batch size ${settings.batchSize}, seed ${flags.seed}, optimizer ${optimizer.kind} ` +
+      `(${optimizer.decay} decay)`,
   );
   out("groups:");
   for (const line of describeGrouping(result.grouping)) out(`  ${line}`);

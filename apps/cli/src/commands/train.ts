@@ -34,6 +34,7 @@ import {
   parseDims,
   parseEpochs,
   parseEvalEvery,
+  parseFeatureList,
   parseLambda,
   parseLr,
   parseMethod,
@@ -41,6 +42,8 @@ import {
   parseNTrain,
   parsePenalty,
   parseSeed,
+  parseTestFraction,
+  pathParser,
   penaltyAlpha,
   penaltyName,
   svgPathParser,
@@ -139,6 +142,30 @@ export function registerTrain(program: Command, ctx: CliContext): Command {
     )
     .option("--decay-all", "with a network: decay the biases too (default: weight matrices only)")
     .option(
+      "--data <file>",
+      "with a classifier: a CSV file with a header row, instead of the MNIST digits",
+      pathParser("--data"),
+    )
+    .option(
+      "--target <column>",
+      "with --data: the class column (0/1 for logistic, 0, 1, 2, … for softmax and mlp)",
+    )
+    .option(
+      "--features <names>",
+      "with --data: comma-separated feature columns (default: every column but the target)",
+      parseFeatureList,
+    )
+    .option(
+      "--test-fraction <f>",
+      "with --data: share of rows held out for testing, split by --seed, in (0, 1) (0.2)",
+      parseTestFraction,
+    )
+    .option(
+      "--standardize",
+      "with --data: standardize the features on the training rows (the default for a CSV)",
+    )
+    .option("--no-standardize", "with --data: train on the raw features")
+    .option(
       "--method <name>",
       "scratch: penalty (λ/2)‖w‖² in the loss; concise: decay in the optimizer",
       parseMethod,
@@ -200,13 +227,26 @@ export function registerTrain(program: Command, ctx: CliContext): Command {
 }
 
 /** Flags of `train` that only the networks read, by commander key. */
-const NETWORK_ONLY = ["hidden", "digits", "group", "decayAll"] as const;
+const NETWORK_ONLY = [
+  "hidden",
+  "digits",
+  "group",
+  "decayAll",
+  "data",
+  "target",
+  "features",
+  "testFraction",
+  "standardize",
+] as const;
 
 async function runTrain(flags: TrainFlags, command: Command, ctx: CliContext): Promise<void> {
   for (const key of NETWORK_ONLY) {
     if (given(command, key)) {
       const flag = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-      throw new UsageError(`${flag} applies to the networks (--model mlp, softmax or logistic)`);
+      throw new UsageError(
+        `${key === "standardize" ? "--standardize/--no-standardize" : flag} applies to the networks (--model mlp, softmax or logistic); ` +
+          "train --model linear runs the chapter's synthetic data (fit, path and select take --data)",
+      );
     }
   }
   const alpha = penaltyAlpha(flags.penalty, flags.alpha);
