@@ -14,6 +14,7 @@ import {
   oneHot,
   softmaxRegression,
   standardize,
+  type TrainedParameter,
   trainNetwork,
 } from "@wdecay/core";
 import { describe, expect, it } from "vitest";
@@ -56,7 +57,7 @@ describe("trainNetwork reaches the exact minimizers of the linear classifiers", 
         init: [new Float64Array(data.d * K), new Float64Array(K)],
       },
     );
-    const [W, b] = result.parameters as [{ values: Float64Array }, { values: Float64Array }];
+    const [W, b] = result.parameters as [TrainedParameter, TrainedParameter];
     // The network's weight is d × K (Z = XW + b); the solver's is K × d, row k for class k.
     for (let k = 0; k < K; k++) {
       for (let j = 0; j < data.d; j++) {
@@ -87,7 +88,7 @@ describe("trainNetwork reaches the exact minimizers of the linear classifiers", 
         grouping: { weightDecay: LAMBDA },
       },
     );
-    const [w, b] = result.parameters as [{ values: Float64Array }, { values: Float64Array }];
+    const [w, b] = result.parameters as [TrainedParameter, TrainedParameter];
     for (let j = 0; j < data.d; j++) {
       expect(Math.abs((w.values[j] as number) - (exact.weights[j] as number))).toBeLessThan(1e-8);
     }

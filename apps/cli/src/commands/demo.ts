@@ -10,7 +10,6 @@ import { type CliContext, println } from "../context.js";
 import { given } from "../data-source.js";
 import { UsageError } from "../errors.js";
 import {
-  integerAtLeast,
   parseEpochs,
   parseLambdaSpec,
   parseNTest,
