@@ -31,6 +31,12 @@ export function addConventionOption(command: Command, what = "--lambda"): Comman
 
 /** A usage error unless the convention weighs this penalty. */
 export function checkConventionPenalty(convention: LambdaConvention, penalty: Penalty): void {
+  if (convention.family !== "regression") {
+    throw new UsageError(
+      `--lambda-convention ${convention.id} is a classifier's (${convention.label}); ` +
+        "it applies to fit --model logistic|softmax",
+    );
+  }
   if (!convention.kinds.includes(penalty)) {
     throw new UsageError(
       `--lambda-convention ${convention.id} does not apply to --penalty ${penalty} ` +

@@ -224,3 +224,90 @@ describe("wdecay fit --model: usage and data errors", () => {
     );
   });
 });
+
+describe("the classifiers' λ conventions", () => {
+  it("--lambda-convention sklearn-logistic takes --lambda as C: the same fit as --C", async () => {
+    const args = ["--model", "logistic", "--data", CANCER, "--target", "target"];
+    const viaC = await runJson("fit", [...args, "--C", "0.5"]);
+    const viaConvention = await runJson("fit", [
+      ...args,
+      "--lambda",
+      "0.5",
+      "--lambda-convention",
+      "sklearn-logistic",
+    ]);
+    // λ = 1/(n·C) on the 569 rows either way.
+    expect(viaC.lambda).toBe(1 / (569 * 0.5));
+    expect(viaConvention.lambda).toBe(viaC.lambda);
+    expect(viaConvention.weights).toEqual(viaC.weights);
+  });
+
+  it("glmnet's binomial family is canonical for logistic, the multinomial one for softmax", async () => {
+    const canonical = await runJson("fit", [
+      "--model",
+      "logistic",
+      "--data",
+      CANCER,
+      "--target",
+      "target",
+      "--lambda",
+      "0.01",
+    ]);
+    const glmnet = await runJson("fit", [
+      "--model",
+      "logistic",
+      "--data",
+      CANCER,
+      "--target",
+      "target",
+      "--lambda",
+      "0.01",
+      "--lambda-convention",
+      "glmnet-binomial",
+    ]);
+    expect(glmnet.weights).toEqual(canonical.weights);
+  });
+
+  it.each([
+    [
+      [
+        "fit",
+        "--model",
+        "softmax",
+        "--data",
+        "w.csv",
+        "--target",
+        "c",
+        "--lambda",
+        "1",
+        "--lambda-convention",
+        "glmnet-binomial",
+      ],
+      "glmnet-multinomial",
+    ],
+    [
+      [
+        "fit",
+        "--model",
+        "logistic",
+        "--data",
+        "w.csv",
+        "--target",
+        "c",
+        "--lambda",
+        "1",
+        "--lambda-convention",
+        "pytorch",
+      ],
+      "--lambda-convention pytorch",
+    ],
+    [
+      ["fit", "--lambda", "1", "--lambda-convention", "sklearn-logistic"],
+      "--model logistic|softmax",
+    ],
+    [["path", "--lambda-convention", "glmnet-binomial"], "a classifier's"],
+    [["select", "--folds", "3", "--lambda-convention", "glmnet-multinomial"], "a classifier's"],
+  ])("%j is a usage error naming %s", async (args, text) => {
+    expectUsageError(await run(args), text);
+  });
+});

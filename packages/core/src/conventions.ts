@@ -21,6 +21,19 @@
  * | sklearn-elasticnet | `(1/(2n))‖r‖² + alpha·ρ‖w‖₁ + alpha(1 − ρ)/2‖w‖²` | 1 | alpha |
  * | glmnet | `(1/(2n))‖r‖² + λα‖w‖₁ + λ(1 − α)/(2·sd(y))‖w‖²` (see below) | 1 | λ(α + (1 − α)/sd(y)) |
  *
+ * The classifiers' conventions ({@link LambdaConvention.family} `classification`) map onto the
+ * same penalty on the mean log-loss L (binary: log(1 + eᶻ) − yz; multinomial: log Σₖ e^{zₖ} −
+ * z_y) instead of the mean ½r² (identity 25):
+ *
+ * | convention | objective as the library writes it | s | canonical λ |
+ * |---|---|---|---|
+ * | sklearn-logistic | `C·Σ loss + ½‖w‖²` (l2), `C·Σ loss + ‖w‖₁` (l1), `C·Σ loss + (1−ρ)/2‖w‖² + ρ‖w‖₁` | n·C | 1/(n·C) |
+ * | glmnet-binomial | `(1/n)Σ loss + λ[(1 − α)/2‖β‖² + α‖β‖₁]` (no y scaling in this family) | 1 | λ |
+ * | glmnet-multinomial | `(1/n)Σ loss + λ[(1 − α)/2‖B‖²_F + α Σ|B|]` (type.multinomial "ungrouped") | 1 | λ |
+ *
+ * scikit-learn's C is an inverse strength ({@link LambdaConvention.inverse}): the larger C, the
+ * weaker the penalty, and the objective's scale s = n·C depends on the value itself.
+ *
  * (ρ = l1_ratio.) The mixing parameter of the elastic-net rows (sklearn's `l1_ratio`) passes
  * unchanged, except glmnet's: its gaussian family documents `(1/(2n))‖r‖² + λ[(1 − α)/2‖w‖² +
  * α‖w‖₁]` but fits on y divided by sd(y) (divisor n) with λ/sd(y), then scales the coefficients
@@ -47,6 +60,9 @@ export const CONVENTION_IDS = [
   "sklearn-lasso",
   "sklearn-elasticnet",
   "glmnet",
+  "sklearn-logistic",
+  "glmnet-binomial",
+  "glmnet-multinomial",
 ] as const;
 
 /** The name of a λ convention. */
@@ -81,6 +97,13 @@ export interface LambdaConvention {
   readonly objective: string;
   /** The penalties the convention applies to. */
   readonly kinds: readonly PenaltyKind[];
+  /**
+   * The models it is written for: `regression` (the mean ½r² loss) or `classification` (the
+   * mean log-loss of logistic and softmax regression).
+   */
+  readonly family: "regression" | "classification";
+  /** Whether the library's value is an inverse strength (scikit-learn's C): λ = factor / value. */
+  readonly inverse: boolean;
   /** The library's name for the elastic-net mixing α, which passes unchanged; absent if none. */
   readonly mixingParameter?: string;
   /** Whether the conversion depends on the number of examples n. */
@@ -106,14 +129,18 @@ export interface LambdaConvention {
   /**
    * The constant s with `library objective = s · canonical objective` at the converted λ:
    * minimizers agree, while gradients, and so the learning rates that behave alike, differ by s.
+   * An {@link inverse} convention's scale depends on the library's `value` (n·C).
    */
-  objectiveScale(options?: ConventionOptions): number;
+  objectiveScale(options?: ConventionOptions, value?: number): number;
 }
 
-function checkValue(value: number, id: ConventionId, direction: string): void {
-  // A penalty strength is a non-negative finite number in every library listed here.
-  if (!(Number.isFinite(value) && value >= 0)) {
-    throw new RangeError(`${id} λ (${direction}) must be a finite number ≥ 0, got ${value}`);
+function checkValue(value: number, id: ConventionId, direction: string, positive = false): void {
+  // A penalty strength is a non-negative finite number in every library listed here; an
+  // inverse strength (C) and a λ that converts to one must be positive.
+  if (!(Number.isFinite(value) && (positive ? value > 0 : value >= 0))) {
+    throw new RangeError(
+      `${id} λ (${direction}) must be a finite number ${positive ? "> 0" : "≥ 0"}, got ${value}`,
+    );
   }
 }
 
@@ -149,21 +176,40 @@ function mixingOf(options: ConventionOptions | undefined): number {
 
 type Spec = Omit<
   LambdaConvention,
-  "toCanonical" | "fromCanonical" | "objectiveScale" | "canonicalAlpha" | "scalesY" | "standardize"
+  | "toCanonical"
+  | "fromCanonical"
+  | "objectiveScale"
+  | "canonicalAlpha"
+  | "scalesY"
+  | "standardize"
+  | "family"
+  | "inverse"
 > & {
   readonly scalesY?: boolean;
   readonly standardize?: boolean;
-  /** canonical λ = value · factor(options). */
+  readonly family?: LambdaConvention["family"];
+  readonly inverse?: boolean;
+  /** canonical λ = value · factor(options), or factor(options) / value for an inverse one. */
   readonly factor: (options: ConventionOptions | undefined) => number;
-  readonly scale: (options: ConventionOptions | undefined) => number;
+  readonly scale: (options: ConventionOptions | undefined, value?: number) => number;
 };
 
 function define(spec: Spec): LambdaConvention {
-  const { factor, scale, scalesY = false, standardize = false, ...rest } = spec;
+  const {
+    factor,
+    scale,
+    scalesY = false,
+    standardize = false,
+    family = "regression",
+    inverse = false,
+    ...rest
+  } = spec;
   return Object.freeze({
     ...rest,
     scalesY,
     standardize,
+    family,
+    inverse,
     kinds: Object.freeze([...spec.kinds]),
     canonicalAlpha(alpha: number, options?: ConventionOptions): number {
       const a = mixingOf({ ...options, alpha });
@@ -172,15 +218,15 @@ function define(spec: Spec): LambdaConvention {
       return a / factor({ ...options, alpha: a });
     },
     toCanonical(value: number, options?: ConventionOptions): number {
-      checkValue(value, spec.id, "to canonical");
-      return value * factor(options);
+      checkValue(value, spec.id, "to canonical", inverse);
+      return inverse ? factor(options) / value : value * factor(options);
     },
     fromCanonical(value: number, options?: ConventionOptions): number {
-      checkValue(value, spec.id, "from canonical");
-      return value / factor(options);
+      checkValue(value, spec.id, "from canonical", inverse);
+      return inverse ? factor(options) / value : value / factor(options);
     },
-    objectiveScale(options?: ConventionOptions): number {
-      return scale(options);
+    objectiveScale(options?: ConventionOptions, value?: number): number {
+      return scale(options, value);
     },
   });
 }
@@ -307,6 +353,64 @@ export const LAMBDA_CONVENTIONS: Readonly<Record<ConventionId, LambdaConvention>
       const a = mixingOf(options);
       return a === 1 ? 1 : a + (1 - a) / requireYSd(options, "glmnet");
     },
+    scale: one,
+  }),
+  "sklearn-logistic": define({
+    id: "sklearn-logistic",
+    label: "scikit-learn LogisticRegression",
+    setting:
+      "sklearn.linear_model.LogisticRegression(C, penalty, l1_ratio) (binary or multinomial, fit_intercept=True)",
+    parameter: "C",
+    objective: "C·Σ loss(zᵢ, yᵢ) + ½‖w‖² | ‖w‖₁ | (1 − ρ)/2‖w‖² + ρ‖w‖₁",
+    kinds: ["l2", "l1", "elastic"],
+    mixingParameter: "l1_ratio",
+    needsN: true,
+    family: "classification",
+    inverse: true,
+    explanation:
+      "C weighs the summed loss, not the penalty: dividing the objective by n·C gives the mean " +
+      "loss plus the penalty over n·C, hence λ = 1/(n·C), α = l1_ratio",
+    factor: (options) => 1 / requireN(options, "sklearn-logistic"),
+    scale: (options, value) => {
+      if (value === undefined) {
+        throw new RangeError("the sklearn-logistic objective's scale n·C depends on C: pass it");
+      }
+      return requireN(options, "sklearn-logistic") * value;
+    },
+  }),
+  "glmnet-binomial": define({
+    id: "glmnet-binomial",
+    label: "glmnet (R), binomial",
+    setting: "glmnet(x, y, family='binomial', alpha, lambda) (standardize=TRUE, intercept=TRUE)",
+    parameter: "lambda",
+    objective: "(1/n) Σ loss(zᵢ, yᵢ) + λ[(1 − α)/2‖β‖² + α‖β‖₁]",
+    kinds: ["elastic", "l1", "l2"],
+    mixingParameter: "alpha",
+    needsN: false,
+    standardize: true,
+    family: "classification",
+    explanation:
+      "the binomial family's objective is the canonical one on the mean log-loss (glmnet scales " +
+      "y only in the gaussian family), so λ and α pass unchanged",
+    factor: one,
+    scale: one,
+  }),
+  "glmnet-multinomial": define({
+    id: "glmnet-multinomial",
+    label: "glmnet (R), multinomial",
+    setting:
+      "glmnet(x, y, family='multinomial', alpha, lambda) (type.multinomial='ungrouped', standardize=TRUE)",
+    parameter: "lambda",
+    objective: "(1/n) Σ loss(zᵢ, yᵢ) + λ[(1 − α)/2‖B‖²_F + α Σ|B|]",
+    kinds: ["elastic", "l1", "l2"],
+    mixingParameter: "alpha",
+    needsN: false,
+    standardize: true,
+    family: "classification",
+    explanation:
+      "the multinomial family penalizes every class's coefficients alike on the mean " +
+      "log-loss, the canonical objective, so λ and α pass unchanged",
+    factor: one,
     scale: one,
   }),
 });

@@ -12,6 +12,7 @@
  * newton-cg solvers leave the intercept unpenalized): dividing by C·n gives J with
  * `λ = 1/(C·n)` ({@link lambdaFromLogisticC}).
  */
+import { LAMBDA_CONVENTIONS } from "./conventions.js";
 import { type Dataset, requireSingleOutput } from "./data.js";
 import type { LinearModel } from "./ridge.js";
 import { choleskySolve } from "./ridge.js";
@@ -54,7 +55,7 @@ export function lambdaFromLogisticC(C: number, n: number): number {
     throw new RangeError(`C must be a finite number > 0, got ${C}`);
   if (!(Number.isSafeInteger(n) && n >= 1))
     throw new RangeError(`n must be an integer ≥ 1, got ${n}`);
-  return 1 / (C * n);
+  return LAMBDA_CONVENTIONS["sklearn-logistic"].toCanonical(C, { n });
 }
 
 /** log(1 + e^z) without overflow or loss of precision for large |z|. */

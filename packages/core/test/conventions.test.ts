@@ -425,6 +425,10 @@ describe("the convention registry", () => {
       "sklearn-lasso": v,
       "sklearn-elasticnet": v,
       glmnet: v,
+      // C is an inverse strength: λ = 1/(n·C).
+      "sklearn-logistic": 1 / (n * v),
+      "glmnet-binomial": v,
+      "glmnet-multinomial": v,
     };
     const scales: Record<ConventionId, number> = {
       canonical: 1,
@@ -435,12 +439,21 @@ describe("the convention registry", () => {
       "sklearn-lasso": 1,
       "sklearn-elasticnet": 1,
       glmnet: 1,
+      "sklearn-logistic": n * v,
+      "glmnet-binomial": 1,
+      "glmnet-multinomial": 1,
     };
     for (const id of CONVENTION_IDS) {
-      // One multiplication by an exact or correctly rounded factor: within one rounding.
+      // One multiplication or division by an exact or correctly rounded factor: within a
+      // rounding or two.
       expect(LAMBDA_CONVENTIONS[id].toCanonical(v, { n })).toBeCloseTo(expected[id], 15);
-      expect(LAMBDA_CONVENTIONS[id].objectiveScale({ n })).toBe(scales[id]);
+      expect(LAMBDA_CONVENTIONS[id].objectiveScale({ n }, v)).toBe(scales[id]);
     }
+    expect(LAMBDA_CONVENTIONS["sklearn-logistic"].family).toBe("classification");
+    expect(LAMBDA_CONVENTIONS.glmnet.family).toBe("regression");
+    // C = 0 would be an infinite penalty, and a λ of 0 no finite C: both refused.
+    expect(() => LAMBDA_CONVENTIONS["sklearn-logistic"].toCanonical(0, { n })).toThrow(/> 0/);
+    expect(() => LAMBDA_CONVENTIONS["sklearn-logistic"].fromCanonical(0, { n })).toThrow(/> 0/);
   });
 
   it("round-trips every convention through the canonical λ", () => {
@@ -449,6 +462,7 @@ describe("the convention registry", () => {
       const c = LAMBDA_CONVENTIONS[id];
       for (const n of [1, 7, 1000]) {
         for (const v of [0, 1e-12, 3e-4, 0.3, 7, 1e9]) {
+          if (v === 0 && c.inverse) continue;
           const there = c.fromCanonical(c.toCanonical(v, { n }), { n });
           const back = c.toCanonical(c.fromCanonical(v, { n }), { n });
           expect(Math.abs(there - v)).toBeLessThanOrEqual(4 * EPS * v);

@@ -9,6 +9,7 @@
  */
 import {
   type Dataset,
+  type LambdaConvention,
   type LinearModel,
   lambdaFromLogisticC,
   logisticElasticNet,
@@ -52,12 +53,7 @@ function checkFlags(flags: FitFlags, command: Command, model: Classifier): numbe
       `--model ${model} needs --data FILE --target COLUMN with the classes (the chapter's synthetic data are a regression)`,
     );
   }
-  const convention = flags.lambdaConvention.id;
-  if (convention !== "canonical" && convention !== "glmnet") {
-    throw new UsageError(
-      `--lambda-convention ${convention} is a regression library's; for --model ${model} give λ as canonical or glmnet, or scikit-learn's C with --C`,
-    );
-  }
+  checkClassifierConvention(flags.lambdaConvention, model);
   if ((flags.lambda === undefined) === (flags.C === undefined)) {
     throw new UsageError(
       "give the penalty as --lambda L or, as scikit-learn's LogisticRegression, --C C",
@@ -73,6 +69,26 @@ function checkFlags(flags: FitFlags, command: Command, model: Classifier): numbe
     );
   }
   return alpha;
+}
+
+/**
+ * A usage error unless the convention is a classifier's (or the canonical λ, or glmnet's, whose
+ * binomial and multinomial families are canonical): `--model logistic` takes sklearn-logistic
+ * (λ given as C) or glmnet-binomial, `--model softmax` sklearn-logistic or glmnet-multinomial.
+ */
+export function checkClassifierConvention(convention: LambdaConvention, model: Classifier): void {
+  const ok =
+    convention.id === "canonical" ||
+    convention.id === "glmnet" ||
+    convention.id === "sklearn-logistic" ||
+    convention.id === (model === "logistic" ? "glmnet-binomial" : "glmnet-multinomial");
+  if (!ok) {
+    const fits = model === "logistic" ? "glmnet-binomial" : "glmnet-multinomial";
+    throw new UsageError(
+      `--lambda-convention ${convention.id} is ${convention.family === "regression" ? "a regression library's" : "another model's"}; ` +
+        `--model ${model} takes canonical, sklearn-logistic (--lambda is then C) or ${fits}`,
+    );
+  }
 }
 
 /** The labels as 0/1 (logistic) or class indices (softmax), or a runtime error naming the row. */
@@ -143,10 +159,11 @@ export async function runClassifierFit(
   const train = data.fit.train;
   checkClassLabels(train, model, flags.data as string);
   checkClassLabels(data.fit.test, model, flags.data as string);
-  // glmnet's binomial objective is the canonical one (no y scaling for this family).
+  // --C is scikit-learn's convention; glmnet's binomial and multinomial objectives are the
+  // canonical one (no y scaling in these families).
   const lambda = sklearn
     ? lambdaFromLogisticC(flags.C as number, train.n)
-    : (flags.lambda as number);
+    : flags.lambdaConvention.toCanonical(flags.lambda as number, { n: train.n });
 
   let fitted: LinearModel[];
   let report: Record<string, unknown>;
@@ -199,8 +216,10 @@ export async function runClassifierFit(
   const trainQuality = quality(train, probabilities(train, fitted));
   const testQuality = quality(data.fit.test, probabilities(data.fit.test, fitted));
   const name = `${model} regression, ${penaltyName(flags.penalty, alpha)}`;
-  const lambdaText = sklearn
-    ? `C = ${flags.C} (scikit-learn LogisticRegression: λ = 1/(C·n) = ${lambda}, n = ${train.n})`
+  const inverse = sklearn || flags.lambdaConvention.inverse;
+  const C = sklearn ? flags.C : flags.lambda;
+  const lambdaText = inverse
+    ? `C = ${C} (scikit-learn LogisticRegression: λ = 1/(C·n) = ${lambda}, n = ${train.n})`
     : `λ = ${lambda} (${flags.lambdaConvention.id}: mean log-loss + λ[(1 − α)/2‖w‖² + α‖w‖₁])`;
 
   if (flags.json) {

@@ -62,9 +62,10 @@ export function runClassifierSelect(
 ): void {
   const { data, method, alpha, scaling, how } = run;
   const convention = flags.lambdaConvention.id;
-  if (convention !== "canonical" && convention !== "glmnet") {
+  // The grid and the λ reported are canonical λ, which glmnet's binomial family shares.
+  if (convention !== "canonical" && convention !== "glmnet" && convention !== "glmnet-binomial") {
     throw new UsageError(
-      `--lambda-convention ${convention} is a regression library's; --model logistic takes canonical or glmnet`,
+      `--lambda-convention ${convention}: select --model logistic reports canonical λ, which glmnet's binomial family shares (canonical, glmnet-binomial)`,
     );
   }
   const train = data.fit.train;

@@ -37,6 +37,7 @@ import { type LinearProblem, linearProblem, unitValues, values } from "../arbitr
 import { type ConformanceProperty, defineProperty } from "../property.js";
 import { type Keep, scoped } from "../scope.js";
 import { gamma, type Meter, SAFETY, sumTolerance, unitRoundoff } from "../tolerance.js";
+import { CLASSIFIER_CONVENTION_PROPERTIES } from "./classifier-conventions.js";
 import { column, hostGradient, maxAbs } from "./linear.js";
 import {
   cdCertificate,
@@ -1084,4 +1085,5 @@ export const TOOLKIT_PROPERTIES: readonly ConformanceProperty<never>[] = [
   elasticNetEnds,
   bayesianRidge,
   ...CONVENTION_PROPERTIES,
+  ...CLASSIFIER_CONVENTION_PROPERTIES,
 ] as unknown as readonly ConformanceProperty<never>[];

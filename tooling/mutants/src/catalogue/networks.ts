@@ -6,6 +6,7 @@ const NETWORK = "packages/core/src/models/network.ts";
 const GROUPS = "packages/core/src/models/groups.ts";
 const OPTIMIZERS = "packages/core/src/optim/optimizers.ts";
 const SHAPES = "packages/core/src/shapes.ts";
+const CONVENTIONS = "packages/core/src/conventions.ts";
 const WGSL = "packages/backend-webgpu/src/wgsl.ts";
 
 /**
@@ -79,6 +80,22 @@ export const NETWORK_MUTANTS: readonly Mutant[] = [
     file: GROUPS,
     find: `return p.ndim >= 2 && !p.name.endsWith("bias");`,
     replace: "return p.ndim >= 1;",
+    backends: ["cpu"],
+  },
+  {
+    id: "core-conv-logistic-c-without-n",
+    bug: "scikit-learn's C converts as λ = 1/C, forgetting that C weighs the summed, not the mean, log-loss (λ = 1/(n·C))",
+    file: CONVENTIONS,
+    find: `factor: (options) => 1 / requireN(options, "sklearn-logistic"),`,
+    replace: "factor: () => 1,",
+    backends: ["cpu"],
+  },
+  {
+    id: "core-conv-logistic-c-as-strength",
+    bug: "scikit-learn's C is read as a strength like every other convention's value (λ = C/n), not an inverse one",
+    file: CONVENTIONS,
+    find: "return inverse ? factor(options) / value : value * factor(options);",
+    replace: "return value * factor(options);",
     backends: ["cpu"],
   },
   {
