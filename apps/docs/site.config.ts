@@ -41,6 +41,12 @@ export const PAGES: readonly Page[] = [
     screenshot: true,
   },
   {
+    path: "chapter/every-layer.html",
+    title: "Weight decay on every layer",
+    section: "Chapter §4.5",
+    screenshot: true,
+  },
+  {
     path: "exercises/lambda-sweep.html",
     title: "λ sweep",
     section: "Exercises",

@@ -3,10 +3,12 @@ import { createRequire } from "node:module";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { defaultClientConditions, defineConfig, type Plugin } from "vite";
+import { mnistPool } from "./mnist-pool.js";
 import { API_DIR, OPTIONAL_BACKENDS, PAGES, type Page } from "./site.config.js";
 
 const ROOT = dirname(fileURLToPath(import.meta.url));
 const VIRTUAL_BACKENDS = "virtual:wdecay/optional-backends";
+const VIRTUAL_MNIST = "virtual:wdecay/mnist-pool";
 
 function escapeHtml(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
@@ -135,11 +137,25 @@ function optionalBackends(): Plugin {
   };
 }
 
+/** `virtual:wdecay/mnist-pool`: the images of mnist-pool.ts, inlined for the page that uses them. */
+function mnistPoolModule(): Plugin {
+  return {
+    name: "wdecay-mnist-pool",
+    resolveId(id) {
+      return id === VIRTUAL_MNIST ? `\0${VIRTUAL_MNIST}` : undefined;
+    },
+    load(id) {
+      if (id !== `\0${VIRTUAL_MNIST}`) return undefined;
+      return `export const pool = ${JSON.stringify(mnistPool())};\n`;
+    },
+  };
+}
+
 export default defineConfig({
   base: "./",
   appType: "mpa",
   publicDir: false,
-  plugins: [layout(), optionalBackends()],
+  plugins: [layout(), optionalBackends(), mnistPoolModule()],
   resolve: { conditions: ["@wdecay/source", ...defaultClientConditions] },
   build: {
     outDir: "dist",

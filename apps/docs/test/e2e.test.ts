@@ -9,11 +9,13 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createCpuBackend } from "@wdecay/backend-cpu";
 import { runConformance } from "@wdecay/conformance";
-import { type ChapterRun, runChapter } from "@wdecay/core";
+import { type ChapterRun, CONVENTION_IDS, runChapter, trainNetwork } from "@wdecay/core";
 import { type StaticServer, serveStatic } from "@wdecay/test-browser";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { mnistPool } from "../mnist-pool.js";
 import { API_DIR, PAGES } from "../site.config.js";
+import { EVERY_LAYER, mnistSplit } from "../src/mnist-data.js";
 import { launch, type PageProblems, watchedPage } from "./browser.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -28,6 +30,17 @@ const REQUIRED_BACKENDS = (process.env.DOCS_REQUIRE_BACKENDS ?? "cpu,cpu-f32,was
   .split(",")
   .map((name) => name.trim())
   .filter(Boolean);
+
+/**
+ * Pages whose work on load takes long: the conformance page runs the whole suite on every
+ * backend the browser offers, WebGPU's size tiers included (tensors of 2^24 elements on a
+ * software adapter), ~25 s alone; the network page trains an MLP twice on 300 images (a few
+ * seconds alone). Both take several times that while other packages' tests share the cores.
+ */
+const SLOW_PAGES: Record<string, number> = {
+  "conformance.html": 180_000,
+  "chapter/every-layer.html": 120_000,
+};
 
 let server: StaticServer;
 let browser: Browser;
@@ -98,10 +111,7 @@ describe("docs site", () => {
         const response = await page.goto(server.url + path, { waitUntil: "load" });
         expect(response?.status(), path).toBe(200);
         if (!path.startsWith(API_DIR)) {
-          // The conformance page runs the whole suite on every backend the browser offers,
-          // WebGPU's size tiers included (tensors of 2^24 elements on a software adapter):
-          // ~25 s alone, more while other packages' tests share the cores.
-          await settled(page, path === "conformance.html" ? 180_000 : 30_000);
+          await settled(page, SLOW_PAGES[path] ?? 30_000);
           await expect(page.locator("h1").first().textContent()).resolves.not.toBe("");
           // Every page but the home page (the brand links there), and the API reference.
           expect(await page.locator("nav.site-nav a").count(), `navigation on ${path}`).toBe(
@@ -197,6 +207,61 @@ describe("docs site", () => {
     }
   });
 
+  it("trains the network page on every available backend: decay raises the training loss and lowers the test loss, as core does in Node", async () => {
+    // The page's run in this process, on the float64 cpu backend: the reference.
+    const data = mnistSplit(mnistPool());
+    const node = async (weightDecay: number) =>
+      (
+        await trainNetwork(createCpuBackend(), EVERY_LAYER.spec, data, {
+          epochs: EVERY_LAYER.epochs,
+          lr: EVERY_LAYER.lr,
+          batchSize: EVERY_LAYER.batchSize,
+          seed: EVERY_LAYER.seed,
+          grouping: { weightDecay },
+        })
+      ).final;
+    const expected = [await node(0), await node(EVERY_LAYER.lambda)];
+    expect(expected[1]?.trainLoss).toBeGreaterThan(expected[0]?.trainLoss as number);
+    expect(expected[1]?.testLoss).toBeLessThan(expected[0]?.testLoss as number);
+    const { page, problems, close } = await watchedPage(browser);
+    try {
+      for (const name of REQUIRED_BACKENDS) {
+        await page.goto(`${server.url}chapter/every-layer.html?backend=${name}`);
+        await settled(page, 300_000);
+        const rows = await page
+          .locator('[data-testid="every-layer-table"] tbody tr')
+          .evaluateAll((trs) =>
+            trs.map((tr) => ({
+              train: Number((tr as HTMLElement).dataset.trainLoss),
+              test: Number((tr as HTMLElement).dataset.testLoss),
+            })),
+          );
+        expect(rows, name).toHaveLength(2);
+        const [none, decayed] = rows as [
+          { train: number; test: number },
+          { train: number; test: number },
+        ];
+        expect(decayed.train, name).toBeGreaterThan(none.train);
+        expect(decayed.test, name).toBeLessThan(none.test);
+        // float64 backends are the Node run to rounding; float32 ones within steps · fan-in ·
+        // u₃₂ relative (360 steps, sums of ≤ 784 products, errors carried by stable SGD steps).
+        const tolerance = name === "cpu" ? 1e-9 : 360 * 784 * 2 ** -24;
+        rows.forEach((r, k) => {
+          const e = expected[k] as { trainLoss: number; testLoss: number };
+          expect(Math.abs(r.train - e.trainLoss) / e.trainLoss, `${name} train ${k}`).toBeLessThan(
+            tolerance,
+          );
+          expect(Math.abs(r.test - e.testLoss) / e.testLoss, `${name} test ${k}`).toBeLessThan(
+            tolerance,
+          );
+        });
+      }
+      expectClean(problems, "chapter/every-layer.html");
+    } finally {
+      await close();
+    }
+  }, 900_000);
+
   it("shows results on every exercise page, the guides, the benchmarks and the API reference", async () => {
     const { page, problems, close } = await watchedPage(browser);
     try {
@@ -246,7 +311,9 @@ describe("docs site", () => {
 
       await page.goto(`${server.url}guides/lambda-conventions.html`);
       await settled(page);
-      expect(await page.locator('[data-testid="conventions"] tbody tr').count()).toBe(8);
+      expect(await page.locator('[data-testid="conventions"] tbody tr').count()).toBe(
+        CONVENTION_IDS.length,
+      );
       await page.getByTestId("from").selectOption("pytorch");
       await page.getByTestId("value").fill("6");
       await page.getByTestId("value").dispatchEvent("input");

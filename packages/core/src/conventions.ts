@@ -461,6 +461,13 @@ export function convertLambda(
 ): number {
   const source = resolve(from);
   const target = resolve(to);
+  // The canonical λ weighs the same penalty on either loss; other conventions are written for
+  // one model family, and a regression setting means nothing to a classifier's library.
+  if (source.family !== target.family && source.id !== "canonical" && target.id !== "canonical") {
+    throw new RangeError(
+      `the ${source.id} convention is for ${source.family}, the ${target.id} one for ${target.family}: no setting of one stands for a setting of the other`,
+    );
+  }
   const { kind } = options;
   if (kind !== undefined) {
     for (const c of [source, target]) {

@@ -450,6 +450,9 @@ describe("the convention registry", () => {
       expect(LAMBDA_CONVENTIONS[id].objectiveScale({ n }, v)).toBe(scales[id]);
     }
     expect(LAMBDA_CONVENTIONS["sklearn-logistic"].family).toBe("classification");
+    // Across families only through the canonical λ, which weighs the penalty on either loss.
+    expect(() => convertLambda(1, "pytorch", "sklearn-logistic", { n })).toThrow(/regression/);
+    expect(convertLambda(0.5, "sklearn-logistic", "canonical", { n })).toBe(1 / (n * 0.5));
     expect(LAMBDA_CONVENTIONS.glmnet.family).toBe("regression");
     // C = 0 would be an infinite penalty, and a λ of 0 no finite C: both refused.
     expect(() => LAMBDA_CONVENTIONS["sklearn-logistic"].toCanonical(0, { n })).toThrow(/> 0/);
