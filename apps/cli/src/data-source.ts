@@ -113,9 +113,9 @@ export function given(command: Command, key: string): boolean {
   return source !== undefined && source !== "default" && source !== "implied";
 }
 
-/** The flag a key stands for, as --help spells it. */
-function flagOf(key: string): string {
-  if (key === "standardize") return "--no-standardize";
+/** The flag a commander key stands for, as --help spells it (`nTrain` is `--n-train`). */
+export function flagOf(key: string): string {
+  if (key === "standardize") return "--standardize/--no-standardize";
   return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
 

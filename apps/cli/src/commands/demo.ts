@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { CHAPTER, type ChapterRun, runChapter } from "@wdecay/core";
 import type { Command } from "commander";
 import { type CliContext, println } from "../context.js";
-import { given } from "../data-source.js";
+import { flagOf, given } from "../data-source.js";
 import { UsageError } from "../errors.js";
 import {
   parseEpochs,
@@ -103,8 +103,7 @@ export function registerDemo(program: Command, ctx: CliContext): Command {
       if (flags.network) return runNetworkDemo(flags, this, ctx);
       for (const key of NETWORK_DEMO_KEYS) {
         if (given(this, key)) {
-          const flag = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-          throw new UsageError(`${flag} applies to demo --network only`);
+          throw new UsageError(`${flagOf(key)} applies to demo --network only`);
         }
       }
       return runDemo(flags, ctx);

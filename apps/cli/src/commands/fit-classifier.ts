@@ -19,7 +19,7 @@ import {
 } from "@wdecay/core";
 import type { Command } from "commander";
 import { type CliContext, println } from "../context.js";
-import { given, type LoadedData, loadData, standardizeFor } from "../data-source.js";
+import { flagOf, given, type LoadedData, loadData, standardizeFor } from "../data-source.js";
 import { RuntimeError, UsageError } from "../errors.js";
 import { penaltyAlpha, penaltyName } from "../options.js";
 import { finiteOrNull, formatLoss } from "../render/numbers.js";
@@ -32,10 +32,6 @@ export type Classifier = (typeof CLASSIFIERS)[number];
 
 /** Flags of `fit` that only the linear model reads, by commander key. */
 const LINEAR_ONLY = ["solver", "backend", "epochs", "lr", "batchSize", "exempt", "save"] as const;
-
-function flagOf(key: string): string {
-  return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-}
 
 /** Usage checks of a classifier fit, before anything is read. */
 function checkFlags(flags: FitFlags, command: Command, model: Classifier): number {

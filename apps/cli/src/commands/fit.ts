@@ -33,6 +33,7 @@ import {
   exemptMask,
   type FitQuality,
   fitQuality,
+  flagOf,
   given,
   l1Norm,
   loadData,
@@ -259,7 +260,6 @@ function checkFlags(flags: FitFlags, command: Command): { solver: Solver; alpha:
       `--exempt masks the L2 penalty; --penalty ${flags.penalty} does not take it`,
     );
   }
-  const flagOf = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
   if (solver !== "sgd") {
     for (const key of SGD_ONLY) {
       if (given(command, key)) {

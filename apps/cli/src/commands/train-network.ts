@@ -24,6 +24,7 @@ import { type CliContext, println } from "../context.js";
 import {
   type DataFlags,
   DEFAULT_TEST_FRACTION,
+  flagOf,
   given,
   loadData,
   standardizeFor,
@@ -159,10 +160,6 @@ export const NETWORK_DEFAULTS = {
 /** Flags of `train` that belong to the chapter's linear model only, by commander key. */
 const LINEAR_ONLY = ["method", "penalty", "alpha", "outputs", "dims", "biasDecay"] as const;
 
-function flagOf(key: string): string {
-  return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-}
-
 /** The run's settings after the defaults, with the usage checks done before any work. */
 function settingsOf(flags: NetworkTrainFlags, command: Command) {
   for (const key of LINEAR_ONLY) {
@@ -200,9 +197,7 @@ function settingsOf(flags: NetworkTrainFlags, command: Command) {
   } else {
     for (const key of ["target", "features", "testFraction", "standardize"] as const) {
       if (given(command, key)) {
-        throw new UsageError(
-          `${key === "standardize" ? "--standardize/--no-standardize" : flagOf(key)} applies only with --data FILE (a CSV file)`,
-        );
+        throw new UsageError(`${flagOf(key)} applies only with --data FILE (a CSV file)`);
       }
     }
   }

@@ -16,7 +16,7 @@ import {
 } from "@wdecay/core";
 import type { Command } from "commander";
 import { type CliContext, println } from "../context.js";
-import { exemptMask, given, nonzeros } from "../data-source.js";
+import { exemptMask, flagOf, given, nonzeros } from "../data-source.js";
 import { UsageError } from "../errors.js";
 import { checkSyntheticMemory } from "../memory.js";
 import {
@@ -242,9 +242,8 @@ const NETWORK_ONLY = [
 async function runTrain(flags: TrainFlags, command: Command, ctx: CliContext): Promise<void> {
   for (const key of NETWORK_ONLY) {
     if (given(command, key)) {
-      const flag = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
       throw new UsageError(
-        `${key === "standardize" ? "--standardize/--no-standardize" : flag} applies to the networks (--model mlp, softmax or logistic); ` +
+        `${flagOf(key)} applies to the networks (--model mlp, softmax or logistic); ` +
           "train --model linear runs the chapter's synthetic data (fit, path and select take --data)",
       );
     }
