@@ -11,7 +11,9 @@
  * tf.train.sgd) on tfjs' wasm and cpu backends. All start from the same initial values and take
  * the same rows in the same order; their final training losses must agree.
  */
+
 import * as tf from "@tensorflow/tfjs";
+import { summarize } from "./measure.js";
 import "@tensorflow/tfjs-backend-wasm";
 import { createCpuBackend } from "@wdecay/backend-cpu";
 import { createWasmBackend } from "@wdecay/backend-wasm";
@@ -234,14 +236,6 @@ function tfjs(backendName: "wasm" | "cpu"): MlpContender {
   };
 }
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
-
 /** Runs every contender and returns the markdown section. */
 export async function runMlp(
   progress: (line: string) => void,
@@ -277,7 +271,7 @@ export async function runMlp(
       trial.dispose();
     }
   }
-  const tfjsWasm = median(rows.find((r) => r.name === "tfjs-wasm")?.ms ?? [Number.NaN]);
+  const tfjsWasm = summarize(rows.find((r) => r.name === "tfjs-wasm")?.ms ?? []).median;
   const reference = rows.find((r) => r.name === "wdecay cpu")?.loss ?? Number.NaN;
   const fmt = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
   const steps = cfg.epochs * Math.ceil(cfg.rows / cfg.batchSize);
@@ -290,7 +284,7 @@ export async function runMlp(
     "| contender | precision | median | range | ÷ tfjs-wasm | final loss | rel. diff |",
     "|---|---|---:|---:|---:|---:|---:|",
     ...rows.map((r) => {
-      const m = median(r.ms);
+      const m = summarize(r.ms).median;
       const diff = Math.abs(r.loss - reference) / reference;
       return `| ${r.name} | ${r.precision} | ${fmt(m)} | ${fmt(Math.min(...r.ms))}–${fmt(Math.max(...r.ms))} | ${(m / tfjsWasm).toFixed(2)} | ${r.loss.toFixed(6)} | ${diff.toExponential(1)} |`;
     }),

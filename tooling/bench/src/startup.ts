@@ -6,12 +6,14 @@
  * the median and the range of wall-clock times. Markdown on stdout (for BENCH.md's notes),
  * progress on stderr.
  */
+
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { npmInstall, packPublished, WORKSPACE_ROOT } from "@wdecay/consumer";
+import { summarize } from "./measure.js";
 
 interface Timed {
   readonly label: string;
@@ -19,14 +21,6 @@ interface Timed {
   readonly median: number;
   readonly min: number;
   readonly max: number;
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 /** Wall-clock milliseconds of `argv` run `runs` times after `warmup` untimed runs. */
@@ -49,11 +43,11 @@ function time(
   };
   for (let i = 0; i < warmup; i++) once();
   const samples = Array.from({ length: runs }, once);
-  process.stderr.write(`  ${label}: median ${median(samples).toFixed(0)} ms\n`);
+  process.stderr.write(`  ${label}: median ${summarize(samples).median.toFixed(0)} ms\n`);
   return {
     label,
     command: argv.join(" ").replaceAll(cwd, "…"),
-    median: median(samples),
+    median: summarize(samples).median,
     min: Math.min(...samples),
     max: Math.max(...samples),
   };

@@ -12,6 +12,7 @@
  * and then each command once end to end through the real `wdecay` binary (from source, so
  * tsx's start is included), for what a user waits. Markdown on stdout, progress on stderr.
  */
+
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -25,6 +26,7 @@ import {
   selectLambda,
   standardize,
 } from "@wdecay/core";
+import { summarize } from "./measure.js";
 
 export const TABULAR = { rows: 100_000, features: 50, seed: 42, runs: 3 } as const;
 
@@ -48,14 +50,6 @@ export function tableCsv(rows: number, features: number, seed: number): string {
     out.push(row.join(","));
   }
   return `${out.join("\n")}\n`;
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 interface Row {
@@ -180,7 +174,7 @@ export function runTabular(
       "|---|---|---:|---:|---|",
       ...table.map(
         (r) =>
-          `| ${r.what} | \`${r.command}\` | ${fmt(median(r.ms))} | ${fmt(Math.min(...r.ms))}–${fmt(Math.max(...r.ms))} | ${r.note} |`,
+          `| ${r.what} | \`${r.command}\` | ${fmt(summarize(r.ms).median)} | ${fmt(Math.min(...r.ms))}–${fmt(Math.max(...r.ms))} | ${r.note} |`,
       ),
       "",
       "End to end through the `wdecay` binary from source (Node start, tsx, reading the CSV and the compute), one run each:",

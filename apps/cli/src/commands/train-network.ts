@@ -11,12 +11,12 @@ import {
   type GroupRule,
   groupParameters,
   l2Norm,
-  type NetworkOptimizer,
   type NetworkSpec,
   type NetworkSplit,
   type NetworkTrainResult,
   networkParameters,
   oneHot,
+  type TrainOptimizer,
   trainNetwork,
 } from "@wdecay/core";
 import type { Command } from "commander";
@@ -223,7 +223,7 @@ function settingsOf(flags: NetworkTrainFlags, command: Command) {
   }
   const lr = pick("lr") as number;
   /** The optimizer, once the number of training rows (and so of steps) is known. */
-  const optimizerFor = (rows: number): NetworkOptimizer => {
+  const optimizerFor = (rows: number): TrainOptimizer => {
     const totalSteps = epochs * Math.ceil(rows / batchSize);
     return {
       kind,

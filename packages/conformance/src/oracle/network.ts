@@ -159,60 +159,6 @@ export function centralDifferences(
   );
 }
 
-/**
- * For each gradient entry, the sum of the magnitudes it is computed from: backpropagation run
- * on |W|, |A| and a bound on |∂loss/∂Z| (|Z| + |Y| for squared, σ + y for logistic, p + y for
- * softmax, over n). A float32 backend's gradient may be off by a few roundings of this sum per
- * layer it passes through.
- */
-export function gradientMagnitudes(
-  spec: NetworkSpec,
-  params: HostParams,
-  X: readonly number[],
-  Y: readonly number[],
-  n: number,
-): number[][] {
-  const f = forward(spec, params, X, n);
-  const w = widths(spec);
-  let G = f.output.map((z, idx) => {
-    const y = Y[idx] as number;
-    if (spec.loss === "squared") return (Math.abs(z) + Math.abs(y)) / n;
-    return (1 + Math.abs(y)) / n;
-  });
-  const out: number[][] = new Array(params.length);
-  for (let l = w.length - 2; l >= 0; l--) {
-    const fanIn = w[l] as number;
-    const units = w[l + 1] as number;
-    const A = f.inputs[l] as number[];
-    const gW = new Array<number>(fanIn * units).fill(0);
-    const gb = new Array<number>(units).fill(0);
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j < units; j++) {
-        const g = G[i * units + j] as number;
-        gb[j] = (gb[j] as number) + g;
-        for (let k = 0; k < fanIn; k++)
-          gW[k * units + j] =
-            (gW[k * units + j] as number) + Math.abs(A[i * fanIn + k] as number) * g;
-      }
-    }
-    out[2 * l] = gW;
-    out[2 * l + 1] = gb;
-    if (l === 0) break;
-    const W = params[2 * l] as readonly number[];
-    const next = new Array<number>(n * fanIn).fill(0);
-    for (let i = 0; i < n; i++) {
-      for (let k = 0; k < fanIn; k++) {
-        let s = 0;
-        for (let j = 0; j < units; j++)
-          s += (G[i * units + j] as number) * Math.abs(W[k * units + j] as number);
-        next[i * fanIn + k] = s;
-      }
-    }
-    G = next;
-  }
-  return out;
-}
-
 /** ∂loss/∂Z of the output layer, mean over rows folded in. */
 function outputGradient(
   spec: NetworkSpec,
@@ -241,17 +187,30 @@ function outputGradient(
   return G;
 }
 
-/** The gradient of the mean loss by backpropagation in float64, one array per parameter. */
-export function hostNetworkGradient(
+/**
+ * Backpropagation in float64, one array per parameter. `magnitudes` runs it on |A|, |W| and a
+ * bound on |∂loss/∂Z| (|Z| + |Y| for squared, 1 + |y| for the others, over n) with every ReLU
+ * open: for each gradient entry, the sum of the magnitudes it is computed from, so that a
+ * float32 backend's gradient may be held to a few roundings of it per layer.
+ */
+function backprop(
   spec: NetworkSpec,
   params: HostParams,
   X: readonly number[],
   Y: readonly number[],
   n: number,
+  magnitudes: boolean,
 ): number[][] {
   const f = forward(spec, params, X, n);
   const w = widths(spec);
-  let G = outputGradient(spec, f.output, Y, n);
+  const abs = magnitudes ? Math.abs : (v: number) => v;
+  let G = magnitudes
+    ? f.output.map((z, idx) =>
+        spec.loss === "squared"
+          ? (Math.abs(z) + Math.abs(Y[idx] as number)) / n
+          : (1 + Math.abs(Y[idx] as number)) / n,
+      )
+    : outputGradient(spec, f.output, Y, n);
   const out: number[][] = new Array(params.length);
   for (let l = w.length - 2; l >= 0; l--) {
     const fanIn = w[l] as number;
@@ -264,7 +223,7 @@ export function hostNetworkGradient(
         const g = G[i * units + j] as number;
         gb[j] = (gb[j] as number) + g;
         for (let k = 0; k < fanIn; k++) {
-          gW[k * units + j] = (gW[k * units + j] as number) + (A[i * fanIn + k] as number) * g;
+          gW[k * units + j] = (gW[k * units + j] as number) + abs(A[i * fanIn + k] as number) * g;
         }
       }
     }
@@ -276,16 +235,39 @@ export function hostNetworkGradient(
     const next = new Array<number>(n * fanIn).fill(0);
     for (let i = 0; i < n; i++) {
       for (let k = 0; k < fanIn; k++) {
-        if (!((Zprev[i * fanIn + k] as number) > 0)) continue;
+        if (!magnitudes && !((Zprev[i * fanIn + k] as number) > 0)) continue;
         let s = 0;
-        for (let j = 0; j < units; j++)
-          s += (G[i * units + j] as number) * (W[k * units + j] as number);
+        for (let j = 0; j < units; j++) {
+          s += (G[i * units + j] as number) * abs(W[k * units + j] as number);
+        }
         next[i * fanIn + k] = s;
       }
     }
     G = next;
   }
   return out;
+}
+
+/** The gradient of the mean loss by backpropagation in float64, one array per parameter. */
+export function hostNetworkGradient(
+  spec: NetworkSpec,
+  params: HostParams,
+  X: readonly number[],
+  Y: readonly number[],
+  n: number,
+): number[][] {
+  return backprop(spec, params, X, Y, n, false);
+}
+
+/** For each gradient entry, the sum of the magnitudes it is computed from (see backprop). */
+export function gradientMagnitudes(
+  spec: NetworkSpec,
+  params: HostParams,
+  X: readonly number[],
+  Y: readonly number[],
+  n: number,
+): number[][] {
+  return backprop(spec, params, X, Y, n, true);
 }
 
 /** One group of a host network run: parameter indices and their settings. */

@@ -8,14 +8,8 @@
 import type { Backend, Tensor } from "../backend.js";
 import { MinibatchSchedule } from "../data.js";
 import { disposeAll } from "../linear.js";
-import {
-  createOptimizer,
-  type DecayPlacement,
-  type DecoupledScaling,
-  type OptimizerKind,
-  type ParamGroup,
-} from "../optim/optimizers.js";
-import type { Schedule } from "../optim/schedule.js";
+import { createOptimizer, type ParamGroup } from "../optim/optimizers.js";
+import type { TrainOptimizer } from "../train.js";
 import { type GroupingOptions, groupParameters, type ParameterGrouping } from "./groups.js";
 import {
   checkNetworkSpec,
@@ -112,22 +106,6 @@ export function scoreOutputs(
   return { loss: total / rows, accuracy: loss === "squared" ? undefined : right / rows };
 }
 
-/** The optimizer of a network run (plain SGD by default). */
-export interface NetworkOptimizer {
-  readonly kind: OptimizerKind;
-  /** Default: decoupled for adamw, coupled (an L2 penalty in the gradient) otherwise. */
-  readonly decay?: DecayPlacement;
-  readonly decoupledScaling?: DecoupledScaling;
-  readonly momentum?: number;
-  readonly beta1?: number;
-  readonly beta2?: number;
-  readonly eps?: number;
-  /** The learning rate at step t (default: `lr`, constant). */
-  readonly lrSchedule?: Schedule;
-  /** A factor on every group's λ at step t (1). */
-  readonly decaySchedule?: Schedule;
-}
-
 /** Settings of one network run. */
 export interface NetworkTrainOptions {
   readonly epochs: number;
@@ -138,7 +116,8 @@ export interface NetworkTrainOptions {
   readonly seed: number;
   /** Evaluate every this many epochs, and after the last (1). */
   readonly evalEvery?: number;
-  readonly optimizer?: NetworkOptimizer;
+  /** The optimizer (plain SGD by default), as `train`'s; decay coupled unless adamw. */
+  readonly optimizer?: TrainOptimizer;
   /** How parameters are grouped and each group's λ (by default: weights decayed, biases not). */
   readonly grouping: GroupingOptions;
   /** Initial weights' scale (see {@link NetworkInit}), or the initial values themselves. */
