@@ -8,10 +8,13 @@
  * Contenders: core's trainNetwork step (networkGradient + the grouped optimizer) on the cpu,
  * cpu-f32 and wasm backends, and the same network written as a TensorFlow.js user would
  * (tf.variable, autodiff through tf.losses.softmaxCrossEntropy with the penalty in the loss,
- * tf.train.sgd) on tfjs' wasm and cpu backends. All start from the same initial values and take
- * the same rows in the same order; their final training losses must agree.
+ * tf.train.sgd) on tfjs' wasm and cpu backends, and as a jax-js user would (`grad` of the loss
+ * with the penalty in it, the SGD update under `jit`, on jax-js' wasm backend, the fastest it
+ * has in Node). All start from the same initial values and take the same rows in the same order;
+ * their final training losses must agree.
  */
 
+import * as jax from "@jax-js/jax";
 import * as tf from "@tensorflow/tfjs";
 import { summarize } from "./measure.js";
 import "@tensorflow/tfjs-backend-wasm";
@@ -236,6 +239,80 @@ function tfjs(backendName: "wasm" | "cpu"): MlpContender {
   };
 }
 
+/**
+ * jax-js: arrays are reference counted and every function takes ownership of its arguments, so
+ * a value used twice is passed as `x.ref` the first time (jax-js' README, "Reference counting").
+ */
+function jaxjs(device: "wasm" | "cpu"): MlpContender {
+  return {
+    name: `jax-js-${device}`,
+    precision: "float32",
+    async prepare(p, cfg) {
+      const { numpy: np, nn, grad, jit, tree } = jax;
+      await jax.init(device);
+      jax.defaultDevice(device);
+      const { spec, rows, batchSize, lr, lambda } = cfg;
+      const X = np.array(Float32Array.from(p.X)).reshape([rows, spec.inputs]);
+      const Y = np.array(Float32Array.from(p.Y)).reshape([rows, spec.outputs]);
+      type Params = { W1: jax.Array; b1: jax.Array; W2: jax.Array; b2: jax.Array };
+      const loss = (q: Params, x: jax.Array, y: jax.Array, count: number) => {
+        const hidden = nn.relu(np.matmul(x, q.W1.ref).add(q.b1));
+        const logits = np.matmul(hidden, q.W2.ref).add(q.b2);
+        const data = nn.logSoftmax(logits, -1).mul(y).sum().neg().div(count);
+        const penalty = np
+          .square(q.W1)
+          .sum()
+          .add(np.square(q.W2).sum())
+          .mul(lambda / 2);
+        return data.add(penalty);
+      };
+      // One compiled step per batch size (the last batch may be smaller).
+      const steps = new Map<number, (q: Params, x: jax.Array, y: jax.Array) => Params>();
+      const stepFor = (count: number) => {
+        let f = steps.get(count);
+        if (!f) {
+          f = jit((q: Params, x: jax.Array, y: jax.Array) => {
+            const g = grad((r: Params) => loss(r, x, y, count))(tree.ref(q));
+            return tree.map((w: jax.Array, gw: jax.Array) => w.sub(gw.mul(lr)), q, g) as Params;
+          }) as unknown as (q: Params, x: jax.Array, y: jax.Array) => Params;
+          steps.set(count, f);
+        }
+        return f;
+      };
+      return {
+        async run() {
+          jax.defaultDevice(device);
+          const [W1, b1, W2, b2] = p.init.map((v, i) => {
+            const shape = networkParameters(spec)[i]?.shape as readonly [number, number];
+            const a = np.array(Float32Array.from(v));
+            return i % 2 === 0 ? a.reshape([shape[0], shape[1]]) : a;
+          }) as [jax.Array, jax.Array, jax.Array, jax.Array];
+          let q: Params = { W1, b1, W2, b2 };
+          const start = performance.now();
+          for (const epochOrder of p.orders) {
+            for (let offset = 0; offset < rows; offset += batchSize) {
+              const count = Math.min(batchSize, rows - offset);
+              const idx = np.array(epochOrder.subarray(offset, offset + count), {
+                dtype: np.int32,
+              });
+              const xb = np.take(X.ref, idx.ref, 0);
+              const yb = np.take(Y.ref, idx, 0);
+              q = stepFor(count)(q, xb, yb);
+            }
+          }
+          const values = await Promise.all([q.W1, q.b1, q.W2, q.b2].map((a) => a.data()));
+          const ms = performance.now() - start;
+          return { ms, loss: hostLoss(cfg, p, values as Float32Array[]) };
+        },
+        dispose() {
+          X.dispose();
+          Y.dispose();
+        },
+      };
+    },
+  };
+}
+
 /** Runs every contender and returns the markdown section. */
 export async function runMlp(
   progress: (line: string) => void,
@@ -252,6 +329,7 @@ export async function runMlp(
     wdecay("cpu-f32", () => createCpuBackend({ precision: "float32" })),
     tfjs("wasm"),
     tfjs("cpu"),
+    jaxjs("wasm"),
   ];
   const rows: { name: string; precision: string; ms: number[]; loss: number }[] = [];
   for (const c of contenders) {

@@ -313,13 +313,14 @@ describe("the mlp workload", () => {
       lambda: 0.1,
       warmup: 0,
     });
-    const rows = section.split("\n").filter((l) => /^\| (wdecay|tfjs)/.test(l));
+    const rows = section.split("\n").filter((l) => /^\| (wdecay|tfjs|jax-js)/.test(l));
     expect(rows.map((r) => r.split("|")[1]?.trim())).toEqual([
       "wdecay wasm",
       "wdecay cpu",
       "wdecay cpu-f32",
       "tfjs-wasm",
       "tfjs-cpu",
+      "jax-js-wasm",
     ]);
     // 6 steps of float32 sums of ≤ 20 terms: every loss within 1e-5 of the float64 cpu's,
     // far from what a wrong gradient or a skipped decay would give.
