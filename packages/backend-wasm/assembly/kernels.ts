@@ -576,6 +576,39 @@ export function xw64(out: usize, X: usize, m: i32, d: i32, W0: usize, L: i32): v
   }
 }
 
+/**
+ * out = α·x + β·y over `count` f32: each element in f64 and rounded to f32 once, as the host
+ * loop computes it (Float32Array stores round a double once), two at a time in f64x2.
+ */
+export function axpby(out: usize, x: usize, y: usize, alpha: f64, beta: f64, count: i32): void {
+  const a = f64x2.splat(alpha);
+  const b = f64x2.splat(beta);
+  let i = 0;
+  for (; i + 4 <= count; i += 4) {
+    const o = <usize>i << 2;
+    const xv = v128.load(x + o);
+    const yv = v128.load(y + o);
+    const xh = v128.shuffle<u32>(xv, xv, 2, 3, 0, 1);
+    const yh = v128.shuffle<u32>(yv, yv, 2, 3, 0, 1);
+    const lo = f64x2.add(
+      f64x2.mul(a, f64x2.promote_low_f32x4(xv)),
+      f64x2.mul(b, f64x2.promote_low_f32x4(yv)),
+    );
+    const hi = f64x2.add(
+      f64x2.mul(a, f64x2.promote_low_f32x4(xh)),
+      f64x2.mul(b, f64x2.promote_low_f32x4(yh)),
+    );
+    v128.store(
+      out + o,
+      v128.shuffle<u32>(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5),
+    );
+  }
+  for (; i < count; i++) {
+    const o = <usize>i << 2;
+    store<f32>(out + o, <f32>(alpha * <f64>load<f32>(x + o) + beta * <f64>load<f32>(y + o)));
+  }
+}
+
 /** Copies f32 w (d×L) to f64 W₀. */
 export function widen(W0: usize, w: usize, count: i32): void {
   for (let i = 0; i < count; i++) {

@@ -369,10 +369,7 @@ export class WasmBackend implements Backend {
     const Y = this.get(y, "axpby y");
     checkSameShape("axpby", X.shape, Y.shape);
     const out = this.make(X.shape);
-    const o = this.view(out);
-    const xv = this.view(X);
-    const yv = this.view(Y);
-    for (let i = 0; i < o.length; i++) o[i] = alpha * (xv[i] as number) + beta * (yv[i] as number);
+    this.kernels.axpby(out.ptr, X.ptr, Y.ptr, alpha, beta, out.size);
     return out;
   }
 

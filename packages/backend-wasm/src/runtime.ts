@@ -74,6 +74,7 @@ export interface KernelExports {
   gram(out: number, X1: number, m: number, X2: number, n: number, d: number, row: number): void;
   xw64(out: number, X: number, m: number, d: number, W0: number, L: number): void;
   widen(W0: number, w: number, count: number): void;
+  axpby(out: number, x: number, y: number, alpha: number, beta: number, count: number): void;
   materialize(
     w: number,
     X: number,

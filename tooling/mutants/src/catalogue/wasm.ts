@@ -18,6 +18,23 @@ const DUAL = "packages/backend-wasm/src/dual.ts";
  */
 export const WASM_MUTANTS: readonly Mutant[] = [
   {
+    id: "wasm-axpby-high-half-from-low",
+    bug: "the axpby kernel promotes the low two lanes of each 4-float block twice, so elements 2 and 3 of every block get elements 0 and 1's values",
+    file: KERNELS,
+    find: "const xh = v128.shuffle<u32>(xv, xv, 2, 3, 0, 1);",
+    replace: "const xh = v128.shuffle<u32>(xv, xv, 0, 1, 2, 3);",
+    backends: ["wasm"],
+  },
+  {
+    id: "wasm-axpby-tail-dropped",
+    bug: "the axpby kernel's scalar tail is skipped: a count that is not a multiple of 4 leaves its last elements as the allocation left them",
+    file: KERNELS,
+    find: "    store<f32>(out + o, <f32>(alpha * <f64>load<f32>(x + o) + beta * <f64>load<f32>(y + o)));",
+    replace:
+      "    if (o > 0xffffffff) store<f32>(out + o, <f32>(alpha * <f64>load<f32>(x + o) + beta * <f64>load<f32>(y + o)));",
+    backends: ["wasm"],
+  },
+  {
     id: "wasm-sgdl-simd-update-drops-mean",
     bug: "sgdStepL's four-column SIMD weight update scales the summed gradient by lr instead of lr/count (the scalar tail for the last L mod 4 columns is right)",
     file: KERNELS,
