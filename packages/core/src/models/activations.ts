@@ -82,13 +82,16 @@ export function tensorSoftplus(backend: Backend, z: Tensor): Tensor {
   }
 }
 
-/** σ(z) = exp(z − softplus(z)): the exponent is ≤ 0, so it is stable for every z. */
-export function tensorSigmoid(backend: Backend, z: Tensor): Tensor {
+/**
+ * σ(z) = exp(z − softplus(z)): the exponent is ≤ 0, so it is stable for every z. Pass
+ * softplus(z) when it is at hand (the logistic loss has it) rather than computing it again.
+ */
+export function tensorSigmoid(backend: Backend, z: Tensor, softplusOfZ?: Tensor): Tensor {
   const net = requireNetwork(backend, "the logistic loss");
-  const sp = tensorSoftplus(backend, z);
+  const sp = softplusOfZ ?? tensorSoftplus(backend, z);
   const diff = backend.binary("sub", z, sp);
   const out = net.unary("exp", diff);
-  disposeAll(backend, [sp, diff]);
+  disposeAll(backend, [softplusOfZ ? undefined : sp, diff]);
   return out;
 }
 

@@ -132,20 +132,21 @@ export function initialParameters(
   });
 }
 
-/** Checks that `params` are the spec's tensors, in order. */
+/** Checks that `params` are the spec's tensors, in order (per call: no parameter list built). */
 function checkParams(spec: NetworkSpec, params: readonly Tensor[]): void {
-  const infos = networkParameters(spec);
-  if (params.length !== infos.length) {
+  const w = widths(spec);
+  if (params.length !== 2 * (w.length - 1)) {
     throw new RangeError(
-      `the network has ${infos.length} parameters, got ${params.length} tensors`,
+      `the network has ${2 * (w.length - 1)} parameters, got ${params.length} tensors`,
     );
   }
-  infos.forEach((info, i) => {
-    const t = params[i] as Tensor;
-    if (t.shape[0] !== info.shape[0] || t.shape[1] !== info.shape[1]) {
-      throw new RangeError(
-        `${info.name} must be ${info.shape.join("×")}, got ${t.shape.join("×")}`,
-      );
+  params.forEach((t, i) => {
+    const l = i >> 1;
+    const rows = i % 2 === 0 ? (w[l] as number) : 1;
+    const cols = w[l + 1] as number;
+    if (t.shape[0] !== rows || t.shape[1] !== cols) {
+      const name = `layers.${l}.${i % 2 === 0 ? "weight" : "bias"}`;
+      throw new RangeError(`${name} must be ${rows}×${cols}, got ${t.shape.join("×")}`);
     }
   });
 }
@@ -219,61 +220,63 @@ function checkTargets(spec: NetworkSpec, Z: Tensor, Y: Tensor): void {
   }
 }
 
-/** The mean loss (1×1) of outputs Z against targets Y, and optionally its gradient ∂loss/∂Z. */
+/**
+ * The mean loss (1×1) of outputs Z against targets Y and/or its gradient ∂loss/∂Z, as asked: a
+ * training step wants only the gradient, and computing a loss it would throw away is work in
+ * every step.
+ */
 function outputLoss(
   backend: Backend,
   spec: NetworkSpec,
   Z: Tensor,
   Y: Tensor,
-  wantGradient: boolean,
-): { loss: Tensor; dZ?: Tensor } {
+  want: { readonly loss: boolean; readonly gradient: boolean },
+): { loss?: Tensor; dZ?: Tensor } {
   checkTargets(spec, Z, Y);
   const n = Z.shape[0];
   const temps: Tensor[] = [];
+  const keep = (t: Tensor) => {
+    temps.push(t);
+    return t;
+  };
+  // (P − Y)/n for a prediction P: every head's gradient has this form.
+  const gradient = (P: Tensor) => {
+    const diff = keep(backend.binary("sub", P, Y));
+    return backend.axpby(1 / n, diff, 0, diff);
+  };
   try {
     if (spec.loss === "squared") {
-      const r = backend.binary("sub", Z, Y);
-      temps.push(r);
-      const sq = backend.unary("square", r);
-      temps.push(sq);
-      const total = backend.sum(sq);
-      temps.push(total);
-      const loss = backend.axpby(0.5 / n, total, 0, total);
-      return { loss, dZ: wantGradient ? backend.axpby(1 / n, r, 0, r) : undefined };
+      let loss: Tensor | undefined;
+      if (want.loss) {
+        const r = keep(backend.binary("sub", Z, Y));
+        const total = keep(backend.sum(keep(backend.unary("square", r))));
+        loss = backend.axpby(0.5 / n, total, 0, total);
+      }
+      return { loss, dZ: want.gradient ? gradient(Z) : undefined };
     }
     if (spec.loss === "logistic") {
-      // mean[softplus(z) − y·z]; ∂/∂z = (σ(z) − y)/n.
-      const sp = tensorSoftplus(backend, Z);
-      temps.push(sp);
-      const yz = backend.binary("mul", Y, Z);
-      temps.push(yz);
-      const terms = backend.binary("sub", sp, yz);
-      temps.push(terms);
-      const total = backend.sum(terms);
-      temps.push(total);
-      const loss = backend.axpby(1 / n, total, 0, total);
-      if (!wantGradient) return { loss };
-      const s = tensorSigmoid(backend, Z);
-      temps.push(s);
-      const diff = backend.binary("sub", s, Y);
-      temps.push(diff);
-      return { loss, dZ: backend.axpby(1 / n, diff, 0, diff) };
+      // mean[softplus(z) − y·z]; ∂/∂z = (σ(z) − y)/n, σ(z) = exp(z − softplus(z)).
+      const sp = keep(tensorSoftplus(backend, Z));
+      let loss: Tensor | undefined;
+      if (want.loss) {
+        const terms = keep(backend.binary("sub", sp, keep(backend.binary("mul", Y, Z))));
+        const total = keep(backend.sum(terms));
+        loss = backend.axpby(1 / n, total, 0, total);
+      }
+      const dZ = want.gradient ? gradient(keep(tensorSigmoid(backend, Z, sp))) : undefined;
+      return { loss, dZ };
     }
     requireNetwork(backend, "the softmax cross-entropy loss");
     // mean[lse(z) − Σₖyₖzₖ] = mean[log Σ e^S − Σₖyₖsₖ] for one-hot (Σₖyₖ = 1) rows, S = Z − max.
     const { shifted, logSum, probabilities } = rowSoftmax(backend, Z);
     temps.push(shifted, logSum, probabilities);
-    const ys = backend.binary("mul", Y, shifted);
-    temps.push(ys);
-    const ysTotal = backend.sum(ys);
-    temps.push(ysTotal);
-    const lseTotal = backend.sum(logSum);
-    temps.push(lseTotal);
-    const loss = backend.axpby(1 / n, lseTotal, -1 / n, ysTotal);
-    if (!wantGradient) return { loss };
-    const diff = backend.binary("sub", probabilities, Y);
-    temps.push(diff);
-    return { loss, dZ: backend.axpby(1 / n, diff, 0, diff) };
+    let loss: Tensor | undefined;
+    if (want.loss) {
+      const ysTotal = keep(backend.sum(keep(backend.binary("mul", Y, shifted))));
+      const lseTotal = keep(backend.sum(logSum));
+      loss = backend.axpby(1 / n, lseTotal, -1 / n, ysTotal);
+    }
+    return { loss, dZ: want.gradient ? gradient(probabilities) : undefined };
   } finally {
     disposeAll(backend, temps);
   }
@@ -289,7 +292,8 @@ export function networkLoss(
 ): Tensor {
   const trace = forwardTrace(backend, spec, params, X);
   try {
-    return outputLoss(backend, spec, trace.output, Y, false).loss;
+    return outputLoss(backend, spec, trace.output, Y, { loss: true, gradient: false })
+      .loss as Tensor;
   } finally {
     disposeTrace(backend, trace, false);
   }
@@ -319,9 +323,8 @@ export function networkGradient(
   let loss: Tensor | undefined;
   let G: Tensor | undefined;
   try {
-    const out = outputLoss(backend, spec, trace.output, Y, true);
-    if (withLoss) loss = out.loss;
-    else backend.dispose(out.loss);
+    const out = outputLoss(backend, spec, trace.output, Y, { loss: withLoss, gradient: true });
+    loss = out.loss;
     G = out.dZ as Tensor;
     for (let l = spec.hidden.length; l >= 0; l--) {
       const A = trace.inputs[l] as Tensor;
