@@ -270,6 +270,48 @@ export function gradientMagnitudes(
   return backprop(spec, params, X, Y, n, true);
 }
 
+/**
+ * How close the rows' hidden pre-activations come to ReLU's kink, relative to the magnitudes
+ * they are summed from plus `floor`: min |z| / (|b| + Σ|a·w| + floor) over every hidden unit and
+ * row (Infinity where there is no hidden layer; a unit whose terms are all exactly 0 is 0 on
+ * every backend and does not count). In training, `floor` is the size of a step (the learning
+ * rate): a parameter near 0 carries the rounding of the updates that brought it there. Where it is within a few roundings of 0, which side of the kink a float32
+ * backend lands on is decided by the last bits, and so is the path training takes after it.
+ */
+export function kinkMargin(
+  spec: NetworkSpec,
+  params: HostParams,
+  X: readonly number[],
+  n: number,
+  floor = 0,
+): number {
+  const w = widths(spec);
+  let margin = Number.POSITIVE_INFINITY;
+  let A = [...X];
+  for (let l = 0; l + 2 < w.length; l++) {
+    const fanIn = w[l] as number;
+    const units = w[l + 1] as number;
+    const W = params[2 * l] as readonly number[];
+    const b = params[2 * l + 1] as readonly number[];
+    const next: number[] = new Array(n * units).fill(0);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < units; j++) {
+        let z = b[j] as number;
+        let scale = Math.abs(z);
+        for (let k = 0; k < fanIn; k++) {
+          const t = (A[i * fanIn + k] as number) * (W[k * units + j] as number);
+          z += t;
+          scale += Math.abs(t);
+        }
+        if (scale > 0) margin = Math.min(margin, Math.abs(z) / (scale + floor));
+        next[i * units + j] = Math.max(z, 0);
+      }
+    }
+    A = next;
+  }
+  return margin;
+}
+
 /** One group of a host network run: parameter indices and their settings. */
 export interface HostNetworkGroup {
   readonly indices: readonly number[];
@@ -301,7 +343,12 @@ export function hostTrainNetwork(
   train: { X: readonly number[]; Y: readonly number[]; n: number },
   test: { X: readonly number[]; Y: readonly number[]; n: number },
   t: HostNetworkTraining,
-): { params: Float64Array[]; history: { trainLoss: number; testLoss: number }[] } {
+): {
+  params: Float64Array[];
+  history: { trainLoss: number; testLoss: number }[];
+  /** The smallest {@link kinkMargin} of any minibatch at any step. */
+  margin: number;
+} {
   const params = start.map((p) => Float64Array.from(p));
   const optimizers = t.groups.map(
     (g) =>
@@ -321,12 +368,17 @@ export function hostTrainNetwork(
   const d = spec.inputs;
   const K = spec.outputs;
   const history: { trainLoss: number; testLoss: number }[] = [];
+  let margin = Number.POSITIVE_INFINITY;
   for (let epoch = 0; epoch < t.epochs; epoch++) {
     rng.permutation(train.n, order);
     for (let offset = 0; offset < train.n; offset += t.batchSize) {
       const rows = Array.from(order.subarray(offset, Math.min(offset + t.batchSize, train.n)));
       const Xb = rows.flatMap((r) => train.X.slice(r * d, (r + 1) * d));
       const Yb = rows.flatMap((r) => train.Y.slice(r * K, (r + 1) * K));
+      margin = Math.min(
+        margin,
+        kinkMargin(spec, params as unknown as HostParams, Xb, rows.length, t.lr),
+      );
       const grads = hostNetworkGradient(spec, params as unknown as HostParams, Xb, Yb, rows.length);
       t.groups.forEach((g, gi) =>
         optimizers[gi]?.step([g.indices.map((i) => grads[i] as number[])]),
@@ -337,5 +389,5 @@ export function hostTrainNetwork(
       testLoss: hostNetworkLoss(spec, params as unknown as HostParams, test.X, test.Y, test.n),
     });
   }
-  return { params, history };
+  return { params, history, margin };
 }

@@ -516,6 +516,17 @@ export const networkTrainingAgreesWithOracle = defineProperty({
       { ...test, X: nudge(test.X), Y: nudge(test.Y) },
       { ...settings, groups },
     );
+    // A path that passes within rounding reach of ReLU's kink (a pre-activation within 1e-3 of
+    // the magnitudes it is summed from; float32 rounds at 6e-8 a term and step) depends on the
+    // last bits: which side a backend lands on is not the code's to decide, so such a draw says
+    // nothing. (id-26 skips the same entries of its central differences.)
+    if (oracle.margin < 1e-3 || perturbed.margin < 1e-3) {
+      meter.holds(
+        got.history.length === r.epochs,
+        `one history point per epoch (${got.history.length})`,
+      );
+      return;
+    }
     const steps = r.epochs * Math.ceil(r.nTrain / c.batchSize);
     const widest = Math.max(d, K, ...spec.hidden);
     const g = gamma(backend.precision, (last + 1) * (widest + r.nTrain + 10) + 30);
