@@ -31,9 +31,18 @@ for (const group of ["packages", "apps", "tooling"]) {
       `${dir}: ${r.numPassedTests} passed, ${r.numFailedTests + suiteErrors} failed, ${notRun} skipped`,
     );
     for (const file of r.testResults ?? []) {
+      if (file.status === "failed" && (file.assertionResults ?? []).length === 0) {
+        console.log(`  failed to run: ${file.name}: ${String(file.message ?? "").slice(0, 300)}`);
+      }
       for (const t of file.assertionResults ?? []) {
         if (t.status === "pending" || t.status === "todo" || t.status === "skipped") {
           console.log(`  skipped: ${t.fullName} (${file.name})`);
+        }
+        // The reason, here at the end of the log, where a CI page's tail shows it.
+        if (t.status === "failed") {
+          console.log(`  failed: ${t.fullName}`);
+          const lines = (t.failureMessages ?? []).join("\n").split("\n").slice(0, 6);
+          for (const line of lines) console.log(`    ${line.slice(0, 300)}`);
         }
       }
     }
