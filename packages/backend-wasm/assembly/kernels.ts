@@ -609,6 +609,50 @@ export function axpby(out: usize, x: usize, y: usize, alpha: f64, beta: f64, cou
   }
 }
 
+/**
+ * A dense layer's bias and ReLU, in place on Z = A·W (rows×cols): z ← z + b[col], then
+ * max(z, 0) when `relu` ≠ 0. One f32 add (the composition's broadcast add rounds the same) and
+ * f32x4.max, which gives NaN for NaN and +0 for −0, as the relu primitive does.
+ */
+export function biasRelu(z: usize, b: usize, rows: i32, cols: i32, relu: i32): void {
+  const zero = f32x4.splat(0);
+  for (let i = 0; i < rows; i++) {
+    const row = z + ((<usize>i * <usize>cols) << 2);
+    let j = 0;
+    for (; j + 4 <= cols; j += 4) {
+      const o = <usize>j << 2;
+      let v = f32x4.add(v128.load(row + o), v128.load(b + o));
+      if (relu) v = f32x4.max(v, zero);
+      v128.store(row + o, v);
+    }
+    for (; j < cols; j++) {
+      const o = <usize>j << 2;
+      let v: f32 = load<f32>(row + o) + load<f32>(b + o);
+      if (relu) v = v > 0 ? v : v != v ? v : 0;
+      store<f32>(row + o, v);
+    }
+  }
+}
+
+/**
+ * ReLU's mask applied in place: g ← g·1[a > 0] over `count` elements, as a product (a masked
+ * −x is −0, a masked NaN or ∞ is NaN), which is what the composition's multiply by the mask gives.
+ */
+export function maskByStep(g: usize, a: usize, count: i32): void {
+  const zero = f32x4.splat(0);
+  const one = f32x4.splat(1);
+  let i = 0;
+  for (; i + 4 <= count; i += 4) {
+    const o = <usize>i << 2;
+    const m = v128.and(f32x4.gt(v128.load(a + o), zero), one);
+    v128.store(g + o, f32x4.mul(v128.load(g + o), m));
+  }
+  for (; i < count; i++) {
+    const o = <usize>i << 2;
+    store<f32>(g + o, load<f32>(g + o) * (load<f32>(a + o) > 0 ? <f32>1 : <f32>0));
+  }
+}
+
 /** Copies f32 w (d×L) to f64 W₀. */
 export function widen(W0: usize, w: usize, count: i32): void {
   for (let i = 0; i < count; i++) {

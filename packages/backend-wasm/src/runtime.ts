@@ -75,6 +75,8 @@ export interface KernelExports {
   xw64(out: number, X: number, m: number, d: number, W0: number, L: number): void;
   widen(W0: number, w: number, count: number): void;
   axpby(out: number, x: number, y: number, alpha: number, beta: number, count: number): void;
+  biasRelu(z: number, b: number, rows: number, cols: number, relu: number): void;
+  maskByStep(g: number, a: number, count: number): void;
   materialize(
     w: number,
     X: number,

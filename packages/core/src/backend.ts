@@ -126,10 +126,21 @@ export interface LinearSgdProgram {
   dispose(): void;
 }
 
+/** The gradients of one dense layer (see {@link FusedKernels.denseBackward}). */
+export interface DenseGradient {
+  /** ∂loss/∂W = Aᵀ·G (fanIn × units). */
+  readonly dW: Tensor;
+  /** ∂loss/∂b = Σ over rows of G (1 × units). */
+  readonly db: Tensor;
+  /** (G·Wᵀ) ⊙ 1[A > 0] (n × fanIn), when asked to propagate: the previous layer's G. */
+  readonly dA?: Tensor;
+}
+
 /**
  * Optional fused kernels. A backend implements the ones it can make fast; core composes the
- * others from primitives (`composeLinearSgd`, `composeLinearLoss`), and the conformance suite
- * checks every fused kernel against its composition.
+ * others from primitives (`composeLinearSgd`, `composeLinearLoss`, `composeDense`,
+ * `composeDenseBackward`), and the conformance suite checks every fused kernel against its
+ * composition.
  */
 export interface FusedKernels {
   /** Prepares minibatch SGD for a linear model. */
@@ -139,6 +150,19 @@ export interface FusedKernels {
    * device. `y` is n×1 (shared) or n×L (one target column per weight column).
    */
   linearLoss(X: Tensor, y: Tensor, w: Tensor, b: Tensor): Tensor;
+  /**
+   * One dense layer forward: Z = A·W + b (A n×fanIn, W fanIn×units, b 1×units broadcast over
+   * rows), then relu(Z) when `relu`. Only the result is kept: the backward pass takes ReLU's
+   * mask from it (relu(z) > 0 exactly where z > 0).
+   */
+  dense(A: Tensor, W: Tensor, b: Tensor, relu: boolean): Tensor;
+  /**
+   * One dense layer backward, from G = ∂loss/∂Z (n×units) and the layer's input A (n×fanIn):
+   * dW = Aᵀ·G and db = Σ_rows G; with `propagate`, also dA = (G·Wᵀ) ⊙ 1[A > 0], the G of the
+   * layer before, A being that layer's ReLU output. The product by the 0/1 mask is a product
+   * (a masked −x is −0, a masked NaN stays NaN), as the composition computes it.
+   */
+  denseBackward(A: Tensor, W: Tensor, G: Tensor, propagate: boolean): DenseGradient;
 }
 
 /**

@@ -17,6 +17,7 @@ export * from "./linear.js";
 export * from "./logistic.js";
 export * from "./logistic-selection.js";
 export * from "./models/activations.js";
+export * from "./models/dense.js";
 export * from "./models/groups.js";
 export * from "./models/network.js";
 export * from "./models/train-network.js";

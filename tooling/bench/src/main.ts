@@ -32,9 +32,10 @@ import {
 const PNPM = "npx -y pnpm@10.34.9";
 
 const USAGE = `usage: ${PNPM} bench [options]
-  --workload NAME   ${WORKLOAD_NAMES.join(" | ")} | tabular | mlp; repeat it or give a comma list
-                    (default: all; tabular times fit, path and select on a 100,000 × 50 CSV;
-                    mlp trains a 784 → 256 → 10 network against tfjs)
+  --workload NAME   ${WORKLOAD_NAMES.join(" | ")} | tabular | mlp | logistic; repeat it or give a
+                    comma list (default: all; tabular times fit, path and select on a
+                    100,000 × 50 CSV; mlp trains a 784 → 256 → 10 network and logistic a
+                    784 → 10 softmax regression against tfjs and jax-js)
   --runs N          timed runs per contender (default: per workload, ${WORKLOAD_NAMES.map((n) => `${n} ${WORKLOADS[n].runs}`).join(", ")})
   --warmup N        untimed warm-up runs first (default: ${WORKLOAD_NAMES.map((n) => `${n} ${WORKLOADS[n].warmup}`).join(", ")})
   --gc              force a garbage collection before every timed run (off: it slows the
@@ -50,8 +51,9 @@ interface CliOptions {
   readonly workloads: readonly WorkloadName[];
   /** Whether to run the toolkit workload (see tabular.ts) after the contenders'. */
   readonly tabular: boolean;
-  /** Whether to run the network workload (see mlp.ts) after those. */
+  /** Whether to run the network workloads (see mlp.ts) after those. */
   readonly mlp: boolean;
+  readonly logistic: boolean;
   readonly json: boolean;
   readonly gc: boolean;
   readonly runs: number | undefined;
@@ -94,10 +96,15 @@ export function parseCli(argv: readonly string[]): CliOptions {
   const workloads: WorkloadName[] = [];
   let tabular = false;
   let mlp = false;
+  let logistic = false;
   for (const name of (values.workload ?? []).flatMap((v) => v.split(","))) {
     const trimmed = name.trim();
     if (trimmed === "mlp") {
       mlp = true;
+      continue;
+    }
+    if (trimmed === "logistic") {
+      logistic = true;
       continue;
     }
     if (trimmed === "tabular") {
@@ -106,17 +113,18 @@ export function parseCli(argv: readonly string[]): CliOptions {
     }
     if (!(WORKLOAD_NAMES as readonly string[]).includes(trimmed)) {
       throw new UsageError(
-        `unknown workload '${trimmed}' (choose from ${WORKLOAD_NAMES.join(", ")}, tabular, mlp)`,
+        `unknown workload '${trimmed}' (choose from ${WORKLOAD_NAMES.join(", ")}, tabular, mlp, logistic)`,
       );
     }
     if (!workloads.includes(trimmed as WorkloadName)) workloads.push(trimmed as WorkloadName);
   }
   if (values.write === "") throw new UsageError("--write needs a file name");
-  const none = workloads.length === 0 && !tabular && !mlp;
+  const none = workloads.length === 0 && !tabular && !mlp && !logistic;
   return {
     workloads: none ? [...WORKLOAD_NAMES] : workloads,
     tabular: none || tabular,
     mlp: none || mlp,
+    logistic: none || logistic,
     json: values.json ?? false,
     gc: values.gc ?? false,
     runs: count("runs", values.runs, 1),
@@ -142,9 +150,10 @@ async function run(argv: readonly string[], options: CliOptions): Promise<number
       const { runTabular } = await import("./tabular.js");
       sections.push(runTabular(progress, options.runs));
     }
-    if (options.mlp) {
-      const { runMlp } = await import("./mlp.js");
-      sections.push(await runMlp(progress, options.runs));
+    if (options.mlp || options.logistic) {
+      const { LOGISTIC, MLP, runMlp } = await import("./mlp.js");
+      if (options.mlp) sections.push(await runMlp(progress, options.runs, MLP));
+      if (options.logistic) sections.push(await runMlp(progress, options.runs, LOGISTIC));
     }
     return sections.length > 0 ? sections.join("\n") : undefined;
   };

@@ -273,7 +273,7 @@ describe("command line", () => {
   it("lists the tabular and mlp workloads in its help", () => {
     const { status, stdout } = bench("--help");
     expect(status).toBe(0);
-    expect(stdout).toMatch(/\| tabular \| mlp;/);
+    expect(stdout).toMatch(/\| tabular \| mlp \| logistic;/);
   });
 
   it.each([
@@ -302,31 +302,39 @@ describe("the tabular workload", () => {
   }, 120_000);
 });
 
-describe("the mlp workload", () => {
-  it("times every contender on the same network and data, and their final losses agree", async () => {
-    const section = await runMlp(() => {}, 1, {
-      ...MLP,
-      rows: 96,
-      spec: { inputs: 20, hidden: [8], outputs: 3, loss: "softmax" },
-      batchSize: 32,
-      // A λ large enough that a dropped or doubled penalty moves the loss past the tolerance.
-      lambda: 0.1,
-      warmup: 0,
-    });
-    const rows = section.split("\n").filter((l) => /^\| (wdecay|tfjs|jax-js)/.test(l));
-    expect(rows.map((r) => r.split("|")[1]?.trim())).toEqual([
-      "wdecay wasm",
-      "wdecay cpu",
-      "wdecay cpu-f32",
-      "tfjs-wasm",
-      "tfjs-cpu",
-      "jax-js-wasm",
-    ]);
-    // 6 steps of float32 sums of ≤ 20 terms: every loss within 1e-5 of the float64 cpu's,
-    // far from what a wrong gradient or a skipped decay would give.
-    for (const row of rows) {
-      const diff = Number(row.split("|")[7]?.trim());
-      expect(diff).toBeLessThan(1e-5);
-    }
-  }, 120_000);
+describe("the mlp and logistic workloads", () => {
+  it.each([
+    ["mlp", [8]],
+    ["logistic", []],
+  ])(
+    "%s: times every contender on the same network and data, and their final losses agree",
+    async (name, hidden) => {
+      const section = await runMlp(() => {}, 1, {
+        ...MLP,
+        rows: 96,
+        spec: { inputs: 20, hidden, outputs: 3, loss: "softmax" },
+        batchSize: 32,
+        // A λ large enough that a dropped or doubled penalty moves the loss past the tolerance.
+        lambda: 0.1,
+        warmup: 0,
+      });
+      expect(section).toMatch(new RegExp(`^### ${name}: 20 → ${[...hidden, 3].join(" → ")} `));
+      const rows = section.split("\n").filter((l) => /^\| (wdecay|tfjs|jax-js)/.test(l));
+      expect(rows.map((r) => r.split("|")[1]?.trim())).toEqual([
+        "wdecay wasm",
+        "wdecay cpu",
+        "wdecay cpu-f32",
+        "tfjs-wasm",
+        "tfjs-cpu",
+        "jax-js-wasm",
+      ]);
+      // 6 steps of float32 sums of ≤ 20 terms: every loss within 1e-5 of the float64 cpu's,
+      // far from what a wrong gradient or a skipped decay would give.
+      for (const row of rows) {
+        const diff = Number(row.split("|")[7]?.trim());
+        expect(diff).toBeLessThan(1e-5);
+      }
+    },
+    120_000,
+  );
 });

@@ -14,19 +14,15 @@
  * "no decay for ndim ≤ 1" mean what they mean in PyTorch, even where a weight is d×1.
  *
  * Backward, with A₀ = X, Zₗ = Aₗ₋₁Wₗ + bₗ, Aₗ = relu(Zₗ) and G = ∂loss/∂Z_last (the mean over
- * rows folded in): ∂Wₗ = Aₗ₋₁ᵀGₗ, ∂bₗ = Σ_rows Gₗ, Gₗ₋₁ = (GₗWₗᵀ) ⊙ 1[Zₗ₋₁ > 0].
+ * rows folded in): ∂Wₗ = Aₗ₋₁ᵀGₗ, ∂bₗ = Σ_rows Gₗ, Gₗ₋₁ = (GₗWₗᵀ) ⊙ 1[Aₗ₋₁ > 0] (the same mask
+ * as 1[Zₗ₋₁ > 0]). Each layer's forward and backward step is the backend's fused dense kernel
+ * where it has one, else its composition (`dense.ts`).
  */
 import type { Backend, Shape, Tensor } from "../backend.js";
 import { disposeAll } from "../linear.js";
 import { Rng, Stream } from "../random.js";
-import {
-  relu,
-  reluMask,
-  requireNetwork,
-  rowSoftmax,
-  tensorSigmoid,
-  tensorSoftplus,
-} from "./activations.js";
+import { requireNetwork, rowSoftmax, tensorSigmoid, tensorSoftplus } from "./activations.js";
+import { dense, denseBackward } from "./dense.js";
 
 /** The output loss of a network (see the module comment). */
 export type OutputLoss = "squared" | "logistic" | "softmax";
@@ -153,20 +149,13 @@ function checkParams(spec: NetworkSpec, params: readonly Tensor[]): void {
 
 /** Activations kept by the forward pass for the backward pass. */
 interface ForwardTrace {
-  /** Inputs of each layer: X, then relu(Z) of each hidden layer. */
+  /**
+   * Inputs of each layer: X, then relu(Z) of each hidden layer (ReLU's mask comes from these:
+   * relu(z) > 0 exactly where z > 0, so the pre-activations need not be kept).
+   */
   readonly inputs: Tensor[];
-  /** Pre-activations Z of each hidden layer. */
-  readonly hidden: Tensor[];
   /** The outputs Z of the last layer (logits, or predictions for `squared`). */
   readonly output: Tensor;
-}
-
-/** Z = A·W + b (bias broadcast over rows). */
-function dense(backend: Backend, A: Tensor, W: Tensor, b: Tensor): Tensor {
-  const aw = backend.matmul(A, W);
-  const z = backend.binary("add", aw, b);
-  backend.dispose(aw);
-  return z;
 }
 
 function forwardTrace(
@@ -180,22 +169,29 @@ function forwardTrace(
     throw new RangeError(`X must have ${spec.inputs} columns, got ${X.shape[1]}`);
   }
   const inputs: Tensor[] = [X];
-  const hidden: Tensor[] = [];
-  let A = X;
-  for (let l = 0; l < spec.hidden.length; l++) {
-    const z = dense(backend, A, params[2 * l] as Tensor, params[2 * l + 1] as Tensor);
-    hidden.push(z);
-    A = relu(backend, z);
-    inputs.push(A);
+  try {
+    for (let l = 0; l < spec.hidden.length; l++) {
+      const A = inputs[l] as Tensor;
+      inputs.push(dense(backend, A, params[2 * l] as Tensor, params[2 * l + 1] as Tensor, true));
+    }
+    const last = spec.hidden.length;
+    const A = inputs[last] as Tensor;
+    const output = dense(
+      backend,
+      A,
+      params[2 * last] as Tensor,
+      params[2 * last + 1] as Tensor,
+      false,
+    );
+    return { inputs, output };
+  } catch (error) {
+    disposeAll(backend, inputs.slice(1));
+    throw error;
   }
-  const last = spec.hidden.length;
-  const output = dense(backend, A, params[2 * last] as Tensor, params[2 * last + 1] as Tensor);
-  return { inputs, hidden, output };
 }
 
 function disposeTrace(backend: Backend, trace: ForwardTrace, keepOutput: boolean): void {
   disposeAll(backend, trace.inputs.slice(1));
-  disposeAll(backend, trace.hidden);
   if (!keepOutput) backend.dispose(trace.output);
 }
 
@@ -328,14 +324,12 @@ export function networkGradient(
     G = out.dZ as Tensor;
     for (let l = spec.hidden.length; l >= 0; l--) {
       const A = trace.inputs[l] as Tensor;
-      grads[2 * l] = backend.matmul(A, G, true, false);
-      grads[2 * l + 1] = backend.sum(G, 0);
+      const { dW, db, dA } = denseBackward(backend, A, params[2 * l] as Tensor, G, l > 0);
+      grads[2 * l] = dW;
+      grads[2 * l + 1] = db;
       if (l === 0) break;
-      const dA = backend.matmul(G, params[2 * l] as Tensor, false, true);
-      const mask = reluMask(backend, trace.hidden[l - 1] as Tensor);
-      const next = backend.binary("mul", dA, mask);
-      disposeAll(backend, [dA, mask, G]);
-      G = next;
+      backend.dispose(G);
+      G = dA as Tensor;
     }
     return { grads, loss };
   } catch (error) {

@@ -3,6 +3,7 @@ import type { Mutant } from "../mutant.js";
 const TRAIN_NETWORK = "packages/core/src/models/train-network.ts";
 const ACTIVATIONS = "packages/core/src/models/activations.ts";
 const NETWORK = "packages/core/src/models/network.ts";
+const DENSE = "packages/core/src/models/dense.ts";
 const GROUPS = "packages/core/src/models/groups.ts";
 const OPTIMIZERS = "packages/core/src/optim/optimizers.ts";
 const SHAPES = "packages/core/src/shapes.ts";
@@ -18,9 +19,9 @@ export const NETWORK_MUTANTS: readonly Mutant[] = [
   {
     id: "core-net-backprop-skips-relu-mask",
     bug: "backpropagation passes the gradient through a hidden layer without ReLU's 0/1 mask, as if the layer were linear",
-    file: NETWORK,
-    find: `const next = backend.binary("mul", dA, mask);`,
-    replace: `const next = backend.axpby(1, dA, 0, mask);`,
+    file: DENSE,
+    find: `const dA = backend.binary("mul", back, mask);`,
+    replace: `const dA = backend.axpby(1, back, 0, mask);`,
     backends: ["cpu"],
   },
   {

@@ -18,6 +18,46 @@ const DUAL = "packages/backend-wasm/src/dual.ts";
  */
 export const WASM_MUTANTS: readonly Mutant[] = [
   {
+    id: "wasm-dense-relu-tail-skipped",
+    bug: "the dense kernel's scalar tail adds the bias but never applies ReLU, so in a layer whose width is not a multiple of 4 the last columns keep their negative pre-activations",
+    file: KERNELS,
+    find: "      if (relu) v = v > 0 ? v : v != v ? v : 0;",
+    replace: "",
+    backends: ["wasm"],
+  },
+  {
+    id: "wasm-dense-bias-from-row",
+    bug: "the dense kernel's SIMD body reads the bias at the row's offset instead of the column's, so every row after the first adds values from past the bias",
+    file: KERNELS,
+    find: "let v = f32x4.add(v128.load(row + o), v128.load(b + o));",
+    replace: "let v = f32x4.add(v128.load(row + o), v128.load(b + o + ((<usize>i) << 2)));",
+    backends: ["wasm"],
+  },
+  {
+    id: "wasm-dense-mask-at-zero",
+    bug: "the backward mask is 1[a ≥ 0] in the SIMD body, so a unit whose ReLU output is exactly 0 passes its gradient back",
+    file: KERNELS,
+    find: "const m = v128.and(f32x4.gt(v128.load(a + o), zero), one);",
+    replace: "const m = v128.and(f32x4.ge(v128.load(a + o), zero), one);",
+    backends: ["wasm"],
+  },
+  {
+    id: "wasm-dense-transposed-route-batch-misplaced",
+    bug: "a training step's forward product (Zᵀ = Wᵀ·Aᵀ, taken when the weights changed and outweigh the batch) transposes the batch with its dimensions swapped, so Aᵀ holds the batch's values in the wrong places",
+    file: BACKEND,
+    find: "this.kernels.transpose(At.ptr, A.ptr, m, k);",
+    replace: "this.kernels.transpose(At.ptr, A.ptr, k, m);",
+    backends: ["wasm"],
+  },
+  {
+    id: "wasm-dense-backward-bias-over-columns",
+    bug: "the fused backward step sums G over columns (n×1) instead of over rows for the bias gradient",
+    file: BACKEND,
+    find: "const db = this.sum(g, 0);",
+    replace: "const db = this.sum(g, 1);",
+    backends: ["wasm"],
+  },
+  {
     id: "wasm-axpby-high-half-from-low",
     bug: "the axpby kernel promotes the low two lanes of each 4-float block twice, so elements 2 and 3 of every block get elements 0 and 1's values",
     file: KERNELS,
