@@ -2,7 +2,6 @@ import type { Mutant } from "../mutant.js";
 
 const TRAIN_NETWORK = "packages/core/src/models/train-network.ts";
 const ACTIVATIONS = "packages/core/src/models/activations.ts";
-const NETWORK = "packages/core/src/models/network.ts";
 const DENSE = "packages/core/src/models/dense.ts";
 const GROUPS = "packages/core/src/models/groups.ts";
 const OPTIMIZERS = "packages/core/src/optim/optimizers.ts";
