@@ -24,17 +24,20 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: "train",
-    summary: "one training run, every setting on a flag",
+    summary:
+      "one training run, every setting on a flag; `--model` logistic, softmax or mlp: a classifier or network (MNIST digits, or a CSV class column), decay on every weight matrix",
     load: async () => (await import("./train.js")).registerTrain,
   },
   {
     name: "sweep",
-    summary: "train a grid of λ in one pass: loss and ‖w‖ against λ (exercise 1)",
+    summary:
+      "train a grid of λ in one pass: loss and ‖w‖ against λ (exercise 1); `--model`: a network or classifier, one training per λ",
     load: async () => (await import("./sweep.js")).registerSweep,
   },
   {
     name: "select",
-    summary: "choose λ on validation data: hold-out or k-fold, λ_min or 1-SE (exercise 2)",
+    summary:
+      "choose λ on validation data: hold-out or k-fold, λ_min or 1-SE (exercise 2); `--model logistic`: cv.glmnet's binomial CV",
     load: async () => (await import("./select.js")).registerSelect,
   },
   {
@@ -44,7 +47,8 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   {
     name: "fit",
-    summary: "fit one ridge, lasso or elastic-net model; λ in any library's convention",
+    summary:
+      "fit one ridge, lasso or elastic-net model; λ in any library's convention; `--model` logistic or softmax: exact classifiers (scikit-learn's C, glmnet)",
     load: async () => (await import("./fit.js")).registerFit,
   },
   {

@@ -19,10 +19,13 @@ import {
   type DataFlags,
   DEFAULT_TEST_FRACTION,
   exemptMask,
+  flagOf,
+  given,
   loadData,
   nonzeros,
   standardizeFor,
 } from "../data-source.js";
+import { UsageError } from "../errors.js";
 import { writeFileAtomic } from "../io/files.js";
 import {
   addConventionOption,
@@ -66,11 +69,14 @@ import { type SweepPoint, sweepChartSvg } from "../render/svg.js";
 import { table } from "../render/table.js";
 import { LEGEND, lossChart } from "../render/terminal-chart.js";
 import { checkBackendName, selectBackend } from "../select-backend.js";
+import { NETWORK_LAMBDAS, type NetworkSweepFlags, runNetworkSweep } from "./sweep-network.js";
+import { addNetworkOptions, NETWORK_MODEL_FLAGS, type TrainModel } from "./train-network.js";
 
 /** The default grid: λ = 0 (no decay), then 9 values from 0.001 to 10, half a decade apart. */
 export const DEFAULT_LAMBDAS = "0,1e-3:10:9";
 
 interface SweepFlags extends DataFlags, OptimizerFlags {
+  readonly model: TrainModel;
   readonly lambdas: number[];
   readonly penalty: Penalty;
   readonly alpha?: number;
@@ -99,8 +105,17 @@ export function registerSweep(program: Command, ctx: CliContext): Command {
         "λ is in the canonical convention, J = mean ½(ŷ − y)² + (λ/2)‖w‖², or with --penalty l1 or " +
         "elastic J = mean ½(ŷ − y)² + λ[(1 − α)/2‖w‖² + α‖w‖₁] (proximal SGD). Without --data the " +
         "data are the chapter's. ‖w‖ is of the weights the penalty acts on (the standardized ones " +
-        "when a CSV's features are standardized).",
-    )
+        "when a CSV's features are standardized). --model mlp, softmax or logistic sweeps a " +
+        "network or linear classifier instead, one training per λ (the MNIST digits, or a CSV " +
+        "file's class column, with the settings and defaults of `train --model`), λ being the " +
+        "decay of every weight matrix (biases exempt unless the group flags say otherwise; " +
+        `default grid ${NETWORK_LAMBDAS}).`,
+    );
+  addNetworkOptions(
+    command,
+    "linear (regression, every λ in one pass), softmax, logistic (two --digits) or mlp",
+  );
+  command
     .addOption(
       new Option(
         "--lambdas <spec>",
@@ -164,7 +179,11 @@ export function registerSweep(program: Command, ctx: CliContext): Command {
         "  wdecay sweep --data house.csv --target price --lambdas 0,1e-2:1:5 --lr 0.01",
     );
   addOptimizerOptions(command);
-  return command.action((flags: SweepFlags, cmd: Command) => runSweep(flags, cmd, ctx));
+  return command.action((flags: SweepFlags, cmd: Command) =>
+    flags.model === "linear"
+      ? runSweep(flags, cmd, ctx)
+      : runNetworkSweep(flags as unknown as NetworkSweepFlags, cmd, ctx),
+  );
 }
 
 /** The step settings at one λ of the sweep, for the divergence rule (see numbers.ts). */
@@ -177,6 +196,13 @@ function sweepSteps(flags: SweepFlags, alpha: number, lambda: number): StepSetti
 }
 
 async function runSweep(flags: SweepFlags, command: Command, ctx: CliContext): Promise<void> {
+  for (const key of NETWORK_MODEL_FLAGS) {
+    if (given(command, key)) {
+      throw new UsageError(
+        `${flagOf(key)} applies to the networks (--model mlp, softmax or logistic), not to --model linear`,
+      );
+    }
+  }
   checkDataFlags(flags, command);
   const stated = penaltyAlpha(flags.penalty, flags.alpha);
   const convention = flags.lambdaConvention;
@@ -318,7 +344,23 @@ function printReport(
     }
   }
 
-  // The terminal chart plots log10 λ on x, so a log-spaced grid is evenly spread.
+  printLambdaChart(out, `${flags.method}, ${points.length} λ`, points, "‖w‖");
+  if (flags.plot !== undefined) {
+    out();
+    out(`SVG of loss and ‖w‖ against λ written to ${flags.plot}`);
+  }
+}
+
+/**
+ * The terminal chart of train and test loss against λ, and a line for λ = 0. The chart plots
+ * log10 λ on x, so a log-spaced grid is evenly spread.
+ */
+export function printLambdaChart(
+  out: (line?: string) => void,
+  title: string,
+  points: readonly SweepPoint[],
+  normName: string,
+): void {
   const positive = points.filter((p) => p.lambda > 0);
   out();
   if (positive.length > 0) {
@@ -328,7 +370,7 @@ function printReport(
       trainLoss: p.trainLoss,
       testLoss: p.testLoss,
     }));
-    const chart = lossChart(`${flags.method}, ${points.length} λ`, history, {
+    const chart = lossChart(title, history, {
       width: 60,
       height: 12,
       xAxis: { name: "λ (log scale)", format: (x) => formatLambda(10 ** x) },
@@ -339,11 +381,7 @@ function printReport(
   if (zero) {
     out(
       `λ = 0 is not on a log axis: train ${formatLoss(zero.trainLoss)}, ` +
-        `test ${formatLoss(zero.testLoss)}, ‖w‖ ${formatNorm(zero.l2Norm)}`,
+        `test ${formatLoss(zero.testLoss)}, ${normName} ${formatNorm(zero.l2Norm)}`,
     );
-  }
-  if (flags.plot !== undefined) {
-    out();
-    out(`SVG of loss and ‖w‖ against λ written to ${flags.plot}`);
   }
 }

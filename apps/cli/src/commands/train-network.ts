@@ -117,6 +117,32 @@ export function parseGroup(value: string, previous: GroupRule[] = []): GroupRule
 }
 
 /** The flags `train` hands a network run (see train.ts for their definitions). */
+/**
+ * The options `train` and `sweep` share for the networks: the model, its hidden layers, the
+ * MNIST digits and the group rules.
+ */
+export function addNetworkOptions(command: Command, modelHelp: string): Command {
+  return command
+    .option("--model <name>", modelHelp, parseTrainModel, "linear" as TrainModel)
+    .option(
+      "--hidden <sizes>",
+      "with --model mlp: hidden layer sizes, e.g. 256,128 (256)",
+      parseHidden,
+    )
+    .option(
+      "--digits <list>",
+      "with a classifier: the MNIST digits to keep, e.g. 3,8 (all ten; two for logistic)",
+      parseDigits,
+    )
+    .option(
+      "--group <rule>",
+      "with a network: name=N,match=GLOB[,lambda=λ][,lr-mult=m][,l1=λ₁][,decay=coupled|decoupled] " +
+        "sends matching parameters (e.g. layers.1.*) to their own group; repeatable, first match wins",
+      parseGroup,
+    )
+    .option("--decay-all", "with a network: decay the biases too (default: weight matrices only)");
+}
+
 export interface NetworkTrainFlags extends OptimizerFlags {
   readonly data?: string;
   readonly target?: string;
@@ -157,15 +183,25 @@ export const NETWORK_DEFAULTS = {
   hidden: [256],
 } as const;
 
+/** Flags of `train` and `sweep` that only the networks read, by commander key. */
+export const NETWORK_MODEL_FLAGS = ["hidden", "digits", "group", "decayAll"] as const;
+
 /** Flags of `train` that belong to the chapter's linear model only, by commander key. */
 const LINEAR_ONLY = ["method", "penalty", "alpha", "outputs", "dims", "biasDecay"] as const;
 
-/** The run's settings after the defaults, with the usage checks done before any work. */
-function settingsOf(flags: NetworkTrainFlags, command: Command) {
+/**
+ * The run's settings after the defaults, with the usage checks done before any work.
+ * `lambdaFlag` names the command's λ flag in messages (`--lambda`, or `--lambdas` for a sweep).
+ */
+export function networkSettings(
+  flags: NetworkTrainFlags,
+  command: Command,
+  lambdaFlag = "--lambda",
+) {
   for (const key of LINEAR_ONLY) {
     if (given(command, key)) {
       throw new UsageError(
-        `${flagOf(key)} applies to --model linear only (a network's decay is set by --lambda and the group flags)`,
+        `${flagOf(key)} applies to --model linear only (a network's decay is set by ${lambdaFlag} and the group flags)`,
       );
     }
   }
@@ -265,10 +301,10 @@ function settingsOf(flags: NetworkTrainFlags, command: Command) {
   };
 }
 
-type Settings = ReturnType<typeof settingsOf>;
+export type NetworkSettings = ReturnType<typeof networkSettings>;
 
 /** The training and test rows, the network's shape and how to describe the data. */
-interface NetworkInput {
+export interface NetworkInput {
   readonly data: NetworkSplit;
   readonly spec: NetworkSpec;
   /** One line for people. */
@@ -277,7 +313,10 @@ interface NetworkInput {
 }
 
 /** The rows of a CSV file with a class column, standardized on the training rows by default. */
-async function csvInput(flags: NetworkTrainFlags, settings: Settings): Promise<NetworkInput> {
+async function csvInput(
+  flags: NetworkTrainFlags,
+  settings: NetworkSettings,
+): Promise<NetworkInput> {
   const file = flags.data as string;
   const loaded = await loadData(
     {
@@ -330,7 +369,10 @@ async function csvInput(flags: NetworkTrainFlags, settings: Settings): Promise<N
   };
 }
 
-async function mnistInput(flags: NetworkTrainFlags, settings: Settings): Promise<NetworkInput> {
+async function mnistInput(
+  flags: NetworkTrainFlags,
+  settings: NetworkSettings,
+): Promise<NetworkInput> {
   const logistic = settings.loss === "logistic";
   const data = await mnistNetworkData({
     digits: settings.digits,
@@ -357,6 +399,14 @@ async function mnistInput(flags: NetworkTrainFlags, settings: Settings): Promise
   };
 }
 
+/** The rows a network trains on: the CSV file of --data, else the MNIST digits. */
+export function loadNetworkInput(
+  flags: NetworkTrainFlags,
+  settings: NetworkSettings,
+): Promise<NetworkInput> {
+  return settings.csv ? csvInput(flags, settings) : mnistInput(flags, settings);
+}
+
 export function architecture(spec: NetworkSpec): string {
   return [spec.inputs, ...spec.hidden, spec.outputs].join(" → ");
 }
@@ -366,10 +416,10 @@ export async function runNetworkTrain(
   command: Command,
   ctx: CliContext,
 ): Promise<void> {
-  const settings = settingsOf(flags, command);
+  const settings = networkSettings(flags, command);
   checkBackendName(ctx.registry, flags.backend);
   if (flags.plot !== undefined) await probeWritableFile(flags.plot, "--plot");
-  const input = settings.csv ? await csvInput(flags, settings) : await mnistInput(flags, settings);
+  const input = await loadNetworkInput(flags, settings);
   const { data, spec } = input;
   const optimizer = settings.optimizerFor(data.train.rows);
   const backend = await selectBackend(ctx.registry, flags.backend);

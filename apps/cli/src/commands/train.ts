@@ -68,11 +68,9 @@ import { LEGEND, lossChart } from "../render/terminal-chart.js";
 import { checkBackendName, selectBackend } from "../select-backend.js";
 import { DEFAULT_SEED } from "./demo.js";
 import {
+  addNetworkOptions,
+  NETWORK_MODEL_FLAGS,
   type NetworkTrainFlags,
-  parseDigits,
-  parseGroup,
-  parseHidden,
-  parseTrainModel,
   runNetworkTrain,
   type TrainModel,
 } from "./train-network.js";
@@ -117,30 +115,12 @@ export function registerTrain(program: Command, ctx: CliContext): Command {
         "weight decay on every weight matrix and none on the biases unless the group flags say " +
         "otherwise (defaults for networks: λ 0.003, 30 epochs, lr 0.1, batch size 25, " +
         "n-train 500, n-test 2000, --hidden 256).",
-    )
-    .option(
-      "--model <name>",
-      "linear (the chapter's regression), softmax (multiclass), logistic (two --digits) or mlp",
-      parseTrainModel,
-      "linear" as TrainModel,
-    )
-    .option(
-      "--hidden <sizes>",
-      "with --model mlp: hidden layer sizes, e.g. 256,128 (256)",
-      parseHidden,
-    )
-    .option(
-      "--digits <list>",
-      "with a classifier: the MNIST digits to keep, e.g. 3,8 (all ten; two for logistic)",
-      parseDigits,
-    )
-    .option(
-      "--group <rule>",
-      "with a network: name=N,match=GLOB[,lambda=λ][,lr-mult=m][,l1=λ₁][,decay=coupled|decoupled] " +
-        "sends matching parameters (e.g. layers.1.*) to their own group; repeatable, first match wins",
-      parseGroup,
-    )
-    .option("--decay-all", "with a network: decay the biases too (default: weight matrices only)")
+    );
+  addNetworkOptions(
+    command,
+    "linear (the chapter's regression), softmax (multiclass), logistic (two --digits) or mlp",
+  );
+  command
     .option(
       "--data <file>",
       "with a classifier: a CSV file with a header row, instead of the MNIST digits",
@@ -228,10 +208,7 @@ export function registerTrain(program: Command, ctx: CliContext): Command {
 
 /** Flags of `train` that only the networks read, by commander key. */
 const NETWORK_ONLY = [
-  "hidden",
-  "digits",
-  "group",
-  "decayAll",
+  ...NETWORK_MODEL_FLAGS,
   "data",
   "target",
   "features",
