@@ -1,7 +1,8 @@
 /**
- * `wdecay select --model logistic` against cv.glmnet's binomial family (fixture and generator in
- * packages/core/test/fixtures/reference, Debian's r-cran-glmnet): the breast-cancer features
- * standardized once, as the fixture's generator gives them to glmnet, and its fold assignment.
+ * `wdecay select --model logistic|softmax` against cv.glmnet's binomial and multinomial families
+ * (fixtures and generators in packages/core/test/fixtures/reference, Debian's r-cran-glmnet):
+ * the breast-cancer and wine features standardized once, as the generators give them to
+ * glmnet, and their fold assignments.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -21,10 +22,14 @@ const DIR = join(
   "reference",
 );
 const fixture = JSON.parse(readFileSync(join(DIR, "glmnet-binomial.json"), "utf8"));
+const multinomial = JSON.parse(readFileSync(join(DIR, "glmnet-multinomial.json"), "utf8"));
 
-/** The breast-cancer CSV with every feature standardized (divisor n), and a fold column. */
-function standardizedCsv(): string {
-  const lines = readFileSync(join(DIR, "breast_cancer.csv"), "utf8").trimEnd().split("\n");
+/**
+ * A reference CSV (its target last) with every feature standardized (divisor n), and a fold
+ * column from its fixture.
+ */
+function standardizedCsv(name = "breast_cancer.csv", foldid: number[] = fixture.foldid): string {
+  const lines = readFileSync(join(DIR, name), "utf8").trimEnd().split("\n");
   const header = (lines[0] as string).split(",");
   const rows = lines.slice(1).map((l) => l.split(",").map(Number));
   const d = header.length - 1;
@@ -36,7 +41,7 @@ function standardizedCsv(): string {
   }
   return [
     [...header, "fold"].join(","),
-    ...rows.map((r, i) => [...r.map(String), String(fixture.foldid[i])].join(",")),
+    ...rows.map((r, i) => [...r.map(String), String(foldid[i])].join(",")),
   ].join("\n");
 }
 
@@ -92,6 +97,63 @@ describe("wdecay select --model logistic", () => {
         join(DIR, "breast_cancer.csv"),
         "--target",
         "target",
+      ]),
+      flag,
+    );
+  });
+});
+
+describe("wdecay select --model softmax", () => {
+  it.each(["deviance", "class"])(
+    "--foldid --measure %s reproduces cv.glmnet's multinomial λ_min and λ_1se at α = 0",
+    async (measure) => {
+      const csv = standardizedCsv("wine.csv", multinomial.foldid);
+      const file = await writeText(await tempDir(), "wine.csv", `${csv}\n`);
+      const ref = multinomial.cv.find((c: { measure: string }) => c.measure === measure);
+      const report = await runJson("select", [
+        "--model",
+        "softmax",
+        "--data",
+        file,
+        "--target",
+        "class",
+        "--foldid",
+        "fold",
+        "--measure",
+        measure,
+        "--no-standardize",
+      ]);
+      expect(report).toMatchObject({ model: "softmax", measure, classes: 3 });
+      expect(report.foldSizes).toEqual([36, 36, 36, 35, 35]);
+      expect(report.weights).toHaveLength(3);
+      const lambdas = report.curve.map((p: { lambda: number }) => p.lambda).reverse();
+      expect(lambdas).toHaveLength(ref.lambda.length);
+      lambdas.forEach((l: number, k: number) =>
+        expect(Math.abs(l / ref.lambda[k] - 1)).toBeLessThan(1e-12),
+      );
+      expect(Math.abs(report.lambdaMin / ref.lambdaMin - 1)).toBeLessThan(1e-12);
+      expect(Math.abs(report.lambda1se / ref.lambda1se - 1)).toBeLessThan(1e-12);
+    },
+    60_000,
+  );
+
+  it.each([
+    [["--penalty", "l1"], "--penalty"],
+    [["--measure", "auc"], "--measure"],
+    [["--lambda-convention", "glmnet-binomial"], "--lambda-convention"],
+  ])("%j exits 2 naming %s", async (args, flag) => {
+    expectUsageError(
+      await run([
+        "select",
+        "--model",
+        "softmax",
+        "--folds",
+        "5",
+        ...args,
+        "--data",
+        join(DIR, "wine.csv"),
+        "--target",
+        "class",
       ]),
       flag,
     );

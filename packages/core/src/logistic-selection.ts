@@ -1,13 +1,26 @@
 /**
- * Choosing λ for the L1 / elastic-net logistic model by cross-validation, as cv.glmnet does for
- * its binomial family: every fold's training rows get glmnet's path at the full data's λ grid
- * (warm starts), every held-out row is scored by the measure, fold means are weighted by fold
- * size, and λ_min / λ₁ₛₑ follow glmnet's rules (for AUC, larger is better).
+ * Choosing λ for the linear classifiers by cross-validation, as cv.glmnet does: every fold's
+ * training rows get fits at the full data's λ grid, every held-out row is scored by the measure,
+ * fold means are weighted by fold size, and λ_min / λ₁ₛₑ follow glmnet's rules (for AUC, larger
+ * is better). The binomial family's L1 / elastic-net path (warm starts) for the logistic model;
+ * the multinomial family at α = 0 (weight decay) by Newton's method for softmax regression.
  */
 import type { Dataset } from "./data.js";
 import { selectRows } from "./io/split.js";
-import { fitStandardizer, standardize, toOriginalScale } from "./io/standardize.js";
-import { binomialGrid, logisticPath, sigmoid } from "./logistic.js";
+import {
+  fitStandardizer,
+  type Standardizer,
+  standardize,
+  toOriginalScale,
+} from "./io/standardize.js";
+import {
+  binomialGrid,
+  logisticPath,
+  multinomialGrid,
+  type SoftmaxFit,
+  sigmoid,
+  softmaxRegression,
+} from "./logistic.js";
 import type { LinearModel } from "./ridge.js";
 import {
   complement,
@@ -106,6 +119,39 @@ function score(data: Dataset, val: Int32Array, model: LinearModel, measure: Clas
   return right / (pos.length * neg.length);
 }
 
+/** The curve of fold scores over the λ grid and the λ that glmnet's rules pick from it. */
+function curveAndRules(
+  lambdas: readonly number[],
+  foldSizes: readonly number[],
+  foldScore: (fold: number, k: number) => number,
+  measure: ClassificationMeasure,
+  rule: SelectionRule,
+): { curve: ValidationPoint[]; lambdaMin: number; lambda1se: number; chosen: number } {
+  const curve: ValidationPoint[] = lambdas.map((lambda, k) => {
+    const foldLosses = foldSizes.map((_, f) => foldScore(f, k));
+    const { mean, se } =
+      foldLosses.length > 1
+        ? weightedMeanAndSe(foldLosses, [...foldSizes])
+        : { mean: foldLosses[0] as number, se: 0 };
+    return { lambda, mean, se, foldLosses };
+  });
+  // Larger AUC is better: the rules run on its negative, as glmnet's getOptcv does.
+  const ruled = measure === "auc" ? curve.map((p) => ({ ...p, mean: -p.mean })) : curve;
+  const lambdaMin = minimumLambda(ruled);
+  const lambda1se = oneStandardErrorRule(ruled);
+  return { curve, lambdaMin, lambda1se, chosen: rule === "1se" ? lambda1se : lambdaMin };
+}
+
+/** The candidate λ of a cross-validation: the given ones or the grid, ascending, checked. */
+function candidateLambdas(grid: ArrayLike<number>): number[] {
+  const lambdas = Array.from(new Set(Array.from(grid))).sort((a, b) => a - b);
+  if (lambdas.length === 0) throw new RangeError("lambdas must contain at least one candidate λ");
+  for (const l of lambdas) {
+    if (!(Number.isFinite(l) && l >= 0)) throw new RangeError(`λ must be finite and ≥ 0, got ${l}`);
+  }
+  return lambdas;
+}
+
 /** The fold fits of a cross-validation, from which any measure's selection is read. */
 export interface LogisticCrossValidation {
   /** The candidate λ, ascending. */
@@ -151,11 +197,7 @@ export function crossValidateLogistic(
               : { lambdaMinRatio: options.lambdaMinRatio }),
           },
         ).lambdas;
-  const lambdas = Array.from(new Set(Array.from(grid))).sort((a, b) => a - b);
-  if (lambdas.length === 0) throw new RangeError("lambdas must contain at least one candidate λ");
-  for (const l of lambdas) {
-    if (!(Number.isFinite(l) && l >= 0)) throw new RangeError(`λ must be finite and ≥ 0, got ${l}`);
-  }
+  const lambdas = candidateLambdas(grid);
   let converged = true;
   const pathOn = (rows: Dataset): LinearModel[] => {
     const s = options.standardize ? fitStandardizer(rows, { constant: "drop" }) : undefined;
@@ -178,21 +220,19 @@ export function crossValidateLogistic(
       return converged;
     },
     select(measure = "deviance", rule = "min") {
-      const curve: ValidationPoint[] = lambdas.map((lambda, k) => {
-        const foldLosses = valRows.map((val, f) =>
-          score(data, val, (foldModels[f] as LinearModel[])[k] as LinearModel, measure),
-        );
-        const { mean, se } =
-          foldLosses.length > 1
-            ? weightedMeanAndSe(foldLosses, foldSizes)
-            : { mean: foldLosses[0] as number, se: 0 };
-        return { lambda, mean, se, foldLosses };
-      });
-      // Larger AUC is better: the rules run on its negative, as glmnet's getOptcv does.
-      const ruled = measure === "auc" ? curve.map((p) => ({ ...p, mean: -p.mean })) : curve;
-      const lambdaMin = minimumLambda(ruled);
-      const lambda1se = oneStandardErrorRule(ruled);
-      const chosen = rule === "1se" ? lambda1se : lambdaMin;
+      const { curve, lambdaMin, lambda1se, chosen } = curveAndRules(
+        lambdas,
+        foldSizes,
+        (f, k) =>
+          score(
+            data,
+            valRows[f] as Int32Array,
+            (foldModels[f] as LinearModel[])[k] as LinearModel,
+            measure,
+          ),
+        measure,
+        rule,
+      );
       // The refit path, largest λ first, warm-started down the grid: the fit at `chosen` is the
       // one a path over the λ ≥ chosen alone would reach.
       full ??= pathOn(data);
@@ -225,4 +265,195 @@ export function selectLogisticLambda(
   options: SelectLogisticOptions,
 ): LogisticSelection {
   return crossValidateLogistic(data, options).select(options.measure, options.rule);
+}
+
+/** Options of {@link crossValidateSoftmax}. */
+export interface CrossValidateSoftmaxOptions {
+  /** k folds or the caller's foldid (a hold-out split is accepted too). */
+  readonly method: SelectionMethod;
+  readonly seed: number;
+  /** Candidate λ (default: glmnet's multinomial grid at α = 0 of `nLambda` values). */
+  readonly lambdas?: ArrayLike<number>;
+  readonly nLambda?: number;
+  readonly lambdaMinRatio?: number;
+  /** Standardize each training part's features (divisor n), as cv.glmnet does by default. */
+  readonly standardize?: boolean;
+  readonly tol?: number;
+  readonly maxIter?: number;
+}
+
+/** The selection of {@link SoftmaxCrossValidation.select}: the refit is a softmax model. */
+export interface SoftmaxSelection extends Omit<LogisticSelection, "model"> {
+  /** Refit on all rows at `chosen`, on the input scale. */
+  readonly model: SoftmaxFit;
+}
+
+/** The fold fits of a softmax cross-validation (see {@link crossValidateSoftmax}). */
+export interface SoftmaxCrossValidation {
+  readonly lambdas: number[];
+  readonly foldSizes: number[];
+  readonly classes: number;
+  readonly converged: boolean;
+  /**
+   * The curve of `measure` ("deviance": the multinomial −2 log p of the true class, p clamped
+   * to [1e-5, 1 − 1e-5] as cv.glmnet clamps it; "class": the misclassification rate of the
+   * most probable class, the first on ties), λ_min, λ₁ₛₑ and the refit at `rule`'s λ.
+   *
+   * @throws RangeError for "auc", which is defined for two classes only
+   */
+  select(measure?: ClassificationMeasure, rule?: SelectionRule): SoftmaxSelection;
+}
+
+/** A softmax fit's probabilities of row i (into `out`). */
+function softmaxRow(fit: SoftmaxFit, X: Float64Array, d: number, i: number, out: Float64Array) {
+  const K = fit.classes;
+  let top = Number.NEGATIVE_INFINITY;
+  for (let k = 0; k < K; k++) {
+    let s = fit.biases[k] as number;
+    for (let j = 0; j < d; j++) s += (X[i * d + j] as number) * (fit.weights[k * d + j] as number);
+    out[k] = s;
+    top = Math.max(top, s);
+  }
+  let sum = 0;
+  for (let k = 0; k < K; k++) {
+    out[k] = Math.exp((out[k] as number) - top);
+    sum += out[k] as number;
+  }
+  for (let k = 0; k < K; k++) out[k] = (out[k] as number) / sum;
+}
+
+function softmaxScore(
+  data: Dataset,
+  val: Int32Array,
+  fit: SoftmaxFit,
+  measure: "deviance" | "class",
+): number {
+  const p = new Float64Array(fit.classes);
+  let total = 0;
+  for (const i of val) {
+    softmaxRow(fit, data.X, data.d, i, p);
+    const label = data.y[i] as number;
+    if (measure === "deviance") {
+      total += -2 * Math.log(Math.min(Math.max(p[label] as number, 1e-5), 1 - 1e-5));
+    } else {
+      let best = 0;
+      for (let k = 1; k < fit.classes; k++) if ((p[k] as number) > (p[best] as number)) best = k;
+      if (best !== label) total += 1;
+    }
+  }
+  return total / val.length;
+}
+
+/** A softmax fit on standardized features, mapped back to the input scale, class by class. */
+function softmaxToOriginalScale(fit: SoftmaxFit, s: Standardizer): SoftmaxFit {
+  const d = s.mean.length;
+  const weights = new Float64Array(fit.classes * d);
+  const biases = new Float64Array(fit.classes);
+  const kept = s.kept.length;
+  for (let k = 0; k < fit.classes; k++) {
+    const row = toOriginalScale(
+      { weights: fit.weights.subarray(k * kept, (k + 1) * kept), bias: fit.biases[k] as number },
+      s,
+    );
+    weights.set(row.weights, k * d);
+    biases[k] = row.bias;
+  }
+  return { ...fit, weights, biases };
+}
+
+/**
+ * cv.glmnet's multinomial family at α = 0: softmax regression with weight decay
+ * ({@link softmaxRegression}, exact by Newton's method) fitted at every λ of the grid on every
+ * fold's training rows, the held-out rows scored by deviance or misclassification, fold means
+ * weighted by fold size. glmnet's multinomial λ at α = 0 is the canonical λ of
+ * `softmaxRegression` (mean cross-entropy + (λ/2)‖W‖²_F).
+ *
+ * @throws RangeError as `selectLambda`, for labels that are not class indices, or a model past
+ * Newton's size limit
+ */
+export function crossValidateSoftmax(
+  data: Dataset,
+  options: CrossValidateSoftmaxOptions,
+): SoftmaxCrossValidation {
+  const { method, seed, tol, maxIter } = options;
+  const { n, y } = data;
+  let top = -1;
+  for (let i = 0; i < n; i++) {
+    const v = y[i] as number;
+    if (!(Number.isInteger(v) && v >= 0)) {
+      throw new RangeError(`y[${i}] = ${v}: labels must be class indices 0, 1, …`);
+    }
+    top = Math.max(top, v);
+  }
+  const classes = top + 1;
+  if (classes < 2) throw new RangeError(`softmax needs at least 2 classes, got ${classes}`);
+  const valRows = foldRows(data, method, seed);
+  const scaled = (rows: Dataset) =>
+    options.standardize ? fitStandardizer(rows, { constant: "drop" }) : undefined;
+  const grid =
+    options.lambdas !== undefined
+      ? Float64Array.from(options.lambdas)
+      : multinomialGrid(
+          options.standardize ? standardize(data, scaled(data) as Standardizer) : data,
+          {
+            alpha: 0,
+            classes,
+            ...(options.nLambda === undefined ? {} : { nLambda: options.nLambda }),
+            ...(options.lambdaMinRatio === undefined
+              ? {}
+              : { lambdaMinRatio: options.lambdaMinRatio }),
+          },
+        ).lambdas;
+  const lambdas = candidateLambdas(grid);
+  const solver = {
+    classes,
+    ...(tol === undefined ? {} : { tol }),
+    ...(maxIter === undefined ? {} : { maxIter }),
+  };
+  let converged = true;
+  const fitsOn = (rows: Dataset, at: readonly number[]): SoftmaxFit[] => {
+    const s = scaled(rows);
+    const input = s ? standardize(rows, s) : rows;
+    return at.map((lambda) => {
+      const fit = softmaxRegression(input, { lambda, ...solver });
+      if (!fit.converged) converged = false;
+      return s ? softmaxToOriginalScale(fit, s) : fit;
+    });
+  };
+  const foldFits = valRows.map((val) => fitsOn(selectRows(data, complement(val, n)), lambdas));
+  const foldSizes = valRows.map((v) => v.length);
+  // Refits on all rows, made for the λ a selection picks (each fit is exact on its own: no path).
+  const refits = new Map<number, SoftmaxFit>();
+  return {
+    lambdas,
+    foldSizes,
+    classes,
+    get converged() {
+      return converged;
+    },
+    select(measure = "deviance", rule = "min") {
+      if (measure === "auc") {
+        throw new RangeError("the AUC is defined for two classes: use deviance or class");
+      }
+      const picked = curveAndRules(
+        lambdas,
+        foldSizes,
+        (f, k) =>
+          softmaxScore(
+            data,
+            valRows[f] as Int32Array,
+            (foldFits[f] as SoftmaxFit[])[k] as SoftmaxFit,
+            measure,
+          ),
+        measure,
+        rule,
+      );
+      let model = refits.get(picked.chosen);
+      if (!model) {
+        model = fitsOn(data, [picked.chosen])[0] as SoftmaxFit;
+        refits.set(picked.chosen, model);
+      }
+      return { measure, lambdas, foldSizes, ...picked, model, converged };
+    },
+  };
 }

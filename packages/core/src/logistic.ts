@@ -445,6 +445,43 @@ export function binomialGrid(
 }
 
 /**
+ * glmnet's multinomial λ grid: `nLambda` values log-spaced from λ_max = max_{j,k}
+ * |xⱼᵀ(y_k − ȳ_k)|/(n·α) (y_k the indicator of class k; α floored at 1e-3) down to
+ * `lambdaMinRatio·λ_max` (default 1e-4 when n > d, else 1e-2), largest first.
+ */
+export function multinomialGrid(
+  data: Dataset,
+  options: {
+    readonly alpha: number;
+    readonly classes: number;
+    readonly nLambda?: number;
+    readonly lambdaMinRatio?: number;
+  },
+): { lambdaMax: number; lambdas: Float64Array } {
+  const { X, y, n, d } = data;
+  const { alpha, classes, nLambda = 100, lambdaMinRatio = n > d ? 1e-4 : 1e-2 } = options;
+  if (!(alpha >= 0 && alpha <= 1)) throw new RangeError(`alpha must lie in [0, 1], got ${alpha}`);
+  if (!(Number.isSafeInteger(nLambda) && nLambda >= 1)) {
+    throw new RangeError(`nLambda must be an integer ≥ 1, got ${nLambda}`);
+  }
+  if (!(lambdaMinRatio > 0 && lambdaMinRatio <= 1)) {
+    throw new RangeError(`lambdaMinRatio must lie in (0, 1], got ${lambdaMinRatio}`);
+  }
+  let top = 0;
+  for (let k = 0; k < classes; k++) {
+    let ybar = 0;
+    for (let i = 0; i < n; i++) ybar += (y[i] === k ? 1 : 0) / n;
+    for (let j = 0; j < d; j++) {
+      let c = 0;
+      for (let i = 0; i < n; i++) c += (X[i * d + j] as number) * ((y[i] === k ? 1 : 0) - ybar);
+      top = Math.max(top, Math.abs(c / n));
+    }
+  }
+  const lambdaMax = top / Math.max(alpha, 1e-3);
+  return { lambdaMax, lambdas: logGrid(lambdaMax > 0 ? lambdaMax : 1, nLambda, lambdaMinRatio) };
+}
+
+/**
  * {@link logisticElasticNet} along a grid of λ, largest first, each fit warm-started from the
  * previous one, as glmnet's binomial family computes its path: by default `nLambda` values
  * log-spaced from λ_max down to `lambdaMinRatio·λ_max` (1e-4 when n > d, else 1e-2), or the

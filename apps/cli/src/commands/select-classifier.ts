@@ -1,14 +1,20 @@
 /**
- * `wdecay select --model logistic`: cv.glmnet's binomial cross-validation (core's
- * crossValidateLogistic): glmnet's λ grid from all rows, the logistic elastic net's path on each
- * training part (standardized within it unless --no-standardize), held-out rows scored by the
- * binomial deviance, the misclassification rate or the AUC (--measure), fold means weighted by
- * fold size, λ_min and λ₁ₛₑ by glmnet's rules, and the refit on every row.
+ * `wdecay select --model logistic|softmax`: cv.glmnet's cross-validation of the linear
+ * classifiers. Logistic (core's crossValidateLogistic): the binomial family, glmnet's λ grid
+ * from all rows and the logistic elastic net's path on each training part; softmax (core's
+ * crossValidateSoftmax): the multinomial family at α = 0, weight decay, exact fits by Newton's
+ * method at glmnet's multinomial grid. Features are standardized within each training part
+ * unless --no-standardize; held-out rows are scored by the deviance, the misclassification rate
+ * or (two classes) the AUC (--measure), fold means weighted by fold size, λ_min and λ₁ₛₑ by
+ * glmnet's rules, and the model is refit on every row.
  */
 import {
   type ClassificationMeasure,
   crossValidateLogistic,
+  crossValidateSoftmax,
   type SelectionMethod,
+  type SelectionRule,
+  type ValidationPoint,
 } from "@wdecay/core";
 import { type CliContext, println } from "../context.js";
 import type { LoadedData, Scaling } from "../data-source.js";
@@ -28,10 +34,25 @@ export function parseMeasure(value: string): ClassificationMeasure {
 }
 
 const MEASURE_NAMES: Record<ClassificationMeasure, string> = {
-  deviance: "binomial deviance",
+  deviance: "deviance",
   class: "misclassification rate",
   auc: "AUC (larger is better)",
 };
+
+/** What both classifiers' cross-validations give the report. */
+interface ClassifierSelection {
+  readonly lambdas: number[];
+  readonly curve: ValidationPoint[];
+  readonly foldSizes: number[];
+  readonly lambdaMin: number;
+  readonly lambda1se: number;
+  readonly chosen: number;
+  readonly converged: boolean;
+  /** The refit's fields of the JSON report. */
+  readonly json: Record<string, unknown>;
+  /** The refit's line of the text report. */
+  readonly refitLine: string;
+}
 
 export interface ClassifierSelectFlags {
   readonly lambdas?: number[];
@@ -46,6 +67,7 @@ export interface ClassifierSelectFlags {
   readonly data?: string;
   readonly json?: boolean;
   readonly lambdaConvention: { readonly id: string };
+  readonly model: "logistic" | "softmax";
 }
 
 export function runClassifierSelect(
@@ -62,31 +84,52 @@ export function runClassifierSelect(
 ): void {
   const { data, method, alpha, scaling, how } = run;
   const convention = flags.lambdaConvention.id;
-  // The grid and the λ reported are canonical λ, which glmnet's binomial family shares.
-  if (convention !== "canonical" && convention !== "glmnet" && convention !== "glmnet-binomial") {
+  const softmax = flags.model === "softmax";
+  const family = softmax ? "glmnet-multinomial" : "glmnet-binomial";
+  // The grid and the λ reported are canonical λ, which glmnet's family shares.
+  if (convention !== "canonical" && convention !== "glmnet" && convention !== family) {
     throw new UsageError(
-      `--lambda-convention ${convention}: select --model logistic reports canonical λ, which glmnet's binomial family shares (canonical, glmnet-binomial)`,
+      `--lambda-convention ${convention}: select --model ${flags.model} reports canonical λ, which glmnet's ${softmax ? "multinomial" : "binomial"} family shares (canonical, ${family})`,
+    );
+  }
+  if (softmax && flags.penalty !== "l2") {
+    throw new UsageError(
+      `--penalty ${flags.penalty}: select --model softmax chooses the weight decay (l2) of the multinomial model; its lasso is not implemented`,
+    );
+  }
+  const measure = flags.measure ?? "deviance";
+  if (softmax && measure === "auc") {
+    throw new UsageError(
+      "--measure auc is defined for two classes: use deviance or class with --model softmax",
     );
   }
   const train = data.fit.train;
-  checkClassLabels(train, "logistic", flags.data as string);
-  const measure = flags.measure ?? "deviance";
-  let selection: ReturnType<ReturnType<typeof crossValidateLogistic>["select"]>;
+  checkClassLabels(train, softmax ? "softmax" : "logistic", flags.data as string);
+  const grid =
+    flags.lambdas === undefined
+      ? {
+          nLambda: flags.nLambda,
+          ...(flags.lambdaMinRatio === undefined ? {} : { lambdaMinRatio: flags.lambdaMinRatio }),
+        }
+      : { lambdas: flags.lambdas };
+  const solver = {
+    standardize: scaling.standardize,
+    ...(flags.tol === undefined ? {} : { tol: flags.tol }),
+    ...(flags.maxIter === undefined ? {} : { maxIter: flags.maxIter }),
+  };
+  let selection: ClassifierSelection;
   try {
-    selection = crossValidateLogistic(train, {
-      alpha,
-      method,
-      seed: flags.seed,
-      ...(flags.lambdas === undefined
-        ? {
-            nLambda: flags.nLambda,
-            ...(flags.lambdaMinRatio === undefined ? {} : { lambdaMinRatio: flags.lambdaMinRatio }),
-          }
-        : { lambdas: flags.lambdas }),
-      standardize: scaling.standardize,
-      ...(flags.tol === undefined ? {} : { tol: flags.tol }),
-      ...(flags.maxIter === undefined ? {} : { maxIter: flags.maxIter }),
-    }).select(measure, flags.rule);
+    selection = softmax
+      ? softmaxSelection(train, method, flags.seed, { ...grid, ...solver }, measure, flags.rule)
+      : logisticSelection(
+          train,
+          method,
+          flags.seed,
+          alpha,
+          { ...grid, ...solver },
+          measure,
+          flags.rule,
+        );
   } catch (error) {
     throw new RuntimeError(`selecting λ failed: ${(error as Error).message}`, { cause: error });
   }
@@ -96,12 +139,11 @@ export function runClassifierSelect(
       "wdecay: warning: some fits did not converge; the curve uses the last iterates",
     );
   }
-  const model = selection.model;
   if (flags.json) {
     println(
       ctx.stdout,
       JSON.stringify({
-        model: "logistic",
+        model: flags.model,
         measure,
         method,
         rule: flags.rule,
@@ -121,8 +163,7 @@ export function runClassifierSelect(
         lambda1se: selection.lambda1se,
         chosen: selection.chosen,
         featureNames: data.featureNames,
-        weights: Array.from(model.weights, finiteOrNull),
-        bias: finiteOrNull(model.bias),
+        ...selection.json,
         converged: selection.converged,
       }),
     );
@@ -130,12 +171,12 @@ export function runClassifierSelect(
   }
   const out = (line = "") => println(ctx.stdout, line);
   out(
-    `Selected λ for logistic regression, ${penaltyName(flags.penalty, alpha)}, by ${how}, rule ` +
+    `Selected λ for ${softmax ? "softmax" : "logistic"} regression, ${penaltyName(flags.penalty, alpha)}, by ${how}, rule ` +
       `${flags.rule}, ${selection.lambdas.length} candidates`,
   );
   out(run.dataLine);
   out(
-    `measure: ${MEASURE_NAMES[measure]}, fold means weighted by fold size (${selection.foldSizes.join(", ")} rows), as cv.glmnet`,
+    `measure: ${measure === "deviance" ? (softmax ? "multinomial " : "binomial ") : ""}${MEASURE_NAMES[measure]}, fold means weighted by fold size (${selection.foldSizes.join(", ")} rows), as cv.glmnet`,
   );
   out();
   const rows = selection.curve.map((p) => [
@@ -162,8 +203,54 @@ export function runClassifierSelect(
   }
   out();
   out(`λ_min = ${formatLambda(selection.lambdaMin)}, λ₁ₛₑ = ${formatLambda(selection.lambda1se)}`);
-  const nonzero = Array.from(model.weights).filter((w) => w !== 0).length;
   out(
-    `refit on all ${train.n} rows at λ = ${formatLambda(selection.chosen)}: ${nonzero} of ${model.weights.length} weights nonzero`,
+    `refit on all ${train.n} rows at λ = ${formatLambda(selection.chosen)}: ${selection.refitLine}`,
   );
+}
+
+type Grid = { nLambda?: number; lambdaMinRatio?: number; lambdas?: number[] };
+type Solver = { standardize: boolean; tol?: number; maxIter?: number };
+
+function logisticSelection(
+  train: LoadedData["fit"]["train"],
+  method: SelectionMethod,
+  seed: number,
+  alpha: number,
+  options: Grid & Solver,
+  measure: ClassificationMeasure,
+  rule: SelectionRule,
+): ClassifierSelection {
+  const sel = crossValidateLogistic(train, { alpha, method, seed, ...options }).select(
+    measure,
+    rule,
+  );
+  const { weights, bias } = sel.model;
+  const nonzero = Array.from(weights).filter((w) => w !== 0).length;
+  return {
+    ...sel,
+    json: { weights: Array.from(weights, finiteOrNull), bias: finiteOrNull(bias) },
+    refitLine: `${nonzero} of ${weights.length} weights nonzero`,
+  };
+}
+
+function softmaxSelection(
+  train: LoadedData["fit"]["train"],
+  method: SelectionMethod,
+  seed: number,
+  options: Grid & Solver,
+  measure: ClassificationMeasure,
+  rule: SelectionRule,
+): ClassifierSelection {
+  const sel = crossValidateSoftmax(train, { method, seed, ...options }).select(measure, rule);
+  const { weights, biases, classes } = sel.model;
+  const d = weights.length / classes;
+  const rows = Array.from({ length: classes }, (_, k) =>
+    Array.from(weights.subarray(k * d, (k + 1) * d), finiteOrNull),
+  );
+  const norm = Math.hypot(...weights);
+  return {
+    ...sel,
+    json: { classes, weights: rows, biases: Array.from(biases, finiteOrNull) },
+    refitLine: `${classes} classes, ‖W‖_F = ${norm.toPrecision(4)}`,
+  };
 }

@@ -81,7 +81,7 @@ interface SelectFlags extends DataFlags {
   readonly maxIter?: number;
   readonly plot?: string;
   readonly json?: boolean;
-  readonly model: "linear" | "logistic";
+  readonly model: "linear" | "logistic" | "softmax";
   readonly measure?: ClassificationMeasure;
 }
 
@@ -99,7 +99,9 @@ export function registerSelect(program: Command, ctx: CliContext): Command {
         "The model is refit on every fitted row at the chosen λ. Features are standardized " +
         "within each training part when standardizing (as cv.glmnet does). Fits are float64 on " +
         "the host (ridge from one eigendecomposition, otherwise coordinate descent). With " +
-        "--model logistic (a 0/1 target) it is cv.glmnet's binomial family, scored by --measure.",
+        "--model logistic (a 0/1 target) it is cv.glmnet's binomial family, with --model softmax " +
+        "(class indices) its multinomial family at α = 0 (weight decay, exact fits), scored by " +
+        "--measure.",
     )
     .addOption(
       new Option(
@@ -140,17 +142,18 @@ export function registerSelect(program: Command, ctx: CliContext): Command {
     )
     .option(
       "--model <name>",
-      "linear (regression) or logistic (a 0/1 target, cv.glmnet's binomial family)",
+      "linear (regression), logistic (a 0/1 target, cv.glmnet's binomial family) or softmax " +
+        "(class indices 0, 1, …; the multinomial family's weight decay)",
       (value: string) => {
-        if (value !== "linear" && value !== "logistic")
-          fail("--model", "linear or logistic", value);
+        if (value !== "linear" && value !== "logistic" && value !== "softmax")
+          fail("--model", "linear, logistic or softmax", value);
         return value;
       },
       "linear",
     )
     .option(
       "--measure <name>",
-      "with --model logistic: deviance (default), class (misclassification) or auc",
+      "with --model logistic or softmax: deviance (default), class (misclassification) or auc (logistic)",
       parseMeasure,
     )
     .option("--penalty <name>", "l2 (ridge), l1 (lasso) or elastic", parsePenalty, "l2" as Penalty)
@@ -298,10 +301,12 @@ async function runSelect(flags: SelectFlags, command: Command, ctx: CliContext):
   const data = await loadData(dataFlags, { standardize: false, reason: scaling.reason });
   const train = data.fit.train;
   const method = methodFor(kind, flags, folds?.ids, train.n);
-  if (flags.model === "logistic") {
+  if (flags.model !== "linear") {
     if (flags.plot !== undefined)
-      throw new UsageError("--plot draws regression curves only; --model logistic has none yet");
-    runClassifierSelect(flags, ctx, {
+      throw new UsageError(
+        `--plot draws regression curves only; --model ${flags.model} has none yet`,
+      );
+    runClassifierSelect({ ...flags, model: flags.model }, ctx, {
       data,
       method,
       alpha,
@@ -312,7 +317,7 @@ async function runSelect(flags: SelectFlags, command: Command, ctx: CliContext):
     return;
   }
   if (flags.measure !== undefined)
-    throw new UsageError("--measure applies to --model logistic only");
+    throw new UsageError("--measure applies to --model logistic and softmax only");
 
   const K =
     method.kind === "kfold"
