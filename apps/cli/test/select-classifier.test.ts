@@ -104,13 +104,23 @@ describe("wdecay select --model logistic", () => {
 });
 
 describe("wdecay select --model softmax", () => {
-  it.each(["deviance", "class"])(
-    "--foldid --measure %s reproduces cv.glmnet's multinomial λ_min and λ_1se at α = 0",
-    async (measure) => {
+  it.each([
+    [0, "deviance"],
+    [0, "class"],
+    [1, "deviance"],
+    [1, "class"],
+  ])(
+    "α = %d, --foldid --measure %s reproduces cv.glmnet's multinomial λ_min and λ_1se",
+    async (alpha, measure) => {
       const csv = standardizedCsv("wine.csv", multinomial.foldid);
       const file = await writeText(await tempDir(), "wine.csv", `${csv}\n`);
-      const ref = multinomial.cv.find((c: { measure: string }) => c.measure === measure);
+      const ref = multinomial.cv.find(
+        (c: { measure: string; alpha: number }) => c.measure === measure && c.alpha === alpha,
+      );
+      // α = 1: glmnet's path stopped at 88 of its 100 λ; that grid is given.
+      const penalty = alpha === 0 ? [] : ["--penalty", "l1", "--lambdas", ref.lambda.join(",")];
       const report = await runJson("select", [
+        ...penalty,
         "--model",
         "softmax",
         "--data",
@@ -138,7 +148,6 @@ describe("wdecay select --model softmax", () => {
   );
 
   it.each([
-    [["--penalty", "l1"], "--penalty"],
     [["--measure", "auc"], "--measure"],
     [["--lambda-convention", "glmnet-binomial"], "--lambda-convention"],
   ])("%j exits 2 naming %s", async (args, flag) => {

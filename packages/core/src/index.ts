@@ -21,6 +21,7 @@ export * from "./models/dense.js";
 export * from "./models/groups.js";
 export * from "./models/network.js";
 export * from "./models/train-network.js";
+export * from "./multinomial.js";
 export * from "./optim/optimizers.js";
 export type { Schedule } from "./optim/schedule.js";
 export * as schedules from "./optim/schedule.js";

@@ -530,9 +530,9 @@ export function logisticPath(
  * The weighted least squares `(1/(2n)) Σ sᵢ(zᵢ − b − xᵢᵀw)²` as an unweighted problem without
  * intercept, for the residual kernel (d past {@link GRAM_MAX_FEATURES}): with weighted means x̄,
  * z̄ the best b is z̄ − x̄ᵀw for every w, and what is left is ‖z̃ − X̃w‖²/(2n) with rows
- * scaled by √sᵢ: x̃ᵢ = √sᵢ(xᵢ − x̄), z̃ᵢ = √sᵢ(zᵢ − z̄).
+ * scaled by √sᵢ: x̃ᵢ = √sᵢ(xᵢ − x̄), z̃ᵢ = √sᵢ(zᵢ − z̄). @internal
  */
-function weightedDesign(
+export function weightedDesign(
   X: Float64Array,
   z: Float64Array,
   s: Float64Array,

@@ -25,6 +25,7 @@ const fixture = JSON.parse(readFileSync(join(DIR, "glmnet-multinomial.json"), "u
   foldid: number[];
   fits: { lambda: number; weights: number[]; intercepts: number[] }[];
   cv: {
+    alpha: number;
     measure: "deviance" | "class";
     lambda: number[];
     cvm: number[];
@@ -63,12 +64,12 @@ describe("crossValidateSoftmax against cv.glmnet(family = 'multinomial', alpha =
   });
   it("takes glmnet's multinomial grid at α = 0", () => {
     const grid = multinomialGrid(wine, { alpha: 0, classes: 3 }).lambdas;
-    const ref = fixture.cv[0]?.lambda as number[];
+    const ref = fixture.cv.find((c) => c.alpha === 0)?.lambda as number[];
     expect(grid).toHaveLength(ref.length);
     grid.forEach((l, k) => expect(Math.abs(l / (ref[k] as number) - 1)).toBeLessThan(1e-12));
     expect(cv.lambdas).toEqual([...grid].reverse());
   });
-  for (const ref of fixture.cv) {
+  for (const ref of fixture.cv.filter((c) => c.alpha === 0)) {
     it(`type.measure = "${ref.measure}": fold-weighted curve, λ_min and λ_1se`, () => {
       const sel = cv.select(ref.measure);
       expect(sel.converged).toBe(true);
@@ -91,4 +92,29 @@ describe("crossValidateSoftmax against cv.glmnet(family = 'multinomial', alpha =
   it("refuses the AUC (two classes only)", () => {
     expect(() => cv.select("auc")).toThrow(/two classes/);
   });
+});
+
+describe("crossValidateSoftmax at α = 1 against cv.glmnet(family = 'multinomial', alpha = 1, foldid)", () => {
+  const ref0 = fixture.cv.find((c) => c.alpha === 1) as (typeof fixture.cv)[number];
+  // glmnet's path stops early (88 of 100 λ, its deviance-ratio rule): its λ are given here.
+  const cv = crossValidateSoftmax(wine, {
+    alpha: 1,
+    lambdas: ref0.lambda,
+    method: { kind: "foldid", foldid: fixture.foldid },
+    seed: 0,
+  });
+  for (const ref of fixture.cv.filter((c) => c.alpha === 1)) {
+    it(`type.measure = "${ref.measure}": the curve of glmnet's direct fold fits, λ_min and λ_1se`, () => {
+      const sel = cv.select(ref.measure);
+      expect(sel.converged).toBe(true);
+      const curve = [...sel.curve].reverse();
+      curve.forEach((p, k) => {
+        const direct = ref.directCvm[k] as number;
+        const tolerance = ref.measure === "class" ? 1e-12 : 1e-4 * Math.abs(direct);
+        expect(Math.abs(p.mean - direct), `λ_${k}`).toBeLessThanOrEqual(tolerance);
+      });
+      expect(Math.abs(sel.lambdaMin / ref.lambdaMin - 1)).toBeLessThan(1e-12);
+      expect(Math.abs(sel.lambda1se / ref.lambda1se - 1)).toBeLessThan(1e-12);
+    });
+  }
 });

@@ -1,8 +1,9 @@
 /**
  * `wdecay fit --model logistic|softmax`: the linear classifiers with weight decay, solved
  * exactly on the host (core's logistic.ts): binary logistic regression (a 0/1 target column) and
- * softmax regression (class indices 0…K−1), L2 by Newton's method, L1 and elastic net (binary)
- * by glmnet's IRLS with coordinate descent. λ is canonical or glmnet's (the binomial family's
+ * softmax regression (class indices 0…K−1), L2 by Newton's method, L1 and elastic net by
+ * glmnet's IRLS with coordinate descent (the multinomial family class by class, core's
+ * multinomial.ts). λ is canonical or glmnet's (the binomial family's
  * objective is the canonical one), or scikit-learn's `LogisticRegression(C)` through `--C`
  * (λ = 1/(C·n)). Weights are reported on the original feature scale with the training (and
  * test) accuracy and mean log-loss.
@@ -15,6 +16,7 @@ import {
   logisticElasticNet,
   logisticRegression,
   sigmoid,
+  softmaxElasticNet,
   softmaxRegression,
 } from "@wdecay/core";
 import type { Command } from "commander";
@@ -58,13 +60,7 @@ function checkFlags(flags: FitFlags, command: Command, model: Classifier): numbe
   if (flags.C !== undefined && given(command, "lambdaConvention")) {
     throw new UsageError("--C is scikit-learn's convention already: drop --lambda-convention");
   }
-  const alpha = penaltyAlpha(flags.penalty, flags.alpha);
-  if (model === "softmax" && alpha > 0) {
-    throw new UsageError(
-      "--model softmax takes --penalty l2 only (its L1 and elastic net are not there yet)",
-    );
-  }
-  return alpha;
+  return penaltyAlpha(flags.penalty, flags.alpha);
 }
 
 /**
@@ -165,18 +161,29 @@ export async function runClassifierFit(
   let report: Record<string, unknown>;
   try {
     if (model === "softmax") {
-      const fit = softmaxRegression(train, { lambda });
+      const fit =
+        alpha === 0
+          ? softmaxRegression(train, { lambda })
+          : softmaxElasticNet(train, { lambda, alpha });
       const { d } = train;
       fitted = Array.from({ length: fit.classes }, (_, k) => ({
         weights: fit.weights.slice(k * d, (k + 1) * d),
         bias: fit.biases[k] as number,
       }));
-      report = {
-        name: "newton",
-        iterations: fit.iterations,
-        converged: fit.converged,
-        gradientNorm: fit.gradientNorm,
-      };
+      report =
+        alpha === 0
+          ? {
+              name: "newton",
+              iterations: fit.iterations,
+              converged: fit.converged,
+              gradientNorm: fit.gradientNorm,
+            }
+          : {
+              name: "irls-cd",
+              iterations: fit.iterations,
+              converged: fit.converged,
+              kkt: fit.gradientNorm,
+            };
     } else if (alpha === 0) {
       const fit = logisticRegression(train, { lambda });
       fitted = [fit];

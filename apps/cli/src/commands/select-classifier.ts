@@ -2,8 +2,8 @@
  * `wdecay select --model logistic|softmax`: cv.glmnet's cross-validation of the linear
  * classifiers. Logistic (core's crossValidateLogistic): the binomial family, glmnet's λ grid
  * from all rows and the logistic elastic net's path on each training part; softmax (core's
- * crossValidateSoftmax): the multinomial family at α = 0, weight decay, exact fits by Newton's
- * method at glmnet's multinomial grid. Features are standardized within each training part
+ * crossValidateSoftmax): the multinomial family, weight decay by Newton's method or the elastic
+ * net by its IRLS path, at glmnet's multinomial grid. Features are standardized within each training part
  * unless --no-standardize; held-out rows are scored by the deviance, the misclassification rate
  * or (two classes) the AUC (--measure), fold means weighted by fold size, λ_min and λ₁ₛₑ by
  * glmnet's rules, and the model is refit on every row.
@@ -92,11 +92,6 @@ export function runClassifierSelect(
       `--lambda-convention ${convention}: select --model ${flags.model} reports canonical λ, which glmnet's ${softmax ? "multinomial" : "binomial"} family shares (canonical, ${family})`,
     );
   }
-  if (softmax && flags.penalty !== "l2") {
-    throw new UsageError(
-      `--penalty ${flags.penalty}: select --model softmax chooses the weight decay (l2) of the multinomial model; its lasso is not implemented`,
-    );
-  }
   const measure = flags.measure ?? "deviance";
   if (softmax && measure === "auc") {
     throw new UsageError(
@@ -120,7 +115,15 @@ export function runClassifierSelect(
   let selection: ClassifierSelection;
   try {
     selection = softmax
-      ? softmaxSelection(train, method, flags.seed, { ...grid, ...solver }, measure, flags.rule)
+      ? softmaxSelection(
+          train,
+          method,
+          flags.seed,
+          alpha,
+          { ...grid, ...solver },
+          measure,
+          flags.rule,
+        )
       : logisticSelection(
           train,
           method,
@@ -237,20 +240,25 @@ function softmaxSelection(
   train: LoadedData["fit"]["train"],
   method: SelectionMethod,
   seed: number,
+  alpha: number,
   options: Grid & Solver,
   measure: ClassificationMeasure,
   rule: SelectionRule,
 ): ClassifierSelection {
-  const sel = crossValidateSoftmax(train, { method, seed, ...options }).select(measure, rule);
+  const sel = crossValidateSoftmax(train, { alpha, method, seed, ...options }).select(
+    measure,
+    rule,
+  );
   const { weights, biases, classes } = sel.model;
   const d = weights.length / classes;
   const rows = Array.from({ length: classes }, (_, k) =>
     Array.from(weights.subarray(k * d, (k + 1) * d), finiteOrNull),
   );
   const norm = Math.hypot(...weights);
+  const nonzero = Array.from(weights).filter((w) => w !== 0).length;
   return {
     ...sel,
     json: { classes, weights: rows, biases: Array.from(biases, finiteOrNull) },
-    refitLine: `${classes} classes, ‖W‖_F = ${norm.toPrecision(4)}`,
+    refitLine: `${classes} classes, ${nonzero} of ${weights.length} weights nonzero, ‖W‖_F = ${norm.toPrecision(4)}`,
   };
 }

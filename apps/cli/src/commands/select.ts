@@ -100,8 +100,7 @@ export function registerSelect(program: Command, ctx: CliContext): Command {
         "within each training part when standardizing (as cv.glmnet does). Fits are float64 on " +
         "the host (ridge from one eigendecomposition, otherwise coordinate descent). With " +
         "--model logistic (a 0/1 target) it is cv.glmnet's binomial family, with --model softmax " +
-        "(class indices) its multinomial family at α = 0 (weight decay, exact fits), scored by " +
-        "--measure.",
+        "(class indices) its multinomial family, scored by --measure.",
     )
     .addOption(
       new Option(
@@ -143,7 +142,7 @@ export function registerSelect(program: Command, ctx: CliContext): Command {
     .option(
       "--model <name>",
       "linear (regression), logistic (a 0/1 target, cv.glmnet's binomial family) or softmax " +
-        "(class indices 0, 1, …; the multinomial family's weight decay)",
+        "(class indices 0, 1, …; cv.glmnet's multinomial family)",
       (value: string) => {
         if (value !== "linear" && value !== "logistic" && value !== "softmax")
           fail("--model", "linear, logistic or softmax", value);
