@@ -2,6 +2,7 @@ import type {
   Axis,
   Backend,
   BinaryOp,
+  DenseGradient,
   DType,
   FusedKernels,
   LinearSgdProgram,
@@ -106,6 +107,8 @@ export class CpuBackend implements Backend {
         : {
             linearSgd: (spec) => this.linearSgd(spec),
             linearLoss: (X, y, w, b) => this.linearLoss(X, y, w, b),
+            dense: (A, W, b, relu) => this.dense(A, W, b, relu),
+            denseBackward: (A, W, G, propagate) => this.denseBackward(A, W, G, propagate),
           };
   }
 
@@ -302,6 +305,40 @@ export class CpuBackend implements Backend {
 
   destroy(): void {
     this.destroyed = true;
+  }
+
+  /**
+   * relu(A·W + b): the product, then the bias and ReLU in place, each rounded on its store as
+   * the composition's broadcast add and relu are (the same bits, without their tensors).
+   */
+  private dense(a: Tensor, w: Tensor, b: Tensor, relu: boolean): Tensor {
+    const bias = this.float(b, "the layer's bias");
+    const Z = this.matmul(a, w) as CpuTensor;
+    const z = Z.data as FloatArray;
+    const [m, n] = Z.shape;
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) {
+        const k = i * n + j;
+        z[k] = (z[k] as number) + (bias[j] as number);
+        if (relu) {
+          const v = z[k] as number;
+          z[k] = v > 0 || Number.isNaN(v) ? v : 0;
+        }
+      }
+    }
+    return Z;
+  }
+
+  /** dW = Aᵀ·G, db = Σ_rows G and, with `propagate`, (G·Wᵀ) ⊙ 1[A > 0] masked in place. */
+  private denseBackward(a: Tensor, w: Tensor, g: Tensor, propagate: boolean): DenseGradient {
+    const A = this.float(a, "the layer's input");
+    const dW = this.matmul(a, g, true, false);
+    const db = this.sum(g, 0);
+    if (!propagate) return { dW, db };
+    const dA = this.matmul(g, w, false, true) as CpuTensor;
+    const d = dA.data as FloatArray;
+    for (let k = 0; k < d.length; k++) d[k] = (d[k] as number) * ((A[k] as number) > 0 ? 1 : 0);
+    return { dW, db, dA };
   }
 
   private linearSgd(spec: LinearSgdSpec): LinearSgdProgram {

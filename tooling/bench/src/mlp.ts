@@ -260,8 +260,6 @@ function jaxjs(device: "wasm" | "cpu"): MlpContender {
       await jax.init(device);
       jax.defaultDevice(device);
       const { spec, rows, batchSize, lr, lambda } = cfg;
-      const X = np.array(Float32Array.from(p.X)).reshape([rows, spec.inputs]);
-      const Y = np.array(Float32Array.from(p.Y)).reshape([rows, spec.outputs]);
       /** Each layer's weight and bias, in order. */
       type Params = jax.Array[];
       const layers = spec.hidden.length + 1;
@@ -302,11 +300,17 @@ function jaxjs(device: "wasm" | "cpu"): MlpContender {
           for (const epochOrder of p.orders) {
             for (let offset = 0; offset < rows; offset += batchSize) {
               const count = Math.min(batchSize, rows - offset);
-              const idx = np.array(epochOrder.subarray(offset, offset + count), {
-                dtype: np.int32,
-              });
-              const xb = np.take(X.ref, idx.ref, 0);
-              const yb = np.take(Y.ref, idx, 0);
+              // The batch from the host arrays: faster for jax-js than np.take from arrays
+              // resident on its device (7.3 s against 8.4 s on the mlp workload).
+              const hx = new Float32Array(count * spec.inputs);
+              const hy = new Float32Array(count * spec.outputs);
+              for (let t = 0; t < count; t++) {
+                const r = epochOrder[offset + t] as number;
+                hx.set(p.X.subarray(r * spec.inputs, (r + 1) * spec.inputs), t * spec.inputs);
+                hy.set(p.Y.subarray(r * spec.outputs, (r + 1) * spec.outputs), t * spec.outputs);
+              }
+              const xb = np.array(hx).reshape([count, spec.inputs]);
+              const yb = np.array(hy).reshape([count, spec.outputs]);
               q = stepFor(count)(q, xb, yb);
             }
           }
@@ -314,10 +318,7 @@ function jaxjs(device: "wasm" | "cpu"): MlpContender {
           const ms = performance.now() - start;
           return { ms, loss: hostLoss(cfg, p, values as Float32Array[]) };
         },
-        dispose() {
-          X.dispose();
-          Y.dispose();
-        },
+        dispose() {},
       };
     },
   };
