@@ -19,6 +19,7 @@ import {
   multinomialGrid,
   type SoftmaxFit,
   sigmoid,
+  softmaxClasses,
   softmaxRegression,
 } from "./logistic.js";
 import { softmaxElasticNet } from "./multinomial.js";
@@ -385,16 +386,7 @@ export function crossValidateSoftmax(
   const { method, seed, tol, maxIter, alpha = 0 } = options;
   if (!(alpha >= 0 && alpha <= 1)) throw new RangeError(`alpha must lie in [0, 1], got ${alpha}`);
   const { n, y } = data;
-  let top = -1;
-  for (let i = 0; i < n; i++) {
-    const v = y[i] as number;
-    if (!(Number.isInteger(v) && v >= 0)) {
-      throw new RangeError(`y[${i}] = ${v}: labels must be class indices 0, 1, …`);
-    }
-    top = Math.max(top, v);
-  }
-  const classes = top + 1;
-  if (classes < 2) throw new RangeError(`softmax needs at least 2 classes, got ${classes}`);
+  const classes = softmaxClasses(y);
   const valRows = foldRows(data, method, seed);
   const scaled = (rows: Dataset) =>
     options.standardize ? fitStandardizer(rows, { constant: "drop" }) : undefined;

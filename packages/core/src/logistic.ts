@@ -71,7 +71,8 @@ export function sigmoid(z: number): number {
 }
 
 /** The checks every model here makes of its data and λ (requireSingleOutput's too). */
-function checkInputs(data: Dataset, lambda: number): void {
+/** @internal */
+export function checkInputs(data: Dataset, lambda: number): void {
   const { X, y, n, d } = data;
   if (!(Number.isInteger(n) && n >= 1 && X.length === n * d && y.length === n)) {
     throw new RangeError(
@@ -84,13 +85,37 @@ function checkInputs(data: Dataset, lambda: number): void {
   for (const x of X) if (!Number.isFinite(x)) throw new RangeError("X has a non-finite entry");
 }
 
-/** The checks of an iterative solver's tolerance and budget. */
-function checkSolverOptions(tol: number, maxIter: number): void {
+/** The checks of an iterative solver's tolerance and budget. @internal */
+export function checkSolverOptions(tol: number, maxIter: number): void {
   if (!(Number.isFinite(tol) && tol > 0))
     throw new RangeError(`tol must be a finite number > 0, got ${tol}`);
   if (!(Number.isSafeInteger(maxIter) && maxIter >= 1)) {
     throw new RangeError(`maxIter must be an integer ≥ 1, got ${maxIter}`);
   }
+}
+
+/**
+ * The number of classes of labels that must be class indices 0, 1, …: `classes` when given,
+ * else the largest label + 1. @internal
+ *
+ * @throws RangeError for a label that is not a class index, fewer than two classes or a label
+ * outside them
+ */
+export function softmaxClasses(y: ArrayLike<number>, classes?: number): number {
+  let top = -1;
+  for (let i = 0; i < y.length; i++) {
+    const v = y[i] as number;
+    if (!(Number.isInteger(v) && v >= 0)) {
+      throw new RangeError(`y[${i}] = ${v}: labels must be class indices 0, 1, …`);
+    }
+    top = Math.max(top, v);
+  }
+  const K = classes ?? top + 1;
+  if (!(Number.isSafeInteger(K) && K >= 2)) {
+    throw new RangeError(`softmax needs at least 2 classes, got ${K}`);
+  }
+  if (top >= K) throw new RangeError(`a label is ${top}, outside the ${K} classes`);
+  return K;
 }
 
 function checkLabels(y: Float64Array): void {
@@ -603,18 +628,7 @@ export function softmaxRegression(data: Dataset, options: SoftmaxOptions): Softm
   const { lambda, tol = 1e-12, maxIter = 100 } = options;
   checkInputs(data, lambda);
   checkSolverOptions(tol, maxIter);
-  let top = -1;
-  for (let i = 0; i < n; i++) {
-    const v = y[i] as number;
-    if (!(Number.isInteger(v) && v >= 0)) {
-      throw new RangeError(`y[${i}] = ${v}: labels must be class indices 0, 1, …`);
-    }
-    top = Math.max(top, v);
-  }
-  const K = options.classes ?? top + 1;
-  if (!(Number.isSafeInteger(K) && K >= 2))
-    throw new RangeError(`softmax needs at least 2 classes, got ${K}`);
-  if (top >= K) throw new RangeError(`a label is ${top}, outside the ${K} classes`);
+  const K = softmaxClasses(y, options.classes);
   const m = d + 1;
   const P = K * m;
   if (P > SOFTMAX_NEWTON_MAX_PARAMETERS) {

@@ -15,7 +15,13 @@
  * (sub)gradient over every class.
  */
 import { type Dataset, requireSingleOutput } from "./data.js";
-import { type SoftmaxFit, weightedDesign } from "./logistic.js";
+import {
+  checkInputs,
+  checkSolverOptions,
+  type SoftmaxFit,
+  softmaxClasses,
+  weightedDesign,
+} from "./logistic.js";
 import {
   GRAM_MAX_FEATURES,
   gramKernel,
@@ -67,27 +73,10 @@ export function softmaxElasticNet(
   requireSingleOutput(data, "softmaxElasticNet");
   const { X, y, n, d } = data;
   const { lambda, alpha, tol = 1e-10, maxIter = 1000 } = options;
-  if (n < 1) throw new RangeError("softmaxElasticNet needs at least one row");
-  if (!(Number.isFinite(lambda) && lambda >= 0)) {
-    throw new RangeError(`lambda must be finite and ≥ 0, got ${lambda}`);
-  }
+  checkInputs(data, lambda);
   if (!(alpha >= 0 && alpha <= 1)) throw new RangeError(`alpha must lie in [0, 1], got ${alpha}`);
-  if (!(tol > 0) || !(Number.isSafeInteger(maxIter) && maxIter >= 1)) {
-    throw new RangeError(`tol must be > 0 and maxIter an integer ≥ 1, got ${tol}, ${maxIter}`);
-  }
-  let top = -1;
-  for (let i = 0; i < n; i++) {
-    const v = y[i] as number;
-    if (!(Number.isInteger(v) && v >= 0)) {
-      throw new RangeError(`y[${i}] = ${v}: labels must be class indices 0, 1, …`);
-    }
-    top = Math.max(top, v);
-  }
-  const K = options.classes ?? top + 1;
-  if (!(Number.isSafeInteger(K) && K >= 2)) {
-    throw new RangeError(`softmax needs at least 2 classes, got ${K}`);
-  }
-  if (top >= K) throw new RangeError(`a label is ${top}, outside the ${K} classes`);
+  checkSolverOptions(tol, maxIter);
+  const K = softmaxClasses(y, options.classes);
   const l1 = lambda * alpha;
   const l2 = lambda * (1 - alpha);
 

@@ -13,7 +13,7 @@ import { UsageError } from "../errors.js";
 import { writeFileAtomic } from "../io/files.js";
 import { parseLambdaSpec } from "../options.js";
 import { probeWritableFile } from "../output-files.js";
-import { finiteOrNull, formatLoss, formatNorm } from "../render/numbers.js";
+import { finiteOrNull, formatAccuracy, formatLoss, formatNorm } from "../render/numbers.js";
 import { createProgress } from "../render/progress.js";
 import { type SweepPoint, sweepChartSvg } from "../render/svg.js";
 import { table } from "../render/table.js";
@@ -143,7 +143,6 @@ export async function runNetworkSweep(
     return;
   }
   const out = (line = "") => println(ctx.stdout, line);
-  const pct = (x: number | undefined) => (x === undefined ? "–" : `${(100 * x).toFixed(1)} %`);
   out(
     `Swept ${points.length} λ on ${backend.name} (${backend.precision}): ${flags.model} ` +
       `${architecture(spec)} (${spec.loss} loss), one training per λ; epochs ${epochs}, ` +
@@ -169,8 +168,8 @@ export async function runNetworkSweep(
       formatLambda(p.lambda),
       formatLoss(p.trainLoss),
       formatLoss(p.testLoss),
-      pct(p.trainAccuracy),
-      pct(p.testAccuracy),
+      formatAccuracy(p.trainAccuracy),
+      formatAccuracy(p.testAccuracy),
       formatNorm(p.l2Norm),
     ]),
   )) {

@@ -34,7 +34,7 @@ import { RuntimeError, UsageError } from "../errors.js";
 import type { OptimizerFlags } from "../optimizer-options.js";
 import { fail, strictNumber } from "../options.js";
 import { probeWritableFile, writeOutput } from "../output-files.js";
-import { finiteOrNull, formatLoss } from "../render/numbers.js";
+import { finiteOrNull, formatAccuracy, formatLoss } from "../render/numbers.js";
 import { createProgress } from "../render/progress.js";
 import { lossChartSvg } from "../render/svg.js";
 import { table } from "../render/table.js";
@@ -499,7 +499,6 @@ export async function runNetworkTrain(
     return;
   }
   const out = (line = "") => println(ctx.stdout, line);
-  const pct = (x: number | undefined) => (x === undefined ? "–" : `${(100 * x).toFixed(1)} %`);
   out(
     `Trained ${flags.model} ${architecture(spec)} (${spec.loss} loss) on ${backend.name} (${backend.precision})`,
   );
@@ -528,8 +527,8 @@ export async function runNetworkTrain(
   }
   out();
   out(
-    `final: train loss ${formatLoss(final.trainLoss)}, accuracy ${pct(final.trainAccuracy)}; ` +
-      `test loss ${formatLoss(final.testLoss)}, accuracy ${pct(final.testAccuracy)}`,
+    `final: train loss ${formatLoss(final.trainLoss)}, accuracy ${formatAccuracy(final.trainAccuracy)}; ` +
+      `test loss ${formatLoss(final.testLoss)}, accuracy ${formatAccuracy(final.testAccuracy)}`,
   );
   out();
   out(`Loss curves, log scale   ${LEGEND}`);

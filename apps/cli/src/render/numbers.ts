@@ -80,6 +80,11 @@ export function formatLoss(x: number): string {
   return Number.isFinite(x) ? x.toExponential(3) : "diverged";
 }
 
+/** An accuracy (a share of rows) as a percentage with one decimal; "–" when there is none. */
+export function formatAccuracy(x: number | undefined): string {
+  return x === undefined ? "–" : `${(100 * x).toFixed(1)} %`;
+}
+
 /** ‖w‖ for people: 4 significant digits without exponent in the chapter's range. */
 export function formatNorm(x: number): string {
   if (!Number.isFinite(x)) return "diverged";
