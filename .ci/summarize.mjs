@@ -57,7 +57,7 @@ for (const group of ["packages", "apps", "tooling"]) {
 const commandStatus = Number(process.argv[2] ?? 0);
 if (commandStatus !== 0 && failed === 0) {
   console.log(
-    `the test command exited ${commandStatus} with no failed test: an error outside the tests (see "Unhandled Error" above)`,
+    `the test command exited ${commandStatus} with no failed test: lint, typecheck or an error outside the tests failed (see turbo's "Failed:" line, or "Unhandled Error", above)`,
   );
 }
 console.log(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
