@@ -24,6 +24,7 @@ import {
   loadNetworkInput,
   type NetworkTrainFlags,
   networkSettings,
+  reportHead,
 } from "./train-network.js";
 
 /**
@@ -114,12 +115,7 @@ export async function runNetworkSweep(
   }
   if (flags.json) {
     const report = {
-      backend: backend.name,
-      precision: backend.precision,
-      model: flags.model,
-      architecture: [spec.inputs, ...spec.hidden, spec.outputs],
-      loss: spec.loss,
-      data: input.json,
+      ...reportHead(backend, flags.model, spec, input),
       settings: {
         epochs,
         lr: settings.lr,

@@ -407,6 +407,23 @@ export function loadNetworkInput(
   return settings.csv ? csvInput(flags, settings) : mnistInput(flags, settings);
 }
 
+/** The fields every network report opens with: what ran, on what, on which data. */
+export function reportHead(
+  backend: { readonly name: string; readonly precision: string },
+  model: string,
+  spec: NetworkSpec,
+  input: NetworkInput,
+) {
+  return {
+    backend: backend.name,
+    precision: backend.precision,
+    model,
+    architecture: [spec.inputs, ...spec.hidden, spec.outputs],
+    loss: spec.loss,
+    data: input.json,
+  };
+}
+
 export function architecture(spec: NetworkSpec): string {
   return [spec.inputs, ...spec.hidden, spec.outputs].join(" → ");
 }
@@ -454,12 +471,7 @@ export async function runNetworkTrain(
   }));
   if (flags.json) {
     const report = {
-      backend: backend.name,
-      precision: backend.precision,
-      model: flags.model,
-      architecture: [spec.inputs, ...spec.hidden, spec.outputs],
-      loss: spec.loss,
-      data: input.json,
+      ...reportHead(backend, flags.model, spec, input),
       settings: {
         lambda: settings.grouping.weightDecay,
         epochs: settings.epochs,
