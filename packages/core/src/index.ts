@@ -10,6 +10,7 @@ export * from "./chapter.js";
 export * from "./conventions.js";
 export * from "./data.js";
 export * from "./io/csv.js";
+export * from "./io/csv-stream.js";
 export * from "./io/model-file.js";
 export * from "./io/split.js";
 export * from "./io/standardize.js";

@@ -88,6 +88,11 @@ class Tokenizer {
   private line = 1;
   header: readonly string[] | undefined;
 
+  /** UTF-16 index of the next unread character. */
+  get position(): number {
+    return this.i;
+  }
+
   constructor(
     private readonly text: string,
     private readonly source: string,
@@ -286,6 +291,52 @@ export function parseCsv(text: string, options: CsvOptions): CsvTable {
   };
 }
 
+/** The header record of a CSV text, as {@link csvHeader} reads it. */
+export interface CsvHeader {
+  /** Column names, trimmed, non-empty and distinct. */
+  readonly header: string[];
+  /** The line the header starts on (after any skipped empty lines). */
+  readonly line: number;
+  /** The line the first data row can start on. */
+  readonly nextLine: number;
+  /** UTF-16 index into the text just past the header's line break (or the text's end). */
+  readonly end: number;
+}
+
+/**
+ * Reads only the header record of `text` (a file's beginning), with {@link parseCsv}'s rules and
+ * errors; for readers that take the rows from a stream. An empty text throws as an empty file.
+ * With `final` false, `text` may be cut short: undefined when the header record may go on
+ * past it (no line break after it yet, or a quote still open).
+ */
+export function csvHeader(text: string, source: string, final: true): CsvHeader;
+export function csvHeader(text: string, source: string, final: boolean): CsvHeader | undefined;
+export function csvHeader(text: string, source: string, final: boolean): CsvHeader | undefined {
+  const tokenizer = new Tokenizer(text, source);
+  let record: CsvRecord | undefined;
+  try {
+    record = tokenizer.next();
+  } catch (error) {
+    if (!final && error instanceof DataFileError && error.reason.startsWith("unterminated")) {
+      return undefined;
+    }
+    throw error;
+  }
+  if (record === undefined) {
+    if (!final) return undefined;
+    throw new DataFileError(
+      source,
+      1,
+      1,
+      "the file is empty; expected a header row and at least one data row",
+    );
+  }
+  // A CR at the very end may be the first half of a CRLF.
+  if (!final && tokenizer.position >= text.length) return undefined;
+  const header = checkHeader(record, source);
+  return { header, line: record.line, nextLine: record.endLine + 1, end: tokenizer.position };
+}
+
 /** Options of {@link csvDataset}. */
 export interface CsvDatasetOptions extends CsvOptions {
   /** The name of the column to predict. */
@@ -327,16 +378,39 @@ function columnList(header: readonly string[]): string {
   return header.map((name) => quoteForMessage(name)).join(", ");
 }
 
+/** Where each field of a CSV row goes: see {@link resolveCsvColumns}. */
+export interface CsvColumns {
+  readonly header: readonly string[];
+  readonly featureNames: string[];
+  readonly targetName: string;
+  /**
+   * Per field: the feature's position in X (≥ 0), {@link CSV_TARGET}, {@link CSV_UNUSED}, or
+   * `CSV_EXTRA − k` for the k-th of `extra`.
+   */
+  readonly slot: Int32Array;
+}
+
+/** {@link CsvColumns.slot} of a field nobody reads (it may hold text). */
+export const CSV_UNUSED = -1;
+/** {@link CsvColumns.slot} of the target column. */
+export const CSV_TARGET = -2;
+/** {@link CsvColumns.slot} of the first of the extra numeric columns (then −4, −5, …). */
+export const CSV_EXTRA = -3;
+const UNUSED = CSV_UNUSED;
+const TARGET = CSV_TARGET;
+const EXTRA = CSV_EXTRA;
+
 /**
- * Reads a CSV file into a data set: `target` becomes `y` and the feature columns (all others
- * by default) become `X`, in the order of `features`. Columns left out of an explicit
- * `features` list are not read, so they may hold text (an id, a date); every cell of a used
- * column must be a finite decimal number.
+ * The columns a data set reads from a header: the target, the features (all other columns
+ * by default, in `features`' order otherwise) and any `extra` numeric columns (a fold id), with
+ * the same errors, at the header's line, whichever reader asks.
  */
-export function csvDataset(text: string, options: CsvDatasetOptions): CsvDataset {
+export function resolveCsvColumns(
+  header: readonly string[],
+  headerLine: number,
+  options: CsvDatasetOptions & { readonly extra?: readonly string[] },
+): CsvColumns {
   const { source, target } = options;
-  const table = parseCsv(text, { source });
-  const { header, rows, headerLine } = table;
   const index = new Map(header.map((name, i) => [name, i]));
   const targetIndex = index.get(target);
   if (targetIndex === undefined) {
@@ -395,12 +469,46 @@ export function csvDataset(text: string, options: CsvDatasetOptions): CsvDataset
       listed.add(name);
     }
   }
-  // Where each CSV field goes: a feature's position in X, TARGET, or UNUSED.
-  const UNUSED = -1;
-  const TARGET = -2;
   const slot = new Int32Array(header.length).fill(UNUSED);
   slot[targetIndex] = TARGET;
   for (const [j, name] of featureNames.entries()) slot[index.get(name) as number] = j;
+  const extraIndex = new Map<string, number>();
+  for (const name of options.extra ?? []) {
+    const at = index.get(name);
+    if (at === undefined) {
+      throw new DataFileError(
+        source,
+        headerLine,
+        1,
+        `no column ${quoteForMessage(name)}; the columns are ${columnList(header)}`,
+      );
+    }
+    if ((slot[at] as number) !== UNUSED) {
+      throw new DataFileError(
+        source,
+        headerLine,
+        at + 1,
+        "the column is already the target or a feature",
+        name,
+      );
+    }
+    slot[at] = EXTRA - extraIndex.size;
+    extraIndex.set(name, at);
+  }
+  return { header, featureNames, targetName: target, slot };
+}
+
+/**
+ * Reads a CSV file into a data set: `target` becomes `y` and the feature columns (all others
+ * by default) become `X`, in the order of `features`. Columns left out of an explicit
+ * `features` list are not read, so they may hold text (an id, a date); every cell of a used
+ * column must be a finite decimal number.
+ */
+export function csvDataset(text: string, options: CsvDatasetOptions): CsvDataset {
+  const { source } = options;
+  const table = parseCsv(text, { source });
+  const { header, rows } = table;
+  const { featureNames, targetName, slot } = resolveCsvColumns(header, table.headerLine, options);
   const n = rows.length;
   const d = featureNames.length;
   const X = new Float64Array(n * d);
@@ -419,5 +527,5 @@ export function csvDataset(text: string, options: CsvDatasetOptions): CsvDataset
       else X[r * d + j] = value;
     }
   }
-  return { dataset: { X, y, n, d }, featureNames, targetName: target };
+  return { dataset: { X, y, n, d }, featureNames, targetName };
 }
