@@ -57,6 +57,7 @@ export {
   meanSquaredErrorOf,
   mergeMoments,
   momentsOf,
+  standardizedMoments,
 } from "./solvers/moments.js";
 export {
   lambdaMax,
@@ -73,4 +74,6 @@ export {
   type ProximalGradientOptions,
 } from "./solvers/proximal-gradient.js";
 export { softThreshold } from "./solvers/soft-threshold.js";
+export * from "./stats/accumulate.js";
+export * from "./stats/stats-file.js";
 export * from "./train.js";

@@ -444,14 +444,9 @@ export function complement(val: Int32Array, n: number): Int32Array {
  * solution.
  */
 export function selectLambda(data: Dataset, options: SelectLambdaOptions): LambdaSelection {
-  const { penalty, method, seed, rule = "min", tol, maxIter } = options;
+  const { method, seed } = options;
   checkData(data);
-  const alpha = mixingFor(penalty, options.alpha);
-  if (rule !== "min" && rule !== "1se") {
-    throw new RangeError(`rule must be "min" or "1se", got ${JSON.stringify(rule)}`);
-  }
-  checkTol(tol ?? CD_DEFAULT_TOL);
-  checkMaxIter(maxIter ?? CD_DEFAULT_MAX_ITER);
+  checkOptions(options);
   const valRows = foldRows(data, method, seed);
   const { n, d } = data;
   let smallest = n;
@@ -463,9 +458,99 @@ export function selectLambda(data: Dataset, options: SelectLambdaOptions): Lambd
   }
   // Moments (covariance updates) when every training part has at least d rows.
   const byMoments = method.kind !== "holdout" && usesCovarianceUpdates(smallest, d);
-  const foldMoments = byMoments ? valRows.map((rows) => momentsOf(data, rows)) : [];
-  const allMoments = byMoments ? mergeMoments(foldMoments) : undefined;
+  if (byMoments) {
+    const foldMoments = valRows.map((rows) => momentsOf(data, rows));
+    return { ...selectOnMoments(foldMoments, options), method: { ...method } };
+  }
+  const setup: SelectionSetup = {
+    n,
+    d,
+    smallest,
+    foldSizes: valRows.map((v) => v.length),
+    everything: { rows: data },
+    trainPart: (f) => ({ rows: selectRows(data, complement(valRows[f] as Int32Array, n)) }),
+    validation: (f) => selectRows(data, valRows[f] as Int32Array),
+    holdout: method.kind === "holdout",
+  };
+  return { ...selectOn(setup, options), method: { ...method } };
+}
 
+/**
+ * {@link selectLambda} from each fold's moments alone (a stats file's), with fold f as the
+ * validation rows of split f: every training part is the merge of the other folds' moments and
+ * a validation error is computed from the fold's own, so the rows are never read again. The
+ * same answer as `selectLambda` with a `foldid` naming the same folds, up to rounding.
+ *
+ * @throws RangeError for fewer than 2 folds, and as {@link selectLambda} for its options.
+ */
+export function selectLambdaFromMoments(
+  folds: readonly Moments[],
+  options: Omit<SelectLambdaOptions, "method" | "seed">,
+): Omit<LambdaSelection, "method"> {
+  if (folds.length < 2) {
+    throw new RangeError(`cross-validation needs at least 2 folds, got ${folds.length}`);
+  }
+  checkOptions(options);
+  return selectOnMoments(folds, options);
+}
+
+function selectOnMoments(
+  folds: readonly Moments[],
+  options: Omit<SelectLambdaOptions, "method" | "seed">,
+): Omit<LambdaSelection, "method"> {
+  const all = mergeMoments(folds);
+  const { n, d } = all;
+  const smallest = Math.min(...folds.map((m) => n - m.n));
+  const setup: SelectionSetup = {
+    n,
+    d,
+    smallest,
+    foldSizes: folds.map((m) => m.n),
+    everything: { moments: all },
+    trainPart: (f) => ({ moments: mergeMoments(folds.filter((_, g) => g !== f)) }),
+    validation: (f) => folds[f] as Moments,
+    holdout: false,
+  };
+  return selectOn(setup, options);
+}
+
+/** The options every selection checks before fitting anything. */
+function checkOptions(options: Omit<SelectLambdaOptions, "method" | "seed">): void {
+  const { rule = "min", tol, maxIter } = options;
+  mixingFor(options.penalty, options.alpha);
+  if (rule !== "min" && rule !== "1se") {
+    throw new RangeError(`rule must be "min" or "1se", got ${JSON.stringify(rule)}`);
+  }
+  checkTol(tol ?? CD_DEFAULT_TOL);
+  checkMaxIter(maxIter ?? CD_DEFAULT_MAX_ITER);
+}
+
+/** The data of a selection: its folds' training parts and validation sets, however held. */
+interface SelectionSetup {
+  readonly n: number;
+  readonly d: number;
+  /** The fewest rows of any training part. */
+  readonly smallest: number;
+  readonly foldSizes: number[];
+  readonly everything: Part;
+  trainPart(f: number): Part;
+  /** Fold f's validation rows, or their moments. */
+  validation(f: number): Dataset | Moments;
+  /** One hold-out split: the standard error comes from its per-example errors. */
+  readonly holdout: boolean;
+}
+
+function isMoments(v: Dataset | Moments): v is Moments {
+  return "sxx" in v;
+}
+
+function selectOn(
+  setup: SelectionSetup,
+  options: Omit<SelectLambdaOptions, "method" | "seed">,
+): Omit<LambdaSelection, "method"> {
+  const { penalty, rule = "min", tol, maxIter } = options;
+  const alpha = mixingFor(penalty, options.alpha);
+  const { n, d, smallest, everything, foldSizes } = setup;
   const convention =
     options.convention === undefined
       ? LAMBDA_CONVENTIONS.canonical
@@ -479,7 +564,6 @@ export function selectLambda(data: Dataset, options: SelectLambdaOptions): Lambd
     tol,
     maxIter,
   };
-  const everything: Part = allMoments ? { moments: allMoments } : { rows: data };
   const lambdas =
     options.lambdas === undefined
       ? defaultGrid(partLambdaMax(everything, fitter), {
@@ -502,7 +586,7 @@ export function selectLambda(data: Dataset, options: SelectLambdaOptions): Lambd
 
   let converged = true;
   const L = lambdas.length;
-  const K = valRows.length;
+  const K = foldSizes.length;
   const refitCount = (lowest: number) => lambdas.filter((l) => l >= lowest).length;
   // The refit's size is known only once λ_min is known: count the largest it can be until then.
   let total = K * L + refitCount(lambdas[0] as number);
@@ -512,29 +596,25 @@ export function selectLambda(data: Dataset, options: SelectLambdaOptions): Lambd
   const losses: number[][] = lambdas.map(() => []);
   // For a hold-out split, the per-example errors give the standard error.
   const holdoutExamples: Float64Array[] = [];
-  for (const [f, val] of valRows.entries()) {
-    const part: Part = byMoments
-      ? { moments: mergeMoments(foldMoments.filter((_, g) => g !== f)) }
-      : { rows: selectRows(data, complement(val, n)) };
-    const fits = fitPart(part, lambdas, fitter, fitted);
+  for (let f = 0; f < K; f++) {
+    const fits = fitPart(setup.trainPart(f), lambdas, fitter, fitted);
     if (!fits.converged) converged = false;
-    const valSet = byMoments ? undefined : selectRows(data, val);
+    const valSet = setup.validation(f);
     for (let k = 0; k < L; k++) {
       const { weights: w, bias: b } = fits.models[k] as LinearModel;
-      if (valSet === undefined) {
-        (losses[k] as number[]).push(meanSquaredErrorOf(foldMoments[f] as Moments, w, b));
+      if (isMoments(valSet)) {
+        (losses[k] as number[]).push(meanSquaredErrorOf(valSet, w, b));
       } else {
         const ex = squaredErrors(valSet, w, b);
         (losses[k] as number[]).push(average(ex));
-        if (method.kind === "holdout") holdoutExamples[k] = ex;
+        if (setup.holdout) holdoutExamples[k] = ex;
       }
     }
   }
 
-  const foldSizes = valRows.map((v) => v.length);
   const curve: ValidationPoint[] = lambdas.map((lambda, k) => {
     const foldLosses = losses[k] as number[];
-    if (method.kind === "holdout") {
+    if (setup.holdout) {
       const { se } = meanAndSe(holdoutExamples[k] as Float64Array);
       return { lambda, mean: foldLosses[0] as number, se, foldLosses };
     }
@@ -557,7 +637,6 @@ export function selectLambda(data: Dataset, options: SelectLambdaOptions): Lambd
   const model = rule === "1se" ? modelAt1se : modelAtMin;
 
   return {
-    method: { ...method },
     rule,
     lambdas,
     curve,
@@ -571,6 +650,62 @@ export function selectLambda(data: Dataset, options: SelectLambdaOptions): Lambd
     converged,
     lambdaConvention: convention.id,
   };
+}
+
+/** Options of {@link fitFromMoments}. */
+export interface MomentsFitOptions {
+  readonly penalty: PenaltyKind;
+  /** Elastic-net mixing, as {@link SelectLambdaOptions.alpha}. */
+  readonly alpha?: number;
+  /** The λ to fit, in `convention` (any order; the path runs down them). */
+  readonly lambdas: ArrayLike<number>;
+  readonly convention?: ConventionId | LambdaConvention;
+  /** Standardize the features (divisor n) before fitting; weights come back on the input scale. */
+  readonly standardize?: boolean;
+  readonly tol?: number;
+  readonly maxIter?: number;
+  /** Called after each λ is fitted. */
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+/**
+ * Fits at every λ of `options.lambdas` from the moments of the rows alone (a stats file's):
+ * ridge from one eigendecomposition, the lasso and elastic net by covariance-update coordinate
+ * descent down the grid, as {@link selectLambda}'s refit does. Models are on the input scale,
+ * in the order of `lambdas`.
+ */
+export function fitFromMoments(
+  m: Moments,
+  options: MomentsFitOptions,
+): { models: LinearModel[]; converged: boolean } {
+  checkOptions(options);
+  const alpha = mixingFor(options.penalty, options.alpha);
+  const lambdas = Array.from(options.lambdas);
+  candidateLambdas(lambdas, options.penalty);
+  const convention =
+    options.convention === undefined
+      ? LAMBDA_CONVENTIONS.canonical
+      : typeof options.convention === "string"
+        ? parseConvention(options.convention)
+        : options.convention;
+  if (alpha === 0 && lambdas.includes(0) && m.d >= m.n) {
+    throw new RangeError(
+      `λ = 0 (unpenalized least squares) has no unique solution: d = ${m.d} features but ${m.n} rows; use λ > 0`,
+    );
+  }
+  let done = 0;
+  return fitPart(
+    { moments: m },
+    lambdas,
+    {
+      convention,
+      alpha,
+      standardize: options.standardize ?? false,
+      tol: options.tol,
+      maxIter: options.maxIter,
+    },
+    () => options.onProgress?.(++done, lambdas.length),
+  );
 }
 
 /** The rows a fit sees: as moments (covariance updates) or as rows. */
