@@ -31,13 +31,16 @@ export * from "./registry.js";
 export * from "./ridge.js";
 export {
   type CurvePoint,
+  fitFromMoments,
   type LambdaSelection,
+  type MomentsFitOptions,
   minimumLambda,
   oneStandardErrorRule,
   type SelectionMethod,
   type SelectionRule,
   type SelectLambdaOptions,
   selectLambda,
+  selectLambdaFromMoments,
   type ValidationPoint,
 } from "./selection.js";
 export * from "./shapes.js";

@@ -52,6 +52,17 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import("./fit.js")).registerFit,
   },
   {
+    name: "stats",
+    summary:
+      "one streaming pass over a CSV (or one shard of it) into per-fold sufficient statistics, bounded memory",
+    load: async () => (await import("./stats.js")).registerStats,
+  },
+  {
+    name: "merge",
+    summary: "add the stats files of shards into one; refuses mismatched or repeated shards",
+    load: async () => (await import("./merge.js")).registerMerge,
+  },
+  {
     name: "posterior",
     summary: "the Bayesian reading: prior scale ↔ λ, posterior mean and sd (exercise 6)",
     load: async () => (await import("./posterior.js")).registerPosterior,

@@ -18,6 +18,7 @@ import {
   describeLambda,
   type LambdaConvention,
   type LambdaSelection,
+  type LinearModel,
   type SelectionMethod,
   selectLambda,
 } from "@wdecay/core";
@@ -49,6 +50,7 @@ import {
   parsePenalty,
   parseRule,
   parseValFraction,
+  pathParser,
   penaltyAlpha,
   penaltyName,
   type Rule,
@@ -66,7 +68,8 @@ import { formatLambda } from "./sweep.js";
 /** glmnet's default grid size (`nlambda`). */
 const DEFAULT_N_LAMBDA = 100;
 
-interface SelectFlags extends DataFlags {
+export interface SelectFlags extends DataFlags {
+  readonly stats?: string;
   readonly lambdas?: number[];
   readonly nLambda: number;
   readonly lambdaMinRatio?: number;
@@ -163,6 +166,11 @@ export function registerSelect(program: Command, ctx: CliContext): Command {
     );
   addConventionOption(command, "--lambdas");
   addDescentBudget(command, CD_DEFAULT_TOL, CD_DEFAULT_MAX_ITER);
+  command.option(
+    "--stats <file>",
+    "select from a stats file (wdecay stats, merged) instead of the rows: its folds, features and standardization",
+    pathParser("--stats"),
+  );
   addDataOptions(command, {
     seedAlso: "also of the validation split or folds",
     standardizeDefault: "as --lambda-convention's library does; canonical: with --data",
@@ -290,6 +298,13 @@ function parseFoldFile(text: string, file: string): number[] {
 }
 
 async function runSelect(flags: SelectFlags, command: Command, ctx: CliContext): Promise<void> {
+  if (flags.stats !== undefined) {
+    if (flags.plot !== undefined) await probeWritableFile(flags.plot, "--plot");
+    checkConventionPenalty(flags.lambdaConvention, flags.penalty);
+    const alpha = penaltyAlpha(flags.penalty, flags.alpha);
+    const { runSelectFromStats } = await import("./select-stats.js");
+    return runSelectFromStats({ ...flags, stats: flags.stats }, command, alpha, ctx);
+  }
   const { kind, alpha } = checkFlags(flags, command);
   if (flags.plot !== undefined) await probeWritableFile(flags.plot, "--plot");
   const convention = flags.lambdaConvention;
@@ -356,6 +371,53 @@ async function runSelect(flags: SelectFlags, command: Command, ctx: CliContext):
   } finally {
     progress.stop();
   }
+  const methodJson =
+    method.kind === "kfold"
+      ? { kind: "kfold", folds: method.folds }
+      : method.kind === "foldid"
+        ? { kind: "foldid", ...(folds?.column ? { column: folds.column } : { file: folds?.file }) }
+        : { kind: "holdout", valFraction: method.valFraction };
+  await reportSelection(selection, flags, alpha, ctx, {
+    dataLine: dataLine(data, scaling),
+    dataJson: data.json,
+    featureNames: data.featureNames,
+    target: data.target,
+    toOriginal: data.toOriginal,
+    test: data.fit.test,
+    nTrain: train.n,
+    methodJson,
+    how: describeMethod(method, flags),
+    scaling,
+  });
+}
+
+/** What a selection's report says about where its data and folds came from. */
+export interface SelectionContext {
+  readonly dataLine: string;
+  readonly dataJson: Record<string, unknown>;
+  readonly featureNames: readonly string[];
+  readonly target: string;
+  /** The selection's models on the original feature scale. */
+  readonly toOriginal: (model: LinearModel) => LinearModel;
+  /** The test rows (none: n = 0). */
+  readonly test: Dataset;
+  readonly nTrain: number;
+  readonly methodJson: Record<string, unknown>;
+  /** How the rows were held out, for people. */
+  readonly how: string;
+  readonly scaling: Scaling;
+}
+
+/** The report of a selection of a linear model's λ: a table, a chart, an SVG, or JSON. */
+export async function reportSelection(
+  selection: LambdaSelection,
+  flags: Pick<SelectFlags, "json" | "plot" | "penalty" | "rule" | "lambdaConvention">,
+  alpha: number,
+  ctx: CliContext,
+  info: SelectionContext,
+): Promise<void> {
+  const convention = flags.lambdaConvention;
+  const { scaling, how } = info;
   if (!selection.converged) {
     println(
       ctx.stderr,
@@ -363,17 +425,11 @@ async function runSelect(flags: SelectFlags, command: Command, ctx: CliContext):
     );
   }
 
-  const test = data.fit.test;
+  const { test } = info;
   const testAtMin = fitQuality(selection.modelAtMin, test);
   const testAt1se = fitQuality(selection.modelAt1se, test);
-  const model = data.toOriginal(selection.model);
-  const methodJson =
-    method.kind === "kfold"
-      ? { kind: "kfold", folds: method.folds }
-      : method.kind === "foldid"
-        ? { kind: "foldid", ...(folds?.column ? { column: folds.column } : { file: folds?.file }) }
-        : { kind: "holdout", valFraction: method.valFraction };
-  const how = describeMethod(method, flags);
+  const model = info.toOriginal(selection.model);
+  const methodJson = info.methodJson;
 
   if (flags.plot !== undefined) {
     const title = `Validation MSE against λ: ${penaltyName(flags.penalty, alpha)}, ${how}`;
@@ -394,7 +450,7 @@ async function runSelect(flags: SelectFlags, command: Command, ctx: CliContext):
       loss: "mean squared error mean (ŷ − y)² (the objective's data term is half of it)",
       standardized: scaling.standardize,
       standardizedBecause: scaling.reason,
-      data: data.json,
+      data: info.dataJson,
       foldSizes: selection.foldSizes,
       curve: selection.curve.map((p) => ({
         lambda: p.lambda,
@@ -411,8 +467,8 @@ async function runSelect(flags: SelectFlags, command: Command, ctx: CliContext):
             testMseAt1se: finiteOrNull(testAt1se.mse),
           }
         : {}),
-      featureNames: data.featureNames,
-      target: data.target,
+      featureNames: info.featureNames,
+      target: info.target,
       weights: Array.from(model.weights, finiteOrNull),
       bias: finiteOrNull(model.bias),
       converged: selection.converged,
@@ -427,7 +483,7 @@ async function runSelect(flags: SelectFlags, command: Command, ctx: CliContext):
     `Selected λ for ${penaltyName(flags.penalty, alpha)} by ${how}, rule ${flags.rule}, ` +
       `${selection.lambdas.length} candidates`,
   );
-  out(dataLine(data, scaling));
+  out(info.dataLine);
   out(
     `validation loss: mean squared error, fold means weighted by fold size (${selection.foldSizes.join(", ")} rows), as cv.glmnet`,
   );
@@ -481,7 +537,7 @@ async function runSelect(flags: SelectFlags, command: Command, ctx: CliContext):
     out("note: λ_min is the smallest candidate; extend --lambdas downward to be sure");
   }
   out(
-    `chosen (rule ${flags.rule}): ${describeLambda(selection.chosen, convention, { n: train.n, alpha })}`,
+    `chosen (rule ${flags.rule}): ${describeLambda(selection.chosen, convention, { n: info.nTrain, alpha })}`,
   );
   if (test.n > 0) {
     out(

@@ -58,6 +58,11 @@ export interface CsvRowStreamOptions {
   readonly firstLine: number;
   /** Rows per block (default 4096). */
   readonly blockRows?: number;
+  /**
+   * `refuse` makes a line break inside a quoted field an error: a reader that splits a file at
+   * line breaks (byte-range shards) cannot tell it from the end of a record. Default `allow`.
+   */
+  readonly lineBreaksInQuotes?: "allow" | "refuse";
   /** Receives each full block, and the last partial one on {@link CsvRowStream.finish}. The
    * block's arrays are reused afterwards: copy what must outlive the call. */
   readonly onBlock: (block: CsvBlock) => void;
@@ -85,8 +90,11 @@ export class CsvRowStream {
   private fill = 0;
   private line: number;
   private readonly utf8 = new TextDecoder("utf-8", { fatal: true });
+  private readonly refuseQuotedBreaks: boolean;
   /** Rows read so far. */
   rows = 0;
+  /** Whether a {@link parse} met its `stopAt`: every record before it is read. */
+  stopped = false;
 
   constructor(options: CsvRowStreamOptions) {
     const { columns } = options;
@@ -107,6 +115,7 @@ export class CsvRowStream {
     this.extra = new Float64Array(this.blockRows * extras);
     this.lines = new Float64Array(this.blockRows);
     this.line = options.firstLine;
+    this.refuseQuotedBreaks = options.lineBreaksInQuotes === "refuse";
   }
 
   /** The line the next unread byte is on. */
@@ -118,12 +127,18 @@ export class CsvRowStream {
    * Parses every complete record of `bytes` and returns the offset of the first byte not
    * consumed: the start of a record that runs past the end (hand it back, followed by more
    * bytes), or `bytes.length`. With `final` the end of `bytes` is the end of the file, and
-   * everything is consumed. Throws {@link DataFileError} for the first problem met.
+   * everything is consumed. Throws {@link DataFileError} for the first problem met. With
+   * `stopAt`, no record (or empty line) starting at or after that offset is read: the parse
+   * returns there and sets {@link stopped} (a shard's end; its last record may run past it).
    */
-  parse(bytes: Uint8Array, final: boolean): number {
+  parse(bytes: Uint8Array, final: boolean, stopAt = Number.POSITIVE_INFINITY): number {
     const n = bytes.length;
     let p = 0;
     while (p < n) {
+      if (p >= stopAt) {
+        this.stopped = true;
+        return p;
+      }
       const c = bytes[p] as number;
       if (c === LF) {
         p++;
@@ -216,6 +231,13 @@ export class CsvRowStream {
           }
           if (b === LF || (b === CR && bytes[q + 1] !== LF)) {
             if (b === CR && q + 1 >= n && !final) return this.incomplete(recordLine);
+            if (this.refuseQuotedBreaks) {
+              this.fail(
+                line,
+                field + 1,
+                "a line break inside a quoted field: shards split the file at line breaks, so its records must not hold any (read it without shards)",
+              );
+            }
             line++;
           }
           q++;

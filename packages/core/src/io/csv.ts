@@ -423,7 +423,8 @@ export function resolveCsvColumns(
   }
   let featureNames: string[];
   if (options.features === undefined) {
-    featureNames = header.filter((_, i) => i !== targetIndex);
+    // Extra columns (a fold id) are never features unless listed.
+    featureNames = header.filter((name, i) => i !== targetIndex && !options.extra?.includes(name));
     if (featureNames.length === 0) {
       throw new DataFileError(
         source,

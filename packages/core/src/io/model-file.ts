@@ -4,8 +4,10 @@
  * its convention, standardization, backend, seed).
  *
  * Reading is strict: every field is checked, unknown fields are rejected (a misspelt
- * `"lamda"` must not silently fall back to nothing), and a file of a version this code does not
- * read is refused with the versions it reads. A change to the fields is a new version.
+ * `"lamda"` must not silently fall back to nothing), a key given twice in one object is refused
+ * (JSON.parse would silently keep the last), and a file of a version this code does not read is
+ * refused with the versions it reads. A change to the fields is a new version. Text that is not
+ * JSON is refused with the line and column of the first fault.
  *
  * Versions: 1 holds λ in the canonical convention only; 2 adds `statedLambda`, the λ as the user
  * gave it in their library's convention (with the n its conversion used), checked against the
@@ -81,17 +83,35 @@ export interface SavedModel {
   readonly createdAt: string;
 }
 
-/** A model file that cannot be read (or a model that cannot be saved), naming file and field. */
+/**
+ * A model file that cannot be read (or a model that cannot be saved), naming file and field. The
+ * message starts with the file, then says where: `model.json: field "weights[3]" …` for a field
+ * (also for a key given twice, with the line and column of the second), or
+ * `model.json: is not valid JSON (line 3, column 7: …)` for text that is not JSON.
+ */
 export class ModelFileError extends Error {
   readonly file: string;
   /** The offending field's path, e.g. `weights[3]` or `standardization.std`, if any. */
   readonly field: string | undefined;
+  /**
+   * Where in the text (1-based; the column counts characters), for text that is not JSON and
+   * for a repeated key; undefined for errors about a field's value.
+   */
+  readonly line: number | undefined;
+  readonly column: number | undefined;
 
-  constructor(file: string, field: string | undefined, reason: string) {
+  constructor(
+    file: string,
+    field: string | undefined,
+    reason: string,
+    at?: { readonly line: number; readonly column: number },
+  ) {
     super(`${file}: ${field === undefined ? "" : `field ${JSON.stringify(field)} `}${reason}`);
     this.name = "ModelFileError";
     this.file = file;
     this.field = field;
+    this.line = at?.line;
+    this.column = at?.column;
   }
 }
 
@@ -431,22 +451,210 @@ export function serializeModel(model: SavedModel, source = "model"): string {
     createdAt: model.createdAt,
   };
   checkModel(object, source);
-  // JSON numbers from JSON.stringify are the shortest round-trip form: reading gives the same doubles.
-  return `${JSON.stringify(object, null, 2)}\n`;
+  return `${toJson(object, "")}\n`;
 }
 
 /**
- * Reads a model file's text, checking every field. Throws {@link ModelFileError} naming
- * `source` (e.g. the path) and the field at fault.
+ * `JSON.stringify(value, null, 2)`, except that −0 is written `-0` (JSON.stringify writes `0`,
+ * which reads back as +0). Numbers are otherwise JSON.stringify's shortest round-trip form:
+ * reading gives the same doubles.
+ */
+function toJson(value: unknown, indent: string): string {
+  if (Object.is(value, -0)) return "-0";
+  if (typeof value !== "object" || value === null) return JSON.stringify(value);
+  const inner = `${indent}  `;
+  const items = Array.isArray(value)
+    ? value.map((item) => toJson(item, inner))
+    : Object.entries(value)
+        .filter(([, item]) => item !== undefined)
+        .map(([key, item]) => `${JSON.stringify(key)}: ${toJson(item, inner)}`);
+  const [open, close] = Array.isArray(value) ? ["[", "]"] : ["{", "}"];
+  if (items.length === 0) return `${open}${close}`;
+  return `${open}\n${inner}${items.join(`,\n${inner}`)}\n${indent}${close}`;
+}
+
+/** What JSON.parse does not say precisely about a text. */
+interface JsonScan {
+  /** The offset of the first syntax error, if the text is not JSON. */
+  readonly syntaxError?: number;
+  /** The first key that repeats a key of its object: its path, and the offset of the repeat. */
+  readonly repeated?: { readonly path: string; readonly at: number };
+}
+
+/**
+ * Scans JSON text without building values (RFC 8259, as JSON.parse reads it) for the offset of
+ * the first syntax error, which JSON.parse's message gives only for some errors, and for a
+ * repeated key, of which JSON.parse silently keeps the last. Iterative: no nesting depth
+ * overflows it.
+ */
+function scanJson(text: string): JsonScan {
+  const n = text.length;
+  let i = 0;
+  let repeated: JsonScan["repeated"];
+  // The containers open at i; `path` is the path of the value about to be read.
+  const stack: { object: boolean; path: string; keys: Set<string>; count: number }[] = [];
+  let path = "";
+  const skipSpace = (): void => {
+    while (i < n && " \t\n\r".includes(text[i] as string)) i++;
+  };
+  const isDigit = (k: number): boolean => {
+    const c = text.charCodeAt(k);
+    return c >= 0x30 && c <= 0x39;
+  };
+  const digits = (): boolean => {
+    const start = i;
+    while (isDigit(i)) i++;
+    return i > start;
+  };
+  // Each reader moves i past what it reads and returns true, or stops i at the fault.
+  const string = (): boolean => {
+    for (i++; i < n; ) {
+      const c = text.charCodeAt(i);
+      if (c === 0x22) {
+        i++;
+        return true;
+      }
+      if (c < 0x20) return false;
+      if (c !== 0x5c) i++;
+      else if (text[i + 1] === "u") {
+        for (let k = 2; k < 6; k++) {
+          if (!/^[0-9a-fA-F]$/.test(text[i + k] ?? "")) {
+            i += k;
+            return false;
+          }
+        }
+        i += 6;
+      } else if ('"\\/bfnrt'.includes(text[i + 1] ?? "?")) i += 2;
+      else {
+        i++;
+        return false;
+      }
+    }
+    return false;
+  };
+  const number = (): boolean => {
+    if (text[i] === "-") i++;
+    if (text[i] === "0") i++;
+    else if (!digits()) return false;
+    if (text[i] === ".") {
+      i++;
+      if (!digits()) return false;
+    }
+    if (text[i] === "e" || text[i] === "E") {
+      i++;
+      if (text[i] === "+" || text[i] === "-") i++;
+      if (!digits()) return false;
+    }
+    return true;
+  };
+  const literal = (): boolean => {
+    const c = text[i];
+    const word = c === "t" ? "true" : c === "f" ? "false" : c === "n" ? "null" : "";
+    let k = 0;
+    while (k < word.length && text[i + k] === word[k]) k++;
+    i += k;
+    return word !== "" && k === word.length;
+  };
+  // Past `{` or `[` (not closed at once) or a comma: an object's next key and colon, and the
+  // path of the value that follows.
+  const member = (): boolean => {
+    const top = stack[stack.length - 1] as (typeof stack)[number];
+    if (!top.object) {
+      path = `${top.path}[${top.count++}]`;
+      return true;
+    }
+    skipSpace();
+    const start = i;
+    if (text[i] !== '"' || !string()) return false;
+    const key = JSON.parse(text.slice(start, i)) as string;
+    path = top.path === "" ? key : `${top.path}.${key}`;
+    if (top.keys.has(key)) repeated ??= { path, at: start };
+    top.keys.add(key);
+    skipSpace();
+    if (text[i] !== ":") return false;
+    i++;
+    return true;
+  };
+  for (;;) {
+    skipSpace();
+    const c = text[i];
+    if (c === "{" || c === "[") {
+      i++;
+      skipSpace();
+      if (text[i] !== (c === "{" ? "}" : "]")) {
+        stack.push({ object: c === "{", path, keys: new Set(), count: 0 });
+        if (!member()) return { syntaxError: i, repeated };
+        continue;
+      }
+      i++;
+    } else if (!(c === '"' ? string() : c === "-" || isDigit(i) ? number() : literal())) {
+      return { syntaxError: i, repeated };
+    }
+    // A value ended: close containers, or go on to the next member.
+    for (;;) {
+      skipSpace();
+      const top = stack[stack.length - 1];
+      if (top === undefined) return i < n ? { syntaxError: i, repeated } : { repeated };
+      if (text[i] === ",") {
+        i++;
+        if (!member()) return { syntaxError: i, repeated };
+        break;
+      }
+      if (text[i] !== (top.object ? "}" : "]")) return { syntaxError: i, repeated };
+      i++;
+      stack.pop();
+    }
+  }
+}
+
+/** The 1-based line (ended by LF, CRLF or CR) and column (in characters) of an offset. */
+function lineAndColumn(text: string, offset: number): { line: number; column: number } {
+  const breaks = /\r\n?|\n/g;
+  let line = 1;
+  let start = 0;
+  for (let m = breaks.exec(text); m !== null; m = breaks.exec(text)) {
+    if (m.index + m[0].length > offset) break;
+    line++;
+    start = m.index + m[0].length;
+  }
+  return { line, column: [...text.slice(start, offset)].length + 1 };
+}
+
+/**
+ * Reads a model file's text (a leading BOM is ignored), checking every field. Throws
+ * {@link ModelFileError} naming `source` (e.g. the path) and the field at fault, or the line and
+ * column where the text stops being JSON.
  */
 export function parseModel(text: string, source: string): SavedModel {
+  // A BOM is not JSON, but editors on some systems add one.
+  const json = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   let value: unknown;
   try {
-    // A BOM is not JSON, but editors on some systems add one.
-    value = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+    value = JSON.parse(json);
   } catch (error) {
-    const why = error instanceof Error ? error.message : String(error);
-    throw new ModelFileError(source, undefined, `is not valid JSON (${why.replace(/\s+/g, " ")})`);
+    // V8 gives an offset for some errors only; the line and column come from scanJson.
+    const why = (error instanceof Error ? error.message : String(error))
+      .replace(/\s+/g, " ")
+      .replace(/ at position \d+(?: \(line \d+ column \d+\))?/, "");
+    const at = scanJson(json).syntaxError;
+    if (at === undefined) throw new ModelFileError(source, undefined, `is not valid JSON (${why})`);
+    const where = lineAndColumn(json, at);
+    throw new ModelFileError(
+      source,
+      undefined,
+      `is not valid JSON (line ${where.line}, column ${where.column}: ${why})`,
+      where,
+    );
+  }
+  const { repeated } = scanJson(json);
+  if (repeated !== undefined) {
+    const where = lineAndColumn(json, repeated.at);
+    throw new ModelFileError(
+      source,
+      repeated.path,
+      `appears twice (again at line ${where.line}, column ${where.column}), and only one can be meant`,
+      where,
+    );
   }
   return checkModel(value, source);
 }
