@@ -93,6 +93,7 @@ const SGD_ONLY = ["backend", "epochs", "lr", "batchSize", "exempt"] as const;
 const ITERATIVE_ONLY = ["tol", "maxIter"] as const;
 
 export interface FitFlags extends DataFlags {
+  readonly stats?: string;
   /** linear (default), or a classifier (fit-classifier.ts). */
   readonly model: "linear" | Classifier;
   readonly penalty: Penalty;
@@ -227,6 +228,11 @@ export function registerFit(program: Command, ctx: CliContext): Command {
   });
   return command
     .option("--save <file>", "write the model to this file (versioned JSON)", pathParser("--save"))
+    .option(
+      "--stats <file>",
+      "fit from a stats file (wdecay stats, merged) instead of the rows: ridge, lasso or elastic net",
+      pathParser("--stats"),
+    )
     .option("--json", "print one JSON object on stdout instead of the report")
     .addHelpText(
       "after",
@@ -294,6 +300,12 @@ async function runFit(flags: FitFlags, command: Command, ctx: CliContext): Promi
   }
   if (flags.lambda === undefined)
     throw new UsageError("--lambda is required: give the penalty strength");
+  if (flags.stats !== undefined) {
+    checkConventionPenalty(flags.lambdaConvention, flags.penalty);
+    const { runFitFromStats } = await import("./fit-stats.js");
+    const alpha = penaltyAlpha(flags.penalty, flags.alpha);
+    return runFitFromStats({ ...flags, stats: flags.stats, lambda: flags.lambda }, command, alpha, ctx);
+  }
   const { solver, alpha: statedAlpha } = checkFlags(flags, command);
   if (solver === "sgd") checkBackendName(ctx.registry, flags.backend);
   if (flags.save !== undefined) await probeWritableFile(flags.save, "--save");
