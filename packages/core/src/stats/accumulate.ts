@@ -102,6 +102,41 @@ export class MomentsTree {
   }
 }
 
+/**
+ * How far apart two float64 computations of the same rows' moments are, as a share of what
+ * rounding allows (≤ 1: within it), e.g. one pass against merged shards. Each computation sums
+ * at most `blockRows` products per block (error ≤ B·ε of Σ|terms|), merges blocks along
+ * ⌈log₂ n⌉ + 1 levels of pairwise updates (a few ε each) and centers by block means that carry
+ * ε·|x̄|. With cⱼ = sdⱼ + |x̄ⱼ| (and c_y likewise), each computation is within γ·n·cⱼcₗ of the
+ * exact Sⱼₗ and γ·cⱼ of x̄ⱼ, γ = (B + 2⌈log₂ n⌉ + 10)·ε; two of them within twice that.
+ */
+export function momentsAgreement(a: Moments, b: Moments, blockRows: number): number {
+  const { d, n } = a;
+  if (b.n !== n || b.d !== d) return Number.POSITIVE_INFINITY;
+  const g = 2 * (blockRows + 2 * Math.ceil(Math.log2(n)) + 10) * 2 ** -52;
+  const scale = Float64Array.from(
+    a.xMean,
+    (mean, j) => Math.abs(mean) + Math.sqrt((a.sxx[j * d + j] as number) / n),
+  );
+  const yScale = Math.abs(a.yMean) + Math.sqrt(a.syy / n);
+  let worst = 0;
+  const see = (x: number, y: number, bound: number) => {
+    const gap = Math.abs(x - y);
+    if (gap > 0) worst = Math.max(worst, bound > 0 ? gap / bound : Number.POSITIVE_INFINITY);
+  };
+  see(a.yMean, b.yMean, g * yScale);
+  see(a.syy, b.syy, g * n * yScale * yScale);
+  for (let j = 0; j < d; j++) {
+    const cj = scale[j] as number;
+    see(a.xMean[j] as number, b.xMean[j] as number, g * cj);
+    see(a.sxy[j] as number, b.sxy[j] as number, g * n * cj * yScale);
+    for (let l = 0; l < d; l++) {
+      see(a.sxx[j * d + l] as number, b.sxx[j * d + l] as number, g * n * cj * (scale[l] as number));
+    }
+  }
+  return worst;
+}
+
 /** A block of rows plus the values of the fold column, if the rule reads one. */
 export interface FoldBlock extends Dataset {
   /** For the `column` rule: the fold id of each row. */

@@ -12,7 +12,12 @@ import type { Dataset } from "../../src/data.js";
 import { Rng } from "../../src/random.js";
 import { selectLambda, selectLambdaFromMoments } from "../../src/selection.js";
 import type { Moments } from "../../src/solvers/moments.js";
-import { type FoldRule, hashFolds, StatsAccumulator } from "../../src/stats/accumulate.js";
+import {
+  type FoldRule,
+  hashFolds,
+  momentsAgreement,
+  StatsAccumulator,
+} from "../../src/stats/accumulate.js";
 import {
   allRows,
   checkComplete,
@@ -22,8 +27,6 @@ import {
   StatsFileError,
   serializeStats,
 } from "../../src/stats/stats-file.js";
-
-const EPS = 2 ** -52;
 
 /** Rows with offsets far above their spread, where raw sums would lose every digit. */
 function data(n: number, d: number, seed: number): Dataset {
@@ -78,51 +81,6 @@ function accumulate(src: Dataset, rule: FoldRule, blockRows: number, from = 0, t
   return acc;
 }
 
-/**
- * The rounding bound of a one-pass computation of these moments: sums of at most B products
- * per block (error ≤ B·ε of Σ|terms|), ⌈log₂(blocks)⌉ + 1 levels of pairwise merges, each a
- * few ε, and centering by block means that carry ε·|x̄|. In units of cⱼ = sd_j + |x̄ⱼ|:
- * |Ŝⱼₗ − Sⱼₗ| ≤ γ·n·cⱼcₗ and |x̄̂ⱼ − x̄ⱼ| ≤ γ·cⱼ, γ = (B + 2⌈log₂ n⌉ + 10)·ε. Two such
- * computations (one pass, 8 merged shards) differ by at most twice that.
- */
-function roundingBound(
-  m: Moments,
-  blockRows: number,
-): { gamma: number; scale: Float64Array; yScale: number } {
-  const gamma = (blockRows + 2 * Math.ceil(Math.log2(m.n)) + 10) * EPS;
-  const scale = Float64Array.from(
-    m.xMean,
-    (mean, j) => Math.abs(mean) + Math.sqrt((m.sxx[j * m.d + j] as number) / m.n),
-  );
-  return { gamma, scale, yScale: Math.abs(m.yMean) + Math.sqrt(m.syy / m.n) };
-}
-
-/** max over entries of |a − b| / (its bound): ≤ 1 passes. */
-function worstRatio(a: Moments, b: Moments, blockRows: number, copies: number): number {
-  const { gamma, scale, yScale } = roundingBound(a, blockRows);
-  const g = copies * gamma;
-  const { d, n } = a;
-  let worst = 0;
-  const see = (x: number, y: number, bound: number) => {
-    worst = Math.max(worst, Math.abs(x - y) / bound);
-  };
-  see(a.yMean, b.yMean, g * yScale);
-  see(a.syy, b.syy, g * n * yScale * yScale);
-  for (let j = 0; j < d; j++) {
-    const cj = scale[j] as number;
-    see(a.xMean[j] as number, b.xMean[j] as number, g * cj);
-    see(a.sxy[j] as number, b.sxy[j] as number, g * n * cj * yScale);
-    for (let l = 0; l < d; l++) {
-      see(
-        a.sxx[j * d + l] as number,
-        b.sxx[j * d + l] as number,
-        g * n * cj * (scale[l] as number),
-      );
-    }
-  }
-  return worst;
-}
-
 function statsFile(
   acc: StatsAccumulator,
   features: string[],
@@ -167,7 +125,7 @@ describe("StatsAccumulator", () => {
             expect(m?.n).toBe(rows.length);
             // Both are float64 computations of the same sums; the host loop sums ≤ 300 terms.
             expect(
-              worstRatio(
+              momentsAgreement(
                 m as Moments,
                 {
                   ...want,
@@ -178,7 +136,6 @@ describe("StatsAccumulator", () => {
                   constant: new Uint8Array(d),
                 },
                 300,
-                2,
               ),
             ).toBeLessThanOrEqual(1);
           }
@@ -234,7 +191,7 @@ describe("stats files", () => {
     const single = whole.folds();
     let worst = 0;
     for (const [f, m] of single)
-      worst = Math.max(worst, worstRatio(m, merged.folds.get(f) as Moments, B, 2));
+      worst = Math.max(worst, momentsAgreement(m, merged.folds.get(f) as Moments, B));
     expect(worst).toBeLessThanOrEqual(1);
     // And the merge is order-free to the bit.
     const again = mergeStats(
