@@ -7,7 +7,7 @@
  * rounding grows with the logarithm of the number of blocks, not with their number.
  */
 import type { Dataset } from "../data.js";
-import { type Moments, mergeMoments, momentsOf } from "../solvers/moments.js";
+import { blockMoments, type Moments, MomentsTree } from "../solvers/moments.js";
 
 /**
  * Which fold a row belongs to, decided by the row alone:
@@ -76,32 +76,6 @@ function checkHashRule(folds: number, seed: number): void {
   }
 }
 
-/** Moments merged along a balanced tree: a binary counter of equal-sized merges. */
-export class MomentsTree {
-  private readonly levels: { moments: Moments; level: number }[] = [];
-
-  add(moments: Moments): void {
-    let level = 0;
-    let acc = moments;
-    for (;;) {
-      const top = this.levels.at(-1);
-      if (top === undefined || top.level !== level) break;
-      this.levels.pop();
-      acc = mergeMoments([top.moments, acc]);
-      level++;
-    }
-    this.levels.push({ moments: acc, level });
-  }
-
-  /** Everything added, merged (undefined if nothing was). */
-  result(): Moments | undefined {
-    if (this.levels.length === 0) return undefined;
-    // Smallest first, so each merge joins parts of similar size.
-    const parts = this.levels.map((l) => l.moments).reverse();
-    return mergeMoments(parts);
-  }
-}
-
 /**
  * How far apart two float64 computations of the same rows' moments are, as a share of what
  * rounding allows (≤ 1: within it), e.g. one pass against merged shards. Each computation sums
@@ -131,7 +105,11 @@ export function momentsAgreement(a: Moments, b: Moments, blockRows: number): num
     see(a.xMean[j] as number, b.xMean[j] as number, g * cj);
     see(a.sxy[j] as number, b.sxy[j] as number, g * n * cj * yScale);
     for (let l = 0; l < d; l++) {
-      see(a.sxx[j * d + l] as number, b.sxx[j * d + l] as number, g * n * cj * (scale[l] as number));
+      see(
+        a.sxx[j * d + l] as number,
+        b.sxx[j * d + l] as number,
+        g * n * cj * (scale[l] as number),
+      );
     }
   }
   return worst;
@@ -200,7 +178,7 @@ export class StatsAccumulator {
         tree = new MomentsTree();
         this.trees.set(f, tree);
       }
-      tree.add(momentsOf(block, groups.size === 1 ? undefined : rows));
+      tree.add(blockMoments(block, groups.size === 1 ? undefined : rows));
     }
     this.rows += n;
   }
