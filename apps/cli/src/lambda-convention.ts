@@ -72,9 +72,9 @@ export function toCanonicalOn(
   value: number,
   alpha: number,
   convention: LambdaConvention,
-  train: Dataset,
+  train: Dataset | { readonly n: number; readonly ySd: number },
 ): Converted {
-  const sd = labelSd(train);
+  const sd = "ySd" in train ? train.ySd : labelSd(train);
   const options = { n: train.n, ySd: sd > 0 ? sd : 1 };
   const penalty = toCanonicalPenalty(value, alpha, convention, options);
   const factor = toCanonicalPenalty(1, alpha, convention, options).lambda;

@@ -137,6 +137,39 @@ describe("wdecay stats", () => {
     }
   });
 
+  it("path --stats gives the path that path gives from the rows", async () => {
+    const stats = join(dir, "hash.json");
+    await run(["stats", "--data", csv, "--target", "y", "--features", features, "--out", stats]);
+    for (const penalty of [
+      ["--penalty", "l1"],
+      ["--penalty", "l2"],
+    ]) {
+      const fromStats = json(
+        (await run(["path", "--stats", stats, ...penalty, "--n-lambda", "15", "--json"])).stdout,
+      );
+      const fromRows = json(
+        (
+          await run([
+            "path",
+            "--data",
+            csv,
+            "--target",
+            "y",
+            "--features",
+            features,
+            ...penalty,
+            "--n-lambda",
+            "15",
+            "--json",
+          ])
+        ).stdout,
+      );
+      expect(fromStats.nonzeros).toEqual(fromRows.nonzeros);
+      const w = (r: Record<string, unknown>) => (r.weights as number[][]).flat();
+      for (const [k, v] of w(fromRows).entries()) expect(w(fromStats)[k]).toBeCloseTo(v, 7);
+    }
+  });
+
   it("reads gzip to the same statistics, and shards of a plain file merge to the whole", async () => {
     const gz = join(dir, "data.csv.gz");
     const { readFile } = await import("node:fs/promises");

@@ -66,6 +66,7 @@ export {
   lambdaMax,
   PATH_MIN_ALPHA,
   type PathOptions,
+  pathFromMoments,
   type RegularizationPath,
   regularizationPath,
 } from "./solvers/path.js";

@@ -10,11 +10,15 @@ import {
   type LambdaConvention,
   type LinearModel,
   l2Norm,
+  type Moments,
   meanSquaredErrorOf,
   momentsOf,
   PATH_MIN_ALPHA,
+  type PathOptions,
+  pathFromMoments,
   type RegularizationPath,
   regularizationPath,
+  standardizedMoments,
   usesCovarianceUpdates,
 } from "@wdecay/core";
 import { type Command, Option } from "commander";
@@ -47,6 +51,7 @@ import {
   parseLambdaSpec,
   parseNLambda,
   parsePenalty,
+  pathParser,
   penaltyAlpha,
   penaltyName,
   svgPathParser,
@@ -55,12 +60,14 @@ import { probeWritableFile } from "../output-files.js";
 import { finiteOrNull, formatLoss, formatNorm } from "../render/numbers.js";
 import { PATH_CHART_MAX_LINES, pathChartSvg } from "../render/svg.js";
 import { table } from "../render/table.js";
+import { type LoadedStats, loadStats, refuseWithStats } from "../stats-source.js";
 import { formatLambda } from "./sweep.js";
 
 /** How many rows of the path the human output shows (--json has them all). */
 const SHOWN_ROWS = 12;
 
 interface PathFlags extends DataFlags {
+  readonly stats?: string;
   readonly penalty: Penalty;
   readonly alpha?: number;
   readonly nLambda: number;
@@ -111,6 +118,11 @@ export function registerPath(program: Command, ctx: CliContext): Command {
   addDataOptions(command, {
     standardizeDefault: "as --lambda-convention's library does; canonical: with --data",
   });
+  command.option(
+    "--stats <file>",
+    "compute the path from a stats file (wdecay stats, merged) instead of the rows",
+    pathParser("--stats"),
+  );
   return command
     .option(
       "--plot <file>",
@@ -139,22 +151,94 @@ export function spreadIndices(total: number, count: number): number[] {
   return [...picked].sort((p, q) => p - q);
 }
 
-/** Each fit of the path on the original feature scale, with its norms and losses. */
-function summarize(path: RegularizationPath, data: LoadedData, factor: number) {
+/**
+ * What the path is computed from: the rows (a CSV or the synthetic data), or a stats file's
+ * moments of every row. Fits are on the scale the penalty acts on (standardized features when
+ * standardizing); `toOriginal` maps them back.
+ */
+interface PathInput {
+  readonly n: number;
+  readonly d: number;
+  /** sd(y) with divisor n, for conventions that scale λ by it. */
+  readonly ySd: number;
+  readonly featureNames: readonly string[];
+  readonly summary: string;
+  readonly json: Record<string, unknown>;
+  readonly normScale: "original" | "standardized";
+  /** Where the SVG says the data came from. */
+  readonly plotSource: string;
+  readonly hasTest: boolean;
+  path(options: PathOptions): RegularizationPath;
+  toOriginal(model: LinearModel): LinearModel;
+  trainQuality(fitted: LinearModel): FitQuality;
+  testQuality(fitted: LinearModel): FitQuality;
+}
+
+function mseQuality(m: Moments, fitted: LinearModel): FitQuality {
+  const mse = meanSquaredErrorOf(m, fitted.weights, fitted.bias);
+  return { mse, r2: m.syy > 0 ? 1 - mse / (m.syy / m.n) : Number.NaN };
+}
+
+function rowsInput(data: LoadedData, flags: PathFlags): PathInput {
+  const rows = data.fit.train;
   // The training error of every λ from the rows' moments when the path used them (d ≤ n):
   // O(d²) per λ instead of O(nd), the report's main cost on tall data.
-  const rows = data.fit.train;
   const moments = usesCovarianceUpdates(rows.n, rows.d) ? momentsOf(rows) : undefined;
-  const trainQuality = (fitted: LinearModel): FitQuality => {
-    if (moments === undefined) return fitQuality(fitted, rows);
-    const mse = meanSquaredErrorOf(moments, fitted.weights, fitted.bias);
-    return { mse, r2: moments.syy > 0 ? 1 - mse / (moments.syy / moments.n) : Number.NaN };
+  let mean = 0;
+  for (let i = 0; i < rows.n; i++) mean += (rows.y[i] as number) / rows.n;
+  let ss = 0;
+  for (let i = 0; i < rows.n; i++) ss += ((rows.y[i] as number) - mean) ** 2;
+  return {
+    n: rows.n,
+    d: rows.d,
+    ySd: Math.sqrt(ss / rows.n),
+    featureNames: data.featureNames,
+    summary: data.summary,
+    json: data.json,
+    normScale: data.normScale,
+    plotSource: data.kind === "synthetic" ? "the chapter's synthetic data" : `data: ${flags.data}`,
+    hasTest: data.fit.test.n > 0,
+    path: (options) => regularizationPath(rows, options),
+    toOriginal: data.toOriginal,
+    trainQuality: (fitted) => (moments ? mseQuality(moments, fitted) : fitQuality(fitted, rows)),
+    testQuality: (fitted) => fitQuality(fitted, data.fit.test),
   };
+}
+
+function statsInput(loaded: LoadedStats, file: string): PathInput {
+  const { all, scaling, stats } = loaded;
+  const scaled = scaling.standardize ? standardizedMoments(all) : undefined;
+  const fitOn = scaled ? scaled.moments : all;
+  return {
+    n: all.n,
+    d: all.d,
+    ySd: Math.sqrt(all.syy / all.n),
+    featureNames: stats.features,
+    summary: loaded.summary,
+    json: loaded.json,
+    normScale: scaled ? "standardized" : "original",
+    plotSource: `statistics: ${file}`,
+    hasTest: false,
+    path: (options) => pathFromMoments(fitOn, options),
+    toOriginal: (model) =>
+      scaled
+        ? {
+            weights: model.weights.map((w, j) => w / (scaled.scale[j] as number)),
+            bias: model.bias,
+          }
+        : model,
+    trainQuality: (fitted) => mseQuality(fitOn, fitted),
+    testQuality: () => ({ mse: Number.NaN, r2: Number.NaN }),
+  };
+}
+
+/** Each fit of the path on the original feature scale, with its norms and losses. */
+function summarize(path: RegularizationPath, data: PathInput, factor: number) {
   return Array.from(path.lambdas, (canonical, k) => {
     const fitted = { weights: path.weights[k] as Float64Array, bias: path.biases[k] as number };
     const original = data.toOriginal(fitted);
-    const train = trainQuality(fitted);
-    const test = fitQuality(fitted, data.fit.test);
+    const train = data.trainQuality(fitted);
+    const test = data.testQuality(fitted);
     return {
       lambda: canonical / factor,
       canonical,
@@ -193,13 +277,19 @@ async function runPath(flags: PathFlags, command: Command, ctx: CliContext): Pro
     }
   }
   if (flags.plot !== undefined) await probeWritableFile(flags.plot, "--plot");
-  const data = await loadData(flags, standardizeFor(flags, convention));
+  let data: PathInput;
+  if (flags.stats !== undefined) {
+    refuseWithStats(command);
+    data = statsInput(await loadStats(flags.stats), flags.stats);
+  } else {
+    data = rowsInput(await loadData(flags, standardizeFor(flags, convention)), flags);
+  }
   // Every conversion is linear in λ: the library's grid is the canonical one over `factor`.
-  const { factor, alpha: canonicalAlpha } = toCanonicalOn(1, alpha, convention, data.fit.train);
+  const { factor, alpha: canonicalAlpha } = toCanonicalOn(1, alpha, convention, data);
 
   let path: RegularizationPath;
   try {
-    path = regularizationPath(data.fit.train, {
+    path = data.path({
       alpha: canonicalAlpha,
       nLambda: flags.nLambda,
       ...(flags.lambdaMinRatio !== undefined ? { lambdaMinRatio: flags.lambdaMinRatio } : {}),
@@ -215,7 +305,7 @@ async function runPath(flags: PathFlags, command: Command, ctx: CliContext): Pro
   }
   const fits = summarize(path, data, factor);
   const name = penaltyName(flags.penalty, alpha);
-  const ratio = flags.lambdaMinRatio ?? (data.fit.train.n > data.fit.train.d ? 1e-4 : 1e-2);
+  const ratio = flags.lambdaMinRatio ?? (data.n > data.d ? 1e-4 : 1e-2);
   // For α below PATH_MIN_ALPHA (ridge) no finite λ zeroes w: the grid starts where an elastic
   // net with that α would, and says so.
   const anchored = alpha < PATH_MIN_ALPHA;
@@ -231,7 +321,7 @@ async function runPath(flags: PathFlags, command: Command, ctx: CliContext): Pro
         weights: fits.map((f) => f.weights),
         featureNames: data.featureNames,
       },
-      data.kind === "synthetic" ? "the chapter's synthetic data" : `data: ${flags.data}`,
+      data.plotSource,
     );
     await writeFileAtomic(flags.plot, svg, "--plot");
   }
@@ -258,7 +348,7 @@ async function runPath(flags: PathFlags, command: Command, ctx: CliContext): Pro
       l2Norms: fits.map((f) => finiteOrNull(f.l2Norm)),
       trainMse: fits.map((f) => finiteOrNull(f.trainMse)),
       trainR2: fits.map((f) => finiteOrNull(f.trainR2)),
-      ...(data.fit.test.n > 0 ? { testMse: fits.map((f) => finiteOrNull(f.testMse)) } : {}),
+      ...(data.hasTest ? { testMse: fits.map((f) => finiteOrNull(f.testMse)) } : {}),
       converged: fits.map((f) => f.converged),
       kkt: fits.map((f) => f.kkt),
       ...(flags.plot !== undefined ? { plot: flags.plot } : {}),
@@ -268,7 +358,7 @@ async function runPath(flags: PathFlags, command: Command, ctx: CliContext): Pro
   }
 
   const out = (line = "") => println(ctx.stdout, line);
-  const hasTest = data.fit.test.n > 0;
+  const { hasTest } = data;
   out(`Regularization path, ${name}, on ${hasTest ? "the training rows" : "every row"}`);
   out(`data: ${data.summary}`);
   out(`λ_max = ${formatNorm(path.lambdaMax / factor)} (${convention.id}; ${lmaxNote})`);
