@@ -81,3 +81,4 @@ export { softThreshold } from "./solvers/soft-threshold.js";
 export * from "./stats/accumulate.js";
 export * from "./stats/stats-file.js";
 export * from "./train.js";
+export * from "./train-stream.js";
