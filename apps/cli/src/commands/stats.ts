@@ -6,7 +6,6 @@
  * block of rows and d² numbers per fold, whatever the file's size.
  */
 import {
-  type CsvBlock,
   DataFileError,
   FoldIdError,
   type FoldRule,
@@ -162,33 +161,33 @@ async function runStats(flags: StatsFlags, command: Command, ctx: CliContext): P
   );
   let peak = process.memoryUsage.rss();
   try {
-    await data.read(
-      (block: CsvBlock) => {
-        try {
-          accumulator.add({ ...block, ...(extra.length > 0 ? { foldIds: block.extra } : {}) });
-        } catch (error) {
-          if (error instanceof FoldIdError) {
-            const line = block.lines[error.row] as number;
-            const column = columns.header.indexOf(extra[0] as string) + 1;
-            throw new DataFileError(
-              flags.data,
-              line,
-              column,
-              `fold id ${block.extra[error.row]} is not an integer`,
-              extra[0],
-            );
-          }
-          throw error;
-        }
-      },
-      (bytesRead) => {
+    const blocks = data.blocks({
+      onProgress: (bytesRead) => {
         peak = Math.max(peak, process.memoryUsage.rss());
         progress.update(
           Math.min(bytesRead, data.shardBytes),
           `${megabytes(bytesRead)} of ${megabytes(data.shardBytes)}`,
         );
       },
-    );
+    });
+    for await (const block of blocks) {
+      try {
+        accumulator.add({ ...block, ...(extra.length > 0 ? { foldIds: block.extra } : {}) });
+      } catch (error) {
+        if (error instanceof FoldIdError) {
+          const line = block.lines[error.row] as number;
+          const column = columns.header.indexOf(extra[0] as string) + 1;
+          throw new DataFileError(
+            flags.data,
+            line,
+            column,
+            `fold id ${block.extra[error.row]} is not an integer`,
+            extra[0],
+          );
+        }
+        throw error;
+      }
+    }
   } catch (error) {
     throw located(error);
   } finally {

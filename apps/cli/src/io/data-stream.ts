@@ -54,8 +54,14 @@ export interface DataStream {
   /** Bytes this shard will read (about; the last record may run past). */
   readonly shardBytes: number;
   readonly columns: CsvColumns;
-  /** Reads the shard's rows, block by block, calling `onProgress` with bytes read so far. */
-  read(onBlock: (block: CsvBlock) => void, onProgress?: (bytesRead: number) => void): Promise<void>;
+  /**
+   * The shard's rows, block by block (each block its own copy, at most `blockRows` rows),
+   * calling `onProgress` with the bytes read so far. Each call reads the file again.
+   */
+  blocks(options?: {
+    blockRows?: number;
+    onProgress?: (bytesRead: number) => void;
+  }): AsyncGenerator<CsvBlock>;
 }
 
 const GZIP = [0x1f, 0x8b];
@@ -187,14 +193,25 @@ export async function openDataStream(
     bytes: size,
     shardBytes: Math.max(0, Math.min(size, stopAt) - begin),
     columns,
-    async read(onBlock, onProgress) {
+    async *blocks({ blockRows = 4096, onProgress } = {}) {
       // Lines are counted from the shard's start; a failure relocates them (see above).
       const firstLine = begin === header.byteEnd ? header.nextLine : 1;
+      const ready: CsvBlock[] = [];
       const stream = new CsvRowStream({
         source: path,
         columns,
         firstLine,
-        onBlock,
+        blockRows,
+        // The stream reuses its arrays: each block handed on is a copy.
+        onBlock: (b) =>
+          ready.push({
+            X: b.X.slice(),
+            y: b.y.slice(),
+            extra: b.extra.slice(),
+            lines: b.lines.slice(),
+            n: b.n,
+            d: b.d,
+          }),
         ...(sharded ? { lineBreaksInQuotes: "refuse" as const } : {}),
       });
       let offset = begin;
@@ -203,24 +220,27 @@ export async function openDataStream(
       // A gzip file is decompressed from its start: skip the header's bytes again.
       let skip = gzip ? header.byteEnd : 0;
       try {
-        if (begin >= stopAt) return;
-        for await (const chunk of chunks(path, gzip ? 0 : begin, gzip)) {
-          let bytes = chunk as Uint8Array;
-          read += bytes.length;
-          if (skip > 0) {
-            const drop = Math.min(skip, bytes.length);
-            bytes = bytes.subarray(drop);
-            skip -= drop;
+        if (begin < stopAt) {
+          for await (const chunk of chunks(path, gzip ? 0 : begin, gzip)) {
+            let bytes = chunk as Uint8Array;
+            read += bytes.length;
+            if (skip > 0) {
+              const drop = Math.min(skip, bytes.length);
+              bytes = bytes.subarray(drop);
+              skip -= drop;
+            }
+            const all = carry.length === 0 ? bytes : concat(carry, bytes);
+            const used = stream.parse(all, false, stopAt - offset);
+            offset += used;
+            carry = all.slice(used);
+            onProgress?.(read);
+            yield* ready.splice(0);
+            if (stream.stopped) break;
           }
-          const all = carry.length === 0 ? bytes : concat(carry, bytes);
-          const used = stream.parse(all, false, stopAt - offset);
-          offset += used;
-          carry = all.slice(used);
-          onProgress?.(read);
-          if (stream.stopped) break;
+          if (!stream.stopped) stream.parse(carry, true, stopAt - offset);
+          stream.finish();
+          yield* ready.splice(0);
         }
-        if (!stream.stopped) stream.parse(carry, true, stopAt - offset);
-        stream.finish();
       } catch (error) {
         if (error instanceof DataFileError && firstLine === 1) {
           const before = await linesBefore(path, begin);
