@@ -74,6 +74,7 @@ import {
   runNetworkTrain,
   type TrainModel,
 } from "./train-network.js";
+import type { StreamTrainFlags } from "./train-stream.js";
 
 interface TrainFlags extends OptimizerFlags {
   readonly model: TrainModel;
@@ -123,8 +124,15 @@ export function registerTrain(program: Command, ctx: CliContext): Command {
   command
     .option(
       "--data <file>",
-      "with a classifier: a CSV file with a header row, instead of the MNIST digits",
+      "a CSV file with a header row: for a classifier, instead of the MNIST digits; for the " +
+        "linear model, streamed from disk each epoch in --window rows (any size, plain or gzip)",
       pathParser("--data"),
+    )
+    .option(
+      "--window <rows>",
+      "linear model with --data: rows per window, shuffled within it each epoch (65536)",
+      integerAtLeast("--window", 1),
+      65536,
     )
     .option(
       "--target <column>",
@@ -217,6 +225,20 @@ const NETWORK_ONLY = [
 ] as const;
 
 async function runTrain(flags: TrainFlags, command: Command, ctx: CliContext): Promise<void> {
+  const file = (flags as { data?: string }).data;
+  if (file !== undefined) {
+    const { runStreamTrain } = await import("./train-stream.js");
+    const stream = flags as unknown as StreamTrainFlags;
+    return runStreamTrain(
+      { ...stream, data: file },
+      penaltyAlpha(flags.penalty, flags.alpha),
+      command,
+      ctx,
+    );
+  }
+  if (given(command, "window")) {
+    throw new UsageError("--window applies to streaming training: give --data FILE --target COL");
+  }
   for (const key of NETWORK_ONLY) {
     if (given(command, key)) {
       throw new UsageError(
