@@ -1,6 +1,7 @@
 /** CSV files with a known linear model behind them, for the commands that read --data. */
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { Rng } from "@wdecay/core";
 
 /** The model behind {@link linearCsv}: features on very different scales. */
 export const TRUE_MODEL = { bias: 3, weights: { a: 2, b: -0.5, c: 0.01 } } as const;
@@ -70,4 +71,19 @@ export function maxRelDiff(a: readonly number[], b: readonly number[]): number {
   if (a.length !== b.length) return Number.POSITIVE_INFINITY;
   const scale = Math.max(1e-300, ...b.map(Math.abs));
   return Math.max(0, ...a.map((x, j) => Math.abs(x - (b[j] as number)))) / scale;
+}
+
+/** A regression CSV: an id column (text), d features on different scales, y, and a fold id. */
+export function regressionCsv(n: number, d: number, seed: number, folds = 5): string {
+  const rng = new Rng(seed);
+  const names = Array.from({ length: d }, (_, j) => `x${j + 1}`);
+  const lines = [["id", ...names, "y", "fold"].join(",")];
+  for (let i = 0; i < n; i++) {
+    const x = names.map((_, j) => (j + 1) * rng.normal() + 10 * j);
+    // Half of the weights are 0, so the lasso has something to select.
+    const y = 3 + x.reduce((s, v, j) => s + (j % 2 === 0 ? 0.5 / (j + 1) : 0) * (v - 10 * j), 0);
+    const cells = x.map((v) => v.toPrecision(9));
+    lines.push([`r${i}`, ...cells, (y + rng.normal()).toPrecision(9), String(i % folds)].join(","));
+  }
+  return `${lines.join("\n")}\n`;
 }

@@ -8,24 +8,10 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { parseStats, Rng } from "@wdecay/core";
+import { parseStats } from "@wdecay/core";
 import { beforeAll, describe, expect, it } from "vitest";
+import { regressionCsv } from "./data-fixtures.js";
 import { expectOneLineError, expectUsageError, run, tempDir } from "./helpers.js";
-
-/** A regression CSV: an id column (text), d features on different scales, y, and a fold id. */
-export function regressionCsv(n: number, d: number, seed: number, folds = 5): string {
-  const rng = new Rng(seed);
-  const names = Array.from({ length: d }, (_, j) => `x${j + 1}`);
-  const lines = [["id", ...names, "y", "fold"].join(",")];
-  for (let i = 0; i < n; i++) {
-    const x = names.map((_, j) => (j + 1) * rng.normal() + 10 * j);
-    // Half of the weights are 0, so the lasso has something to select.
-    const y = 3 + x.reduce((s, v, j) => s + (j % 2 === 0 ? 0.5 / (j + 1) : 0) * (v - 10 * j), 0);
-    const cells = x.map((v) => v.toPrecision(9));
-    lines.push([`r${i}`, ...cells, (y + rng.normal()).toPrecision(9), String(i % folds)].join(","));
-  }
-  return `${lines.join("\n")}\n`;
-}
 
 let dir: string;
 let csv: string;
