@@ -118,7 +118,11 @@ export async function runFitFromStats(
         lambda: flags.lambda,
         lambdaConvention: convention.id,
         lambdaDescription: described,
-        solver: { name: flags.penalty === "l2" ? "closed" : "cd", fromStats: true, converged: fit.converged },
+        solver: {
+          name: flags.penalty === "l2" ? "closed" : "cd",
+          fromStats: true,
+          converged: fit.converged,
+        },
         data: loaded.json,
         featureNames: stats.features,
         target: stats.target,
@@ -149,7 +153,9 @@ export async function runFitFromStats(
   out(`train: MSE ${mse.toPrecision(6)}, R² ${r2.toFixed(4)} (from the statistics)`);
   out();
   const shown = Math.min(d, SHOWN);
-  out(`weights on the original feature scale${shown < d ? ` (first ${shown} of ${d}; --json for all):` : ":"}`);
+  out(
+    `weights on the original feature scale${shown < d ? ` (first ${shown} of ${d}; --json for all):` : ":"}`,
+  );
   const rows = stats.features
     .slice(0, shown)
     .map((name, j) => [name, (model.weights[j] as number).toPrecision(6)]);

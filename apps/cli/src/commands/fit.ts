@@ -304,7 +304,12 @@ async function runFit(flags: FitFlags, command: Command, ctx: CliContext): Promi
     checkConventionPenalty(flags.lambdaConvention, flags.penalty);
     const { runFitFromStats } = await import("./fit-stats.js");
     const alpha = penaltyAlpha(flags.penalty, flags.alpha);
-    return runFitFromStats({ ...flags, stats: flags.stats, lambda: flags.lambda }, command, alpha, ctx);
+    return runFitFromStats(
+      { ...flags, stats: flags.stats, lambda: flags.lambda },
+      command,
+      alpha,
+      ctx,
+    );
   }
   const { solver, alpha: statedAlpha } = checkFlags(flags, command);
   if (solver === "sgd") checkBackendName(ctx.registry, flags.backend);
