@@ -25,7 +25,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: "train",
     summary:
-      "one training run, every setting on a flag; `--model` logistic, softmax or mlp: a classifier or network (MNIST digits, or a CSV class column), decay on every weight matrix",
+      "one training run, every setting on a flag; `--model` logistic, softmax or mlp: a classifier or network (MNIST digits, or a CSV class column), decay on every weight matrix; `--data FILE`: the linear model streamed from disk (out-of-core SGD)",
     load: async () => (await import("./train.js")).registerTrain,
   },
   {
