@@ -5,6 +5,9 @@
  * solve from with `--stats`, without reading the rows again. Memory is bounded by a chunk, a
  * block of rows and d² numbers per fold, whatever the file's size.
  */
+
+import { mkdir } from "node:fs/promises";
+import { dirname } from "node:path";
 import {
   DataFileError,
   FoldIdError,
@@ -203,6 +206,10 @@ async function runStats(flags: StatsFlags, command: Command, ctx: CliContext): P
     shards: { count: shard.count, covered: [shard.index] },
     folds,
   };
+  // Each shard writes into a shared folder that may not exist yet (part-{index}.json).
+  await mkdir(dirname(out), { recursive: true }).catch((error: Error) => {
+    throw new RuntimeError(`cannot create the folder of --out file "${out}": ${error.message}`);
+  });
   await writeFileAtomic(out, serializeStats(stats), "--out");
   peak = Math.max(peak, process.memoryUsage.rss());
   const seconds = (performance.now() - started) / 1000;
