@@ -2,8 +2,10 @@
  * The streaming CSV reader against the whole-text reader (`csvDataset`, a separate tokenizer
  * and number rule): on valid files with random formatting, on valid files with one random
  * edit, and on random bytes, cut into random chunks. Bugs these properties were seen to catch
- * (TESTING.md): a record split across chunks read as two; the fast number path rounding
- * `m·10^e` with e > 22; a CR at a chunk's end counted as a line before its LF arrived.
+ * (TESTING.md): every chunk parsed as the file's end (records split across chunks read as
+ * two: 4 failures); a CR at a chunk's end taken for a whole line break before its LF arrived
+ * (1–2); the fast path multiplying by 10^−e's reciprocal, which is not correctly rounded (1);
+ * and, found while writing them, the header's bytes measured after TextDecoder dropped the BOM.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
