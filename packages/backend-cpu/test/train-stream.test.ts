@@ -107,8 +107,9 @@ describe("trainStreaming", () => {
           // The documented seed of window k, written out (not core's windowSeed).
           const seed =
             k === 0 ? settings.seed : (settings.seed + k * 2_654_435_761) % Number.MAX_SAFE_INTEGER;
-          schedules[k] ??= new MinibatchSchedule(n, Math.min(16, n), seed);
-          const order = schedules[k].shuffle();
+          const schedule = schedules[k] ?? new MinibatchSchedule(n, Math.min(16, n), seed);
+          schedules[k] = schedule;
+          const order = schedule.shuffle();
           for (let offset = 0; offset < n; offset += 16) {
             const batch = Array.from(
               order.subarray(offset, Math.min(n, offset + 16)),
