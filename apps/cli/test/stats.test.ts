@@ -8,7 +8,7 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { parseStats } from "@wdecay/core";
+import { type Moments, momentsAgreement, parseStats } from "@wdecay/core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { regressionCsv } from "./data-fixtures.js";
 import { expectOneLineError, expectUsageError, run, tempDir } from "./helpers.js";
@@ -396,5 +396,62 @@ describe("wdecay train --data (streaming SGD)", () => {
       await run(["train", "--window", "100"]),
       "--window applies to streaming training",
     );
+  });
+});
+
+describe("wdecay stats on Parquet", () => {
+  it("gives the CSV's statistics bit for bit, and its row-group shards merge to them", async () => {
+    const { parquetWriteBuffer } = await import("hyparquet-writer");
+    const { readFile } = await import("node:fs/promises");
+    // The CSV's values (parsed as the stats command parses them) as DOUBLE columns.
+    const text = await readFile(plain, "utf8");
+    const [head, ...body] = text.trimEnd().split("\n");
+    const names = (head as string).split(",");
+    const columns = names.map((name, c) => ({
+      name,
+      data: Float64Array.from(body, (line) => Number(line.split(",")[c])),
+      type: "DOUBLE" as const,
+      nullable: false,
+      encoding: "PLAIN" as const,
+    }));
+    const parquet = join(dir, "plain.parquet");
+    await writeFile(
+      parquet,
+      new Uint8Array(parquetWriteBuffer({ columnData: columns, rowGroupSize: 700 })),
+    );
+    const statsOf = async (file: string, extra: string[], out: string) => {
+      const r = await run([
+        "stats",
+        "--data",
+        file,
+        "--target",
+        "y",
+        "--foldid",
+        "fold",
+        ...extra,
+        "--out",
+        out,
+      ]);
+      expect(r.stderr).toBe("");
+      return parseStats(await readFile(out, "utf8"), out);
+    };
+    const fromCsv = await statsOf(plain, [], join(dir, "pc.json"));
+    const fromParquet = await statsOf(parquet, [], join(dir, "pp.json"));
+    for (const [f, m] of fromCsv.folds) {
+      const p = fromParquet.folds.get(f);
+      expect([...(p?.sxx ?? [])]).toEqual([...m.sxx]);
+      expect([...(p?.xMean ?? [])]).toEqual([...m.xMean]);
+      expect(p?.syy).toBe(m.syy);
+    }
+    expect(fromParquet.source.format).toBe("parquet");
+    const parts = [];
+    for (let s = 0; s < 3; s++) parts.push(join(dir, `pq-${s}.json`));
+    for (const [s, out] of parts.entries()) await statsOf(parquet, ["--shard", `${s}/3`], out);
+    await run(["merge", "--out", join(dir, "pq-merged.json"), ...parts]);
+    const merged = parseStats(await readFile(join(dir, "pq-merged.json"), "utf8"), "merged");
+    for (const [f, m] of fromParquet.folds) {
+      expect(merged.folds.get(f)?.n).toBe(m.n);
+      expect(momentsAgreement(m, merged.folds.get(f) as Moments, 4096)).toBeLessThanOrEqual(1);
+    }
   });
 });

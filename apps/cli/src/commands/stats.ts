@@ -47,12 +47,12 @@ export function registerStats(program: Command, ctx: CliContext): Command {
   return program
     .command("stats")
     .description(
-      "Read a CSV file (plain or gzip) once, or one shard of it, into the float64 sufficient " +
+      "Read a CSV file (plain or gzip) or a Parquet file once, or one shard of it, into the float64 sufficient " +
         "statistics of least squares per cross-validation fold: row count, means, centered " +
         "XᵀX, Xᵀy and yᵀy, merged by a numerically stable pairwise update. Memory stays bounded " +
         "whatever the file's size. Shards of one file (--shard i/N, or --shards N with the index " +
         "from JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID or AWS_BATCH_JOB_ARRAY_INDEX) are byte " +
-        "ranges; `wdecay merge` adds their files, and `fit`, `path` and `select --stats FILE` " +
+        "ranges of a CSV, row groups g ≡ i (mod N) of a Parquet file; `wdecay merge` adds their files, and `fit`, `path` and `select --stats FILE` " +
         "solve from the result without reading the rows again. A row's fold is decided by the " +
         "row alone (a seeded hash of its values, or --foldid COLUMN), so every shard agrees.",
     )

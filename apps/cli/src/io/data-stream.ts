@@ -1,7 +1,8 @@
 /**
  * Data files read as a stream of row blocks with bounded memory, whole or one shard of them:
- * CSV (core's CsvRowStream over 4 MiB chunks), gzip-compressed CSV (recognized by its magic
- * bytes, whatever the name), so that `stats` reads files larger than memory.
+ * CSV (core's CsvRowStream over 4 MiB chunks), gzip-compressed CSV and Parquet (./parquet.ts,
+ * a row group at a time), each recognized by its magic bytes whatever the name, so that `stats`
+ * and streaming training read files larger than memory.
  *
  * Shards of one uncompressed CSV file are byte ranges: shard i of N covers bytes
  * [⌊iS/N⌋, ⌊(i+1)S/N⌋) of a file of S bytes, and holds every record whose first byte lies in its
@@ -161,7 +162,7 @@ export async function openDataStream(
   const magic = await readPrefix(path, 4, where);
   const gzip = magic[0] === GZIP[0] && magic[1] === GZIP[1];
   if (magic[0] === 0x50 && magic[1] === 0x41 && magic[2] === 0x52 && magic[3] === 0x31) {
-    throw new UsageError(`${where} is a Parquet file; this reader takes CSV (plain or gzip)`);
+    return openParquetStream(path, spec, shard, size);
   }
   if (gzip && shard.count > 1) {
     throw new UsageError(
@@ -256,6 +257,49 @@ export async function openDataStream(
       }
       if (stream.rows === 0 && !sharded) {
         throw new DataFileError(path, header.nextLine, 1, "no data rows after the header");
+      }
+    },
+  };
+}
+
+/**
+ * A Parquet file as a data stream (loaded only when a file is Parquet, to keep start-up lean):
+ * shard i of N holds the row groups g with g mod N = i; progress counts rows as a share of the
+ * file's bytes.
+ */
+async function openParquetStream(
+  path: string,
+  spec: ColumnSpec,
+  shard: Shard,
+  size: number,
+): Promise<DataStream> {
+  const { openParquet } = await import("./parquet.js");
+  const file = await openParquet(path, {
+    target: spec.target,
+    ...(spec.features ? { features: spec.features } : {}),
+    ...(spec.extra ? { extra: spec.extra } : {}),
+  });
+  const groups = Array.from({ length: file.rowGroups }, (_, g) => g).filter(
+    (g) => g % shard.count === shard.index,
+  );
+  const share = file.rowGroups === 0 ? 0 : groups.length / file.rowGroups;
+  return {
+    path,
+    format: "parquet",
+    compressed: false,
+    bytes: size,
+    shardBytes: Math.round(size * share),
+    columns: file.columns,
+    async *blocks({ blockRows = 4096, onProgress } = {}) {
+      let rows = 0;
+      const perRow = file.rows > 0 ? size / file.rows : 0;
+      for await (const block of file.blocks(shard, blockRows)) {
+        rows += block.n;
+        onProgress?.(Math.round(rows * perRow));
+        yield block;
+      }
+      if (rows === 0 && shard.count === 1) {
+        throw new DataFileError(path, 1, 1, "the file has no rows");
       }
     },
   };
