@@ -30,7 +30,15 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { CsvRowStream, csvHeaderOfBytes, feedCsvRows, Rng, resolveCsvColumns } from "@wdecay/core";
+import {
+  CsvRowStream,
+  csvHeaderOfBytes,
+  feedCsvRows,
+  parseStats,
+  Rng,
+  resolveCsvColumns,
+  selectLambdaFromMoments,
+} from "@wdecay/core";
 import { makeBigData } from "./make-big-data.js";
 
 const ROOT = new URL("../../../", import.meta.url).pathname;
@@ -259,6 +267,13 @@ async function main(): Promise<void> {
   ]);
   const s2 = await wdecay(["select", "--stats", smallStats, "--penalty", "l1", "--json"]);
   const noop = await wdecay(["--version"]);
+  // The selection's own time, in this process: read and check the file, then select.
+  const t0 = performance.now();
+  const loaded = parseStats(readFileSync(smallStats, "utf8"), smallStats);
+  const parsedAt = performance.now();
+  selectLambdaFromMoments([...loaded.folds.values()], { penalty: "l1", standardize: true });
+  const selectMs = performance.now() - parsedAt;
+  const parseMs = parsedAt - t0;
   const a = JSON.parse(memory.stdout) as {
     lambdaMin: number;
     lambda1se: number;
