@@ -514,6 +514,12 @@ function selectOnMoments(
   return selectOn(setup, options);
 }
 
+/** A convention given by id or in full (canonical when absent). */
+function conventionOf(c: ConventionId | LambdaConvention | undefined): LambdaConvention {
+  if (c === undefined) return LAMBDA_CONVENTIONS.canonical;
+  return typeof c === "string" ? parseConvention(c) : c;
+}
+
 /** The options every selection checks before fitting anything. */
 function checkOptions(options: Omit<SelectLambdaOptions, "method" | "seed">): void {
   const { rule = "min", tol, maxIter } = options;
@@ -551,12 +557,7 @@ function selectOn(
   const { penalty, rule = "min", tol, maxIter } = options;
   const alpha = mixingFor(penalty, options.alpha);
   const { n, d, smallest, everything, foldSizes } = setup;
-  const convention =
-    options.convention === undefined
-      ? LAMBDA_CONVENTIONS.canonical
-      : typeof options.convention === "string"
-        ? parseConvention(options.convention)
-        : options.convention;
+  const convention = conventionOf(options.convention);
   const fitter: PartFitter = {
     convention,
     alpha,
@@ -682,12 +683,7 @@ export function fitFromMoments(
   const alpha = mixingFor(options.penalty, options.alpha);
   const lambdas = Array.from(options.lambdas);
   candidateLambdas(lambdas, options.penalty);
-  const convention =
-    options.convention === undefined
-      ? LAMBDA_CONVENTIONS.canonical
-      : typeof options.convention === "string"
-        ? parseConvention(options.convention)
-        : options.convention;
+  const convention = conventionOf(options.convention);
   if (alpha === 0 && lambdas.includes(0) && m.d >= m.n) {
     throw new RangeError(
       `λ = 0 (unpenalized least squares) has no unique solution: d = ${m.d} features but ${m.n} rows; use λ > 0`,

@@ -15,13 +15,7 @@ import type { Backend, Tensor } from "./backend.js";
 import { type Dataset, disposeDataset, MinibatchSchedule, uploadDataset } from "./data.js";
 import { disposeAll, linearSgd } from "./linear.js";
 import { type Moments, meanSquaredErrorOf } from "./solvers/moments.js";
-import {
-  type HistoryPoint,
-  initialWeights,
-  l2Norm,
-  type Method,
-  type TrainPenalty,
-} from "./train.js";
+import { type HistoryPoint, initialWeights, l2Norm, type TrainOptions } from "./train.js";
 
 /** Rows read again for every epoch, in the same order every time. */
 export interface RowSource {
@@ -31,16 +25,21 @@ export interface RowSource {
 }
 
 /** Settings of {@link trainStreaming}: {@link train}'s plain-SGD settings, and the window. */
-export interface StreamTrainOptions {
-  readonly method: Method;
-  readonly lambda: number;
-  readonly penalty?: TrainPenalty;
-  readonly alpha?: number;
-  readonly epochs: number;
-  readonly lr: number;
-  readonly batchSize: number;
-  readonly seed: number;
-  readonly initStd?: number;
+export interface StreamTrainOptions
+  extends Pick<
+    TrainOptions,
+    | "method"
+    | "lambda"
+    | "penalty"
+    | "alpha"
+    | "epochs"
+    | "lr"
+    | "batchSize"
+    | "seed"
+    | "initStd"
+    | "onEpoch"
+    | "signal"
+  > {
   /** Rows per window (the shuffle's reach and the device's share of the data). */
   readonly window: number;
   /**
@@ -48,10 +47,8 @@ export interface StreamTrainOptions {
    * them on the host, exactly, without reading the rows again.
    */
   readonly moments?: Moments;
-  readonly onEpoch?: (epoch: number, epochs: number) => void | Promise<void>;
   /** Called after each window with the rows done in this epoch. */
   readonly onWindow?: (epoch: number, rows: number) => void;
-  readonly signal?: AbortSignal;
 }
 
 /** What a streaming run returns. */

@@ -10,7 +10,7 @@ import type { CliContext } from "../context.js";
 import { RuntimeError, UsageError } from "../errors.js";
 import { createProgress } from "../render/progress.js";
 import { loadStats, refuseWithStats } from "../stats-source.js";
-import { reportSelection, type SelectFlags } from "./select.js";
+import { reportSelection, type SelectFlags, selectionOptions } from "./select.js";
 
 export async function runSelectFromStats(
   flags: SelectFlags & { stats: string },
@@ -38,19 +38,7 @@ export async function runSelectFromStats(
   let selection: Omit<LambdaSelection, "method">;
   try {
     selection = selectLambdaFromMoments(folds, {
-      rule: flags.rule,
-      ...(flags.lambdas === undefined
-        ? {
-            nLambda: flags.nLambda,
-            ...(flags.lambdaMinRatio === undefined ? {} : { lambdaMinRatio: flags.lambdaMinRatio }),
-          }
-        : { lambdas: flags.lambdas }),
-      penalty: flags.penalty,
-      ...(flags.penalty === "elastic" ? { alpha } : {}),
-      convention: flags.lambdaConvention,
-      standardize: scaling.standardize,
-      ...(flags.tol === undefined ? {} : { tol: flags.tol }),
-      ...(flags.maxIter === undefined ? {} : { maxIter: flags.maxIter }),
+      ...selectionOptions(flags, alpha, scaling.standardize),
       onProgress: (done, total) =>
         progress.update(done, `${L} λ × ${K} folds and the refit: ${done} of ${total} fits`, total),
     });

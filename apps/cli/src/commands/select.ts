@@ -20,6 +20,7 @@ import {
   type LambdaSelection,
   type LinearModel,
   type SelectionMethod,
+  type SelectLambdaOptions,
   selectLambda,
 } from "@wdecay/core";
 import { type Command, Option } from "commander";
@@ -347,19 +348,7 @@ async function runSelect(flags: SelectFlags, command: Command, ctx: CliContext):
     selection = selectLambda(train, {
       method,
       seed: flags.seed,
-      rule: flags.rule,
-      ...(flags.lambdas === undefined
-        ? {
-            nLambda: flags.nLambda,
-            ...(flags.lambdaMinRatio === undefined ? {} : { lambdaMinRatio: flags.lambdaMinRatio }),
-          }
-        : { lambdas: flags.lambdas }),
-      penalty: flags.penalty,
-      ...(flags.penalty === "elastic" ? { alpha } : {}),
-      convention,
-      standardize: scaling.standardize,
-      ...(flags.tol === undefined ? {} : { tol: flags.tol }),
-      ...(flags.maxIter === undefined ? {} : { maxIter: flags.maxIter }),
+      ...selectionOptions(flags, alpha, scaling.standardize),
       onProgress: (done, total) =>
         progress.update(done, `${grid}: ${done} of ${total} fits`, total),
     });
@@ -549,6 +538,29 @@ export async function reportSelection(
     out();
     out(`SVG of the validation curve written to ${flags.plot}`);
   }
+}
+
+/** core's selection options from the flags: the grid, the penalty, the rule, the solver's budget. */
+export function selectionOptions(
+  flags: SelectFlags,
+  alpha: number,
+  standardize: boolean,
+): Omit<SelectLambdaOptions, "method" | "seed"> {
+  return {
+    rule: flags.rule,
+    ...(flags.lambdas === undefined
+      ? {
+          nLambda: flags.nLambda,
+          ...(flags.lambdaMinRatio === undefined ? {} : { lambdaMinRatio: flags.lambdaMinRatio }),
+        }
+      : { lambdas: flags.lambdas }),
+    penalty: flags.penalty,
+    ...(flags.penalty === "elastic" ? { alpha } : {}),
+    convention: flags.lambdaConvention,
+    standardize,
+    ...(flags.tol === undefined ? {} : { tol: flags.tol }),
+    ...(flags.maxIter === undefined ? {} : { maxIter: flags.maxIter }),
+  };
 }
 
 /** The data line of the report: the summary, with the scaling as cross-validation applies it. */

@@ -19,6 +19,15 @@ export function quoteForMessage(value: string, max = 40): string {
   return JSON.stringify(value.length > max ? `${value.slice(0, max - 1)}…` : value);
 }
 
+/** A value of a JSON file as a message shows it: text quoted, containers named. */
+export function describeValue(value: unknown): string {
+  if (typeof value === "string") return quoteForMessage(value);
+  if (Array.isArray(value)) return "an array";
+  if (value === null) return "null";
+  if (typeof value === "object") return "an object";
+  return String(value);
+}
+
 /**
  * A problem in a data file, located by file, line and column (all 1-based). Its message reads
  * `data.csv:12:3 (column "x2"): "abc" is not a number`.

@@ -14,7 +14,7 @@
  * canonical λ on reading. This code writes version 2 and reads both.
  */
 import { CONVENTION_IDS, type ConventionId, convertLambda } from "../conventions.js";
-import { quoteForMessage } from "./csv.js";
+import { describeValue } from "./csv.js";
 
 /** The `format` of every model file. */
 export const MODEL_FORMAT = "wdecay-model";
@@ -115,15 +115,6 @@ export class ModelFileError extends Error {
   }
 }
 
-/** A value as a message shows it. */
-function shown(value: unknown): string {
-  if (typeof value === "string") return quoteForMessage(value);
-  if (Array.isArray(value)) return "an array";
-  if (value === null) return "null";
-  if (typeof value === "object") return "an object";
-  return String(value);
-}
-
 const FIELDS = [
   "format",
   "version",
@@ -166,7 +157,7 @@ class Checker {
 
   finite(value: unknown, path: string, rule?: { min: number; max?: number; what: string }): number {
     if (typeof value !== "number" || !Number.isFinite(value)) {
-      this.fail(path, `must be a finite number, got ${shown(value)}`);
+      this.fail(path, `must be a finite number, got ${describeValue(value)}`);
     }
     if (rule !== undefined && (value < rule.min || (rule.max !== undefined && value > rule.max))) {
       this.fail(path, `must be ${rule.what}, got ${value}`);
@@ -176,7 +167,7 @@ class Checker {
 
   text(value: unknown, path: string): string {
     if (typeof value !== "string" || value === "") {
-      this.fail(path, `must be a non-empty string, got ${shown(value)}`);
+      this.fail(path, `must be a non-empty string, got ${describeValue(value)}`);
     }
     return value;
   }
@@ -185,14 +176,15 @@ class Checker {
     if (!(allowed as readonly unknown[]).includes(value)) {
       this.fail(
         path,
-        `must be one of ${allowed.map((a) => `"${a}"`).join(", ")}, got ${shown(value)}`,
+        `must be one of ${allowed.map((a) => `"${a}"`).join(", ")}, got ${describeValue(value)}`,
       );
     }
     return value as T;
   }
 
   numbers(value: unknown, path: string, length?: number): Float64Array {
-    if (!Array.isArray(value)) this.fail(path, `must be an array of numbers, got ${shown(value)}`);
+    if (!Array.isArray(value))
+      this.fail(path, `must be an array of numbers, got ${describeValue(value)}`);
     if (length !== undefined && value.length !== length) {
       this.fail(path, `has ${value.length} entries but "weights" has ${length}`);
     }
@@ -222,21 +214,22 @@ class Checker {
 function checkModel(value: unknown, file: string): SavedModel {
   // Annotated: TypeScript narrows after a `never` call only through an explicitly typed name.
   const check: Checker = new Checker(file);
-  if (!isRecord(value)) check.fail(undefined, `expected a JSON object, got ${shown(value)}`);
+  if (!isRecord(value))
+    check.fail(undefined, `expected a JSON object, got ${describeValue(value)}`);
   // Format and version first: a file of another kind or version fails on that, not on a field
   // that its own format defines differently.
   const format = check.present(value, "format");
   if (format !== MODEL_FORMAT) {
     check.fail(
       "format",
-      `must be "${MODEL_FORMAT}", got ${shown(format)}; is this a wdecay model file?`,
+      `must be "${MODEL_FORMAT}", got ${describeValue(format)}; is this a wdecay model file?`,
     );
   }
   const version = check.present(value, "version");
   if (typeof version !== "number" || !MODEL_VERSIONS_READ.includes(version)) {
     check.fail(
       "version",
-      `is ${shown(version)}, but this wdecay reads only version ${MODEL_VERSIONS_READ.join(" and ")} model files`,
+      `is ${describeValue(version)}, but this wdecay reads only version ${MODEL_VERSIONS_READ.join(" and ")} model files`,
     );
   }
   check.noOthers(
@@ -251,7 +244,7 @@ function checkModel(value: unknown, file: string): SavedModel {
 
   const rawNames = check.present(value, "featureNames");
   if (!Array.isArray(rawNames)) {
-    check.fail("featureNames", `must be an array of strings, got ${shown(rawNames)}`);
+    check.fail("featureNames", `must be an array of strings, got ${describeValue(rawNames)}`);
   }
   if (rawNames.length !== weights.length) {
     check.fail(
@@ -262,11 +255,12 @@ function checkModel(value: unknown, file: string): SavedModel {
   const featureNames = rawNames.map((name, i) => check.text(name, `featureNames[${i}]`));
   const seen = new Set<string>();
   for (const [i, name] of featureNames.entries()) {
-    if (seen.has(name)) check.fail(`featureNames[${i}]`, `repeats the name ${shown(name)}`);
+    if (seen.has(name)) check.fail(`featureNames[${i}]`, `repeats the name ${describeValue(name)}`);
     seen.add(name);
   }
   const target = check.text(check.present(value, "target"), "target");
-  if (seen.has(target)) check.fail("target", `is ${shown(target)}, which is also a feature name`);
+  if (seen.has(target))
+    check.fail("target", `is ${describeValue(target)}, which is also a feature name`);
 
   const penalty = check.oneOf(check.present(value, "penalty"), "penalty", MODEL_PENALTIES);
   const lambda = check.finite(check.present(value, "lambda"), "lambda", {
@@ -283,7 +277,7 @@ function checkModel(value: unknown, file: string): SavedModel {
   if (rawStated !== undefined) {
     const path = "statedLambda";
     if (!isRecord(rawStated)) {
-      check.fail(path, `must be an object {value, convention, n}, got ${shown(rawStated)}`);
+      check.fail(path, `must be an object {value, convention, n}, got ${describeValue(rawStated)}`);
     }
     check.noOthers(rawStated, ["value", "convention", "n", "alpha", "ySd"], `${path}.`, version);
     const stated = check.finite(
@@ -301,7 +295,7 @@ function checkModel(value: unknown, file: string): SavedModel {
     );
     const n = check.present(rawStated, "n", `${path}.n`);
     if (!(typeof n === "number" && Number.isSafeInteger(n) && n >= 1)) {
-      check.fail(`${path}.n`, `must be an integer ≥ 1, got ${shown(n)}`);
+      check.fail(`${path}.n`, `must be an integer ≥ 1, got ${describeValue(n)}`);
     }
     const statedAlpha =
       rawStated.alpha === undefined
@@ -360,7 +354,7 @@ function checkModel(value: unknown, file: string): SavedModel {
   const rawStd = value.standardization;
   if (rawStd !== undefined) {
     if (!isRecord(rawStd)) {
-      check.fail("standardization", `must be an object {mean, std}, got ${shown(rawStd)}`);
+      check.fail("standardization", `must be an object {mean, std}, got ${describeValue(rawStd)}`);
     }
     check.noOthers(rawStd, ["mean", "std"], "standardization.", version);
     const mean = check.numbers(
@@ -389,7 +383,7 @@ function checkModel(value: unknown, file: string): SavedModel {
   const backend = check.text(check.present(value, "backend"), "backend");
   const seed = check.present(value, "seed");
   if (!(typeof seed === "number" && Number.isSafeInteger(seed) && seed >= 0)) {
-    check.fail("seed", `must be a non-negative integer, got ${shown(seed)}`);
+    check.fail("seed", `must be a non-negative integer, got ${describeValue(seed)}`);
   }
   const createdAt = check.present(value, "createdAt");
   if (
@@ -399,7 +393,7 @@ function checkModel(value: unknown, file: string): SavedModel {
   ) {
     check.fail(
       "createdAt",
-      `must be an ISO 8601 date and time with a time zone (e.g. "2024-05-01T12:00:00.000Z"), got ${shown(createdAt)}`,
+      `must be an ISO 8601 date and time with a time zone (e.g. "2024-05-01T12:00:00.000Z"), got ${describeValue(createdAt)}`,
     );
   }
   return {

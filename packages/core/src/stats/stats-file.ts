@@ -9,7 +9,7 @@
  * {@link mergeMoments}, in shard order, so the same shard files give the same bits whatever
  * order they are named in.
  */
-import { quoteForMessage } from "../io/csv.js";
+import { describeValue, quoteForMessage } from "../io/csv.js";
 import { type Moments, mergeMoments } from "../solvers/moments.js";
 import type { FoldRule } from "./accumulate.js";
 
@@ -88,14 +88,6 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-function shown(value: unknown): string {
-  if (typeof value === "string") return quoteForMessage(value);
-  if (Array.isArray(value)) return "an array";
-  if (value === null) return "null";
-  if (typeof value === "object") return "an object";
-  return String(value);
-}
-
 /** Field checks bound to one file. */
 class Reader {
   constructor(readonly file: string) {}
@@ -105,7 +97,7 @@ class Reader {
   }
 
   object(value: unknown, path: string, keys: readonly string[]): Record<string, unknown> {
-    if (!isRecord(value)) this.fail(path, `must be an object, got ${shown(value)}`);
+    if (!isRecord(value)) this.fail(path, `must be an object, got ${describeValue(value)}`);
     for (const key of Object.keys(value)) {
       if (!keys.includes(key)) {
         this.fail(`${path}.${key}`, `is not part of a stats file (fields: ${keys.join(", ")})`);
@@ -119,27 +111,28 @@ class Reader {
 
   finite(value: unknown, path: string): number {
     if (typeof value !== "number" || !Number.isFinite(value)) {
-      this.fail(path, `must be a finite number, got ${shown(value)}`);
+      this.fail(path, `must be a finite number, got ${describeValue(value)}`);
     }
     return value;
   }
 
   integer(value: unknown, path: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
     if (!Number.isSafeInteger(value) || (value as number) < min || (value as number) > max) {
-      this.fail(path, `must be an integer in [${min}, ${max}], got ${shown(value)}`);
+      this.fail(path, `must be an integer in [${min}, ${max}], got ${describeValue(value)}`);
     }
     return value as number;
   }
 
   text(value: unknown, path: string): string {
     if (typeof value !== "string" || value === "") {
-      this.fail(path, `must be a non-empty string, got ${shown(value)}`);
+      this.fail(path, `must be a non-empty string, got ${describeValue(value)}`);
     }
     return value;
   }
 
   numbers(value: unknown, path: string, length: number): Float64Array {
-    if (!Array.isArray(value)) this.fail(path, `must be an array of numbers, got ${shown(value)}`);
+    if (!Array.isArray(value))
+      this.fail(path, `must be an array of numbers, got ${describeValue(value)}`);
     if (value.length !== length) {
       this.fail(path, `has ${value.length} entries; ${length} expected`);
     }
@@ -164,7 +157,7 @@ const TOP = [
 const FOLD = ["fold", "n", "xMean", "yMean", "sxxUpper", "sxy", "syy", "constant"] as const;
 
 function readFoldRule(r: Reader, value: unknown): FoldRule {
-  if (!isRecord(value)) r.fail("foldRule", `must be an object, got ${shown(value)}`);
+  if (!isRecord(value)) r.fail("foldRule", `must be an object, got ${describeValue(value)}`);
   if (value.kind === "none") {
     r.object(value, "foldRule", ["kind"]);
     return { kind: "none" };
@@ -181,7 +174,10 @@ function readFoldRule(r: Reader, value: unknown): FoldRule {
     const o = r.object(value, "foldRule", ["kind", "column"]);
     return { kind: "column", column: r.text(o.column, "foldRule.column") };
   }
-  return r.fail("foldRule.kind", `must be "none", "hash" or "column", got ${shown(value.kind)}`);
+  return r.fail(
+    "foldRule.kind",
+    `must be "none", "hash" or "column", got ${describeValue(value.kind)}`,
+  );
 }
 
 /**
@@ -198,23 +194,23 @@ export function parseStats(text: string, source: string): StatsFile {
     const why = error instanceof Error ? error.message : String(error);
     r.fail(undefined, `is not valid JSON (${why.replace(/\s+/g, " ")})`);
   }
-  if (!isRecord(value)) r.fail(undefined, `must hold a JSON object, got ${shown(value)}`);
+  if (!isRecord(value)) r.fail(undefined, `must hold a JSON object, got ${describeValue(value)}`);
   if (value.format !== STATS_FORMAT) {
     r.fail(
       "format",
-      `must be "${STATS_FORMAT}" (is this a stats file?), got ${shown(value.format)}`,
+      `must be "${STATS_FORMAT}" (is this a stats file?), got ${describeValue(value.format)}`,
     );
   }
   if (value.version !== STATS_VERSION) {
     r.fail(
       "version",
-      `must be ${STATS_VERSION} (this wdecay reads version ${STATS_VERSION}), got ${shown(value.version)}`,
+      `must be ${STATS_VERSION} (this wdecay reads version ${STATS_VERSION}), got ${describeValue(value.version)}`,
     );
   }
   const top = r.object(value, "", TOP);
   const src = r.object(top.source, "source", ["file", "bytes", "format"]);
   if (src.format !== "csv" && src.format !== "parquet") {
-    r.fail("source.format", `must be "csv" or "parquet", got ${shown(src.format)}`);
+    r.fail("source.format", `must be "csv" or "parquet", got ${describeValue(src.format)}`);
   }
   const statsSource: StatsSource = {
     file: r.text(src.file, "source.file"),
@@ -223,7 +219,7 @@ export function parseStats(text: string, source: string): StatsFile {
   };
   const target = r.text(top.target, "target");
   if (!Array.isArray(top.features) || top.features.length === 0) {
-    r.fail("features", `must be a non-empty array of names, got ${shown(top.features)}`);
+    r.fail("features", `must be a non-empty array of names, got ${describeValue(top.features)}`);
   }
   const features = top.features.map((f, j) => r.text(f, `features[${j}]`));
   const seen = new Set<string>([target]);
@@ -234,14 +230,14 @@ export function parseStats(text: string, source: string): StatsFile {
   const d = features.length;
   const foldRule = readFoldRule(r, top.foldRule);
   if (typeof top.standardize !== "boolean") {
-    r.fail("standardize", `must be true or false, got ${shown(top.standardize)}`);
+    r.fail("standardize", `must be true or false, got ${describeValue(top.standardize)}`);
   }
   const sh = r.object(top.shards, "shards", ["count", "covered"]);
   const count = r.integer(sh.count, "shards.count", 1, 1_000_000);
   if (!Array.isArray(sh.covered) || sh.covered.length === 0) {
     r.fail(
       "shards.covered",
-      `must be a non-empty array of shard indices, got ${shown(sh.covered)}`,
+      `must be a non-empty array of shard indices, got ${describeValue(sh.covered)}`,
     );
   }
   const covered = sh.covered.map((s, k) => r.integer(s, `shards.covered[${k}]`, 0, count - 1));
@@ -250,7 +246,8 @@ export function parseStats(text: string, source: string): StatsFile {
       r.fail(`shards.covered[${k}]`, "must be ascending, without repeats");
     }
   }
-  if (!Array.isArray(top.folds)) r.fail("folds", `must be an array, got ${shown(top.folds)}`);
+  if (!Array.isArray(top.folds))
+    r.fail("folds", `must be an array, got ${describeValue(top.folds)}`);
   const folds = new Map<number, Moments>();
   let rows = 0;
   for (const [k, raw] of top.folds.entries()) {
