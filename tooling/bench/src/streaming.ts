@@ -304,6 +304,9 @@ async function main(): Promise<void> {
   out.push(
     `| \`wdecay --version\` (the start-up floor of every row above) | ${noop.seconds.toFixed(2)} s | ${mb(noop.peakRss)} |`,
   );
+  out.push(
+    `| in this process: parseStats ${parseMs.toFixed(0)} ms, then selectLambdaFromMoments (lasso, 100 λ × 5 folds + refit) | ${(selectMs / 1000).toFixed(3)} s | — |`,
+  );
   out.push("");
   out.push(
     `Same grid point chosen: ${same ? "yes" : "NO"} (λ_min ${a.lambdaMin} in memory, ${b.lambdaMin} from the statistics; λ₁ₛₑ ${a.lambda1se}, ${b.lambda1se}).`,
