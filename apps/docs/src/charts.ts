@@ -73,13 +73,67 @@ export interface AxisOptions {
   readonly max?: number;
 }
 
-/** Labels only the powers of ten (and 2×, 5× when few) of a log axis. */
-function logTick(value: number): string | null {
-  const exponent = Math.log10(value);
-  if (Math.abs(exponent - Math.round(exponent)) > 1e-9) return null;
-  const e = Math.round(exponent);
-  return e >= -3 && e <= 4 ? String(Number(value.toPrecision(1))) : `1e${e}`;
+/** Below this many decades a log axis gets evenly spaced ticks, every one labelled. */
+const SHORT_LOG_AXIS = 1.5;
+
+/**
+ * The label of a log axis tick, or null for an unlabelled one. On a wide axis (`span` decades)
+ * the powers of ten, and 2× and 5× them under three decades; on a short one (a curve that barely
+ * moves, where Chart.js's ticks at 1…9 × 10^k may hold one value, and a single "0.01" was all the
+ * selection curve showed), every tick of {@link shortLogTicks}, to three digits.
+ */
+export function logTick(value: number, span: number): string | null {
+  if (span < SHORT_LOG_AXIS) return String(Number(value.toPrecision(3)));
+  const e = Math.floor(Math.log10(value) + 1e-9);
+  const mantissa = Math.round(value / 10 ** e);
+  if (Math.abs(value / 10 ** e - mantissa) > 1e-6) return null;
+  if (!(span > 3 ? [1] : [1, 2, 5]).includes(mantissa)) return null;
+  return e >= -3 && e <= 4 ? String(Number(value.toPrecision(1))) : `${mantissa}e${e}`;
 }
+
+/** About five evenly spaced round values in [lo, hi] (steps of 1, 2 or 5 × 10^k), for short log axes. */
+export function shortLogTicks(lo: number, hi: number): number[] {
+  const raw = (hi - lo) / 5;
+  let step = 10 ** Math.floor(Math.log10(raw));
+  const ratio = raw / step;
+  if (ratio >= 7.07) step *= 10;
+  else if (ratio >= 3.16) step *= 5;
+  else if (ratio >= 1.41) step *= 2;
+  const out: number[] = [];
+  for (let k = Math.ceil(lo / step); k * step <= hi * (1 + 1e-12); k++) {
+    // k·step, rounded to the step's digits so that labels read 0.027, not 0.027000000000000003.
+    out.push(Number((k * step).toPrecision(12)));
+  }
+  return out;
+}
+
+/** Decades between the first and last of an axis's ticks. */
+function decades(ticks: readonly { value: number }[]): number {
+  const values = ticks.map((t) => t.value).filter((v) => v > 0);
+  if (values.length < 2) return 0;
+  return Math.log10(Math.max(...values) / Math.min(...values));
+}
+
+/**
+ * Writes each axis's labelled ticks onto the chart's figure (`data-x-ticks`, `data-y-ticks`,
+ * labels joined by "|"), after every update: what a reader sees, and what the e2e tests check.
+ */
+const tickRecorder = {
+  id: "wdecay-tick-recorder",
+  afterUpdate(chart: {
+    canvas: HTMLCanvasElement;
+    scales: Record<string, { ticks: { label?: unknown }[] }>;
+  }) {
+    const figure = chart.canvas.closest("figure");
+    if (!figure) return;
+    for (const axis of ["x", "y"]) {
+      const labels = (chart.scales[axis]?.ticks ?? [])
+        .map((t) => (Array.isArray(t.label) ? t.label.join(" ") : t.label))
+        .filter((l): l is string => typeof l === "string" && l !== "");
+      figure.setAttribute(`data-${axis}-ticks`, labels.join("|"));
+    }
+  },
+};
 
 /**
  * A responsive line chart in a figure with a caption; the canvas has an accessible label. The
@@ -106,13 +160,28 @@ export function lineChart(options: {
     title: { display: true, text: a.title },
     ...(a.min !== undefined ? { min: a.min } : {}),
     ...(a.max !== undefined ? { max: a.max } : {}),
+    ...(a.log
+      ? {
+          afterBuildTicks: (scale: { min: number; max: number; ticks: { value: number }[] }) => {
+            if (scale.min > 0 && Math.log10(scale.max / scale.min) < SHORT_LOG_AXIS) {
+              scale.ticks = shortLogTicks(scale.min, scale.max).map((value) => ({ value }));
+            }
+          },
+        }
+      : {}),
     ticks: {
       maxTicksLimit: 8,
-      ...(a.log ? { callback: (value: number | string) => logTick(Number(value)) } : {}),
+      ...(a.log
+        ? {
+            callback: (value: number | string, _index: number, ticks: { value: number }[]) =>
+              logTick(Number(value), decades(ticks)),
+          }
+        : {}),
     },
   });
   const config: ChartConfiguration<"line", { x: number; y: number }[]> = {
     type: "line",
+    plugins: [tickRecorder as never],
     data: { datasets: options.datasets },
     options: {
       animation: false,

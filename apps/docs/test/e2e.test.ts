@@ -276,6 +276,12 @@ describe("docs site", () => {
       expect(
         Number(await page.getByTestId("selection-result").getAttribute("data-chosen")),
       ).toBeGreaterThan(0);
+      // Issue 16, finding 2: the validation curve spans less than a decade; its log axis must
+      // still carry several labels (it had one, "0.01", with only powers of ten labelled).
+      const yTicks = (await page.getByTestId("selection-chart").getAttribute("data-y-ticks")) ?? "";
+      expect(yTicks.split("|").filter(Boolean).length, `y ticks: ${yTicks}`).toBeGreaterThanOrEqual(
+        3,
+      );
       await page.getByTestId("method").selectOption("holdout");
       await page.getByTestId("rule").selectOption("min");
       await page.getByTestId("run").click();
