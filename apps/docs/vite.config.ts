@@ -10,6 +10,12 @@ const ROOT = dirname(fileURLToPath(import.meta.url));
 const VIRTUAL_BACKENDS = "virtual:wdecay/optional-backends";
 const VIRTUAL_MNIST = "virtual:wdecay/mnist-pool";
 
+/**
+ * The chapter this site teaches, in the edition whose §4.5 it follows (the current d2l.ai
+ * numbers it §3.7); a link, never a request the pages make.
+ */
+const D2L_CHAPTER = "https://classic.d2l.ai/chapter_multilayer-perceptrons/weight-decay.html";
+
 function escapeHtml(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
@@ -34,8 +40,23 @@ function navigation(current: Page): string {
 <header class="site-header">
   <a class="brand" href="${up}index.html">wdecay</a>
   <span class="tagline">D2L §4.5 weight decay, live, on the backend you pick</span>
+  <a class="d2l" href="${D2L_CHAPTER}" data-testid="d2l-link">§4.5 on d2l.ai</a>
 </header>
 <nav class="site-nav" aria-label="Site"><ul>${groups.join("")}</ul></nav>`;
+}
+
+/**
+ * Previous and next page in the navigation's order, at the end of the page's main content, so
+ * that a reader can go through the site as a book.
+ */
+function pager(current: Page): string {
+  const up = "../".repeat(current.path.split("/").length - 1);
+  const at = PAGES.findIndex((p) => p.path === current.path);
+  const link = (p: Page | undefined, rel: "prev" | "next") =>
+    p === undefined
+      ? ""
+      : `<a rel="${rel}" href="${up}${p.path}">${rel === "prev" ? "← " : ""}${escapeHtml(p.title)}${rel === "next" ? " →" : ""}</a>`;
+  return `<nav class="pager" aria-label="Previous and next page" data-testid="pager">${link(PAGES[at - 1], "prev")}${link(PAGES[at + 1], "next")}</nav>`;
 }
 
 /** Wraps every page in the site's layout: viewport, stylesheet, no favicon request, navigation. */
@@ -59,7 +80,8 @@ function layout(): Plugin {
     <title>${escapeHtml(title)}</title>
     <link rel="stylesheet" href="/src/style.css" />`,
           )
-          .replace(/<body>/, `<body>\n${navigation(page)}`);
+          .replace(/<body>/, `<body>\n${navigation(page)}`)
+          .replace(/<\/main>/, `${pager(page)}\n</main>`);
       },
     },
   };

@@ -117,6 +117,22 @@ describe("docs site", () => {
           expect(await page.locator("nav.site-nav a").count(), `navigation on ${path}`).toBe(
             PAGES.length - 1 + 1,
           );
+          // Issue 16, finding 8: the chapter on d2l.ai, and previous/next in the site's order.
+          await expect(page.getByTestId("d2l-link").getAttribute("href")).resolves.toMatch(
+            /^https:\/\/(classic\.)?d2l\.ai\/.*weight-decay\.html$/,
+          );
+          const at = PAGES.findIndex((p) => p.path === path);
+          const target = async (rel: string) => {
+            const link = page.locator(`[data-testid="pager"] a[rel="${rel}"]`);
+            if ((await link.count()) === 0) return undefined;
+            return new URL((await link.getAttribute("href")) ?? "", page.url()).pathname;
+          };
+          const expected = (i: number) => {
+            const p = PAGES[i];
+            return p === undefined ? undefined : new URL(server.url + p.path).pathname;
+          };
+          expect(await target("prev"), `previous of ${path}`).toBe(expected(at - 1));
+          expect(await target("next"), `next of ${path}`).toBe(expected(at + 1));
         }
         if (PAGES.find((p) => p.path === path)?.screenshot) {
           await page.screenshot({ path: join(SHOTS, shotName(path)), fullPage: true });
