@@ -10,6 +10,7 @@ import {
   meanSquaredErrorOf,
   type SavedModel,
   serializeModel,
+  standardizedMoments,
 } from "@wdecay/core";
 import type { Command } from "commander";
 import { type CliContext, println } from "../context.js";
@@ -63,10 +64,7 @@ export async function runFitFromStats(
   const r2 = variance > 0 ? 1 - mse / variance : Number.NaN;
   const d = stats.features.length;
   // The penalty acts on standardized weights when standardizing: report the norms it sees.
-  const scale = Float64Array.from({ length: d }, (_, j) => {
-    const v = (all.sxx[j * d + j] as number) / all.n;
-    return scaling.standardize && v > 0 ? Math.sqrt(v) : 1;
-  });
+  const scale = scaling.standardize ? standardizedMoments(all).scale : new Float64Array(d).fill(1);
   const penalized = Float64Array.from(model.weights, (w, j) => w * (scale[j] as number));
   const described = describeLambda(flags.lambda, convention, { n: all.n, alpha });
   if (!fit.converged) {

@@ -230,7 +230,7 @@ export async function openDataStream(
               bytes = bytes.subarray(drop);
               skip -= drop;
             }
-            const all = carry.length === 0 ? bytes : concat(carry, bytes);
+            const all = carry.length === 0 ? bytes : Buffer.concat([carry, bytes]);
             const used = stream.parse(all, false, stopAt - offset);
             offset += used;
             carry = all.slice(used);
@@ -325,7 +325,7 @@ async function readHeader(path: string, gzip: boolean, size: number) {
   }
   let prefix: Uint8Array = new Uint8Array(0);
   for await (const chunk of chunks(path, 0, true)) {
-    prefix = concat(prefix, chunk as Uint8Array);
+    prefix = Buffer.concat([prefix, chunk as Uint8Array]);
     const header = csvHeaderOfBytes(prefix, path, false);
     if (header !== undefined) return header;
     if (prefix.length >= MAX_HEADER) {
@@ -340,11 +340,4 @@ async function readHeader(path: string, gzip: boolean, size: number) {
   const header = csvHeaderOfBytes(prefix, path, true);
   if (header === undefined) throw new DataFileError(path, 1, 1, "the file is empty");
   return header;
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
 }
