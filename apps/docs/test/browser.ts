@@ -2,9 +2,21 @@
  * The tests' headless Chromium (npm's, through @wdecay/test-browser; `CHROMIUM_PATH` for
  * another) driven by playwright-core, with every request outside 127.0.0.1 recorded.
  */
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { launchChromium, type StaticServer, serveStatic } from "@wdecay/test-browser";
 import type { Browser, Page } from "playwright-core";
+import { expect } from "vitest";
 
-export { launchChromium as launch } from "@wdecay/test-browser";
+export { launchChromium as launch };
+
+/** Where the tests save their screenshots (test-results/ is kept by CI). */
+export const SHOTS = join(
+  dirname(fileURLToPath(import.meta.url)),
+  "..",
+  "test-results",
+  "screenshots",
+);
 
 /** What a page did wrong while it was open. */
 export interface PageProblems {
@@ -47,4 +59,54 @@ export async function watchedPage(
     return route.abort("blockedbyclient");
   });
   return { page, problems, close: () => context.close() };
+}
+
+/** Waits until no demo or panel of the page is idle or running, and none failed. */
+export async function settled(page: Page, timeout = 30_000): Promise<void> {
+  await page.waitForFunction(
+    () =>
+      ![...document.querySelectorAll<HTMLElement>("[data-state]")].some(
+        (e) => e.dataset.state === "idle" || e.dataset.state === "running",
+      ),
+    undefined,
+    { timeout },
+  );
+  const failed = await page.locator('[data-state="error"]').allTextContents();
+  expect(failed, "a demo or panel reported an error").toEqual([]);
+}
+
+/** Fails on anything a page did wrong while open. */
+export function expectClean(problems: PageProblems, where: string): void {
+  expect(problems.pageErrors, `uncaught errors on ${where}`).toEqual([]);
+  expect(problems.consoleErrors, `console errors on ${where}`).toEqual([]);
+  expect(problems.outsideRequests, `requests outside the site from ${where}`).toEqual([]);
+  expect(problems.failedRequests, `failed requests on ${where}`).toEqual([]);
+}
+
+/** A screenshot file name for a page path. */
+export function shotName(path: string, suffix = ""): string {
+  return `${path.replace(/\.html$/, "").replace(/\//g, "-")}${suffix}.png`;
+}
+
+/** The built site (dist/, made by global-setup.ts) served on 127.0.0.1, and the test browser. */
+export interface Site {
+  readonly server: StaticServer;
+  readonly browser: Browser;
+  close(): Promise<void>;
+}
+
+/** Serves dist/ and launches the browser; each test file starts one in `beforeAll`. */
+export async function startSite(): Promise<Site> {
+  const [server, browser] = await Promise.all([
+    serveStatic(join(dirname(fileURLToPath(import.meta.url)), "..", "dist")),
+    launchChromium(),
+  ]);
+  return {
+    server,
+    browser,
+    async close() {
+      await browser.close();
+      await server.close();
+    },
+  };
 }

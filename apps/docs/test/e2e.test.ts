@@ -16,10 +16,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mnistPool } from "../mnist-pool.js";
 import { API_DIR, PAGES } from "../site.config.js";
 import { EVERY_LAYER, mnistSplit } from "../src/mnist-data.js";
-import { launch, type PageProblems, watchedPage } from "./browser.js";
+import { expectClean, launch, SHOTS, settled, shotName, watchedPage } from "./browser.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
-const SHOTS = join(ROOT, "test-results", "screenshots");
 const SEED = 42;
 /**
  * Backends that must start in this Chromium (the others must say why not). Headless Chromium
@@ -60,31 +59,6 @@ afterAll(async () => {
   await browser?.close();
   await server?.close();
 });
-
-/** Waits until no demo or panel of the page is idle or running, and none failed. */
-async function settled(page: Page, timeout = 30_000): Promise<void> {
-  await page.waitForFunction(
-    () =>
-      ![...document.querySelectorAll<HTMLElement>("[data-state]")].some(
-        (e) => e.dataset.state === "idle" || e.dataset.state === "running",
-      ),
-    undefined,
-    { timeout },
-  );
-  const failed = await page.locator('[data-state="error"]').allTextContents();
-  expect(failed, "a demo or panel reported an error").toEqual([]);
-}
-
-function expectClean(problems: PageProblems, where: string): void {
-  expect(problems.pageErrors, `uncaught errors on ${where}`).toEqual([]);
-  expect(problems.consoleErrors, `console errors on ${where}`).toEqual([]);
-  expect(problems.outsideRequests, `requests outside the site from ${where}`).toEqual([]);
-  expect(problems.failedRequests, `failed requests on ${where}`).toEqual([]);
-}
-
-function shotName(path: string, suffix = ""): string {
-  return `${path.replace(/\.html$/, "").replace(/\//g, "-")}${suffix}.png`;
-}
 
 function chapterNorm(method: "scratch" | "concise", lambda: 0 | 3): number {
   const run = chapter.find((r) => r.method === method && r.lambda === lambda);
