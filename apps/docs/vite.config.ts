@@ -104,7 +104,8 @@ function wasmLoader(registerPath: string, module: string, imports: string[]): st
   const dir = dirname(require.resolve("@tensorflow/tfjs-backend-wasm/package.json"));
   const paths = TFJS_WASM_FILES.map((file, k) => {
     imports.push(`import tfjsWasm${k} from ${JSON.stringify(`${join(dir, "dist", file)}?url`)};`);
-    return `${JSON.stringify(file)}: new URL(tfjsWasm${k}, document.baseURI).href`;
+    // The page or the compute worker: `location` is the document's or the worker script's.
+    return `${JSON.stringify(file)}: new URL(tfjsWasm${k}, globalThis.location.href).href`;
   });
   // `module` is a quoted specifier: "@wdecay/backend-wasm/register" → "@wdecay/backend-wasm".
   const main = module.replace(/\/register"$/, '"');
@@ -178,6 +179,8 @@ export default defineConfig({
   appType: "mpa",
   publicDir: false,
   plugins: [layout(), optionalBackends(), mnistPoolModule()],
+  // The compute worker (src/work/worker.ts) imports the backends and the digits as the pages did.
+  worker: { format: "es", plugins: () => [optionalBackends(), mnistPoolModule()] },
   resolve: { conditions: ["@wdecay/source", ...defaultClientConditions] },
   build: {
     outDir: "dist",

@@ -20,11 +20,14 @@ function reasonOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-let listing: Promise<BackendChoice[]> | undefined;
+let loading: Promise<Map<string, string>> | undefined;
 
-/** Every backend the site knows, started once to learn whether it runs here (cached). */
-export function listBackends(): Promise<BackendChoice[]> {
-  listing ??= (async () => {
+/**
+ * Imports every optional backend once (each registers itself); resolves with the reason of each
+ * import that failed. A backend is picked by name, so it must be registered before `get`.
+ */
+function loadOptionalBackends(): Promise<Map<string, string>> {
+  loading ??= (async () => {
     const importFailures = new Map<string, string>();
     await Promise.all(
       optionalBackends.map(async (entry) => {
@@ -35,6 +38,17 @@ export function listBackends(): Promise<BackendChoice[]> {
         }
       }),
     );
+    return importFailures;
+  })();
+  return loading;
+}
+
+let listing: Promise<BackendChoice[]> | undefined;
+
+/** Every backend the site knows, started once to learn whether it runs here (cached). */
+export function listBackends(): Promise<BackendChoice[]> {
+  listing ??= (async () => {
+    const importFailures = await loadOptionalBackends();
     // The reader picks a backend by name, so each is started as named: WebGPU on a software
     // adapter is listed (a default choice by priority would pass it by).
     const listed = await defaultRegistry.list({ named: true });
@@ -61,16 +75,13 @@ export function listBackends(): Promise<BackendChoice[]> {
 }
 
 /** The started backend of that name (shared by the page; never destroy it). */
-export function getBackend(name: string): Promise<Backend> {
+export async function getBackend(name: string): Promise<Backend> {
+  await loadOptionalBackends();
   return defaultRegistry.get(name);
 }
 
 /** A new instance of the named backend, the caller's to destroy. */
-export function startNewBackend(name: string): Promise<Backend> {
+export async function startNewBackend(name: string): Promise<Backend> {
+  await loadOptionalBackends();
   return defaultRegistry.startNew(name);
-}
-
-/** The backend named by the page's `?backend=` parameter, if any. */
-export function requestedBackend(): string | null {
-  return new URLSearchParams(globalThis.location?.search ?? "").get("backend");
 }

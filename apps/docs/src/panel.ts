@@ -1,5 +1,10 @@
-/** The frame of an interactive exercise: heading, controls, a run button, status, results. */
-import { h, showError, statusLine, uid } from "./ui.js";
+/**
+ * The frame of an interactive exercise: heading, controls, a run button, a Cancel button and a
+ * progress bar while it runs, status, results. The heavy part of each run goes to the panel's
+ * compute worker (`panel.runner`), so the page stays responsive and Cancel stops it at once.
+ */
+import { h, InvalidInput, showError, statusLine, uid } from "./ui.js";
+import { isCancel, Runner } from "./work/runner.js";
 
 export interface Panel {
   readonly section: HTMLElement;
@@ -7,13 +12,18 @@ export interface Panel {
   readonly results: HTMLElement;
   readonly status: HTMLElement;
   readonly button: HTMLButtonElement;
-  /** Runs the work now (as the button does). */
+  /** The panel's compute worker; a new run cancels the one before. */
+  readonly runner: Runner;
+  /** Runs the work now (as the button does); a run in progress is cancelled first. */
   run(): Promise<void>;
+  /** Shows how far the run is (fraction done in [0, 1]) and what it is doing. */
+  progress(fraction: number, text?: string): void;
 }
 
 /**
  * Mounts a panel into `root` whose button (and `run()` on load) calls `work`; the section's
- * `data-state` is `running`, `done` or `error`, which the end-to-end tests wait on.
+ * `data-state` is `running`, `done`, `cancelled`, `invalid` (input it will not run) or `error`, which the end-to-end tests wait on.
+ * `work` returns the summary shown in the status line.
  */
 export function mountPanel(
   root: HTMLElement,
@@ -33,34 +43,85 @@ export function mountPanel(
     { type: "button", "data-testid": "run" },
     options.buttonLabel ?? "Run",
   );
+  const cancel = h(
+    "button",
+    { type: "button", class: "cancel", "data-testid": "cancel", hidden: true },
+    "Cancel",
+  );
+  const bar = h("progress", {
+    max: 1,
+    value: 0,
+    hidden: true,
+    "aria-label": `${options.heading}: progress`,
+    "data-testid": "progress",
+  });
   const results = h("div", { class: "results" });
   const status = statusLine(`${options.testid}-status`);
-  section.append(h("h2", { id: headingId }, options.heading), controls, status, results);
-  controls.append(h("div", { class: "field field-button" }, button));
+  section.append(
+    h("h2", { id: headingId }, options.heading),
+    controls,
+    h("div", { class: "run-state" }, bar, status),
+    results,
+  );
+  controls.append(h("div", { class: "field field-button" }, button, cancel));
   root.append(section);
-  let busy = false;
+  const runner = new Runner();
+  let generation = 0;
+  const finish = () => {
+    bar.hidden = true;
+    cancel.hidden = true;
+  };
   const run = async () => {
-    if (busy) return;
-    busy = true;
-    button.disabled = true;
+    runner.cancel("superseded by a newer run");
+    const mine = ++generation;
     section.dataset.state = "running";
+    results.setAttribute("aria-busy", "true");
     status.classList.remove("error");
     status.textContent = "Running…";
+    bar.removeAttribute("value");
+    bar.hidden = false;
+    cancel.hidden = false;
     const started = performance.now();
     try {
       const summary = await work(panel);
+      if (mine !== generation) return;
       status.textContent = `${summary} (${Math.round(performance.now() - started)} ms)`;
       section.dataset.state = "done";
     } catch (error) {
-      section.dataset.state = "error";
-      showError(status, error);
+      if (mine !== generation) return;
+      if (isCancel(error)) {
+        status.textContent = "Cancelled; the results shown are from the last finished run.";
+        section.dataset.state = "cancelled";
+      } else if (error instanceof InvalidInput) {
+        status.textContent = `Not run: ${error.message}.`;
+        status.classList.add("error");
+        section.dataset.state = "invalid";
+      } else {
+        section.dataset.state = "error";
+        showError(status, error);
+      }
     } finally {
-      busy = false;
-      button.disabled = false;
+      if (mine === generation) {
+        finish();
+        results.removeAttribute("aria-busy");
+      }
     }
   };
-  const panel: Panel = { section, controls, results, status, button, run };
+  const panel: Panel = {
+    section,
+    controls,
+    results,
+    status,
+    button,
+    runner,
+    run,
+    progress(fraction, text) {
+      bar.value = Math.min(1, Math.max(0, fraction));
+      if (text) status.textContent = text;
+    },
+  };
   button.addEventListener("click", () => void run());
+  cancel.addEventListener("click", () => runner.cancel("cancelled by the reader"));
   return panel;
 }
 

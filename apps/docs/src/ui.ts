@@ -1,5 +1,29 @@
 /** Small DOM helpers and the controls every demo shares: backend picker, λ slider, seed. */
-import { type BackendChoice, getBackend, listBackends, requestedBackend } from "./backends.js";
+import { type BackendChoice, getBackend } from "./backends.js";
+import { Runner } from "./work/runner.js";
+
+let listing: Promise<BackendChoice[]> | undefined;
+
+/**
+ * Every backend the site knows, as the compute worker sees it: the worker is where they train,
+ * and starting them there keeps their compilation off the page's main thread (cached).
+ */
+export function listBackends(): Promise<BackendChoice[]> {
+  listing ??= (async () => {
+    const runner = new Runner();
+    try {
+      return await runner.run("listBackends", {});
+    } finally {
+      runner.dispose();
+    }
+  })();
+  return listing;
+}
+
+/** The backend named by the page's `?backend=` parameter, if any. */
+export function requestedBackend(): string | null {
+  return urlParam("backend");
+}
 
 type Child = Node | string | null | undefined | false;
 
@@ -64,79 +88,207 @@ export function field(label: string, control: HTMLElement, hint?: string): HTMLE
   );
 }
 
-/** A slider and a number input bound together, for one non-negative number. */
+/**
+ * The page's settings in its URL: a control bound with `persist` takes its value from the query
+ * parameter of its name on load and writes it back on every change, so the address bar always
+ * reproduces what is on screen (replaceState: no history entry per slider move).
+ */
+export function urlParam(name: string): string | null {
+  return new URLSearchParams(globalThis.location?.search ?? "").get(name);
+}
+
+export function writeUrlParam(name: string, value: string): void {
+  const url = new URL(location.href);
+  url.searchParams.set(name, value);
+  history.replaceState(history.state, "", url);
+}
+
+/** Binds a select or input to the URL parameter `name` (see urlParam). */
+export function persist(name: string, control: HTMLInputElement | HTMLSelectElement): void {
+  const given = urlParam(name);
+  if (given !== null) {
+    if (control instanceof HTMLSelectElement) {
+      // An unknown option is ignored (the default stays), never shown as something else.
+      if ([...control.options].some((o) => o.value === given)) control.value = given;
+    } else {
+      control.value = given;
+    }
+  }
+  control.addEventListener("change", () => writeUrlParam(name, control.value));
+}
+
+/** A select bound to the URL, with its label. */
+export function selectControl(options: {
+  label: string;
+  name: string;
+  options: readonly (readonly [value: string, text: string])[];
+  value: string;
+  onChange?: (value: string) => void;
+  hint?: string;
+}): { readonly element: HTMLElement; readonly select: HTMLSelectElement; value(): string } {
+  const select = h(
+    "select",
+    { "data-testid": options.name },
+    ...options.options.map(([value, text]) => h("option", { value }, text)),
+  );
+  select.value = options.value;
+  persist(options.name, select);
+  select.addEventListener("change", () => options.onChange?.(select.value));
+  return {
+    element: field(options.label, select, options.hint),
+    select,
+    value: () => select.value,
+  };
+}
+
+/** Input a page will not run: shown as such (the panel's state `invalid`), not as a failure. */
+export class InvalidInput extends Error {
+  override name = "InvalidInput";
+}
+
+/** The control's value, or an InvalidInput error naming what is wrong with it. */
+export function required(control: NumberControl): number {
+  const v = control.value();
+  if (v === undefined) throw new InvalidInput(control.error());
+  return v;
+}
+
+/** A number input (with a slider beside it when it has a range), for one number ≥ min. */
 export interface NumberControl {
   readonly element: HTMLElement;
   readonly input: HTMLInputElement;
-  value(): number;
-  set(value: number): void;
+  /** The value, or undefined while the box holds something that is not a valid value. */
+  value(): number | undefined;
+  /** Why the box's content is not valid (empty when it is). */
+  error(): string;
+  /** Sets the value (and the URL, unless `persist: false`). */
+  set(value: number, options?: { persist?: boolean }): void;
 }
 
 /**
- * A slider with a number input beside it: the slider covers [min, max], the number box takes any
- * value ≥ min. `onChange` runs on every committed change (slider release or typing).
+ * A number box, plus a slider over [min, max] when `max` is given; the box takes any valid value.
+ * Invalid content (not a number, below min, not an integer where one is needed) is marked
+ * (aria-invalid, a message under the box) and `value()` is undefined: a page never runs a value
+ * other than the one shown. `onChange` runs on every committed change (slider release, typing
+ * committed), `onInput` while the slider moves. The value lives in the URL under `name`.
  */
 export function numberControl(options: {
   label: string;
   name: string;
   min: number;
-  max: number;
-  step: number;
+  max?: number;
+  step?: number;
   value: number;
+  integer?: boolean;
   onChange: (value: number) => void;
+  onInput?: (value: number) => void;
   hint?: string;
 }): NumberControl {
-  const { label, name, min, max, step } = options;
+  const { label, name, min, max } = options;
   const id = uid(name);
-  const range = h("input", {
-    type: "range",
-    min,
-    max,
-    step,
-    value: options.value,
-    "aria-label": `${label} (slider)`,
-    "data-testid": `${name}-range`,
-  });
+  const messageId = uid(`${name}-error`);
   const input = h("input", {
     id,
     type: "number",
     min,
-    step: "any",
+    step: options.integer ? 1 : "any",
     value: options.value,
-    inputmode: "decimal",
+    inputmode: options.integer ? "numeric" : "decimal",
+    "aria-describedby": messageId,
     "data-testid": `${name}-input`,
   });
-  const read = (): number => {
-    const v = Number(input.value);
-    return Number.isFinite(v) && v >= min ? v : min;
+  const message = h("span", {
+    class: "field-error",
+    id: messageId,
+    "data-testid": `${name}-error`,
+  });
+  const range =
+    max === undefined
+      ? undefined
+      : h("input", {
+          type: "range",
+          min,
+          max,
+          step: options.step ?? "any",
+          value: options.value,
+          "aria-label": `${label} (slider)`,
+          "data-testid": `${name}-range`,
+        });
+  const error = (): string => {
+    const text = input.value.trim();
+    const v = Number(text);
+    if (text === "" || !Number.isFinite(v)) return `${label} must be a number`;
+    if (v < min) return `${label} must be at least ${min}`;
+    if (options.integer && !Number.isSafeInteger(v)) return `${label} must be a whole number`;
+    return "";
   };
-  range.addEventListener("input", () => {
+  const value = (): number | undefined => (error() ? undefined : Number(input.value));
+  const check = () => {
+    const problem = error();
+    input.setAttribute("aria-invalid", String(problem !== ""));
+    message.textContent = problem;
+    return problem === "";
+  };
+  const given = urlParam(name);
+  if (given !== null) input.value = given;
+  if (range && check()) range.value = input.value;
+  check();
+  const commit = () => {
+    writeUrlParam(name, input.value);
+    const v = value();
+    // Invalid input still reaches onChange's caller through value() === undefined, so a page
+    // can say it did not run; the call itself carries the last valid number.
+    options.onChange(v ?? Number.NaN);
+  };
+  range?.addEventListener("input", () => {
     input.value = range.value;
+    check();
+    options.onInput?.(Number(range.value));
   });
-  range.addEventListener("change", () => {
+  range?.addEventListener("change", () => {
     input.value = range.value;
-    options.onChange(read());
+    check();
+    commit();
   });
+  input.addEventListener("input", check);
   input.addEventListener("change", () => {
-    range.value = String(Math.min(max, Math.max(min, read())));
-    options.onChange(read());
+    const v = check() ? Number(input.value) : undefined;
+    if (range && v !== undefined) range.value = String(Math.min(max as number, v));
+    commit();
   });
   const element = h(
     "div",
-    { class: "field field-number" },
+    { class: `field field-number${range ? "" : " field-number-only"}` },
     h("label", { for: id }, label),
-    h("div", { class: "number-pair" }, range, input),
+    range ? h("div", { class: "number-pair" }, range, input) : input,
     options.hint ? h("span", { class: "hint" }, options.hint) : null,
+    message,
   );
   return {
     element,
     input,
-    value: read,
-    set(value) {
-      input.value = String(value);
-      range.value = String(value);
+    value,
+    error,
+    set(v, setOptions) {
+      input.value = String(v);
+      if (range) range.value = String(v);
+      check();
+      if (setOptions?.persist !== false) writeUrlParam(name, input.value);
     },
   };
+}
+
+/** The seed of a page's data, initial weights and minibatch order (42, as the CLI's default). */
+export function seedControl(onChange: () => void = () => {}): NumberControl {
+  return numberControl({
+    label: "Seed",
+    name: "seed",
+    min: 0,
+    value: 42,
+    integer: true,
+    onChange,
+    hint: "data, initial weights and minibatch order",
+  });
 }
 
 /** The backend picker: a select of every backend, unavailable ones disabled with their reason. */
@@ -205,7 +357,10 @@ export function backendPicker(onChange?: (name: string) => void): BackendPicker 
     }
     return choices;
   });
-  select.addEventListener("change", () => onChange?.(select.value));
+  select.addEventListener("change", () => {
+    writeUrlParam("backend", select.value);
+    onChange?.(select.value);
+  });
   return { element, ready, selected: () => select.value };
 }
 

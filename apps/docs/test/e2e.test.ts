@@ -16,19 +16,19 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mnistPool } from "../mnist-pool.js";
 import { API_DIR, PAGES } from "../site.config.js";
 import { EVERY_LAYER, mnistSplit } from "../src/mnist-data.js";
-import { expectClean, launch, SHOTS, settled, shotName, watchedPage } from "./browser.js";
+import { REQUIRED_BACKENDS } from "./backends.js";
+import {
+  expectClean,
+  expectResponsive,
+  launch,
+  SHOTS,
+  settled,
+  shotName,
+  watchedPage,
+} from "./browser.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const SEED = 42;
-/**
- * Backends that must start in this Chromium (the others must say why not). Headless Chromium
- * runs wasm everywhere and WebGPU on its software adapter with --enable-unsafe-webgpu; set
- * DOCS_REQUIRE_BACKENDS=cpu,cpu-f32 where a machine has no WebGPU adapter at all.
- */
-const REQUIRED_BACKENDS = (process.env.DOCS_REQUIRE_BACKENDS ?? "cpu,cpu-f32,wasm,webgpu")
-  .split(",")
-  .map((name) => name.trim())
-  .filter(Boolean);
 
 /**
  * Pages whose work on load takes long: the conformance page runs the whole suite on every
@@ -108,6 +108,8 @@ describe("docs site", () => {
           expect(await target("prev"), `previous of ${path}`).toBe(expected(at - 1));
           expect(await target("next"), `next of ${path}`).toBe(expected(at + 1));
         }
+        // Issue 16, finding 1: whatever the page computes on load, its main thread stays free.
+        await expectResponsive(page, path);
         if (PAGES.find((p) => p.path === path)?.screenshot) {
           await page.screenshot({ path: join(SHOTS, shotName(path)), fullPage: true });
         }
@@ -146,6 +148,7 @@ describe("docs site", () => {
         await page.goto(`${server.url}index.html?backend=${name}&seed=${SEED}&lambda=3`);
         const got = await demoNorm(page);
         expect(got.backend).toBe(name);
+        await expectResponsive(page, `the chapter demo on ${name}`);
         const relativeError = Math.abs(got.value - expected) / expected;
         trained.push({ name, norm: got.value, relativeError });
         // float64 backends reproduce the reference to rounding; float32 ones to float32 rounding
@@ -227,6 +230,7 @@ describe("docs site", () => {
             })),
           );
         expect(rows, name).toHaveLength(2);
+        await expectResponsive(page, `the network page on ${name}`);
         const [none, decayed] = rows as [
           { train: number; test: number },
           { train: number; test: number },

@@ -1,6 +1,5 @@
 /** The "Choosing a backend" guide's live table of the backends in this browser. */
-import { listBackends } from "../backends.js";
-import { h } from "../ui.js";
+import { h, listBackends } from "../ui.js";
 
 const target = document.getElementById("backends") as HTMLElement;
 const choices = await listBackends();

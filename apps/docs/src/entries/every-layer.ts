@@ -5,14 +5,12 @@
  * norms.
  */
 
-import { pool } from "virtual:wdecay/mnist-pool";
-import { l2Norm, type NetworkTrainResult, trainNetwork } from "@wdecay/core";
+import { l2Norm, type NetworkTrainResult } from "@wdecay/core";
 import { COLORS, fitLogAxis, lineChart, series } from "../charts.js";
-import { EVERY_LAYER, mnistSplit } from "../mnist-data.js";
+import { EVERY_LAYER } from "../mnist-data.js";
 import { addControl, mountPanel } from "../panel.js";
-import { backendPicker, fmt, getBackend, h, numberControl } from "../ui.js";
+import { backendPicker, fmt, h, numberControl, required } from "../ui.js";
 
-const data = mnistSplit(pool);
 const root = document.getElementById("every-layer") as HTMLElement;
 const picker = backendPicker();
 const lambda = numberControl({
@@ -74,23 +72,19 @@ const panel = mountPanel(
     testid: "every-layer",
     buttonLabel: "Train",
   },
-  async () => {
+  async ({ runner, progress }) => {
+    const decay = required(lambda);
     await picker.ready;
-    const backend = await getBackend(picker.selected());
-    const decay = lambda.value();
+    const backend = picker.selected();
     for (const s of Object.values(curves)) s.data = [];
     tableBox.replaceChildren();
     chart.chart.update();
-    const run = (weightDecay: number) =>
-      trainNetwork(backend, EVERY_LAYER.spec, data, {
-        epochs: EVERY_LAYER.epochs,
-        lr: EVERY_LAYER.lr,
-        batchSize: EVERY_LAYER.batchSize,
-        seed: EVERY_LAYER.seed,
-        grouping: { weightDecay },
-      });
-    const none = await run(0);
-    const decayed = await run(decay);
+    const [none, decayed] = (await runner.run("everyLayer", { backend, weightDecay: decay }, (p) =>
+      progress(
+        (p.run * p.epochs + p.epoch) / (2 * p.epochs),
+        `Training ${p.run === 0 ? "without decay" : `with λ = ${decay}`} on ${backend}: epoch ${p.epoch} of ${p.epochs}`,
+      ),
+    )) as [NetworkTrainResult, NetworkTrainResult];
     const points = (r: NetworkTrainResult, key: "trainLoss" | "testLoss") =>
       r.history.map((p) => ({ x: p.epoch, y: p[key] }));
     curves.train0.data = points(none, "trainLoss");
@@ -124,7 +118,7 @@ const panel = mountPanel(
     groupsLine.textContent = decayed.grouping.groups
       .map((g) => `${g.name} (λ ${g.weightDecay}): ${g.members.join(", ")}`)
       .join("; ");
-    return `Trained twice on ${backend.name}: the test loss went from ${fmt(none.final.testLoss)} to ${fmt(decayed.final.testLoss)}`;
+    return `Trained twice on ${backend}: the test loss went from ${fmt(none.final.testLoss)} to ${fmt(decayed.final.testLoss)}`;
   },
 );
 addControl(panel, picker.element);

@@ -5,35 +5,14 @@
  * against a separate single-output run; the second solves each column's ridge in closed form
  * along a λ grid.
  */
-import {
-  CHAPTER,
-  columnDataset,
-  type DataSplit,
-  ridgeClosedForm,
-  syntheticSplit,
-  train,
-  trainMultiOutput,
-} from "@wdecay/core";
+import { CHAPTER } from "@wdecay/core";
 import { COLORS, fitLogAxis, lineChart, series } from "../charts.js";
 import { addControl, mountPanel } from "../panel.js";
-import {
-  backendPicker,
-  field,
-  fmt,
-  getBackend,
-  h,
-  logGrid,
-  nextFrame,
-  numberControl,
-} from "../ui.js";
+import { backendPicker, fmt, h, logGrid, numberControl, required, seedControl } from "../ui.js";
 
 const OUTPUTS = 3;
 const COLUMN_COLORS = [COLORS.train, COLORS.test, COLORS.extra];
 const SUB = ["₁", "₂", "₃"];
-
-function split(seed: number): DataSplit {
-  return syntheticSplit(seed, CHAPTER, { outputs: OUTPUTS });
-}
 
 function squaredColumnNorms(W: Float64Array, d: number, k: number): number[] {
   const out = new Array<number>(k).fill(0);
@@ -69,7 +48,7 @@ function table(head: string[], rows: (string | HTMLElement)[][], testid: string)
 // Panel 1: SGD on the backend.
 const trainRoot = document.getElementById("frobenius-train") as HTMLElement;
 const picker = backendPicker();
-const seed = h("input", { type: "number", min: 0, step: 1, value: 42, "data-testid": "seed" });
+const seed = seedControl();
 const lambda = numberControl({
   label: "λ",
   name: "lambda",
@@ -96,50 +75,39 @@ const trainPanel = mountPanel(
     testid: "frobenius-train",
     buttonLabel: "Train",
   },
-  async () => {
+  async ({ runner, progress }) => {
+    const lam = required(lambda);
     await picker.ready;
-    const backend = await getBackend(picker.selected());
-    const s = Math.max(0, Math.floor(Number(seed.value) || 0));
-    const data = split(s);
-    const settings = {
-      method: "scratch" as const,
-      lambda: lambda.value(),
-      epochs: CHAPTER.epochs,
-      lr: CHAPTER.lr,
-      batchSize: CHAPTER.batchSize,
-      evalEvery: CHAPTER.evalEvery,
-      seed: s,
-    };
+    const backend = picker.selected();
+    const s = required(seed);
     trainLoss.data = [];
     testLoss.data = [];
-    const multi = await trainMultiOutput(backend, data, {
-      ...settings,
-      onEvaluate: (p) => {
-        trainLoss.data.push({ x: p.epoch, y: p.trainLoss });
-        testLoss.data.push({ x: p.epoch, y: p.testLoss });
-        fitLogAxis(lossChart.chart);
-        lossChart.chart.update();
+    lossChart.chart.update();
+    const multi = await runner.run(
+      "multiOutput",
+      { backend, lambda: lam, seed: s, outputs: OUTPUTS },
+      (p) => {
+        if ("trainLoss" in p) {
+          trainLoss.data.push({ x: p.epoch, y: p.trainLoss });
+          testLoss.data.push({ x: p.epoch, y: p.testLoss });
+          fitLogAxis(lossChart.chart);
+          lossChart.chart.update();
+        } else {
+          progress(p.epoch / p.epochs, `Training W on ${backend}: epoch ${p.epoch} of ${p.epochs}`);
+        }
       },
-      onEpoch: (epoch) => (epoch % CHAPTER.evalEvery === 0 ? nextFrame(8) : undefined),
-    });
+    );
     const squares = squaredColumnNorms(multi.weights, CHAPTER.dims, OUTPUTS);
     const sum = squares.reduce((a, v) => a + v, 0);
-    // Each column alone, trained as the chapter's single-output model on its target column.
+    // Each column alone, trained (in the worker) as the chapter's single-output model on its
+    // target column.
     const rows: string[][] = [];
     let worst = 0;
     for (let c = 0; c < OUTPUTS; c++) {
-      const single = await train(
-        backend,
-        { train: columnDataset(data.train, c), test: columnDataset(data.test, c) },
-        settings,
-      );
+      const alone = multi.columnNorms[c] as number;
       const own = Math.sqrt(squares[c] as number);
-      worst = Math.max(worst, Math.abs(own - single.l2Norm) / single.l2Norm);
-      rows.push([
-        `w${SUB[c]} (true weights ${fmt(0.01 * (c + 1))})`,
-        fmt(own, 8),
-        fmt(single.l2Norm, 8),
-      ]);
+      worst = Math.max(worst, Math.abs(own - alone) / alone);
+      rows.push([`w${SUB[c]} (true weights ${fmt(0.01 * (c + 1))})`, fmt(own, 8), fmt(alone, 8)]);
     }
     trainResult.replaceChildren(
       h(
@@ -160,12 +128,12 @@ const trainPanel = mountPanel(
       ),
       table(["column", "‖w_c‖ in W", "‖w‖ trained alone"], rows, "frobenius-columns"),
     );
-    return `Trained on ${backend.name}`;
+    return `Trained on ${backend}`;
   },
 );
 addControl(trainPanel, picker.element);
 addControl(trainPanel, lambda.element);
-addControl(trainPanel, field("Seed", seed));
+addControl(trainPanel, seed.element);
 trainPanel.results.append(trainResult, lossChart.figure);
 void trainPanel.run();
 
@@ -187,43 +155,36 @@ const pathTable = h("div", {});
 const pathPanel = mountPanel(
   pathRoot,
   { heading: "The minimizer along λ, in closed form", testid: "frobenius", buttonLabel: "Compute" },
-  async () => {
-    const s = Math.max(0, Math.floor(Number(seed.value) || 0));
-    const { train: data } = split(s);
-    const lambdas = logGrid(1e-3, 30, 25);
-    frob.data = [];
-    for (const line of normSeries) line.data = [];
-    const rows: (string | HTMLElement)[][] = [];
-    lambdas.forEach((lam, k) => {
-      const W = Array.from(
-        { length: OUTPUTS },
-        (_, c) => ridgeClosedForm(columnDataset(data, c), lam).weights,
-      );
-      const colSq = W.map((w) => w.reduce((a, v) => a + v * v, 0));
-      // ‖W‖_F² entry by entry over the d × k matrix, against Σ_c w_cᵀw_c = tr(WᵀW).
-      let entries = 0;
-      for (let j = 0; j < data.d; j++) for (const w of W) entries += (w[j] as number) ** 2;
-      const sumCols = colSq.reduce((a, v) => a + v, 0);
-      frob.data.push({ x: lam, y: Math.sqrt(entries) });
-      colSq.forEach((v, c) => normSeries[c]?.data.push({ x: lam, y: Math.sqrt(v) }));
-      if (k === 0 || k === 12 || k === 24) {
-        rows.push([
-          fmt(lam),
-          fmt(entries, 8),
-          fmt(sumCols, 8),
-          h(
-            "span",
-            { "data-testid": k === 12 ? "frobenius-gap" : undefined },
-            Math.abs(entries - sumCols).toExponential(1),
-          ),
-        ]);
-      }
+  async ({ runner }) => {
+    const s = required(seed);
+    const path = await runner.run("frobeniusPath", {
+      seed: s,
+      lambdas: logGrid(1e-3, 30, 25),
+      outputs: OUTPUTS,
+    });
+    frob.data = path.map((p) => ({ x: p.lambda, y: Math.sqrt(p.entries) }));
+    normSeries.forEach((line, c) => {
+      line.data = path.map((p) => ({ x: p.lambda, y: Math.sqrt(p.columns[c] as number) }));
+    });
+    const rows: (string | HTMLElement)[][] = [0, 12, 24].map((k) => {
+      const { lambda: lam, entries, columns } = path[k] as (typeof path)[number];
+      const sumCols = columns.reduce((a, v) => a + v, 0);
+      return [
+        fmt(lam),
+        fmt(entries, 8),
+        fmt(sumCols, 8),
+        h(
+          "span",
+          { "data-testid": k === 12 ? "frobenius-gap" : undefined },
+          Math.abs(entries - sumCols).toExponential(1),
+        ),
+      ];
     });
     chart.update();
     pathTable.replaceChildren(
       table(["λ", "Σᵢⱼ Wᵢⱼ²", "Σ_c ‖w_c‖²", "difference"], rows, "frobenius-result"),
     );
-    return `${lambdas.length} λ × ${OUTPUTS} columns solved`;
+    return `${path.length} λ × ${OUTPUTS} columns solved`;
   },
 );
 pathPanel.results.append(pathTable, figure);

@@ -8,7 +8,7 @@ import {
 } from "@wdecay/core";
 import { type Chart, lineChart, series } from "../charts.js";
 import { addControl, mountPanel } from "../panel.js";
-import { backendPicker, field, fmt, getBackend, h, numberControl } from "../ui.js";
+import { backendPicker, field, fmt, getBackend, h, numberControl, required } from "../ui.js";
 
 const SHOWN = 12;
 const PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9"];
@@ -169,7 +169,7 @@ const sgdPanel = mountPanel(
       const r = await train(backend, data, {
         method: "scratch",
         penalty,
-        lambda: sgdLambda.value(),
+        lambda: required(sgdLambda),
         epochs: CHAPTER.epochs,
         lr: CHAPTER.lr,
         batchSize: CHAPTER.batchSize,

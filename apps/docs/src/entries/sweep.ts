@@ -1,17 +1,18 @@
 /** Exercise 1: train and test loss against λ, every λ of a log grid trained in one pass. */
-import { CHAPTER, syntheticSplit, trainGrid } from "@wdecay/core";
 import { COLORS, lineChart, series } from "../charts.js";
 import { addControl, mountPanel } from "../panel.js";
-import { backendPicker, field, fmt, getBackend, h, logGrid } from "../ui.js";
+import { backendPicker, fmt, h, logGrid, required, seedControl, selectControl } from "../ui.js";
 
 const root = document.getElementById("sweep") as HTMLElement;
 const picker = backendPicker();
-const seed = h("input", { type: "number", min: 0, step: 1, value: 42, "data-testid": "seed" });
-const count = h(
-  "select",
-  { "data-testid": "count" },
-  ...[12, 24, 48].map((n) => h("option", { value: n, selected: n === 24 }, `${n} values`)),
-);
+const seed = seedControl();
+const count = selectControl({
+  label: "Grid",
+  name: "count",
+  options: [12, 24, 48].map((n) => [String(n), `${n} values`] as const),
+  value: "24",
+  hint: "λ from 0.001 to 30, log-spaced",
+});
 
 const losses = series("final train loss", COLORS.train, [], { pointRadius: 3 });
 const tests = series("final test loss", COLORS.test, [], { pointRadius: 3 });
@@ -36,20 +37,17 @@ const best = h("p", { "data-testid": "sweep-best", class: "norm" });
 const panel = mountPanel(
   root,
   { heading: "λ sweep on the chapter's problem", testid: "sweep", buttonLabel: "Sweep" },
-  async () => {
+  async ({ runner, progress }) => {
     await picker.ready;
-    const backend = await getBackend(picker.selected());
-    const lambdas = logGrid(1e-3, 30, Number(count.value));
-    const s = Math.max(0, Math.floor(Number(seed.value) || 0));
-    const results = await trainGrid(backend, syntheticSplit(s, CHAPTER), {
-      method: "scratch",
-      lambdas,
-      epochs: CHAPTER.epochs,
-      lr: CHAPTER.lr,
-      batchSize: CHAPTER.batchSize,
-      evalEvery: CHAPTER.epochs,
-      seed: s,
-    });
+    const backend = picker.selected();
+    const lambdas = logGrid(1e-3, 30, Number(count.value()));
+    const s = required(seed);
+    const results = await runner.run("sweep", { backend, lambdas, seed: s }, (p) =>
+      progress(
+        p.epoch / p.epochs,
+        `Training ${lambdas.length} models on ${backend}: epoch ${p.epoch} of ${p.epochs}`,
+      ),
+    );
     losses.data = results.map((r) => ({ x: r.lambda, y: r.trainLoss }));
     tests.data = results.map((r) => ({ x: r.lambda, y: r.testLoss }));
     norms.data = results.map((r) => ({ x: r.lambda, y: r.l2Norm }));
@@ -58,11 +56,11 @@ const panel = mountPanel(
     const top = results.reduce((a, b) => (b.testLoss < a.testLoss ? b : a));
     best.textContent = `Lowest test loss ${fmt(top.testLoss)} at λ = ${fmt(top.lambda, 3)} (‖w‖ = ${fmt(top.l2Norm)})`;
     best.dataset.lambda = String(top.lambda);
-    return `Trained ${lambdas.length} models in one pass on ${backend.name}`;
+    return `Trained ${lambdas.length} models in one pass on ${backend}`;
   },
 );
 addControl(panel, picker.element);
-addControl(panel, field("Seed", seed));
-addControl(panel, field("Grid", count, "λ from 0.001 to 30, log-spaced"));
+addControl(panel, seed.element);
+addControl(panel, count.element);
 panel.results.append(best, lossChart.figure, normChart.figure);
 void panel.run();

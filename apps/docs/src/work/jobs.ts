@@ -1,0 +1,251 @@
+/**
+ * Everything heavy the pages compute, as jobs the compute worker runs (work/worker.ts): each takes
+ * plain data, may report progress, and returns plain data (structured-cloned back to the page).
+ * Pages import only the types of this module; its code is bundled into the worker alone.
+ */
+import {
+  CHAPTER,
+  columnDataset,
+  type HistoryPoint,
+  type LambdaSelection,
+  type Method,
+  type NetworkTrainResult,
+  type PenaltyKind,
+  ridgeClosedForm,
+  type SelectionMethod,
+  type SelectionRule,
+  selectLambda,
+  syntheticSplit,
+  type TrainResult,
+  train,
+  trainGrid,
+  trainMultiOutput,
+  trainNetwork,
+} from "@wdecay/core";
+import { type BackendChoice, getBackend, listBackends } from "../backends.js";
+import type { JobContext } from "./protocol.js";
+
+/** Training progress: epochs done of all. */
+export interface EpochProgress {
+  readonly epoch: number;
+  readonly epochs: number;
+}
+
+/** Waits out a pause, reports the epoch, and lets the worker read control messages. */
+function epochHook(context: JobContext<EpochProgress>) {
+  return async (epoch: number, epochs: number) => {
+    context.progress({ epoch, epochs });
+    await context.gate();
+  };
+}
+
+/** The chapter's model at one λ (the demo): progress is each evaluation point. */
+async function chapterTrain(
+  args: {
+    readonly backend: string;
+    readonly lambda: number;
+    readonly method: Method;
+    readonly seed: number;
+    readonly penalty?: PenaltyKind;
+    /**
+     * Milliseconds to wait at each evaluation, so a reader sees the curves grow (a run of the
+     * chapter takes a few milliseconds on cpu).
+     */
+    readonly pace?: number;
+  },
+  context: JobContext<HistoryPoint | EpochProgress>,
+): Promise<TrainResult & { readonly ms: number }> {
+  const backend = await getBackend(args.backend);
+  const started = performance.now();
+  let paced = 0;
+  const result = await train(backend, syntheticSplit(args.seed, CHAPTER), {
+    method: args.method,
+    lambda: args.lambda,
+    ...(args.penalty ? { penalty: args.penalty } : {}),
+    epochs: CHAPTER.epochs,
+    lr: CHAPTER.lr,
+    batchSize: CHAPTER.batchSize,
+    evalEvery: CHAPTER.evalEvery,
+    seed: args.seed,
+    onEvaluate: (point) => context.progress(point),
+    onEpoch: async (epoch, epochs) => {
+      context.progress({ epoch, epochs });
+      await context.gate();
+      if (args.pace && epoch % CHAPTER.evalEvery === 0) {
+        await new Promise((resolve) => setTimeout(resolve, args.pace));
+        paced += args.pace;
+      }
+    },
+  });
+  // The time the backend trained, not the pacing for the eye.
+  return { ...result, ms: performance.now() - started - paced };
+}
+
+/** Exercise 1: one model per λ of a grid, in one pass. */
+async function sweep(
+  args: { readonly backend: string; readonly lambdas: readonly number[]; readonly seed: number },
+  context: JobContext<EpochProgress>,
+): Promise<TrainResult[]> {
+  const backend = await getBackend(args.backend);
+  return trainGrid(backend, syntheticSplit(args.seed, CHAPTER), {
+    method: "scratch",
+    lambdas: args.lambdas,
+    epochs: CHAPTER.epochs,
+    lr: CHAPTER.lr,
+    batchSize: CHAPTER.batchSize,
+    evalEvery: CHAPTER.epochs,
+    seed: args.seed,
+    onEpoch: epochHook(context),
+  });
+}
+
+/** Exercise 2: λ chosen on held-out data (exact ridge), and the refit's test loss. */
+async function selection(
+  args: {
+    readonly n: number;
+    readonly seed: number;
+    readonly method: SelectionMethod;
+    readonly rule: SelectionRule;
+    readonly lambdas: readonly number[];
+  },
+  context: JobContext<{ readonly done: number; readonly total: number }>,
+): Promise<{
+  readonly selection: Omit<LambdaSelection, "model"> & { readonly weights: Float64Array };
+  readonly testLoss: number;
+  readonly norm: number;
+}> {
+  const { train: rows, test } = syntheticSplit(args.seed, {
+    nTrain: args.n,
+    nTest: 100,
+    dims: CHAPTER.dims,
+  });
+  const sel = selectLambda(rows, {
+    lambdas: args.lambdas,
+    penalty: "l2",
+    method: args.method,
+    seed: args.seed,
+    rule: args.rule,
+    onProgress: (done, total) => context.progress({ done, total }),
+  });
+  // Test MSE of the refit model on the test examples (the validation curve's measure).
+  let testLoss = 0;
+  for (let i = 0; i < test.n; i++) {
+    let r = sel.model.bias - (test.y[i] as number);
+    for (let j = 0; j < test.d; j++)
+      r += (test.X[i * test.d + j] as number) * (sel.model.weights[j] as number);
+    testLoss += (r * r) / test.n;
+  }
+  let norm = 0;
+  for (const w of sel.model.weights) norm += w * w;
+  const { model, ...rest } = sel;
+  return { selection: { ...rest, weights: model.weights }, testLoss, norm: Math.sqrt(norm) };
+}
+
+/** Exercise 4: W (d × k) trained as one matrix, and each column trained alone. */
+async function multiOutput(
+  args: {
+    readonly backend: string;
+    readonly lambda: number;
+    readonly seed: number;
+    readonly outputs: number;
+  },
+  context: JobContext<HistoryPoint | EpochProgress>,
+): Promise<{
+  readonly weights: Float64Array;
+  readonly frobeniusNorm: number;
+  readonly columnNorms: number[];
+}> {
+  const backend = await getBackend(args.backend);
+  const data = syntheticSplit(args.seed, CHAPTER, { outputs: args.outputs });
+  const settings = {
+    method: "scratch" as const,
+    lambda: args.lambda,
+    epochs: CHAPTER.epochs,
+    lr: CHAPTER.lr,
+    batchSize: CHAPTER.batchSize,
+    evalEvery: CHAPTER.evalEvery,
+    seed: args.seed,
+  };
+  const multi = await trainMultiOutput(backend, data, {
+    ...settings,
+    onEvaluate: (point) => context.progress(point),
+    onEpoch: epochHook(context),
+  });
+  const columnNorms: number[] = [];
+  for (let c = 0; c < args.outputs; c++) {
+    const single = await train(
+      backend,
+      { train: columnDataset(data.train, c), test: columnDataset(data.test, c) },
+      settings,
+    );
+    columnNorms.push(single.l2Norm);
+  }
+  return { weights: multi.weights, frobeniusNorm: multi.frobeniusNorm, columnNorms };
+}
+
+/**
+ * Exercise 4 in closed form: each column's ridge along λ, with ‖W‖_F² summed entry by entry
+ * over the d × k matrix, to set against Σ_c w_cᵀw_c = tr(WᵀW).
+ */
+async function frobeniusPath(args: {
+  readonly seed: number;
+  readonly lambdas: readonly number[];
+  readonly outputs: number;
+}): Promise<{ readonly lambda: number; readonly entries: number; readonly columns: number[] }[]> {
+  const { train: data } = syntheticSplit(args.seed, CHAPTER, { outputs: args.outputs });
+  return args.lambdas.map((lambda) => {
+    const W = Array.from(
+      { length: args.outputs },
+      (_, c) => ridgeClosedForm(columnDataset(data, c), lambda).weights,
+    );
+    let entries = 0;
+    for (let j = 0; j < data.d; j++) for (const w of W) entries += (w[j] as number) ** 2;
+    return { lambda, entries, columns: W.map((w) => w.reduce((a, v) => a + v * v, 0)) };
+  });
+}
+
+/** The chapter's last section: an MLP on the digits of the page, without and with decay. */
+async function everyLayer(
+  args: { readonly backend: string; readonly weightDecay: number },
+  context: JobContext<EpochProgress & { readonly run: number }>,
+): Promise<NetworkTrainResult[]> {
+  const [{ pool }, { EVERY_LAYER, mnistSplit }] = await Promise.all([
+    import("virtual:wdecay/mnist-pool"),
+    import("../mnist-data.js"),
+  ]);
+  const backend = await getBackend(args.backend);
+  const data = mnistSplit(pool);
+  const runs: NetworkTrainResult[] = [];
+  for (const [run, weightDecay] of [0, args.weightDecay].entries()) {
+    runs.push(
+      await trainNetwork(backend, EVERY_LAYER.spec, data, {
+        epochs: EVERY_LAYER.epochs,
+        lr: EVERY_LAYER.lr,
+        batchSize: EVERY_LAYER.batchSize,
+        seed: EVERY_LAYER.seed,
+        grouping: { weightDecay },
+        onEpoch: async (epoch: number, epochs: number) => {
+          context.progress({ run, epoch, epochs });
+          await context.gate();
+        },
+      }),
+    );
+  }
+  return runs;
+}
+
+export const JOBS = {
+  listBackends: async (_args: Record<string, never>): Promise<BackendChoice[]> => listBackends(),
+  chapterTrain,
+  sweep,
+  selection,
+  multiOutput,
+  frobeniusPath,
+  everyLayer,
+};
+
+export type JobName = keyof typeof JOBS;
+export type JobArgs<K extends JobName> = Parameters<(typeof JOBS)[K]>[0];
+export type JobResult<K extends JobName> = Awaited<ReturnType<(typeof JOBS)[K]>>;
+export type JobProgress<K extends JobName> =
+  Parameters<(typeof JOBS)[K]> extends [unknown, JobContext<infer P>] ? P : never;
