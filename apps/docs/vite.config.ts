@@ -78,7 +78,8 @@ function layout(): Plugin {
     <meta name="viewport" content="width=device-width, initial-scale=1" />
     <link rel="icon" href="data:," />
     <title>${escapeHtml(title)}</title>
-    <link rel="stylesheet" href="/src/style.css" />`,
+    <link rel="stylesheet" href="/src/style.css" />
+    <script type="module" src="/src/site.ts"></script>`,
           )
           .replace(/<body>/, `<body>\n${navigation(page)}`)
           .replace(/<\/main>/, `${pager(page)}\n</main>`);

@@ -17,6 +17,7 @@ import {
   type TrainResult,
 } from "@wdecay/core";
 import { COLORS, fitLogAxis, lineChart, series } from "./charts.js";
+import { SLIDER_DEBOUNCE_MS } from "./panel.js";
 import {
   backendPicker,
   fmt,
@@ -46,9 +47,6 @@ export interface DemoOptions {
 
 /** Seeds the tests and the CLI use by default. */
 export const DEFAULT_SEED = 42;
-
-/** Slider moves closer together than this retrain once, for the last position. */
-const SLIDER_DEBOUNCE_MS = 200;
 
 /** Milliseconds the worker waits at each evaluation, so the reader sees the curves grow. */
 const PACE_MS = 12;

@@ -87,6 +87,8 @@ export function mountPanel(
       if (mine !== generation) return;
       status.textContent = `${summary} (${Math.round(performance.now() - started)} ms)`;
       section.dataset.state = "done";
+      // How many runs finished, for a reader's tools (and the tests) to tell runs apart.
+      section.dataset.runs = String(Number(section.dataset.runs ?? 0) + 1);
     } catch (error) {
       if (mine !== generation) return;
       if (isCancel(error)) {
@@ -125,7 +127,30 @@ export function mountPanel(
   return panel;
 }
 
-/** Adds a control before the run button. */
-export function addControl(panel: Panel, control: HTMLElement): void {
+/** Slider moves closer together than this rerun a panel once, for the last position. */
+export const SLIDER_DEBOUNCE_MS = 200;
+
+/**
+ * Adds a control before the run button. The site's one interaction model: a committed change
+ * to any control reruns its panel (the run before is cancelled), a slider reruns while it moves
+ * (debounced), the button reruns with the same settings, Cancel stops. `rerun: false` is for a
+ * panel whose run is too long to start on every change (the conformance suite).
+ */
+export function addControl(
+  panel: Panel,
+  control: HTMLElement,
+  options?: { rerun?: boolean },
+): void {
   panel.controls.insertBefore(control, panel.controls.lastElementChild);
+  if (options?.rerun === false) return;
+  let debounce: ReturnType<typeof setTimeout> | undefined;
+  control.addEventListener("change", () => {
+    clearTimeout(debounce);
+    void panel.run();
+  });
+  control.addEventListener("input", (event) => {
+    if ((event.target as HTMLInputElement).type !== "range") return;
+    clearTimeout(debounce);
+    debounce = setTimeout(() => void panel.run(), SLIDER_DEBOUNCE_MS);
+  });
 }

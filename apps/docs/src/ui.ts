@@ -180,7 +180,8 @@ export function numberControl(options: {
   step?: number;
   value: number;
   integer?: boolean;
-  onChange: (value: number) => void;
+  /** Also for controls of a panel, which reruns on any change by itself (addControl). */
+  onChange?: (value: number) => void;
   onInput?: (value: number) => void;
   hint?: string;
 }): NumberControl {
@@ -238,7 +239,7 @@ export function numberControl(options: {
     const v = value();
     // Invalid input still reaches onChange's caller through value() === undefined, so a page
     // can say it did not run; the call itself carries the last valid number.
-    options.onChange(v ?? Number.NaN);
+    options.onChange?.(v ?? Number.NaN);
   };
   range?.addEventListener("input", () => {
     input.value = range.value;
@@ -279,14 +280,14 @@ export function numberControl(options: {
 }
 
 /** The seed of a page's data, initial weights and minibatch order (42, as the CLI's default). */
-export function seedControl(onChange: () => void = () => {}): NumberControl {
+export function seedControl(onChange?: () => void): NumberControl {
   return numberControl({
     label: "Seed",
     name: "seed",
     min: 0,
     value: 42,
     integer: true,
-    onChange,
+    ...(onChange ? { onChange } : {}),
     hint: "data, initial weights and minibatch order",
   });
 }

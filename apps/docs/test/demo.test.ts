@@ -204,4 +204,47 @@ describe("the chapter demo", () => {
       await close();
     }
   });
+
+  it("retrains while the λ slider moves: the newest position wins, older runs are cancelled", async () => {
+    const { page, problems, close } = await watchedPage(site.browser);
+    try {
+      await page.goto(`${site.server.url}chapter/norms.html?backend=cpu`);
+      await settled(page);
+      const slider = page.getByTestId("lambda-range");
+      await slider.focus();
+      // Ten moves of 0.1, faster than the debounce: one or a few runs, the last at λ = 4.
+      for (let k = 0; k < 10; k++) await page.keyboard.press("ArrowRight");
+      await page.waitForFunction(
+        () => document.querySelector<HTMLElement>('[data-testid="norm"]')?.dataset.lambda === "4",
+        undefined,
+        { timeout: 30_000 },
+      );
+      await settled(page);
+      expect(Number(await page.getByTestId("norm").getAttribute("data-value"))).toBeCloseTo(
+        await nodeNorm(4, "scratch", 42),
+        12,
+      );
+      await expect(page.getByTestId("lambda-input").inputValue()).resolves.toBe("4");
+      expect(new URL(page.url()).searchParams.get("lambda")).toBe("4");
+      // An exercise's slider the same way: the every-layer λ moves, the panel reruns by itself.
+      await page.goto(`${site.server.url}exercises/l1-l2.html?backend=cpu`);
+      await settled(page);
+      const sgd = page.getByTestId("l1l2-sgd");
+      const runs = Number(await sgd.getAttribute("data-runs"));
+      await sgd.getByTestId("lambda-range").focus();
+      await page.keyboard.press("ArrowLeft");
+      await page.waitForFunction(
+        (before) =>
+          Number(document.querySelector<HTMLElement>('[data-testid="l1l2-sgd"]')?.dataset.runs) >
+          before,
+        runs,
+      );
+      await settled(page);
+      expect(new URL(page.url()).searchParams.get("lambda")).toBe("0.95");
+      await expectResponsive(page, "the slider retraining");
+      expectClean(problems, "the slider retraining");
+    } finally {
+      await close();
+    }
+  });
 });

@@ -53,7 +53,7 @@ lambdaBox.addEventListener("change", () => {
   const l = Number(lambdaBox.value);
   if (l > 0)
     tau.value = String(lambdaToPriorScale({ lambda: l, noiseStd: Number(sigma.value), n }));
-  void panel.run();
+  // The change bubbles on to the panel, which reruns (addControl).
 });
 
 const panel = mountPanel(

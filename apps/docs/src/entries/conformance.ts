@@ -170,7 +170,9 @@ const panel = mountPanel(
     return passedAll ? "Every available backend conforms" : "Some properties failed";
   },
 );
-addControl(panel, field("Runs", numRuns));
-addControl(panel, field("fast-check seed", seed, "the same seed replays the same inputs"));
+addControl(panel, field("Runs", numRuns), { rerun: false });
+addControl(panel, field("fast-check seed", seed, "the same seed replays the same inputs"), {
+  rerun: false,
+});
 panel.results.append(summary, details);
 void panel.run();

@@ -20,7 +20,6 @@ const lambda = numberControl({
   max: 0.3,
   step: 0.001,
   value: EVERY_LAYER.lambda,
-  onChange: () => void panel.run(),
   hint: "decay of both weight matrices",
 });
 

@@ -56,7 +56,6 @@ const lambda = numberControl({
   max: 10,
   step: 0.1,
   value: 3,
-  onChange: () => void trainPanel.run(),
 });
 const trainLoss = series("train loss (summed over outputs)", COLORS.train);
 const testLoss = series("test loss (summed over outputs)", COLORS.test);

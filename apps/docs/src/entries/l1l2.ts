@@ -139,7 +139,6 @@ const sgdLambda = numberControl({
   max: 3,
   step: 0.05,
   value: 1,
-  onChange: () => void sgdPanel.run(),
 });
 const l1Points = series("L1 (proximal SGD)", "#D55E00", [], {
   showLine: false,
