@@ -59,6 +59,20 @@ function pager(current: Page): string {
   return `<nav class="pager" aria-label="Previous and next page" data-testid="pager">${link(PAGES[at - 1], "prev")}${link(PAGES[at + 1], "next")}</nav>`;
 }
 
+/**
+ * Links into the API reference are written `<a href="api:@wdecay/core.train">`: here they get
+ * the API index as a fallback href, relative to the page, and the name as `data-api`;
+ * typedoc/site-plugin.mjs, which runs after this build, points each at its symbol's own page and
+ * fails on a name it has no page for.
+ */
+function apiLinks(html: string, current: Page): string {
+  const up = "../".repeat(current.path.split("/").length - 1);
+  return html.replace(
+    /<a href="api:([^"]+)">/g,
+    (_, name: string) => `<a href="${up}${API_DIR}/index.html" data-api="${name}">`,
+  );
+}
+
 /** Wraps every page in the site's layout: viewport, stylesheet, no favicon request, navigation. */
 function layout(): Plugin {
   return {
@@ -70,7 +84,7 @@ function layout(): Plugin {
         const page = PAGES.find((p) => p.path === path);
         if (!page) throw new Error(`${path} is not listed in site.config.ts`);
         const title = page.path === "index.html" ? "wdecay" : `${page.title} · wdecay`;
-        return html
+        return apiLinks(html, page)
           .replace(
             "<head>",
             `<head>

@@ -1,0 +1,184 @@
+/**
+ * Issue 16, findings 7, 8 and 10, in the built site (global-setup.ts): the API reference is
+ * joined to the site both ways and its search follows Enter; the performance page is short, has
+ * a chart and says what BENCH.md measured of webgpu against wasm; exercise 5 has its page.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, relative, resolve, sep } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { API_DIR, PAGES } from "../site.config.js";
+import { expectClean, type Site, startSite, watchedPage } from "./browser.js";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+const DIST = join(ROOT, "dist");
+const API = join(DIST, API_DIR);
+
+let site: Site;
+
+beforeAll(async () => {
+  site = await startSite();
+});
+
+afterAll(async () => {
+  await site?.close();
+});
+
+/** Every .html file under `dir`. */
+function htmlFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return htmlFiles(path);
+    return name.endsWith(".html") ? [path] : [];
+  });
+}
+
+/** The file of dist/ a URL of the test server points at. */
+function distFile(url: string): string {
+  const path = decodeURIComponent(new URL(url).pathname);
+  return join(DIST, path.replace(/^\/+/, ""));
+}
+
+/**
+ * The text of a typedoc page's main heading up to its first tag (`Function train`, `Variable
+ * CHAPTER` without its "Const" tag, `Interface Backend`).
+ */
+function apiHeading(file: string): string {
+  const match = /<h1[^>]*>([^<]*)/.exec(readFileSync(file, "utf8"));
+  return (match?.[1] ?? "").replace(/\s+/g, " ").trim();
+}
+
+describe("the API reference (issue 16, finding 7)", () => {
+  it("links back to the site from every one of its pages", async () => {
+    const files = htmlFiles(API);
+    expect(files.length, "pages in dist/api").toBeGreaterThan(50);
+    for (const file of files) {
+      const html = readFileSync(file, "utf8");
+      const href = /<a href="([^"]+)" data-testid="site-link">/.exec(html)?.[1];
+      expect(href, `a link back to the site on ${relative(DIST, file)}`).toBeDefined();
+      expect(resolve(dirname(file), href as string), relative(DIST, file)).toBe(
+        join(DIST, "index.html"),
+      );
+    }
+    // And a reader can follow it, from the index and from pages one folder down.
+    for (const path of [
+      "index.html",
+      "functions/_wdecay_core.train.html",
+      "interfaces/_wdecay_core.Backend.html",
+    ]) {
+      const { page, problems, close } = await watchedPage(site.browser);
+      try {
+        await page.goto(`${site.server.url}${API_DIR}/${path}`);
+        await page.getByTestId("site-link").click();
+        await page.waitForURL(`${site.server.url}index.html`);
+        await expect(page.locator(".site-header .brand").textContent()).resolves.toBe("wdecay");
+        expectClean(problems, `the link back to the site from ${API_DIR}/${path}`);
+      } finally {
+        await close();
+      }
+    }
+  });
+
+  it("is linked from the site's pages at each symbol's own page, never only at its index", async () => {
+    // Scripts off: the links are in the pages as built, and no demo needs to run.
+    const context = await site.browser.newContext({ javaScriptEnabled: false });
+    const linked = new Map<string, string>();
+    try {
+      const page = await context.newPage();
+      for (const p of PAGES) {
+        await page.goto(site.server.url + p.path);
+        const links = await page.locator("main a[href]").evaluateAll((anchors) =>
+          anchors.map((a) => ({
+            href: (a as HTMLAnchorElement).href,
+            api: (a as HTMLElement).dataset.api ?? null,
+            text: a.textContent ?? "",
+          })),
+        );
+        for (const link of links) {
+          if (link.api === null) {
+            // Only "the API reference" as a whole may be linked by hand; a symbol's page is
+            // linked by name, so that the build checks it.
+            const path = new URL(link.href).pathname;
+            if (path.startsWith(`/${API_DIR}/`)) {
+              expect(path, `${p.path}: a link into the API without data-api`).toBe(
+                `/${API_DIR}/index.html`,
+              );
+            }
+            continue;
+          }
+          const where = `${p.path}: ${link.api}`;
+          const file = distFile(link.href);
+          expect(file.startsWith(API + sep), `${where} points into ${API_DIR}/`).toBe(true);
+          expect(file, `${where} lands on a symbol's page`).not.toBe(join(API, "index.html"));
+          expect(existsSync(file), `${where}: ${relative(DIST, file)} exists`).toBe(true);
+          const symbol = link.api.split(".").at(-1) as string;
+          expect(apiHeading(file), `${where}: the page's heading`).toMatch(
+            new RegExp(`^[A-Z][\\w ]* ${symbol}(?![\\w$])`),
+          );
+          linked.set(link.api, p.path);
+        }
+      }
+    } finally {
+      await context.close();
+    }
+    // The functions a reader of the site meets first each get their page.
+    for (const name of [
+      "@wdecay/core.train",
+      "@wdecay/core.trainGrid",
+      "@wdecay/core.selectLambda",
+      "@wdecay/conformance.runConformance",
+      "@wdecay/backend-cpu.createCpuBackend",
+    ]) {
+      expect(linked.has(name), `a site page links ${name}`).toBe(true);
+    }
+    // And following one works in the browser.
+    const { page, problems, close } = await watchedPage(site.browser);
+    try {
+      await page.goto(`${site.server.url}exercises/selection.html`);
+      await page.locator('main a[data-api="@wdecay/core.selectLambda"]').click();
+      await page.waitForURL(/\/api\/functions\/_wdecay_core\.selectLambda\.html$/);
+      await expect(page.locator("h1").textContent()).resolves.toContain("selectLambda");
+      expectClean(problems, "a link from the selection exercise into the API");
+    } finally {
+      await close();
+    }
+  });
+
+  it("goes to a result when Enter is pressed in its search", async () => {
+    const { page, problems, close } = await watchedPage(site.browser);
+    const search = async (query: string, delay: number) => {
+      await page.goto(`${site.server.url}${API_DIR}/index.html`);
+      await page.locator("#tsd-search-trigger").click();
+      await page.locator("#tsd-search-input").pressSequentially(query, { delay });
+    };
+    const symbolPage = async (p: Page) => new URL(p.url()).pathname.replace(`/${API_DIR}/`, "");
+    try {
+      // Typed, results shown, then Enter: the first result.
+      await search("selectLambda", 30);
+      await page.locator("#tsd-search-results li").first().waitFor();
+      await page.keyboard.press("Enter");
+      await page.waitForURL(/selectLambda\.html$/, { timeout: 10_000 });
+      expect(await symbolPage(page)).toBe("functions/_wdecay_core.selectLambda.html");
+
+      // Enter before typedoc's search has caught up with the typing: the first result, once shown.
+      await search("runConformance", 0);
+      await page.keyboard.press("Enter");
+      await page.waitForURL(/runConformance\.html$/, { timeout: 10_000 });
+      expect(await symbolPage(page)).toBe("functions/_wdecay_conformance.runConformance.html");
+
+      // A result highlighted with the arrow keys is still the one Enter follows.
+      await search("selectLambda", 30);
+      await page.locator("#tsd-search-results li").nth(1).waitFor();
+      const second = await page.locator("#tsd-search-results li a").nth(1).getAttribute("href");
+      await page.keyboard.press("ArrowDown");
+      await page.keyboard.press("ArrowDown");
+      await page.keyboard.press("Enter");
+      await page.waitForURL((url) => !url.pathname.endsWith("/index.html"), { timeout: 10_000 });
+      expect(await symbolPage(page)).toBe((second ?? "").replace(/^\.\//, ""));
+      expectClean(problems, "the API search");
+    } finally {
+      await close();
+    }
+  });
+});
