@@ -3,12 +3,14 @@ import { createRequire } from "node:module";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { defaultClientConditions, defineConfig, type Plugin } from "vite";
+import { BENCH_PATH, benchFigures } from "./bench-figures.js";
 import { mnistPool } from "./mnist-pool.js";
 import { API_DIR, OPTIONAL_BACKENDS, PAGES, type Page } from "./site.config.js";
 
 const ROOT = dirname(fileURLToPath(import.meta.url));
 const VIRTUAL_BACKENDS = "virtual:wdecay/optional-backends";
 const VIRTUAL_MNIST = "virtual:wdecay/mnist-pool";
+const VIRTUAL_BENCH = "virtual:wdecay/bench";
 
 /**
  * The chapter this site teaches, in the edition whose §4.5 it follows (the current d2l.ai
@@ -187,11 +189,30 @@ function mnistPoolModule(): Plugin {
   };
 }
 
+/**
+ * `virtual:wdecay/bench`: BENCH.md's figures for the performance page (bench-figures.ts), read
+ * when the page is built; a BENCH.md without them fails the build with what is missing.
+ */
+function benchModule(): Plugin {
+  return {
+    name: "wdecay-bench",
+    resolveId(id) {
+      return id === VIRTUAL_BENCH ? `\0${VIRTUAL_BENCH}` : undefined;
+    },
+    load(id) {
+      if (id !== `\0${VIRTUAL_BENCH}`) return undefined;
+      // Rebuilt in `vite dev` when the file changes.
+      this.addWatchFile(BENCH_PATH);
+      return `export const figures = ${JSON.stringify(benchFigures())};\n`;
+    },
+  };
+}
+
 export default defineConfig({
   base: "./",
   appType: "mpa",
   publicDir: false,
-  plugins: [layout(), optionalBackends(), mnistPoolModule()],
+  plugins: [layout(), optionalBackends(), mnistPoolModule(), benchModule()],
   resolve: { conditions: ["@wdecay/source", ...defaultClientConditions] },
   build: {
     outDir: "dist",

@@ -8,6 +8,7 @@ import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseBench } from "../bench-figures.js";
 import { API_DIR, PAGES } from "../site.config.js";
 import { expectClean, type Site, startSite, watchedPage } from "./browser.js";
 
@@ -180,5 +181,98 @@ describe("the API reference (issue 16, finding 7)", () => {
     } finally {
       await close();
     }
+  });
+});
+
+/**
+ * BENCH.md's median (ms) per contender of the four workloads the performance page charts, read
+ * here on its own terms (not with bench-figures.ts, which the page is built from).
+ */
+function benchMedians(): Record<string, Record<string, number>> {
+  const text = readFileSync(join(ROOT, "..", "..", "BENCH.md"), "utf8");
+  const out: Record<string, Record<string, number>> = {};
+  for (const section of text.split(/^### /m).slice(1)) {
+    const id = /^(chapter|grid64|big1|big2):/.exec(section)?.[1];
+    if (id === undefined) continue;
+    out[id] = {};
+    // | contender | precision | median | …
+    for (const m of section.matchAll(/^\| ([\w-]+) \| float(?:32|64) \| ([\d.]+) \|/gm)) {
+      (out[id] as Record<string, number>)[m[1] as string] = Number(m[2]);
+    }
+  }
+  return out;
+}
+
+describe("the performance page (issue 16, finding 10)", () => {
+  it("is short, charts BENCH.md's figures and says how much slower webgpu on a software adapter was than wasm", async () => {
+    const medians = benchMedians();
+    expect(Object.keys(medians).sort()).toEqual(["big1", "big2", "chapter", "grid64"]);
+    const ratios = Object.entries(medians).map(([id, m]) => ({
+      id,
+      ratio: (m.webgpu as number) / (m.wasm as number),
+    }));
+    ratios.sort((a, b) => a.ratio - b.ratio);
+    const low = ratios[0] as (typeof ratios)[0];
+    const high = ratios.at(-1) as (typeof ratios)[0];
+
+    for (const viewport of [
+      { width: 1280, height: 900 },
+      { width: 390, height: 844 },
+    ]) {
+      const { page, problems, close } = await watchedPage(site.browser, viewport);
+      try {
+        await page.goto(`${site.server.url}performance.html`);
+        await page.waitForSelector('[data-testid="bench"][data-state="done"]');
+        const size = await page.evaluate(() => ({
+          height: document.documentElement.scrollHeight,
+          width: document.documentElement.scrollWidth,
+        }));
+        expect(size.width, `no sideways scroll at ${viewport.width}`).toBeLessThanOrEqual(
+          viewport.width,
+        );
+        if (viewport.width === 1280) {
+          // It was 9,200 px of tables; the tables stay in BENCH.md, behind a closed summary.
+          expect(size.height, "page height at 1280 × 900").toBeLessThan(3000);
+        }
+        const box = await page.locator('[data-testid="bench-chart"] canvas').boundingBox();
+        expect(box?.width ?? 0, "the chart's width").toBeGreaterThan(300);
+        expect(box?.height ?? 0, "the chart's height").toBeGreaterThan(200);
+        // The chart shows the file's figures.
+        const charted = JSON.parse(
+          (await page.getByTestId("bench-chart").getAttribute("data-medians")) ?? "{}",
+        ) as Record<string, Record<string, number>>;
+        for (const [id, m] of Object.entries(medians)) {
+          for (const backend of ["cpu", "cpu-f32", "wasm", "webgpu"]) {
+            expect(charted[backend]?.[id], `${backend} on ${id}`).toBe(m[backend]);
+          }
+        }
+        // The sentence, with BENCH.md's numbers: "… was 73× (big2) to 2,658× (grid64) slower
+        // than wasm."
+        const sentence = (await page.getByTestId("webgpu-vs-wasm").textContent()) ?? "";
+        expect(sentence).toMatch(/software adapter/);
+        const said = /([\d,.]+)× \((\w+)\) to ([\d,.]+)× \((\w+)\) slower than wasm/.exec(sentence);
+        expect(said, `webgpu against wasm in: ${sentence}`).not.toBeNull();
+        const number = (s: string) => Number(s.replace(/,/g, ""));
+        expect(said?.[2]).toBe(low.id);
+        expect(said?.[4]).toBe(high.id);
+        expect(Math.abs(number(said?.[1] ?? "") - low.ratio)).toBeLessThanOrEqual(0.5);
+        expect(Math.abs(number(said?.[3] ?? "") - high.ratio)).toBeLessThanOrEqual(0.5);
+        expectClean(problems, `performance.html at ${viewport.width} px`);
+      } finally {
+        await close();
+      }
+    }
+  });
+
+  it("fails the build, naming what is missing, when BENCH.md lacks a figure the page charts", () => {
+    const text = readFileSync(join(ROOT, "..", "..", "BENCH.md"), "utf8");
+    expect(() => parseBench(text)).not.toThrow();
+    // big2's webgpu row gone (the first webgpu row after its heading).
+    const at = text.indexOf("### big2:");
+    const withoutRow = text.slice(0, at) + text.slice(at).replace(/^\| webgpu \|.*\n/m, "");
+    expect(() => parseBench(withoutRow)).toThrow(/the webgpu median of big2/);
+    expect(() => parseBench(text.replace(/^### grid64:/m, "### grid:"))).toThrow(
+      /"### grid64: …" section/,
+    );
   });
 });
