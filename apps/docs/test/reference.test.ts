@@ -6,11 +6,13 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
+import { createCpuBackend } from "@wdecay/backend-cpu";
+import { CHAPTER, syntheticSplit, train } from "@wdecay/core";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseBench } from "../bench-figures.js";
 import { API_DIR, PAGES } from "../site.config.js";
-import { expectClean, type Site, startSite, watchedPage } from "./browser.js";
+import { expectClean, type Site, settled, startSite, watchedPage } from "./browser.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const DIST = join(ROOT, "dist");
@@ -274,5 +276,124 @@ describe("the performance page (issue 16, finding 10)", () => {
     expect(() => parseBench(text.replace(/^### grid64:/m, "### grid:"))).toThrow(
       /"### grid64: …" section/,
     );
+  });
+});
+
+describe("exercise 5 (issue 16, finding 8)", () => {
+  it("has its page, between exercises 4 and 6, and the exercise pages number 1 to 6 without a gap", async () => {
+    const exercises = PAGES.filter((p) => p.section === "Exercises");
+    // Headings and navigation are in the pages as built; the demos need not run.
+    const context = await site.browser.newContext({ javaScriptEnabled: false });
+    try {
+      const page = await context.newPage();
+      const numbers: number[] = [];
+      for (const p of exercises) {
+        await page.goto(site.server.url + p.path);
+        const h1 = (await page.locator("h1").textContent()) ?? "";
+        const n = /^Exercise (\d+):/.exec(h1)?.[1];
+        expect(n, `${p.path}: "${h1}" names its exercise`).toBeDefined();
+        numbers.push(Number(n));
+      }
+      expect(numbers).toEqual([1, 2, 3, 4, 5, 6]);
+      // The navigation lists it in the chapter's order.
+      await page.goto(`${site.server.url}index.html`);
+      const listed = await page
+        .locator("nav.site-nav a")
+        .evaluateAll((as) => as.map((a) => a.getAttribute("href") ?? ""));
+      const at = (path: string) => listed.indexOf(path);
+      expect(at("exercises/overfitting.html"), "exercise 5 in the navigation").toBeGreaterThan(
+        at("exercises/frobenius.html"),
+      );
+      expect(at("exercises/overfitting.html")).toBeLessThan(at("exercises/bayes.html"));
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("says which other remedies wdecay has, linking them, and shows early stopping from train()'s history", async () => {
+    // The same three runs in Node: λ = 0 scored on the validation rows and on the test rows, λ = 3.
+    const seed = 42;
+    const backend = createCpuBackend();
+    const { train: rows, test } = syntheticSplit(seed, CHAPTER);
+    const validation = syntheticSplit(seed + 1, CHAPTER).test;
+    const options = {
+      method: "scratch" as const,
+      epochs: CHAPTER.epochs,
+      lr: CHAPTER.lr,
+      batchSize: CHAPTER.batchSize,
+      seed,
+      evalEvery: 1,
+    };
+    const onValidation = await train(
+      backend,
+      { train: rows, test: validation },
+      {
+        ...options,
+        lambda: 0,
+      },
+    );
+    const onTest = await train(backend, { train: rows, test }, { ...options, lambda: 0 });
+    const decayed = await train(backend, { train: rows, test }, { ...options, lambda: 3 });
+    const best = onValidation.history.reduce((a, b) => (b.testLoss < a.testLoss ? b : a));
+
+    for (const viewport of [
+      { width: 1280, height: 900 },
+      { width: 390, height: 844 },
+    ]) {
+      const { page, problems, close } = await watchedPage(site.browser, viewport);
+      try {
+        await page.goto(`${site.server.url}exercises/overfitting.html`);
+        await settled(page);
+        const rowsShown = await page
+          .locator('[data-testid="remedies"] tbody tr')
+          .evaluateAll((trs) =>
+            trs.map((tr) => ({
+              way: tr.querySelector("td")?.textContent?.trim() ?? "",
+              has: (tr as HTMLElement).dataset.inWdecay ?? "",
+              links: tr.querySelectorAll("td:last-child a[href]").length,
+            })),
+          );
+        const ways = rowsShown.map((r) => r.way).join(" | ");
+        for (const way of [
+          "more data",
+          "data augmentation",
+          "early stopping",
+          "L1",
+          "dropout",
+          "noise injection",
+          "ensembles",
+          "smaller model",
+        ]) {
+          expect(ways, `the page names ${way}`).toContain(way);
+        }
+        // Honest: some it has, some it has not; each it has points to where.
+        expect(rowsShown.filter((r) => r.has === "no").length).toBeGreaterThanOrEqual(3);
+        for (const r of rowsShown.filter((r) => r.has === "yes")) {
+          expect(r.links, `a link for "${r.way}"`).toBeGreaterThan(0);
+        }
+        const result = page.getByTestId("early-stopping-result");
+        expect(Number(await result.getAttribute("data-stop-epoch"))).toBe(best.epoch);
+        const stoppedTest = Number(await result.getAttribute("data-stopped-test"));
+        expect(stoppedTest).toBeCloseTo(
+          onTest.history.find((p) => p.epoch === best.epoch)?.testLoss as number,
+          9,
+        );
+        expect(Number(await result.getAttribute("data-final-test"))).toBeCloseTo(
+          onTest.testLoss,
+          9,
+        );
+        const decayTest = Number(await result.getAttribute("data-decay-test"));
+        expect(decayTest).toBeCloseTo(decayed.testLoss, 9);
+        // What the page says of it: early stopping does not rescue this problem; decay does.
+        expect(stoppedTest).toBeGreaterThan(100 * decayTest);
+        const width = await page.evaluate(() => document.documentElement.scrollWidth);
+        expect(width, `no sideways scroll at ${viewport.width}`).toBeLessThanOrEqual(
+          viewport.width,
+        );
+        expectClean(problems, `exercises/overfitting.html at ${viewport.width} px`);
+      } finally {
+        await close();
+      }
+    }
   });
 });
