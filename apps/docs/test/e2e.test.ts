@@ -305,6 +305,8 @@ describe("docs site", () => {
       // one click away (test/reference.test.ts checks the figures against the file).
       expect(await page.locator('[data-testid="bench-chart"] canvas').count()).toBe(1);
       await page.locator('[data-testid="bench-notes"] summary').click();
+      // Rendered on the details' toggle event, which follows the click asynchronously.
+      await page.locator('[data-testid="bench-notes"] table').first().waitFor();
       expect(await page.locator('[data-testid="bench-notes"] table').count()).toBeGreaterThan(2);
       await expect(page.getByTestId("bench-notes").textContent()).resolves.not.toContain("<!--");
 
