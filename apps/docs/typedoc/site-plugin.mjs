@@ -4,7 +4,8 @@
  * - every API page starts with a bar that links back to the site (typedoc's `navigationLinks`
  *   are written verbatim on every page, so a relative link back would be wrong on all pages but
  *   one; the `body.begin` hook gets each page's own relative URL);
- * - the site's pages name functions and types with `<a data-api="@wdecay/core.train">`; once
+ * - the site's pages name functions and types with `<a href="api:@wdecay/core.train">`, which
+ *   vite.config.ts turns into `<a href="…/api/index.html" data-api="@wdecay/core.train">`; once
  *   typedoc has written its pages, each such link gets the relative URL of that symbol's own
  *   page, and a name with no page fails the build, so a renamed or removed export cannot leave
  *   a dead link behind.
@@ -13,8 +14,8 @@
  * pages must be built first (`vite build && typedoc`, as package.json and test/global-setup.ts
  * run them), into the folder that holds typedoc's `out`.
  */
-import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { basename, dirname, join, relative, sep } from "node:path";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join, relative, sep } from "node:path";
 import { JSX, RendererEvent } from "typedoc";
 
 /** `<a … data-api="name" …>` with its attributes, in the HTML Vite writes. */
@@ -87,12 +88,7 @@ export function load(app) {
 
   app.renderer.on(RendererEvent.END, (event) => {
     const apiDir = event.outputDirectory;
-    if (
-      basename(dirname(apiDir)) === "" ||
-      !statSync(join(dirname(apiDir), "index.html"), {
-        throwIfNoEntry: false,
-      })
-    ) {
+    if (!existsSync(join(dirname(apiDir), "index.html"))) {
       app.logger.warn(`wdecay: no site pages beside ${apiDir}; run vite build first to link them`);
       return;
     }
