@@ -66,6 +66,12 @@ export const PAGES: readonly Page[] = [
     screenshot: true,
   },
   {
+    path: "exercises/overfitting.html",
+    title: "Other ways to fight overfitting",
+    section: "Exercises",
+    screenshot: true,
+  },
+  {
     path: "exercises/bayes.html",
     title: "The Bayesian reading",
     section: "Exercises",

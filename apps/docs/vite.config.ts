@@ -3,12 +3,14 @@ import { createRequire } from "node:module";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { defaultClientConditions, defineConfig, type Plugin } from "vite";
+import { BENCH_PATH, benchFigures } from "./bench-figures.js";
 import { mnistPool } from "./mnist-pool.js";
 import { API_DIR, OPTIONAL_BACKENDS, PAGES, type Page } from "./site.config.js";
 
 const ROOT = dirname(fileURLToPath(import.meta.url));
 const VIRTUAL_BACKENDS = "virtual:wdecay/optional-backends";
 const VIRTUAL_MNIST = "virtual:wdecay/mnist-pool";
+const VIRTUAL_BENCH = "virtual:wdecay/bench";
 
 /**
  * The chapter this site teaches, in the edition whose §4.5 it follows (the current d2l.ai
@@ -59,6 +61,20 @@ function pager(current: Page): string {
   return `<nav class="pager" aria-label="Previous and next page" data-testid="pager">${link(PAGES[at - 1], "prev")}${link(PAGES[at + 1], "next")}</nav>`;
 }
 
+/**
+ * Links into the API reference are written `<a href="api:@wdecay/core.train">`: here they get
+ * the API index as a fallback href, relative to the page, and the name as `data-api`;
+ * typedoc/site-plugin.mjs, which runs after this build, points each at its symbol's own page and
+ * fails on a name it has no page for.
+ */
+function apiLinks(html: string, current: Page): string {
+  const up = "../".repeat(current.path.split("/").length - 1);
+  return html.replace(
+    /<a href="api:([^"]+)">/g,
+    (_, name: string) => `<a href="${up}${API_DIR}/index.html" data-api="${name}">`,
+  );
+}
+
 /** Wraps every page in the site's layout: viewport, stylesheet, no favicon request, navigation. */
 function layout(): Plugin {
   return {
@@ -70,7 +86,7 @@ function layout(): Plugin {
         const page = PAGES.find((p) => p.path === path);
         if (!page) throw new Error(`${path} is not listed in site.config.ts`);
         const title = page.path === "index.html" ? "wdecay" : `${page.title} · wdecay`;
-        return html
+        return apiLinks(html, page)
           .replace(
             "<head>",
             `<head>
@@ -175,11 +191,30 @@ function mnistPoolModule(): Plugin {
   };
 }
 
+/**
+ * `virtual:wdecay/bench`: BENCH.md's figures for the performance page (bench-figures.ts), read
+ * when the page is built; a BENCH.md without them fails the build with what is missing.
+ */
+function benchModule(): Plugin {
+  return {
+    name: "wdecay-bench",
+    resolveId(id) {
+      return id === VIRTUAL_BENCH ? `\0${VIRTUAL_BENCH}` : undefined;
+    },
+    load(id) {
+      if (id !== `\0${VIRTUAL_BENCH}`) return undefined;
+      // Rebuilt in `vite dev` when the file changes.
+      this.addWatchFile(BENCH_PATH);
+      return `export const figures = ${JSON.stringify(benchFigures())};\n`;
+    },
+  };
+}
+
 export default defineConfig({
   base: "./",
   appType: "mpa",
   publicDir: false,
-  plugins: [layout(), optionalBackends(), mnistPoolModule()],
+  plugins: [layout(), optionalBackends(), mnistPoolModule(), benchModule()],
   // The compute worker (src/work/worker.ts) imports the backends and the digits as the pages did.
   worker: { format: "es", plugins: () => [optionalBackends(), mnistPoolModule()] },
   resolve: { conditions: ["@wdecay/source", ...defaultClientConditions] },

@@ -23,6 +23,8 @@ export default async function setup(): Promise<void> {
     const project = await app.convert();
     if (!project) throw new Error("typedoc could not convert the packages");
     await app.generateDocs(project, app.options.getValue("out"));
+    // typedoc logs a failed render (a plugin's error included) instead of throwing.
+    if (app.logger.hasErrors()) throw new Error("typedoc reported errors; see the log above");
   } finally {
     process.chdir(cwd);
   }
