@@ -8,7 +8,11 @@
  *   vite.config.ts turns into `<a href="…/api/index.html" data-api="@wdecay/core.train">`; once
  *   typedoc has written its pages, each such link gets the relative URL of that symbol's own
  *   page, and a name with no page fails the build, so a renamed or removed export cannot leave
- *   a dead link behind.
+ *   a dead link behind;
+ * - the permalink icon typedoc puts in the headings of its collapsible sections is dropped there:
+ *   a link inside a `<summary>` is a control nested in a control, which keyboards and screen
+ *   readers cannot reach on its own (axe-core's nested-interactive, serious); the heading keeps
+ *   its id, so a link to the section still works.
  *
  * It is plain JavaScript because typedoc imports plugins with Node's own loader. The site's
  * pages must be built first (`vite build && typedoc`, as package.json and test/global-setup.ts
@@ -16,7 +20,7 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, sep } from "node:path";
-import { JSX, RendererEvent } from "typedoc";
+import { JSX, PageEvent, RendererEvent } from "typedoc";
 
 /** `<a … data-api="name" …>` with its attributes, in the HTML Vite writes. */
 const API_LINK = /<a\b([^>]*?)\sdata-api="([^"]+)"([^>]*)>/g;
@@ -85,6 +89,12 @@ export function load(app) {
       ),
     ),
   );
+
+  app.renderer.on(PageEvent.END, (page) => {
+    page.contents = page.contents?.replace(/<summary\b[\s\S]*?<\/summary>/g, (summary) =>
+      summary.replace(/<a\b[^>]*\bclass="tsd-anchor-icon"[^>]*>[\s\S]*?<\/a>/g, ""),
+    );
+  });
 
   app.renderer.on(RendererEvent.END, (event) => {
     const apiDir = event.outputDirectory;
