@@ -6,6 +6,7 @@
 import { CHAPTER, regularizationPath, syntheticSplit } from "@wdecay/core";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PAGES } from "../site.config.js";
 import { expectClean, type Site, settled, startSite, watchedPage } from "./browser.js";
 
 /**
@@ -14,6 +15,8 @@ import { expectClean, type Site, settled, startSite, watchedPage } from "./brows
  * identifier (weight_decay, no_decay) is a word, not notation, and is not matched.
  */
 const RAW_NOTATION = /(?:(?<![\p{L}\p{N}])\p{L}\p{M}*|[‖)])_[\p{L}\p{N}({∞]|\bw\d+\b/u;
+/** Pages whose work on load takes long (see e2e.test.ts); the conformance page has its own test. */
+const SLOW_PAGES: Record<string, number> = { "chapter/every-layer.html": 120_000 };
 
 let site: Site;
 
@@ -39,6 +42,33 @@ async function figureOf(page: Page, testid: string) {
       legendColors: d.legendColors === undefined ? [] : d.legendColors.split("|"),
     };
   });
+}
+
+/**
+ * Every piece of text a reader sees that could hold raw notation: visible text nodes outside
+ * code, the charts' legends (canvas text, recorded on the figure) and their accessible labels.
+ */
+async function rawNotation(page: Page, pattern: RegExp): Promise<string[]> {
+  return page.evaluate((source) => {
+    const re = new RegExp(source, "u");
+    const found: string[] = [];
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const parent = node.parentElement;
+      if (!parent || parent.closest("code, pre, script, style, kbd, samp")) continue;
+      const text = node.textContent ?? "";
+      if (re.test(text) && parent.getClientRects().length > 0) found.push(text.trim());
+    }
+    for (const figure of document.querySelectorAll<HTMLElement>("figure")) {
+      const legend = figure.dataset.legend ?? "";
+      if (re.test(legend)) found.push(`legend: ${legend}`);
+    }
+    for (const el of document.querySelectorAll("[aria-label]")) {
+      const label = el.getAttribute("aria-label") ?? "";
+      if (re.test(label)) found.push(`aria-label: ${label}`);
+    }
+    return found;
+  }, pattern.source);
 }
 
 describe("the site as a teaching instrument (issue 16)", () => {
@@ -104,6 +134,78 @@ describe("the site as a teaching instrument (issue 16)", () => {
         for (const f of figures) expect(f.clipped, `${path}: ${f.id}, points clipped`).toBe("0");
       }
       expectClean(problems, "the chart pages");
+    } finally {
+      await close();
+    }
+  });
+
+  it("finding 9: no raw notation (w_c, λ_1se, ‖W‖_F, w40) in any page's text, legends or labels", async () => {
+    const { page, problems, close } = await watchedPage(site.browser);
+    try {
+      const found: Record<string, string[]> = {};
+      for (const { path } of PAGES) {
+        if (path === "conformance.html") continue; // checked with its report, below
+        await page.goto(site.server.url + path);
+        await settled(page, SLOW_PAGES[path] ?? 30_000);
+        const raw = await rawNotation(page, RAW_NOTATION);
+        if (raw.length > 0) found[path] = raw;
+      }
+      expect(found).toEqual({});
+      expectClean(problems, "every page");
+    } finally {
+      await close();
+    }
+  });
+
+  it("finding 9: a display-style Σ is set larger than the letters around it, with or without a math font", async () => {
+    const { page, problems, close } = await watchedPage(site.browser);
+    try {
+      /** Σ's height against the tallest letter of its own formula, for every display sum. */
+      const sums = () =>
+        page.evaluate(() =>
+          [...document.querySelectorAll('math[display="block"]')].flatMap((math) => {
+            // The formula's own letters (not its limits or exponents) are text-sized.
+            const letters = [...math.querySelectorAll(":scope > mi")].map(
+              (mi) => mi.getBoundingClientRect().height,
+            );
+            const text = Math.max(...letters);
+            const size = (el: Element) => Number.parseFloat(getComputedStyle(el).fontSize);
+            return [...math.querySelectorAll("mo[largeop]")].map((mo) => ({
+              op: mo.getBoundingClientRect().height,
+              text,
+              fontRatio: size(mo) / size(math),
+            }));
+          }),
+        );
+      for (const path of ["chapter/norms.html", "exercises/l1-l2.html"]) {
+        await page.goto(site.server.url + path);
+        await settled(page);
+        const withFont = await sums();
+        // Chromium here enlarges Σ by itself (it finds DejaVu Math TeX Gyre, a font with a MATH
+        // table); the reader's browser did not, so the page must size Σ itself, in CSS, and
+        // no browser may then enlarge it a second time: with a math font and with a text font.
+        await page.addStyleTag({ content: 'math { font-family: "DejaVu Sans", sans-serif; }' });
+        const withoutFont = await sums();
+        expect(withFont.length, `${path}: display sums`).toBeGreaterThan(0);
+        for (const [which, sizes] of [
+          ["math font", withFont],
+          ["text font", withoutFont],
+        ] as const) {
+          for (const s of sizes) {
+            expect(s.fontRatio, `${path}: Σ's font size against its formula's`).toBeGreaterThan(
+              1.4,
+            );
+            expect(s.op, `${path}, ${which}: Σ against a letter (${s.text} px)`).toBeGreaterThan(
+              1.4 * s.text,
+            );
+            // Not enlarged twice where the font would enlarge it too.
+            expect(s.op, `${path}, ${which}: Σ against a letter (${s.text} px)`).toBeLessThan(
+              3 * s.text,
+            );
+          }
+        }
+      }
+      expectClean(problems, "the pages with sums");
     } finally {
       await close();
     }
