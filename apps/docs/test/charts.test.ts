@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PAGES } from "../site.config.js";
 import { expectClean, type Site, settled, startSite, watchedPage } from "./browser.js";
 
+const PHONE = { width: 390, height: 844 };
 /**
  * Raw notation a reader should never see: a subscript written with "_" after a letter or a
  * closing bracket (w_c, λ_1se, ‖W‖_F, S_(a+b)), or an index on the line (w40). A program's
@@ -206,6 +207,50 @@ describe("the site as a teaching instrument (issue 16)", () => {
         }
       }
       expectClean(problems, "the pages with sums");
+    } finally {
+      await close();
+    }
+  });
+
+  it("finding 9: on a phone the navigation folds into a Menu button, so each page's heading comes first", async () => {
+    const { page, problems, close } = await watchedPage(site.browser, PHONE);
+    try {
+      for (const { path } of PAGES) {
+        await page.goto(site.server.url + path, { waitUntil: "domcontentloaded" });
+        const top = await page
+          .locator("h1")
+          .first()
+          .evaluate((h1) => h1.getBoundingClientRect().top);
+        expect(top, `${path}: the h1's top at 390 × 844`).toBeLessThan(200);
+      }
+      await page.goto(`${site.server.url}exercises/l1-l2.html`, { waitUntil: "domcontentloaded" });
+      const menu = page.getByRole("button", { name: "Menu" });
+      const link = page.locator("nav.site-nav a", { hasText: "Norms and weight decay" });
+      await expect(menu.getAttribute("aria-expanded")).resolves.toBe("false");
+      expect(await link.isVisible(), "a navigation link before opening the menu").toBe(false);
+      // From the keyboard: focus the button, Enter opens, Escape closes and returns focus.
+      await menu.focus();
+      await page.keyboard.press("Enter");
+      await expect(menu.getAttribute("aria-expanded")).resolves.toBe("true");
+      expect(await link.isVisible(), "a navigation link once the menu is open").toBe(true);
+      await page.keyboard.press("Escape");
+      await expect(menu.getAttribute("aria-expanded")).resolves.toBe("false");
+      expect(await link.isVisible()).toBe(false);
+      await menu.click();
+      await link.click();
+      await page.waitForURL(/chapter\/norms\.html$/);
+      // On a wide screen the navigation is always there and the button is not.
+      await page.setViewportSize({ width: 1280, height: 900 });
+      expect(await page.getByRole("button", { name: "Menu" }).isVisible()).toBe(false);
+      expect(await page.locator("nav.site-nav a", { hasText: "L1 against L2" }).isVisible()).toBe(
+        true,
+      );
+      // Leaving a page before its demo has loaded aborts that demo's requests; nothing failed.
+      const aborted = (r: string) => r.endsWith("net::ERR_ABORTED");
+      expectClean(
+        { ...problems, failedRequests: problems.failedRequests.filter((r) => !aborted(r)) },
+        "the pages on a phone",
+      );
     } finally {
       await close();
     }
