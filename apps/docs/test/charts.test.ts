@@ -161,23 +161,20 @@ describe("the site as a teaching instrument (issue 16)", () => {
   it("finding 9: a display-style Σ is set larger than the letters around it, with or without a math font", async () => {
     const { page, problems, close } = await watchedPage(site.browser);
     try {
-      /** Σ's height against the tallest letter of its own formula, for every display sum. */
-      const sums = () =>
-        page.evaluate(() =>
+      /** Each display sum's Σ: its height and font size against its formula's font size. */
+      const sums = async () => {
+        await page.evaluate(() => document.fonts.ready);
+        return page.evaluate(() =>
           [...document.querySelectorAll('math[display="block"]')].flatMap((math) => {
-            // The formula's own letters (not its limits or exponents) are text-sized.
-            const letters = [...math.querySelectorAll(":scope > mi")].map(
-              (mi) => mi.getBoundingClientRect().height,
-            );
-            const text = Math.max(...letters);
             const size = (el: Element) => Number.parseFloat(getComputedStyle(el).fontSize);
             return [...math.querySelectorAll("mo[largeop]")].map((mo) => ({
               op: mo.getBoundingClientRect().height,
-              text,
+              text: size(math),
               fontRatio: size(mo) / size(math),
             }));
           }),
         );
+      };
       for (const path of ["chapter/norms.html", "exercises/l1-l2.html"]) {
         await page.goto(site.server.url + path);
         await settled(page);
@@ -196,13 +193,15 @@ describe("the site as a teaching instrument (issue 16)", () => {
             expect(s.fontRatio, `${path}: Σ's font size against its formula's`).toBeGreaterThan(
               1.4,
             );
-            expect(s.op, `${path}, ${which}: Σ against a letter (${s.text} px)`).toBeGreaterThan(
-              1.4 * s.text,
-            );
+            expect(
+              s.op,
+              `${path}, ${which}: Σ's height against its formula's ${s.text} px text`,
+            ).toBeGreaterThan(1.5 * s.text);
             // Not enlarged twice where the font would enlarge it too.
-            expect(s.op, `${path}, ${which}: Σ against a letter (${s.text} px)`).toBeLessThan(
-              3 * s.text,
-            );
+            expect(
+              s.op,
+              `${path}, ${which}: Σ's height against its formula's ${s.text} px text`,
+            ).toBeLessThan(3 * s.text);
           }
         }
       }
@@ -251,6 +250,52 @@ describe("the site as a teaching instrument (issue 16)", () => {
         { ...problems, failedRequests: problems.failedRequests.filter((r) => !aborted(r)) },
         "the pages on a phone",
       );
+    } finally {
+      await close();
+    }
+  });
+
+  it("finding 6: the conformance report keeps each number on one line, and a phone shows the error and tolerance columns", async () => {
+    const { page, problems, close } = await watchedPage(site.browser);
+    try {
+      await page.goto(`${site.server.url}conformance.html?runs=3&seed=7`);
+      await settled(page, 240_000);
+      await page.evaluate(() => {
+        for (const d of document.querySelectorAll("details[data-backend]")) {
+          (d as HTMLDetailsElement).open = true;
+        }
+      });
+      /** Each numeric cell whose text takes more than one line, or that lies off-screen. */
+      const badCells = () =>
+        page.evaluate(() => {
+          const out: string[] = [];
+          const cells = document.querySelectorAll<HTMLElement>(
+            '[data-testid="conformance-details"] tbody td.num',
+          );
+          for (const cell of cells) {
+            const range = document.createRange();
+            range.selectNodeContents(cell);
+            const lines = new Set([...range.getClientRects()].map((r) => Math.round(r.bottom)));
+            const box = cell.getBoundingClientRect();
+            if (lines.size > 1) out.push(`wraps: "${cell.textContent}"`);
+            if (box.left < 0 || box.right > window.innerWidth) {
+              out.push(
+                `off-screen (${Math.round(box.left)}…${Math.round(box.right)}): "${cell.textContent}"`,
+              );
+            }
+          }
+          return { out, cells: cells.length, width: document.documentElement.scrollWidth };
+        });
+      const wide = await badCells();
+      expect(wide.cells).toBeGreaterThan(20);
+      expect(wide.out, "at 1280 × 900").toEqual([]);
+      // The same report on a phone: the error and tolerance are read without scrolling sideways.
+      await page.setViewportSize(PHONE);
+      const phone = await badCells();
+      expect(phone.out, "at 390 × 844").toEqual([]);
+      expect(phone.width, "the page's width at 390 px").toBeLessThanOrEqual(PHONE.width);
+      expect(await rawNotation(page, RAW_NOTATION), "conformance.html").toEqual([]);
+      expectClean(problems, "conformance.html");
     } finally {
       await close();
     }
