@@ -82,15 +82,54 @@ const SHORT_LOG_AXIS = 1.5;
  * The label of a log axis tick, or null for an unlabelled one. On a wide axis (`span` decades)
  * the powers of ten, and 2× and 5× them under three decades; on a short one (a curve that barely
  * moves, where Chart.js's ticks at 1…9 × 10^k may hold one value, and a single "0.01" was all the
- * selection curve showed), every tick of {@link shortLogTicks}, to three digits.
+ * selection curve showed), every tick of {@link shortLogTicks}, to three digits. `room` is how
+ * many labels side by side a decade of the axis has room for: 2× and 5× need about 3.4 (they
+ * sit 0.3 decade from their neighbours), and below 1 only every second (third…) power of ten is
+ * labelled, so that labels never run into each other ("0.0010.002" on a phone).
  */
-export function logTick(value: number, span: number): string | null {
+export function logTick(
+  value: number,
+  span: number,
+  room = Number.POSITIVE_INFINITY,
+): string | null {
   if (span < SHORT_LOG_AXIS) return String(Number(value.toPrecision(3)));
   const e = Math.floor(Math.log10(value) + 1e-9);
   const mantissa = Math.round(value / 10 ** e);
   if (Math.abs(value / 10 ** e - mantissa) > 1e-6) return null;
-  if (!(span > 3 ? [1] : [1, 2, 5]).includes(mantissa)) return null;
+  if (!(span > 3 || room < 3.4 ? [1] : [1, 2, 5]).includes(mantissa)) return null;
+  if (mantissa === 1 && room < 1 && e % Math.ceil(1 / room) !== 0) return null;
   return e >= -3 && e <= 4 ? String(Number(value.toPrecision(1))) : `${mantissa}e${e}`;
+}
+
+/** Pixels a tick label needs along an axis: a short number's width, or a line's height. */
+const LABEL_GAP = { horizontal: 48, vertical: 18 } as const;
+
+/**
+ * The tick callback of a log axis: {@link logTick} with the room the axis has, and on a short
+ * axis, whose evenly spaced ticks crowd toward its top, every tick at least a label's gap from
+ * the last one labelled. Chart.js calls it with the scale as `this`, before the final layout,
+ * so the length is estimated from the space the scale is given.
+ */
+function logTickCallback(
+  this: Scale,
+  value: number | string,
+  index: number,
+  ticks: { value: number }[],
+): string | null {
+  const horizontal = this.isHorizontal();
+  const length = 0.8 * (horizontal ? this.width : this.height);
+  const gap = horizontal ? LABEL_GAP.horizontal : LABEL_GAP.vertical;
+  const perDecade = length / Math.max(Math.log10(this.max / this.min), 1e-9);
+  const span = decades(ticks);
+  if (span >= SHORT_LOG_AXIS) return logTick(Number(value), span, perDecade / gap);
+  let last = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i <= index; i++) {
+    const at = Math.log10((ticks[i] as { value: number }).value) * perDecade;
+    if (at - last < gap) continue;
+    last = at;
+    if (i === index) return logTick(Number(value), span);
+  }
+  return null;
 }
 
 /** About five evenly spaced round values in [lo, hi] (steps of 1, 2 or 5 × 10^k), for short log axes. */
@@ -221,8 +260,18 @@ function padScale(scale: ScaleLike): void {
 /** A chart's figure, where the recorder writes what the chart shows. */
 interface RecordedChart {
   canvas: HTMLCanvasElement;
+  ctx: CanvasRenderingContext2D;
   chartArea: { left: number; right: number; top: number; bottom: number };
-  scales: Record<string, { min: number; max: number; ticks: { label?: unknown }[] }>;
+  scales: Record<
+    string,
+    {
+      min: number;
+      max: number;
+      ticks: { label?: unknown }[];
+      isHorizontal(): boolean;
+      getLabelItems(): LabelItem[];
+    }
+  >;
   data: { datasets: Series[] };
   options: { plugins?: { legend?: { display?: boolean } } };
   legend?: { legendItems?: { text: string; strokeStyle?: unknown }[] };
@@ -235,6 +284,44 @@ interface RecordedChart {
       options?: { radius?: number; borderWidth?: number };
     }[];
   };
+}
+
+/** A tick label as Chart.js lays it out (Scale.getLabelItems). */
+interface LabelItem {
+  label: unknown;
+  font: { string: string; lineHeight: number };
+  options: { rotation: number; translation: [number, number] };
+}
+
+/**
+ * Pairs of neighbouring tick labels of an axis that touch or overlap (within 2 px), from where
+ * Chart.js puts them and how wide the canvas measures them. Rotated labels are Chart.js's own
+ * way out of crowding and are not counted.
+ */
+function overlappingLabels(
+  ctx: CanvasRenderingContext2D,
+  scale: { isHorizontal(): boolean; getLabelItems(): LabelItem[] },
+): number {
+  const horizontal = scale.isHorizontal();
+  const boxes = scale
+    .getLabelItems()
+    .filter((item) => typeof item.label === "string" && item.label !== "" && !item.options.rotation)
+    .map((item) => {
+      const [x, y] = item.options.translation;
+      if (!horizontal)
+        return { lo: y - item.font.lineHeight / 2, hi: y + item.font.lineHeight / 2 };
+      ctx.save();
+      ctx.font = item.font.string;
+      const width = ctx.measureText(item.label as string).width;
+      ctx.restore();
+      return { lo: x - width / 2, hi: x + width / 2 };
+    })
+    .sort((p, q) => p.lo - q.lo);
+  let overlaps = 0;
+  for (let i = 1; i < boxes.length; i++) {
+    if ((boxes[i] as { lo: number }).lo < (boxes[i - 1] as { hi: number }).hi + 2) overlaps++;
+  }
+  return overlaps;
 }
 
 /** Points of visible datasets drawn (marker or line end) beyond the chart area, by half a pixel. */
@@ -264,7 +351,8 @@ function clippedPoints(chart: RecordedChart): number {
 /**
  * Writes what a reader sees onto the chart's figure after every update, for the e2e tests:
  * each axis's labelled ticks (`data-x-ticks`, `data-y-ticks`, labels joined by "|") and its
- * bounds (`data-x-min` … `data-y-max`), the legend's entries and colours (`data-legend`,
+ * bounds (`data-x-min` … `data-y-max`), how many of its labels run into their neighbour
+ * (`data-x-overlaps`, `data-y-overlaps`), the legend's entries and colours (`data-legend`,
  * `data-legend-colors`, absent when the legend is hidden) and the number of points drawn
  * outside the plot area (`data-clipped`).
  */
@@ -282,6 +370,7 @@ const figureRecorder = {
       if (scale) {
         figure.setAttribute(`data-${axis}-min`, String(scale.min));
         figure.setAttribute(`data-${axis}-max`, String(scale.max));
+        figure.setAttribute(`data-${axis}-overlaps`, String(overlappingLabels(chart.ctx, scale)));
       }
     }
     const items =
@@ -349,8 +438,7 @@ export function lineChart(options: {
       maxTicksLimit: 8,
       ...(a.log
         ? {
-            callback: (value: number | string, _index: number, ticks: { value: number }[]) =>
-              logTick(Number(value), decades(ticks)),
+            callback: logTickCallback,
           }
         : {}),
     },

@@ -140,6 +140,41 @@ describe("the site as a teaching instrument (issue 16)", () => {
     }
   });
 
+  it("finding 5 (and 2) on a phone and a laptop: no chart's tick labels run into each other", async () => {
+    for (const viewport of [PHONE, { width: 1280, height: 900 }]) {
+      const { page, problems, close } = await watchedPage(site.browser, viewport);
+      try {
+        const found: string[] = [];
+        for (const path of [
+          "index.html",
+          "exercises/lambda-sweep.html",
+          "exercises/selection.html",
+          "exercises/l1-l2.html",
+          "exercises/frobenius.html",
+          "exercises/bayes.html",
+        ]) {
+          await page.goto(site.server.url + path);
+          await settled(page);
+          const figures = await page
+            .locator("figure.chart")
+            .evaluateAll((els) => els.map((el) => ({ ...(el as HTMLElement).dataset })));
+          for (const f of figures) {
+            for (const axis of ["x", "y"] as const) {
+              const overlaps = f[`${axis}Overlaps`];
+              if (overlaps !== "0") {
+                found.push(`${path} ${f.testid} ${axis}: ${overlaps} (${f[`${axis}Ticks`]})`);
+              }
+            }
+          }
+        }
+        expect(found, `at ${viewport.width} px`).toEqual([]);
+        expectClean(problems, `the chart pages at ${viewport.width} px`);
+      } finally {
+        await close();
+      }
+    }
+  });
+
   it("finding 9: no raw notation (w_c, λ_1se, ‖W‖_F, w40) in any page's text, legends or labels", async () => {
     const { page, problems, close } = await watchedPage(site.browser);
     try {
