@@ -44,8 +44,35 @@ function navigation(current: Page): string {
   <span class="tagline">D2L §4.5 weight decay, live, on the backend you pick</span>
   <a class="d2l" href="${D2L_CHAPTER}" data-testid="d2l-link">§4.5 on d2l.ai</a>
 </header>
-<nav class="site-nav" aria-label="Site"><ul>${groups.join("")}</ul></nav>`;
+<nav class="site-nav" aria-label="Site">
+  <button type="button" class="nav-toggle" aria-expanded="false" aria-controls="site-nav-links">Menu</button>
+  <ul id="site-nav-links">${groups.join("")}</ul>
+</nav>
+<script>${NAV_TOGGLE}</script>`;
 }
+
+/**
+ * On a phone the full navigation (~550 px) pushed every page's heading off the first screen, so
+ * at ≤ 600 px it folds behind a Menu button (style.css). Inline and synchronous, right after the
+ * nav, so the page never paints unfolded; the class it adds is what folds it, so without
+ * scripts the navigation simply stays open. Escape closes it and gives focus back to the button.
+ */
+const NAV_TOGGLE = `(() => {
+  const nav = document.currentScript.previousElementSibling;
+  const button = nav.querySelector(".nav-toggle");
+  nav.classList.add("foldable");
+  const set = (open) => {
+    nav.classList.toggle("open", open);
+    button.setAttribute("aria-expanded", String(open));
+  };
+  button.addEventListener("click", () => set(!nav.classList.contains("open")));
+  nav.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && nav.classList.contains("open")) {
+      set(false);
+      button.focus();
+    }
+  });
+})();`;
 
 /**
  * Previous and next page in the navigation's order, at the end of the page's main content, so

@@ -3,6 +3,7 @@
  * headings, paragraphs, lists, fenced code, tables, block quotes, and inline code, emphasis and
  * links. Everything is escaped first; no raw HTML passes through.
  */
+import { mathHtml } from "./notation.js";
 
 function escapeHtml(text: string): string {
   return text
@@ -14,20 +15,30 @@ function escapeHtml(text: string): string {
 
 /** Inline markup of one line of text. */
 export function inline(text: string): string {
-  const codes: string[] = [];
-  let out = escapeHtml(text).replace(/`([^`]+)`/g, (_, code: string) => {
-    codes.push(`<code>${code}</code>`);
-    return `\uE000${codes.length - 1}\uE001`;
+  // Code and links are set aside first, so that the notation pass leaves identifiers in code
+  // spans and underscores in URLs alone.
+  const kept: string[] = [];
+  const keep = (html: string) => {
+    kept.push(html);
+    return `\uE000${kept.length - 1}\uE001`;
+  };
+  let out = escapeHtml(text).replace(/`([^`]+)`/g, (_, code: string) =>
+    keep(`<code>${code}</code>`),
+  );
+  out = out.replace(/\[([^\]]+)\]\(([^)\s]+)\)/g, (_, label: string, href: string) => {
+    // Only in-page anchors and web links; relative repository paths are not pages of the site.
+    const safe = /^(#|https?:)/.test(href) ? href : null;
+    return keep(safe ? `<a href="${safe}">${mathHtml(label)}</a>` : mathHtml(label));
   });
-  out = out
+  // Notation written as plain text (w_j, λ_max, ‖·‖_∞) set as subscripts, as the site's own.
+  out = mathHtml(out)
     .replace(/\*\*([^*]+)\*\*/g, "<strong>$1</strong>")
-    .replace(/(^|[^*\w])\*([^*\s][^*]*)\*/g, "$1<em>$2</em>")
-    .replace(/\[([^\]]+)\]\(([^)\s]+)\)/g, (_, label: string, href: string) => {
-      // Only in-page anchors and web links; relative repository paths are not pages of the site.
-      const safe = /^(#|https?:)/.test(href) ? href : null;
-      return safe ? `<a href="${safe}">${label}</a>` : label;
-    });
-  return out.replace(/\uE000(\d+)\uE001/g, (_, k: string) => codes[Number(k)] as string);
+    .replace(/(^|[^*\w])\*([^*\s][^*]*)\*/g, "$1<em>$2</em>");
+  // A link's label may hold a code span: restore until nothing is set aside.
+  while (/\uE000\d+\uE001/.test(out)) {
+    out = out.replace(/\uE000(\d+)\uE001/g, (_, k: string) => kept[Number(k)] as string);
+  }
+  return out;
 }
 
 function slug(text: string): string {

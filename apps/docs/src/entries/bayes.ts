@@ -44,7 +44,7 @@ const { figure, chart } = lineChart({
   y: { title: "wⱼ" },
   datasets: [low, high, mean, truth],
   testid: "bayes-chart",
-  caption: `Posterior of w₁ … w${SHOWN} given the chapter's 20 training examples (band: ± 2 sd).`,
+  caption: `Posterior of the first ${SHOWN} weights wⱼ given the chapter's 20 training examples (band: ± 2 sd).`,
 });
 const table = h("div", { class: "table-wrap", "data-testid": "bayes-result" });
 

@@ -7,8 +7,9 @@ import {
   runConformance,
 } from "@wdecay/conformance";
 import { listBackends, startNewBackend } from "../backends.js";
+import { mathText, sci } from "../notation.js";
 import { addControl, mountPanel } from "../panel.js";
-import { field, fmt, getBackend, h, nextFrame } from "../ui.js";
+import { field, getBackend, h, nextFrame } from "../ui.js";
 
 const root = document.getElementById("conformance") as HTMLElement;
 const params = new URLSearchParams(location.search);
@@ -65,14 +66,14 @@ function reportTable(report: BackendReport): HTMLElement {
       { class: "table-wrap" },
       h(
         "table",
-        {},
+        { class: "report" },
         h(
           "thead",
           {},
           h(
             "tr",
             {},
-            h("th", {}, "property"),
+            h("th", { class: "property" }, "property"),
             h("th", {}, "result"),
             h("th", { class: "num" }, "runs"),
             h("th", { class: "num" }, "max error"),
@@ -86,11 +87,12 @@ function reportTable(report: BackendReport): HTMLElement {
             h(
               "tr",
               { "data-property": p.id, "data-passed": String(p.passed) },
-              h("td", {}, h("code", {}, p.id), " ", p.name),
-              h("td", { class: p.passed ? "pass" : "fail" }, resultText(p)),
+              h("td", { class: "property" }, h("code", {}, p.id), " ", ...mathText(p.name)),
+              h("td", { class: p.passed ? "pass" : "fail" }, ...mathText(resultText(p))),
               h("td", { class: "num" }, String(p.runs)),
-              h("td", { class: "num" }, fmt(p.maxError, 3)),
-              h("td", { class: "num" }, fmt(p.tolerance, 3)),
+              // A power of ten with a real exponent, and the exact value for tools.
+              h("td", { class: "num", "data-value": p.maxError }, sci(p.maxError)),
+              h("td", { class: "num", "data-value": p.tolerance }, sci(p.tolerance)),
             ),
           ),
         ),

@@ -1,5 +1,6 @@
 /** The λ conventions guide: core's table, and a converter between any two conventions. */
 import { CONVENTION_IDS, type ConventionId, convertLambda, LAMBDA_CONVENTIONS } from "@wdecay/core";
+import { mathText } from "../notation.js";
 import { field, fmt, h } from "../ui.js";
 
 const table = document.getElementById("conventions") as HTMLElement;
@@ -31,10 +32,11 @@ table.append(
           { "data-convention": id },
           h("td", {}, h("strong", {}, c.label), h("br"), h("code", {}, id)),
           h("td", {}, h("code", {}, c.parameter)),
-          h("td", {}, c.objective),
+          // Core writes these in plain text (λ_c, ‖w‖_1); set as notation here.
+          h("td", {}, ...mathText(c.objective)),
           h("td", {}, c.kinds.join(", ")),
           h("td", {}, c.needsN ? "yes" : "no"),
-          h("td", {}, c.explanation),
+          h("td", {}, ...mathText(c.explanation)),
         );
       }),
     ),

@@ -70,7 +70,7 @@ const trainResult = h("div", {});
 const trainPanel = mountPanel(
   trainRoot,
   {
-    heading: "Train W (200 × 3) with (λ/2)‖W‖²_F",
+    heading: "Train W (200 × 3) with (λ/2)·Σᵢⱼ Wᵢⱼ²",
     testid: "frobenius-train",
     buttonLabel: "Train",
   },
@@ -116,16 +116,16 @@ const trainPanel = mountPanel(
           "data-testid": "frobenius-norm",
           "data-value": String(multi.frobeniusNorm),
         },
-        `‖W‖_F = ${multi.frobeniusNorm.toPrecision(8)}`,
+        `Frobenius norm of W: ${multi.frobeniusNorm.toPrecision(8)}`,
       ),
       h(
         "p",
         {},
-        `‖W‖²_F = ${fmt(multi.frobeniusNorm ** 2, 10)}; Σ_c ‖w_c‖² = ${fmt(sum, 10)}. Largest relative difference between a column and its separate run: `,
+        `Σᵢⱼ Wᵢⱼ² = ${fmt(multi.frobeniusNorm ** 2, 10)}; ${SUB.map((c) => `‖w${c}‖²`).join(" + ")} = ${fmt(sum, 10)}. Largest relative difference between a column and its separate run: `,
         h("span", { "data-testid": "frobenius-column-gap" }, worst.toExponential(1)),
         ".",
       ),
-      table(["column", "‖w_c‖ in W", "‖w‖ trained alone"], rows, "frobenius-columns"),
+      table(["column", "its norm in W", "‖w‖ trained alone"], rows, "frobenius-columns"),
     );
     return `Trained on ${backend}`;
   },
@@ -141,7 +141,7 @@ const pathRoot = document.getElementById("frobenius") as HTMLElement;
 const normSeries = Array.from({ length: OUTPUTS }, (_, c) =>
   series(`‖w${SUB[c]}‖`, COLUMN_COLORS[c] as string, [], { borderWidth: 1.5 }),
 );
-const frob = series("‖W‖_F", COLORS.norm, [], { borderWidth: 3 });
+const frob = series("‖W‖ (Frobenius)", COLORS.norm, [], { borderWidth: 3 });
 const { figure, chart } = lineChart({
   label: "Frobenius norm of W and the norms of its columns against λ",
   x: { title: "λ (log scale)", log: true },
@@ -181,7 +181,11 @@ const pathPanel = mountPanel(
     });
     chart.update();
     pathTable.replaceChildren(
-      table(["λ", "Σᵢⱼ Wᵢⱼ²", "Σ_c ‖w_c‖²", "difference"], rows, "frobenius-result"),
+      table(
+        ["λ", "Σᵢⱼ Wᵢⱼ²", SUB.map((c) => `‖w${c}‖²`).join(" + "), "difference"],
+        rows,
+        "frobenius-result",
+      ),
     );
     return `${path.length} λ × ${OUTPUTS} columns solved`;
   },

@@ -6,25 +6,26 @@ import {
   syntheticSplit,
   train,
 } from "@wdecay/core";
-import { type Chart, lineChart, series } from "../charts.js";
+import { type Chart, COLORS, lineChart, series, shareAxis } from "../charts.js";
+import { sub } from "../notation.js";
 import { addControl, mountPanel } from "../panel.js";
 import { backendPicker, field, fmt, getBackend, h, numberControl, required } from "../ui.js";
 
-const SHOWN = 12;
-const PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9"];
+/** Coefficients drawn in colour (Okabe–Ito, apart for colour-blind readers); the rest in grey. */
+const HIGHLIGHT = [COLORS.train, COLORS.test, COLORS.norm, COLORS.extra, COLORS.yellow];
+const MUTED = "#c3c8d0";
 
 const root = document.getElementById("l1l2") as HTMLElement;
 const seed = h("input", { type: "number", min: 0, step: 1, value: 42, "data-testid": "seed" });
 
 function pathChart(title: string, testid: string): { figure: HTMLElement; chart: Chart } {
   return lineChart({
-    label: `${title}: the first ${SHOWN} coefficients against λ`,
+    label: `${title}: every coefficient wⱼ against λ, the five largest in colour`,
     x: { title: "λ (log scale)", log: true },
     y: { title: "coefficient wⱼ" },
     datasets: [],
     testid,
-    legend: false,
-    caption: `${title}: w₁ … w${SHOWN === 12 ? "₁₂" : SHOWN} along the path (of 200).`,
+    caption: " ",
   });
 }
 const lasso = pathChart("Lasso (L1)", "l1-path-chart");
@@ -38,19 +39,59 @@ const zeros = lineChart({
 });
 const summary = h("div", { class: "table-wrap", "data-testid": "l1l2-result" });
 
-function fill(chart: Chart, path: RegularizationPath): void {
-  chart.data.datasets = Array.from({ length: SHOWN }, (_, j) =>
-    series(
-      `w${j + 1}`,
-      PALETTE[j % PALETTE.length] as string,
-      [...path.lambdas].map((l, k) => ({
-        x: l,
-        y: (path.weights[k] as Float64Array)[j] as number,
-      })),
-      { borderWidth: 1.5 },
+function caption(chart: { figure: HTMLElement }, text: string): void {
+  const figcaption = chart.figure.querySelector("figcaption");
+  if (figcaption) figcaption.textContent = text;
+}
+
+/**
+ * Every coefficient's path: those in `shown` in colour and in the legend (drawn last, on top),
+ * the others thin and grey, each with its name for the tooltip.
+ */
+function fill(chart: Chart, path: RegularizationPath, shown: readonly number[]): void {
+  const points = (j: number) =>
+    [...path.lambdas].map((l, k) => ({ x: l, y: (path.weights[k] as Float64Array)[j] as number }));
+  const d = path.weights[0]?.length ?? 0;
+  const others = Array.from({ length: d }, (_, j) => j).filter((j) => !shown.includes(j));
+  chart.data.datasets = [
+    ...shown.map((j, c) =>
+      series(`w${sub(j + 1)}`, HIGHLIGHT[c] as string, points(j), { borderWidth: 2.5 }),
     ),
-  );
-  chart.update();
+    ...others.map((j) =>
+      series(`w${sub(j + 1)}`, MUTED, points(j), { borderWidth: 1, inLegend: false }),
+    ),
+  ];
+}
+
+/** The `count` coefficients of largest |w| anywhere along a path, largest first. */
+function largest(path: RegularizationPath, count: number): number[] {
+  const d = path.weights[0]?.length ?? 0;
+  const top = new Float64Array(d);
+  for (const w of path.weights)
+    for (let j = 0; j < d; j++) top[j] = Math.max(top[j] as number, Math.abs(w[j] as number));
+  return Array.from({ length: d }, (_, j) => j)
+    .sort((a, b) => (top[b] as number) - (top[a] as number))
+    .slice(0, count);
+}
+
+/**
+ * The mean nonzero eigenvalue s̄ of XcᵀXc/n (Xc: X with its columns centred), from the trace:
+ * ‖Xc‖²_F/n spread over rank ≤ min(n − 1, d) directions. Ridge multiplies the part of w along
+ * an eigenvector of eigenvalue s by s/(s + λ), so its path changes where λ is near the
+ * eigenvalues, and s̄/100 … 100·s̄ takes a typical direction from 99 % to 1 %. The lasso's
+ * λ (up to ‖Xcᵀyc‖_∞/n, about 0.1 here) lies far below s̄ (about 10): on the lasso's grid
+ * ridge barely moves, which is why the two panels have their own λ axis.
+ */
+function meanEigenvalue(data: { X: Float64Array; n: number; d: number }): number {
+  const { X, n, d } = data;
+  const mean = new Float64Array(d);
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < d; j++) mean[j] = (mean[j] as number) + (X[i * d + j] as number) / n;
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < d; j++) sum += ((X[i * d + j] as number) - (mean[j] as number)) ** 2;
+  }
+  return sum / n / Math.max(1, Math.min(n - 1, d));
 }
 
 const countZeros = (w: Float64Array) => w.reduce((n, v) => n + (v === 0 ? 1 : 0), 0);
@@ -62,22 +103,40 @@ const panel = mountPanel(
     const s = Math.max(0, Math.floor(Number(seed.value) || 0));
     const { train } = syntheticSplit(s, CHAPTER);
     const l1 = regularizationPath(train, { alpha: 1, nLambda: 40 });
-    // The ridge path over the lasso's λ grid, so the two share an axis.
+    // The ridge path over the lasso's λ grid, for the zero counts at the same λ.
     const l2 = regularizationPath(train, { alpha: 0, lambdas: l1.lambdas });
-    fill(lasso.chart, l1);
-    fill(ridge.chart, l2);
+    // And over the λ where ridge shrinks (see meanEigenvalue), for its coefficient paths.
+    const sbar = meanEigenvalue(train);
+    const ridgeGrid = Array.from({ length: 40 }, (_, k) => sbar * 10 ** (2 - (4 * k) / 39));
+    const l2Path = regularizationPath(train, { alpha: 0, lambdas: ridgeGrid });
+    const shown = largest(l1, HIGHLIGHT.length);
+    fill(lasso.chart, l1, shown);
+    fill(ridge.chart, l2Path, shown);
+    // One y-scale for both panels, so that their sizes compare at a glance.
+    shareAxis([lasso.chart, ridge.chart], "y");
+    lasso.chart.update();
+    ridge.chart.update();
+    const d = train.d;
+    caption(
+      lasso,
+      `Lasso (L1): in colour the ${shown.length} coefficients it makes largest, in grey the other ${d - shown.length}. Above λₘₐₓ = ${fmt(l1.lambdaMax)} (right) every one is exactly 0; as λ falls they enter one at a time.`,
+    );
+    caption(
+      ridge,
+      `Ridge (L2): the same coefficients and colours, on the same y-scale. λ runs around s̄ = ${fmt(sbar, 3)}, the mean nonzero eigenvalue of XᵀX/n, from s̄/100 to 100·s̄: every coefficient shrinks smoothly toward 0, and none reaches it.`,
+    );
     const zl1 = l1.weights.map(countZeros);
     const zl2 = l2.weights.map(countZeros);
     zeros.chart.data.datasets = [
       series(
         "lasso",
-        "#D55E00",
+        COLORS.test,
         [...l1.lambdas].map((x, k) => ({ x, y: zl1[k] as number })),
         { pointRadius: 2 },
       ),
       series(
         "ridge",
-        "#0072B2",
+        COLORS.train,
         [...l2.lambdas].map((x, k) => ({ x, y: zl2[k] as number })),
         { pointRadius: 2 },
       ),
@@ -122,7 +181,7 @@ const panel = mountPanel(
         ),
       ),
     );
-    return `λ_max = ${fmt(l1.lambdaMax)}: above it the lasso is all zeros; ${l1.lambdas.length} λ each`;
+    return `λₘₐₓ = ${fmt(l1.lambdaMax)}: above it the lasso is all zeros; ${l1.lambdas.length} λ each`;
   },
 );
 addControl(panel, field("Seed", seed));

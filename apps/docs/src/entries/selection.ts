@@ -44,7 +44,7 @@ const upper = series("± one standard error", COLORS.sky, [], {
   backgroundColor: "rgba(86, 180, 233, 0.3)",
 });
 const mean = series("validation MSE (mean)", COLORS.train, [], { pointRadius: 2 });
-const marks = series("λ_min and λ_1se", COLORS.test, [], {
+const marks = series("λₘᵢₙ and λ₁ₛₑ", COLORS.test, [], {
   showLine: false,
   pointRadius: 7,
   pointStyle: "triangle",
@@ -56,7 +56,7 @@ const { figure, chart } = lineChart({
   datasets: [lower, upper, mean, marks],
   testid: "selection-chart",
   caption:
-    "Validation mean squared error (ŷ − y)² per λ (ridge, exact), fold means weighted by fold size as cv.glmnet does, shaded ± one standard error; triangles: λ_min (left) and λ_1se.",
+    "Validation mean squared error (ŷ − y)² per λ (ridge, exact), fold means weighted by fold size as cv.glmnet does, shaded ± one standard error; triangles: λₘᵢₙ (left) and λ₁ₛₑ.",
 });
 const table = h("div", { class: "table-wrap", "data-testid": "selection-result" });
 
@@ -90,8 +90,8 @@ const panel = mountPanel(
     ];
     chart.update();
     const rows: [string, string][] = [
-      ["λ_min (least validation MSE)", fmt(sel.lambdaMin)],
-      ["λ_1se (largest λ within one SE)", fmt(sel.lambda1se)],
+      ["λₘᵢₙ (least validation MSE)", fmt(sel.lambdaMin)],
+      ["λ₁ₛₑ (largest λ within one SE)", fmt(sel.lambda1se)],
       [`chosen (${chosenRule})`, fmt(sel.chosen)],
       ["‖w‖ of the refit on all training rows", fmt(norm)],
       ["its MSE on the 100 test examples", fmt(testLoss)],
