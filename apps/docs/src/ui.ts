@@ -1,5 +1,5 @@
 /** Small DOM helpers and the controls every demo shares: backend picker, λ slider, seed. */
-import { type BackendChoice, getBackend } from "./backends.js";
+import type { BackendChoice } from "./backends.js";
 import { Runner } from "./work/runner.js";
 
 let listing: Promise<BackendChoice[]> | undefined;
@@ -364,8 +364,6 @@ export function backendPicker(onChange?: (name: string) => void): BackendPicker 
   });
   return { element, ready, selected: () => select.value };
 }
-
-export { getBackend };
 
 /** A status line that screen readers announce. */
 export function statusLine(testid: string): HTMLElement {

@@ -1,35 +1,23 @@
 /** Runs the conformance suite in the browser on every available backend and shows the report. */
-import { createCpuBackend } from "@wdecay/backend-cpu";
-import {
-  ALL_PROPERTIES,
-  type BackendReport,
-  type PropertyResult,
-  runConformance,
-} from "@wdecay/conformance";
-import { listBackends, startNewBackend } from "../backends.js";
+import type { BackendReport, PropertyResult } from "@wdecay/conformance";
 import { mathText, sci } from "../notation.js";
 import { addControl, mountPanel } from "../panel.js";
-import { field, getBackend, h, nextFrame } from "../ui.js";
+import { h, numberControl, required, selectControl } from "../ui.js";
 
 const root = document.getElementById("conformance") as HTMLElement;
-const params = new URLSearchParams(location.search);
-const numRuns = h(
-  "select",
-  { "data-testid": "num-runs" },
-  ...[3, 5, 10, 25].map((n) =>
-    h(
-      "option",
-      { value: n, selected: n === Number(params.get("runs") ?? 5) },
-      `${n} runs per property`,
-    ),
-  ),
-);
-const seed = h("input", {
-  type: "number",
+const numRuns = selectControl({
+  label: "Runs",
+  name: "runs",
+  options: [1, 3, 5, 10, 25].map((n) => [String(n), `${n} runs per property`] as const),
+  value: "5",
+});
+const seed = numberControl({
+  label: "fast-check seed",
+  name: "seed",
   min: 0,
-  step: 1,
-  value: Number(params.get("seed") ?? 1),
-  "data-testid": "seed",
+  value: 1,
+  integer: true,
+  hint: "the same seed replays the same inputs",
 });
 const summary = h("div", { class: "table-wrap", "data-testid": "conformance-summary" });
 const details = h("div", { "data-testid": "conformance-details" });
@@ -104,13 +92,21 @@ function reportTable(report: BackendReport): HTMLElement {
 const panel = mountPanel(
   root,
   { heading: "Run the suite here", testid: "conformance", buttonLabel: "Run the suite" },
-  async ({ status }) => {
-    const choices = await listBackends();
+  async ({ runner, progress }) => {
+    const outcomes = await runner.run(
+      "conformance",
+      { numRuns: Number(numRuns.value()), seed: required(seed) },
+      (p) =>
+        progress(
+          p.done / p.total,
+          `${p.backend}: property ${p.done} of ${p.total} (${p.result.id}) ${p.result.passed ? "passed" : "FAILED"}`,
+        ),
+    );
     const rows: HTMLElement[] = [];
     details.replaceChildren();
     summary.replaceChildren();
     let passedAll = true;
-    for (const choice of choices) {
+    for (const choice of outcomes) {
       if (!choice.available) {
         rows.push(
           h(
@@ -118,20 +114,12 @@ const panel = mountPanel(
             { "data-backend": choice.name, "data-result": "unavailable" },
             h("td", {}, choice.name),
             h("td", {}, "–"),
-            h("td", {}, `not available here: ${choice.reason ?? ""}`),
+            h("td", {}, `not available here: ${choice.reason}`),
           ),
         );
         continue;
       }
-      status.textContent = `Running ${ALL_PROPERTIES.length} properties on ${choice.name}…`;
-      await nextFrame();
-      const backend = await getBackend(choice.name);
-      const report = await runConformance(backend, {
-        reference: () => createCpuBackend(),
-        another: () => startNewBackend(choice.name),
-        numRuns: Number(numRuns.value),
-        seed: Math.max(0, Math.floor(Number(seed.value) || 0)),
-      });
+      const { report } = choice;
       const failed = report.properties.filter((p) => !p.passed).length;
       passedAll &&= report.passed;
       rows.push(
@@ -172,9 +160,8 @@ const panel = mountPanel(
     return passedAll ? "Every available backend conforms" : "Some properties failed";
   },
 );
-addControl(panel, field("Runs", numRuns), { rerun: false });
-addControl(panel, field("fast-check seed", seed, "the same seed replays the same inputs"), {
-  rerun: false,
-});
+// A suite run takes tens of seconds: it starts from the button only, not on every change.
+addControl(panel, numRuns.element, { rerun: false });
+addControl(panel, seed.element, { rerun: false });
 panel.results.append(summary, details);
 void panel.run();

@@ -1,22 +1,14 @@
 /**
  * Exercise 5: early stopping on the chapter's problem, from the loss history core's train()
- * records. Three runs of the chapter's training (λ = 0 scored on a validation set, the same run
- * scored on the test set, and λ = 3), each a few milliseconds of the float64 cpu backend, with a
- * pause between them so the page never holds the main thread for long.
+ * records: three runs of the chapter's training in the compute worker (jobs.ts, earlyStopping).
  */
-import { CHAPTER, type HistoryPoint, syntheticSplit, train } from "@wdecay/core";
+import { CHAPTER, type HistoryPoint } from "@wdecay/core";
 import { COLORS, fitLogAxis, lineChart, series } from "../charts.js";
 import { addControl, mountPanel } from "../panel.js";
-import { field, fmt, getBackend, h, nextFrame } from "../ui.js";
-
-/**
- * The validation rows are the test rows of this seed's neighbour: draws from the same source as
- * the training and test sets, independent of both.
- */
-const VALIDATION_SEED_OFFSET = 1;
+import { fmt, h, required, seedControl } from "../ui.js";
 
 const root = document.getElementById("early-stopping") as HTMLElement;
-const seed = h("input", { type: "number", min: 0, step: 1, value: 42, "data-testid": "seed" });
+const seed = seedControl();
 
 const trainCurve = series("training loss, λ = 0", COLORS.train);
 const validationCurve = series("validation loss, λ = 0", COLORS.yellow);
@@ -44,34 +36,10 @@ const points = (history: readonly HistoryPoint[], key: "trainLoss" | "testLoss")
 const panel = mountPanel(
   root,
   { heading: "Stop early, or decay", testid: "early-stopping", buttonLabel: "Train" },
-  async () => {
-    const s = Math.max(0, Math.floor(Number(seed.value) || 0));
-    const backend = await getBackend("cpu");
-    const { train: rows, test } = syntheticSplit(s, CHAPTER);
-    const validation = syntheticSplit(s + VALIDATION_SEED_OFFSET, CHAPTER).test;
-    const options = {
-      method: "scratch" as const,
-      epochs: CHAPTER.epochs,
-      lr: CHAPTER.lr,
-      batchSize: CHAPTER.batchSize,
-      seed: s,
-      evalEvery: 1,
-    };
-    // The same seed gives the same start and minibatch order, so the first two runs train
-    // identically and differ only in the rows they are scored on.
-    const onValidation = await train(
-      backend,
-      { train: rows, test: validation },
-      {
-        ...options,
-        lambda: 0,
-      },
-    );
-    await nextFrame();
-    const onTest = await train(backend, { train: rows, test }, { ...options, lambda: 0 });
-    await nextFrame();
-    const decayed = await train(backend, { train: rows, test }, { ...options, lambda: 3 });
-
+  async ({ runner }) => {
+    const { onValidation, onTest, decayed } = await runner.run("earlyStopping", {
+      seed: required(seed),
+    });
     const best = onValidation.history.reduce((a, b) => (b.testLoss < a.testLoss ? b : a));
     const stopped = onTest.history.find((p) => p.epoch === best.epoch) as HistoryPoint;
     trainCurve.data = points(onValidation.history, "trainLoss");
@@ -128,6 +96,6 @@ const panel = mountPanel(
     return `Early stopping kept epoch ${best.epoch}: test loss ${fmt(stopped.testLoss)}, against ${fmt(onTest.testLoss)} after all ${CHAPTER.epochs} epochs and ${fmt(decayed.testLoss)} with λ = 3`;
   },
 );
-addControl(panel, field("Seed", seed));
+addControl(panel, seed.element);
 panel.results.append(figure, table);
 void panel.run();

@@ -3,6 +3,14 @@
  * plain data, may report progress, and returns plain data (structured-cloned back to the page).
  * Pages import only the types of this module; its code is bundled into the worker alone.
  */
+
+import { createCpuBackend } from "@wdecay/backend-cpu";
+import {
+  ALL_PROPERTIES,
+  type BackendReport,
+  type PropertyResult,
+  runConformance,
+} from "@wdecay/conformance";
 import {
   CHAPTER,
   columnDataset,
@@ -11,6 +19,8 @@ import {
   type Method,
   type NetworkTrainResult,
   type PenaltyKind,
+  type RegularizationPath,
+  regularizationPath,
   ridgeClosedForm,
   type SelectionMethod,
   type SelectionRule,
@@ -22,7 +32,7 @@ import {
   trainMultiOutput,
   trainNetwork,
 } from "@wdecay/core";
-import { type BackendChoice, getBackend, listBackends } from "../backends.js";
+import { type BackendChoice, getBackend, listBackends, startNewBackend } from "../backends.js";
 import type { JobContext } from "./protocol.js";
 
 /** Training progress: epochs done of all. */
@@ -204,6 +214,84 @@ async function frobeniusPath(args: {
   });
 }
 
+/**
+ * The mean nonzero eigenvalue s̄ of XcᵀXc/n (Xc: X with its columns centred), from the trace:
+ * ‖Xc‖²_F/n spread over rank ≤ min(n − 1, d) directions. Ridge multiplies the part of w along
+ * an eigenvector of eigenvalue s by s/(s + λ), so its path changes where λ is near the
+ * eigenvalues, and s̄/100 … 100·s̄ takes a typical direction from 99 % to 1 %. The lasso's
+ * λ (up to ‖Xcᵀyc‖_∞/n, about 0.1 here) lies far below s̄ (about 10): on the lasso's grid
+ * ridge barely moves, which is why the two panels have their own λ axis.
+ */
+function meanEigenvalue(data: { X: Float64Array; n: number; d: number }): number {
+  const { X, n, d } = data;
+  const mean = new Float64Array(d);
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < d; j++) mean[j] = (mean[j] as number) + (X[i * d + j] as number) / n;
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < d; j++) sum += ((X[i * d + j] as number) - (mean[j] as number)) ** 2;
+  }
+  return sum / n / Math.max(1, Math.min(n - 1, d));
+}
+
+/**
+ * Exercise 3: the lasso's path on its default grid, ridge on the same grid (for the zero counts
+ * at equal λ) and ridge over the λ where it shrinks (for its coefficient paths).
+ */
+async function paths(args: { readonly seed: number }): Promise<{
+  readonly l1: RegularizationPath;
+  readonly l2: RegularizationPath;
+  readonly l2Path: RegularizationPath;
+  readonly sbar: number;
+  readonly d: number;
+}> {
+  const { train: rows } = syntheticSplit(args.seed, CHAPTER);
+  const l1 = regularizationPath(rows, { alpha: 1, nLambda: 40 });
+  const l2 = regularizationPath(rows, { alpha: 0, lambdas: l1.lambdas });
+  const sbar = meanEigenvalue(rows);
+  const ridgeGrid = Array.from({ length: 40 }, (_, k) => sbar * 10 ** (2 - (4 * k) / 39));
+  const l2Path = regularizationPath(rows, { alpha: 0, lambdas: ridgeGrid });
+  return { l1, l2, l2Path, sbar, d: rows.d };
+}
+
+/**
+ * The validation rows of exercise 5 are the test rows of the seed's neighbour: draws from the
+ * same source as the training and test sets, independent of both.
+ */
+const VALIDATION_SEED_OFFSET = 1;
+
+/**
+ * Exercise 5: early stopping from train()'s history. λ = 0 scored on a validation set, the same
+ * run scored on the test set (same seed: same start and minibatches, so the two train
+ * identically), and λ = 3, on the float64 cpu backend.
+ */
+async function earlyStopping(args: { readonly seed: number }): Promise<{
+  readonly onValidation: TrainResult;
+  readonly onTest: TrainResult;
+  readonly decayed: TrainResult;
+}> {
+  const backend = await getBackend("cpu");
+  const { train: rows, test } = syntheticSplit(args.seed, CHAPTER);
+  const validation = syntheticSplit(args.seed + VALIDATION_SEED_OFFSET, CHAPTER).test;
+  const options = {
+    method: "scratch" as const,
+    epochs: CHAPTER.epochs,
+    lr: CHAPTER.lr,
+    batchSize: CHAPTER.batchSize,
+    seed: args.seed,
+    evalEvery: 1,
+  };
+  return {
+    onValidation: await train(
+      backend,
+      { train: rows, test: validation },
+      { ...options, lambda: 0 },
+    ),
+    onTest: await train(backend, { train: rows, test }, { ...options, lambda: 0 }),
+    decayed: await train(backend, { train: rows, test }, { ...options, lambda: 3 }),
+  };
+}
+
 /** The chapter's last section: an MLP on the digits of the page, without and with decay. */
 async function everyLayer(
   args: { readonly backend: string; readonly weightDecay: number },
@@ -234,6 +322,46 @@ async function everyLayer(
   return runs;
 }
 
+/** One backend's conformance run, or why it could not start here. */
+export type ConformanceOutcome =
+  | { readonly name: string; readonly available: false; readonly reason: string }
+  | { readonly name: string; readonly available: true; readonly report: BackendReport };
+
+/** The conformance suite on every backend this browser starts, against the float64 cpu. */
+async function conformance(
+  args: { readonly numRuns: number; readonly seed: number },
+  context: JobContext<{
+    readonly backend: string;
+    readonly done: number;
+    readonly total: number;
+    readonly result: PropertyResult;
+  }>,
+): Promise<ConformanceOutcome[]> {
+  const outcomes: ConformanceOutcome[] = [];
+  for (const choice of await listBackends()) {
+    if (!choice.available) {
+      outcomes.push({ name: choice.name, available: false, reason: choice.reason ?? "" });
+      continue;
+    }
+    let done = 0;
+    const report = await runConformance(await getBackend(choice.name), {
+      reference: () => createCpuBackend(),
+      another: () => startNewBackend(choice.name),
+      numRuns: args.numRuns,
+      seed: args.seed,
+      onResult: (result) =>
+        context.progress({
+          backend: choice.name,
+          done: ++done,
+          total: ALL_PROPERTIES.length,
+          result,
+        }),
+    });
+    outcomes.push({ name: choice.name, available: true, report });
+  }
+  return outcomes;
+}
+
 export const JOBS = {
   listBackends: async (_args: Record<string, never>): Promise<BackendChoice[]> => listBackends(),
   chapterTrain,
@@ -241,7 +369,10 @@ export const JOBS = {
   selection,
   multiOutput,
   frobeniusPath,
+  paths,
+  earlyStopping,
   everyLayer,
+  conformance,
 };
 
 export type JobName = keyof typeof JOBS;
