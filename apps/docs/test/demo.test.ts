@@ -247,4 +247,26 @@ describe("the chapter demo", () => {
       await close();
     }
   });
+
+  it("an exercise refuses invalid input the same way: σ = 0 in the Bayesian reading", async () => {
+    const { page, problems, close } = await watchedPage(site.browser);
+    try {
+      await page.goto(`${site.server.url}exercises/bayes.html`);
+      await settled(page);
+      const lambda = await page.getByTestId("bayes-lambda").textContent();
+      await page.getByTestId("sigma-input").fill("0");
+      await page.getByTestId("sigma-input").press("Enter");
+      await page.waitForSelector('[data-testid="bayes"][data-state="invalid"]');
+      await expect(page.getByTestId("sigma-error").textContent()).resolves.toContain(
+        "greater than 0",
+      );
+      await expect(page.getByTestId("bayes-status").textContent()).resolves.toMatch(/^Not run/);
+      // The last valid result stays, not replaced by a posterior computed from σ = 0.
+      await expect(page.getByTestId("bayes-lambda").textContent()).resolves.toBe(lambda);
+      expect(new URL(page.url()).searchParams.get("sigma")).toBe("0");
+      expectClean(problems, "the Bayes exercise with σ = 0");
+    } finally {
+      await close();
+    }
+  });
 });

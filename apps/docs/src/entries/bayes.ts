@@ -8,24 +8,31 @@ import {
 } from "@wdecay/core";
 import { COLORS, lineChart, series } from "../charts.js";
 import { addControl, mountPanel } from "../panel.js";
-import { field, fmt, h } from "../ui.js";
+import { fmt, h, numberControl, required } from "../ui.js";
 
 const SHOWN = 40;
 const root = document.getElementById("bayes") as HTMLElement;
-const sigma = h("input", {
-  type: "number",
+const sigma = numberControl({
+  label: "Noise sd σ",
+  name: "sigma",
   min: 0,
-  step: "any",
+  exclusiveMin: true,
   value: 0.01,
-  "data-testid": "sigma",
 });
-const tau = h("input", { type: "number", min: 0, step: "any", value: 0.01, "data-testid": "tau" });
-const lambdaBox = h("input", {
-  type: "number",
+const tau = numberControl({
+  label: "Prior sd τ",
+  name: "tau",
   min: 0,
-  step: "any",
-  value: "",
-  "data-testid": "lambda",
+  exclusiveMin: true,
+  value: 0.01,
+});
+const lambdaBox = numberControl({
+  label: "λ (canonical)",
+  name: "lambda",
+  min: 0,
+  exclusiveMin: true,
+  value: 1,
+  hint: "or type λ to get τ",
 });
 const n = CHAPTER.nTrain;
 
@@ -49,10 +56,11 @@ const { figure, chart } = lineChart({
 const table = h("div", { class: "table-wrap", "data-testid": "bayes-result" });
 
 // Typing λ sets τ = σ/√(nλ), the prior that λ stands for.
-lambdaBox.addEventListener("change", () => {
-  const l = Number(lambdaBox.value);
-  if (l > 0)
-    tau.value = String(lambdaToPriorScale({ lambda: l, noiseStd: Number(sigma.value), n }));
+lambdaBox.input.addEventListener("change", () => {
+  const l = lambdaBox.value();
+  const noise = sigma.value();
+  if (l !== undefined && noise !== undefined)
+    tau.set(lambdaToPriorScale({ lambda: l, noiseStd: noise, n }));
   // The change bubbles on to the panel, which reruns (addControl).
 });
 
@@ -61,9 +69,9 @@ const panel = mountPanel(
   { heading: "Prior → λ → posterior", testid: "bayes", buttonLabel: "Compute" },
   async () => {
     const { train } = syntheticSplit(42, CHAPTER);
-    const scales = { noiseStd: Number(sigma.value), priorStd: Number(tau.value) };
+    const scales = { noiseStd: required(sigma), priorStd: required(tau) };
     const lambda = priorScaleToLambda({ ...scales, n });
-    lambdaBox.value = String(Number(lambda.toPrecision(6)));
+    lambdaBox.set(Number(lambda.toPrecision(6)));
     const post = ridgePosterior(train, scales);
     const sd = (j: number) => Math.sqrt(Math.max(0, post.covariance[j * post.d + j] as number));
     const idx = Array.from({ length: SHOWN }, (_, j) => j);
@@ -107,12 +115,12 @@ const chapterButton = h(
   "τ for λ = 3",
 );
 chapterButton.addEventListener("click", () => {
-  tau.value = String(lambdaToPriorScale({ lambda: 3, noiseStd: Number(sigma.value), n }));
+  const noise = sigma.value();
+  if (noise !== undefined) tau.set(lambdaToPriorScale({ lambda: 3, noiseStd: noise, n }));
+  // With σ invalid the run says so (state `invalid`) instead of computing τ from it.
   void panel.run();
 });
-addControl(panel, field("Noise sd σ", sigma));
-addControl(panel, field("Prior sd τ", tau));
-addControl(panel, field("λ (canonical)", lambdaBox, "or type λ to get τ"));
+for (const control of [sigma, tau, lambdaBox]) addControl(panel, control.element);
 addControl(panel, h("div", { class: "field field-button" }, chapterButton));
 panel.results.append(table, figure);
 void panel.run();
