@@ -238,7 +238,7 @@ export function mountChapterDemo(root: HTMLElement, options: DemoOptions): void 
     weightsChart ??= (() => {
       const made = lineChart({
         label: "The 200 trained weights by feature index",
-        x: { title: "feature j", min: 0, max: CHAPTER.dims + 1 },
+        x: { title: "feature j", min: 1, max: CHAPTER.dims },
         y: { title: "wⱼ" },
         datasets: options.keepPrevious ? [weightPoints, prevWeights, truth] : [weightPoints, truth],
         caption:
