@@ -8,6 +8,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { splitRow } from "./src/markdown.js";
 
 /** BENCH.md at the repository root. */
 export const BENCH_PATH = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "BENCH.md");
@@ -45,15 +46,6 @@ export interface BenchFigures {
   readonly workloads: readonly BenchWorkload[];
 }
 
-function cells(line: string): string[] {
-  return line
-    .trim()
-    .replace(/^\|/, "")
-    .replace(/\|$/, "")
-    .split("|")
-    .map((c) => c.trim());
-}
-
 /** The first Markdown table at or after line `from`: its header and rows. */
 function tableAfter(lines: readonly string[], from: number): { head: string[]; rows: string[][] } {
   let i = from;
@@ -62,10 +54,10 @@ function tableAfter(lines: readonly string[], from: number): { head: string[]; r
     i++;
   }
   if (!/^\s*\|/.test(lines[i] ?? "")) return { head: [], rows: [] };
-  const head = cells(lines[i] as string);
+  const head = splitRow(lines[i] as string);
   const rows: string[][] = [];
   for (i += 2; i < lines.length && /^\s*\|/.test(lines[i] as string); i++) {
-    rows.push(cells(lines[i] as string));
+    rows.push(splitRow(lines[i] as string));
   }
   return { head, rows };
 }
@@ -84,7 +76,7 @@ export function parseBench(markdown: string): BenchFigures {
   const problems: string[] = [];
   const machine = (key: string) => {
     const row = lines.find((l) => new RegExp(`^\\|\\s*${key}\\s*\\|`).test(l));
-    const value = row ? (cells(row)[1] ?? "") : "";
+    const value = row ? (splitRow(row)[1] ?? "") : "";
     if (value === "") problems.push(`the machine table's "${key}" row`);
     return value;
   };

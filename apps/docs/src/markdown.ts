@@ -50,7 +50,8 @@ function slug(text: string): string {
     .replace(/\s+/g, "-");
 }
 
-function splitRow(line: string): string[] {
+/** The cells of a Markdown table row, trimmed. */
+export function splitRow(line: string): string[] {
   return line
     .trim()
     .replace(/^\|/, "")

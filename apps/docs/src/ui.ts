@@ -180,6 +180,8 @@ export function numberControl(options: {
   step?: number;
   value: number;
   integer?: boolean;
+  /** The value must be greater than `min`, not equal to it (a standard deviation, say). */
+  exclusiveMin?: boolean;
   /** Also for controls of a panel, which reruns on any change by itself (addControl). */
   onChange?: (value: number) => void;
   onInput?: (value: number) => void;
@@ -219,6 +221,7 @@ export function numberControl(options: {
     const text = input.value.trim();
     const v = Number(text);
     if (text === "" || !Number.isFinite(v)) return `${label} must be a number`;
+    if (options.exclusiveMin && v <= min) return `${label} must be greater than ${min}`;
     if (v < min) return `${label} must be at least ${min}`;
     if (options.integer && !Number.isSafeInteger(v)) return `${label} must be a whole number`;
     return "";
