@@ -169,7 +169,13 @@ async function run(argv: readonly string[], options: CliOptions): Promise<number
   const { createContenders, REFERENCE } = await import("./contenders/index.js");
   const { TFJS_VERSIONS } = await import("./contenders/tfjs-cpu.js");
   const { TFJS_WASM_VERSIONS } = await import("./contenders/tfjs-wasm.js");
-  const machine = machineInfo({ ...TFJS_VERSIONS, ...TFJS_WASM_VERSIONS });
+  const { nativeCompiler } = await import("./contenders/native-c.js");
+  const compiler = nativeCompiler();
+  const machine = machineInfo({
+    ...TFJS_VERSIONS,
+    ...TFJS_WASM_VERSIONS,
+    ...(compiler ? { "C compiler": compiler } : {}),
+  });
   const contenders = await createContenders();
   const workloads: WorkloadResult[] = [];
   try {
@@ -196,6 +202,7 @@ async function run(argv: readonly string[], options: CliOptions): Promise<number
             runs,
             forceGc: options.gc,
             same: (a: TrialResult, b: TrialResult) => Object.is(a.l2Norm, b.l2Norm),
+            ownMs: (r: TrialResult) => r.ownMs,
             onRepetition: (rep, isWarmup, times) => {
               const label = isWarmup
                 ? `warm-up ${rep + 1}/${warmup}`

@@ -233,6 +233,43 @@ export function wasmGoalMarkdown(report: BenchReport): string {
   ].join("\n");
 }
 
+/** The native C loop's contender name (contenders/native-c.ts) and the chapter's bound to it. */
+export const NATIVE = { contender: "native-c", against: "wasm", workload: "chapter", maxRatio: 2 };
+
+/**
+ * How far the wasm backend is from the same loop compiled natively (one thread, float32), per
+ * workload of this run; empty when no C compiler was found.
+ */
+export function nativeMarkdown(report: BenchReport): string {
+  const lines: string[] = [];
+  for (const w of report.workloads) {
+    const c = find(w, NATIVE.contender);
+    const r = find(w, NATIVE.against);
+    if (!c || !r) continue;
+    const x = r.medianMs / c.medianMs;
+    const goal =
+      w.workload.name === NATIVE.workload
+        ? x <= NATIVE.maxRatio
+          ? `yes (≤ ${NATIVE.maxRatio}×)`
+          : `**no** (≤ ${NATIVE.maxRatio}×)`
+        : "–";
+    lines.push(
+      `| ${w.workload.name} | ${ms(c.medianMs)} ms | ${ms(r.medianMs)} ms | ${ratio(x)} | ${goal} |`,
+    );
+  }
+  if (lines.length === 0) return "";
+  return [
+    `## Against native code`,
+    "",
+    `The same SGD loop in C (\`tooling/bench/native/sgd.c\`, float32, one thread, built by the bench with ${report.machine.versions["C compiler"] ?? "the machine's C compiler"}), timed by its own clock in a child process, against the ${NATIVE.against} backend in this run.`,
+    "",
+    `| workload | ${NATIVE.contender} | ${NATIVE.against} | ${NATIVE.against} / ${NATIVE.contender} | goal |`,
+    "|---|--:|--:|--:|:-:|",
+    ...lines,
+    "",
+  ].join("\n");
+}
+
 /** GFLOP/s of every contender on the `matmul` workloads. */
 export function matmulMarkdown(report: BenchReport): string {
   const blocks = report.workloads.filter((w) => w.workload.mode === "matmul");
@@ -307,6 +344,7 @@ export function reportMarkdown(report: BenchReport): string {
     goalMarkdown(report),
     "",
     wasmGoalMarkdown(report),
+    nativeMarkdown(report),
     gridMarkdown(report),
     matmulMarkdown(report),
     "## Workloads",

@@ -6,6 +6,7 @@ import { createWasmBackend } from "@wdecay/backend-wasm";
 import { describe, expect, it } from "vitest";
 import { handWritten } from "../src/contenders/hand-written.js";
 import type { Contender } from "../src/contenders/index.js";
+import { nativeC } from "../src/contenders/native-c.js";
 import { tfjsCpu } from "../src/contenders/tfjs-cpu.js";
 import { tfjsWasm } from "../src/contenders/tfjs-wasm.js";
 import { backendContender } from "../src/contenders/wdecay.js";
@@ -209,7 +210,44 @@ describe("summarize", () => {
   });
 });
 
+describe("the native C loop (issue 17)", () => {
+  it("is built with this machine's C compiler and ends at the hand-written float64 loop's ‖w‖ to float32 rounding", async () => {
+    const native = await nativeC();
+    // The bench's machines have a C compiler (gcc); a missing one must show, not skip.
+    if (!native) throw new Error("no C compiler found (CC, cc, gcc, clang): native-c is left out");
+    for (const workload of [TINY_TRAIN, TINY_STEPS, TINY_GRID]) {
+      const trial = must(await native.prepare(prepareWorkload(workload)));
+      try {
+        const a = await trial.run();
+        const b = await trial.run();
+        // float32 arithmetic over 7 epochs of ≤ 5 steps on d ≤ 13: each step's rounding is a few
+        // u₃₂ = 6e-8 relative, carried by contracting SGD steps; 1e-5 leaves a wide margin and
+        // still catches a wrong step (a lost batch or decay term moves ‖w‖ by percents).
+        const hand = await finalNorm(handWritten(), workload);
+        expect(rel(a.l2Norm, hand), workload.name).toBeLessThan(1e-5);
+        expect(b.l2Norm, `${workload.name} repeats`).toBe(a.l2Norm);
+        expect(a.ownMs, "timed by its own clock").toBeGreaterThan(0);
+      } finally {
+        trial.dispose();
+      }
+    }
+    expect(await native.prepare(prepareWorkload({ ...TINY_TRAIN, mode: "matmul" }))).toBe(
+      undefined,
+    );
+  });
+});
+
 describe("measure", () => {
+  it("takes a run's own time where the contender reports one (a child process's clock)", async () => {
+    const [m] = await measure([{ name: "child", run: async () => ({ ownMs: 0.25 }) }], {
+      warmup: 0,
+      runs: 3,
+      same: () => true,
+      ownMs: (r) => r.ownMs,
+    });
+    expect(m?.samples).toEqual([0.25, 0.25, 0.25]);
+  });
+
   it("runs round-robin, rotating who goes first, and times only the runs after warm-up", async () => {
     const calls: string[] = [];
     const entry = (name: string) => ({

@@ -5,6 +5,7 @@
  */
 import type { PreparedWorkload } from "../workloads.js";
 import { handWritten } from "./hand-written.js";
+import { nativeC } from "./native-c.js";
 import { tfjsCpu } from "./tfjs-cpu.js";
 import { tfjsWasm } from "./tfjs-wasm.js";
 import { wdecayContenders } from "./wdecay.js";
@@ -38,9 +39,18 @@ export interface TrialResult {
   readonly l2Norm: number;
   /** `matmul` mode: ms of the product alone, without the read (for GFLOP/s). */
   readonly opMs?: number;
+  /** A contender in another process: the run's time by its own clock (see `measure`'s `ownMs`). */
+  readonly ownMs?: number;
 }
 
 /** Every contender, wdecay backends first; see `WDECAY_BACKENDS` to add one. */
 export async function createContenders(): Promise<Contender[]> {
-  return [...(await wdecayContenders()), handWritten(), await tfjsCpu(), await tfjsWasm()];
+  const native = await nativeC();
+  return [
+    ...(await wdecayContenders()),
+    handWritten(),
+    ...(native ? [native] : []),
+    await tfjsCpu(),
+    await tfjsWasm(),
+  ];
 }
