@@ -7,17 +7,9 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { API_DIR, PAGES } from "../site.config.js";
-import {
-  expectClean,
-  SHOTS,
-  type Site,
-  settled,
-  shotName,
-  startSite,
-  watchedPage,
-} from "./browser.js";
+import { expectClean, SHOTS, settled, shotName, useSite, watchedPage } from "./browser.js";
 
 const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
@@ -52,13 +44,7 @@ async function axe(page: Page): Promise<Violation[]> {
   });
 }
 
-let site: Site;
-beforeAll(async () => {
-  site = await startSite();
-});
-afterAll(async () => {
-  await site?.close();
-});
+const site = useSite();
 
 describe("accessibility", () => {
   for (const size of SIZES) {

@@ -6,7 +6,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { launchChromium, type StaticServer, serveStatic } from "@wdecay/test-browser";
 import type { Browser, Page } from "playwright-core";
-import { expect } from "vitest";
+import { afterAll, beforeAll, expect } from "vitest";
 
 export { launchChromium as launch };
 
@@ -141,4 +141,31 @@ export async function expectResponsive(page: Page, where: string): Promise<void>
   const tasks = await longTasks(page);
   const over = tasks.filter((t) => t.duration > LONG_TASK_MS).map((t) => Math.round(t.duration));
   expect(over, `main-thread tasks over ${LONG_TASK_MS} ms on ${where} (ms)`).toEqual([]);
+}
+
+/**
+ * The site for one test file: started before its tests, closed after them. The returned object
+ * reads through to the started site, so tests use `site.browser` and `site.server.url`.
+ */
+export function useSite(): Site {
+  let started: Site | undefined;
+  beforeAll(async () => {
+    started = await startSite();
+  });
+  afterAll(async () => {
+    await started?.close();
+  });
+  const current = (): Site => {
+    if (!started) throw new Error("the site is not started yet (use it inside a test)");
+    return started;
+  };
+  return {
+    get server() {
+      return current().server;
+    },
+    get browser() {
+      return current().browser;
+    },
+    close: () => current().close(),
+  };
 }

@@ -5,9 +5,9 @@
  */
 import { CHAPTER, regularizationPath, syntheticSplit } from "@wdecay/core";
 import type { Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { PAGES } from "../site.config.js";
-import { expectClean, type Site, settled, startSite, watchedPage } from "./browser.js";
+import { expectClean, settled, useSite, watchedPage } from "./browser.js";
 
 const PHONE = { width: 390, height: 844 };
 /**
@@ -19,15 +19,7 @@ const RAW_NOTATION = /(?:(?<![\p{L}\p{N}])\p{L}\p{M}*|[‖)])_[\p{L}\p{N}({∞]|
 /** Pages whose work on load takes long (see e2e.test.ts); the conformance page has its own test. */
 const SLOW_PAGES: Record<string, number> = { "chapter/every-layer.html": 120_000 };
 
-let site: Site;
-
-beforeAll(async () => {
-  site = await startSite();
-});
-
-afterAll(async () => {
-  await site?.close();
-});
+const site = useSite();
 
 /** What a chart's figure records (charts.ts, figureRecorder). */
 async function figureOf(page: Page, testid: string) {

@@ -8,23 +8,10 @@
 import { createCpuBackend } from "@wdecay/backend-cpu";
 import { CHAPTER, type Method, syntheticSplit, train } from "@wdecay/core";
 import type { Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  expectClean,
-  expectResponsive,
-  type Site,
-  settled,
-  startSite,
-  watchedPage,
-} from "./browser.js";
+import { describe, expect, it } from "vitest";
+import { expectClean, expectResponsive, settled, useSite, watchedPage } from "./browser.js";
 
-let site: Site;
-beforeAll(async () => {
-  site = await startSite();
-});
-afterAll(async () => {
-  await site?.close();
-});
+const site = useSite();
 
 /** ‖w‖ of the chapter's run in this process (float64 cpu), the reference for the page's. */
 async function nodeNorm(lambda: number, method: Method, seed: number): Promise<number> {

@@ -9,24 +9,16 @@ import { fileURLToPath } from "node:url";
 import { createCpuBackend } from "@wdecay/backend-cpu";
 import { CHAPTER, syntheticSplit, train } from "@wdecay/core";
 import type { Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parseBench } from "../bench-figures.js";
 import { API_DIR, PAGES } from "../site.config.js";
-import { expectClean, type Site, settled, startSite, watchedPage } from "./browser.js";
+import { expectClean, settled, useSite, watchedPage } from "./browser.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const DIST = join(ROOT, "dist");
 const API = join(DIST, API_DIR);
 
-let site: Site;
-
-beforeAll(async () => {
-  site = await startSite();
-});
-
-afterAll(async () => {
-  await site?.close();
-});
+const site = useSite();
 
 /** Every .html file under `dir`. */
 function htmlFiles(dir: string): string[] {

@@ -3,24 +3,11 @@
  * on every page and backend. A PerformanceObserver (test/browser.ts) records every main-thread
  * task of 50 ms or more; none may pass LONG_TASK_MS while a demo or exercise runs.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { REQUIRED_BACKENDS } from "./backends.js";
-import {
-  expectClean,
-  expectResponsive,
-  type Site,
-  settled,
-  startSite,
-  watchedPage,
-} from "./browser.js";
+import { expectClean, expectResponsive, settled, useSite, watchedPage } from "./browser.js";
 
-let site: Site;
-beforeAll(async () => {
-  site = await startSite();
-});
-afterAll(async () => {
-  await site?.close();
-});
+const site = useSite();
 
 describe("the site stays responsive", () => {
   it("selects λ on 400 rows by 5-fold cross-validation without freezing the page, with progress and Cancel", async () => {
