@@ -20,9 +20,11 @@ import { COLORS, fitLogAxis, lineChart, series } from "./charts.js";
 import { SLIDER_DEBOUNCE_MS } from "./panel.js";
 import {
   backendPicker,
+  DEFAULT_SEED,
   fmt,
   h,
   numberControl,
+  seedControl,
   selectControl,
   showError,
   statusLine,
@@ -45,9 +47,6 @@ export interface DemoOptions {
   readonly sequence?: readonly number[];
 }
 
-/** Seeds the tests and the CLI use by default. */
-export const DEFAULT_SEED = 42;
-
 /** Milliseconds the worker waits at each evaluation, so the reader sees the curves grow. */
 const PACE_MS = 12;
 
@@ -65,12 +64,12 @@ const describeRun = (r: Run) =>
  * Plain SGD with decay multiplies w by (1 − ηλ) each step before the data's gradient (both
  * methods); |1 − ηλ| > 1 makes the weights grow geometrically, whatever the data.
  */
-export function divergesByStepSize(lambda: number): boolean {
+function divergesByStepSize(lambda: number): boolean {
   return CHAPTER.lr * lambda >= 2;
 }
 
 /** Why a finished run cannot be read as a trained model, or undefined if it can. */
-export function divergence(result: TrainResult): string | undefined {
+function divergence(result: TrainResult): string | undefined {
   const first = result.history[0];
   const finite =
     Number.isFinite(result.l2Norm) &&
@@ -129,15 +128,7 @@ export function mountChapterDemo(root: HTMLElement, options: DemoOptions): void 
     value: options.method,
     onChange: schedule,
   });
-  const seed = numberControl({
-    label: "Seed",
-    name: "seed",
-    min: 0,
-    value: DEFAULT_SEED,
-    integer: true,
-    onChange: schedule,
-    hint: "data, initial weights and minibatch order",
-  });
+  const seed = seedControl(schedule);
   const button = h("button", { type: "button", "data-testid": "train" }, "Train again");
   button.addEventListener("click", schedule);
   const pause = h(

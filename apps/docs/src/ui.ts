@@ -21,7 +21,7 @@ export function listBackends(): Promise<BackendChoice[]> {
 }
 
 /** The backend named by the page's `?backend=` parameter, if any. */
-export function requestedBackend(): string | null {
+function requestedBackend(): string | null {
   return urlParam("backend");
 }
 
@@ -104,7 +104,7 @@ export function writeUrlParam(name: string, value: string): void {
 }
 
 /** Binds a select or input to the URL parameter `name` (see urlParam). */
-export function persist(name: string, control: HTMLInputElement | HTMLSelectElement): void {
+function persist(name: string, control: HTMLInputElement | HTMLSelectElement): void {
   const given = urlParam(name);
   if (given !== null) {
     if (control instanceof HTMLSelectElement) {
@@ -282,13 +282,16 @@ export function numberControl(options: {
   };
 }
 
-/** The seed of a page's data, initial weights and minibatch order (42, as the CLI's default). */
+/** The seed the tests and the CLI use by default. */
+export const DEFAULT_SEED = 42;
+
+/** The seed of a page's data, initial weights and minibatch order. */
 export function seedControl(onChange?: () => void): NumberControl {
   return numberControl({
     label: "Seed",
     name: "seed",
     min: 0,
-    value: 42,
+    value: DEFAULT_SEED,
     integer: true,
     ...(onChange ? { onChange } : {}),
     hint: "data, initial weights and minibatch order",

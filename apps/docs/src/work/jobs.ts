@@ -14,11 +14,15 @@ import {
 import {
   CHAPTER,
   columnDataset,
+  type Dataset,
   type HistoryPoint,
   type LambdaSelection,
+  l2Norm,
   type Method,
+  momentsOf,
   type NetworkTrainResult,
   type PenaltyKind,
+  predict,
   type RegularizationPath,
   regularizationPath,
   ridgeClosedForm,
@@ -41,10 +45,16 @@ export interface EpochProgress {
   readonly epochs: number;
 }
 
-/** Waits out a pause, reports the epoch, and lets the worker read control messages. */
-function epochHook(context: JobContext<EpochProgress>) {
-  return async (epoch: number, epochs: number) => {
-    context.progress({ epoch, epochs });
+/**
+ * The `onEpoch` of a job's training: reports the epoch (with `extra`, e.g. which of several
+ * runs), waits out a pause, and lets the worker read control messages.
+ */
+function epochHook<E extends object>(
+  context: JobContext<EpochProgress & E>,
+  extra: E = {} as E,
+): (epoch: number, epochs: number) => Promise<void> {
+  return async (epoch, epochs) => {
+    context.progress({ ...extra, epoch, epochs });
     await context.gate();
   };
 }
@@ -68,6 +78,7 @@ async function chapterTrain(
   const backend = await getBackend(args.backend);
   const started = performance.now();
   let paced = 0;
+  const hook = epochHook(context);
   const result = await train(backend, syntheticSplit(args.seed, CHAPTER), {
     method: args.method,
     lambda: args.lambda,
@@ -79,8 +90,7 @@ async function chapterTrain(
     seed: args.seed,
     onEvaluate: (point) => context.progress(point),
     onEpoch: async (epoch, epochs) => {
-      context.progress({ epoch, epochs });
-      await context.gate();
+      await hook(epoch, epochs);
       if (args.pace && epoch % CHAPTER.evalEvery === 0) {
         await new Promise((resolve) => setTimeout(resolve, args.pace));
         paced += args.pace;
@@ -138,17 +148,13 @@ async function selection(
     onProgress: (done, total) => context.progress({ done, total }),
   });
   // Test MSE of the refit model on the test examples (the validation curve's measure).
+  const predicted = predict(sel.model, test.X);
   let testLoss = 0;
-  for (let i = 0; i < test.n; i++) {
-    let r = sel.model.bias - (test.y[i] as number);
-    for (let j = 0; j < test.d; j++)
-      r += (test.X[i * test.d + j] as number) * (sel.model.weights[j] as number);
-    testLoss += (r * r) / test.n;
-  }
-  let norm = 0;
-  for (const w of sel.model.weights) norm += w * w;
+  for (let i = 0; i < test.n; i++)
+    testLoss += ((predicted[i] as number) - (test.y[i] as number)) ** 2;
+  testLoss /= test.n;
   const { model, ...rest } = sel;
-  return { selection: { ...rest, weights: model.weights }, testLoss, norm: Math.sqrt(norm) };
+  return { selection: { ...rest, weights: model.weights }, testLoss, norm: l2Norm(model.weights) };
 }
 
 /** Exercise 4: W (d × k) trained as one matrix, and each column trained alone. */
@@ -222,16 +228,11 @@ async function frobeniusPath(args: {
  * λ (up to ‖Xcᵀyc‖_∞/n, about 0.1 here) lies far below s̄ (about 10): on the lasso's grid
  * ridge barely moves, which is why the two panels have their own λ axis.
  */
-function meanEigenvalue(data: { X: Float64Array; n: number; d: number }): number {
-  const { X, n, d } = data;
-  const mean = new Float64Array(d);
-  for (let i = 0; i < n; i++)
-    for (let j = 0; j < d; j++) mean[j] = (mean[j] as number) + (X[i * d + j] as number) / n;
-  let sum = 0;
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < d; j++) sum += ((X[i * d + j] as number) - (mean[j] as number)) ** 2;
-  }
-  return sum / n / Math.max(1, Math.min(n - 1, d));
+function meanEigenvalue(data: Dataset): number {
+  const { sxx } = momentsOf(data);
+  let trace = 0;
+  for (let j = 0; j < data.d; j++) trace += sxx[j * data.d + j] as number;
+  return trace / data.n / Math.max(1, Math.min(data.n - 1, data.d));
 }
 
 /**
@@ -312,10 +313,7 @@ async function everyLayer(
         batchSize: EVERY_LAYER.batchSize,
         seed: EVERY_LAYER.seed,
         grouping: { weightDecay },
-        onEpoch: async (epoch: number, epochs: number) => {
-          context.progress({ run, epoch, epochs });
-          await context.gate();
-        },
+        onEpoch: epochHook(context, { run }),
       }),
     );
   }

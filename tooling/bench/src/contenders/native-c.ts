@@ -7,7 +7,7 @@
  */
 import { execFileSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
@@ -19,8 +19,15 @@ const SOURCE = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "native
 /** The flags of the issue's measurement: what `gcc -O3` makes of this loop on this machine. */
 export const NATIVE_FLAGS = ["-O3", "-march=native", "-ffast-math"];
 
+let found: { path: string; version: string } | undefined | null = null;
+
 /** The first C compiler that answers `--version`, with its first line; undefined if none. */
 function findCompiler(): { path: string; version: string } | undefined {
+  if (found === null) found = probeCompilers();
+  return found;
+}
+
+function probeCompilers(): { path: string; version: string } | undefined {
   const candidates = [process.env.CC, "cc", "gcc", "clang"].filter(
     (c): c is string => typeof c === "string" && c !== "",
   );
@@ -53,7 +60,7 @@ function build(compiler: { path: string; version: string }): string {
       stdio: "inherit",
     });
     // Renamed into place whole, so a concurrent bench never runs a half-written binary.
-    execFileSync("mv", ["-f", staging, binary]);
+    renameSync(staging, binary);
   }
   return binary;
 }
