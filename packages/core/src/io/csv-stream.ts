@@ -68,8 +68,12 @@ export interface CsvRowStreamOptions {
   readonly onBlock: (block: CsvBlock) => void;
 }
 
-/** For showing a character in a message, where the bytes may stop mid-character. */
-const LENIENT = new TextDecoder("utf-8");
+/**
+ * For showing a character in a message, where the bytes may stop mid-character. Every decoder
+ * here keeps a U+FEFF (ignoreBOM): each decode() of a slice would otherwise drop one at the
+ * slice's start, and a byte-order mark inside the file is text like any other.
+ */
+const LENIENT = new TextDecoder("utf-8", { ignoreBOM: true });
 
 /** What {@link CsvRowStream.parse} leaves undone: the record that runs past the chunk. */
 const INCOMPLETE = -1;
@@ -89,7 +93,7 @@ export class CsvRowStream {
   private readonly lines: Float64Array;
   private fill = 0;
   private line: number;
-  private readonly utf8 = new TextDecoder("utf-8", { fatal: true });
+  private readonly utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
   private readonly refuseQuotedBreaks: boolean;
   /** Rows read so far. */
   rows = 0;
