@@ -43,6 +43,10 @@ export async function createProgram(ctx: CliContext, args: readonly string[]): P
     .helpOption("-h, --help", "show help")
     .option("--debug", "on an error, print its stack trace too")
     .option(
+      "--threads <n>",
+      "threads for the backends that compute on several (wasm), 1 to 8; default: the machine's cores (also $WDECAY_THREADS)",
+    )
+    .option(
       "--import <module>",
       "load a module first, one that registers a backend of your own (a path or a package; repeatable; also $WDECAY_IMPORT, comma-separated)",
     )
@@ -142,6 +146,45 @@ export function takeImports(argv: readonly string[]): { args: string[]; imports:
   return { args, imports };
 }
 
+/** The most threads `--threads` takes (the wasm backend's limit). */
+export const MAX_THREADS = 8;
+
+/**
+ * `--threads N` (or `--threads=N`), anywhere before a `--`, taken out of the arguments: the
+ * count for backends that compute on several threads, which read it from `$WDECAY_THREADS`
+ * when they start (so shard processes inherit it too).
+ */
+export function takeThreads(argv: readonly string[]): { args: string[]; threads?: number } {
+  const args: string[] = [];
+  let value: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a === "--") {
+      args.push(...argv.slice(i));
+      break;
+    }
+    if (a === "--threads") {
+      value = argv[i + 1];
+      if (value === undefined || value.startsWith("-")) {
+        throw new UsageError(`--threads needs a number of threads, 1 to ${MAX_THREADS}`);
+      }
+      i++;
+    } else if (a.startsWith("--threads=")) {
+      value = a.slice("--threads=".length);
+    } else {
+      args.push(a);
+    }
+  }
+  if (value === undefined) return { args };
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > MAX_THREADS) {
+    throw new UsageError(
+      `--threads must be a whole number from 1 to ${MAX_THREADS}, got '${value}'`,
+    );
+  }
+  return { args, threads: n };
+}
+
 /** A word a POSIX shell reads back as itself. */
 function shellWord(text: string): string {
   return /^[\w./@:=+-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
@@ -203,7 +246,9 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
   const stderr: Write = options.stderr ?? ((text) => process.stderr.write(text));
   let taken: { args: string[]; imports: string[] };
   try {
-    taken = takeImports(argv.slice(2));
+    const threads = takeThreads(argv.slice(2));
+    taken = takeImports(threads.args);
+    if (threads.threads !== undefined) process.env.WDECAY_THREADS = String(threads.threads);
   } catch (error) {
     const report = reportError(error);
     if (report.line !== undefined) println(stderr, report.line);

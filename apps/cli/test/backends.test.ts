@@ -27,6 +27,8 @@ describe("wdecay backends", () => {
       precision: "float64",
       priority: expect.any(Number),
       reason: null,
+      threads: 1,
+      threadsNote: null,
     });
     expect(byName["cpu-f32"]).toMatchObject({ available: true, precision: "float32" });
     expect(byName.cpu.priority).toBeGreaterThan(byName["cpu-f32"].priority);
@@ -42,6 +44,8 @@ describe("wdecay backends", () => {
       precision: null,
       priority: 100,
       reason: REASON,
+      threads: null,
+      threadsNote: null,
     });
   });
 

@@ -29,6 +29,23 @@ describe("the wdecay executable", { timeout: 120_000 }, () => {
     expect(JSON.parse(cpu.stdout)).toMatchObject({ backend: "cpu", precision: "float64" });
   });
 
+  it("wasm computes on the machine's cores, at most 8, and on one with --threads 1", async () => {
+    const { availableParallelism } = await import("node:os");
+    const wasmThreads = async (args: string[], env: NodeJS.ProcessEnv = {}) => {
+      const listed = await wdecay([...args, "backends", "--json"], env);
+      expect(listed.code).toBe(0);
+      const { backends } = JSON.parse(listed.stdout);
+      return backends.find((b: { name: string }) => b.name === "wasm").threads;
+    };
+    expect(await wasmThreads([])).toBe(Math.min(8, availableParallelism()));
+    expect(await wasmThreads(["--threads", "1"])).toBe(1);
+    expect(await wasmThreads(["--threads=3"])).toBe(3);
+    expect(await wasmThreads([], { WDECAY_THREADS: "2" })).toBe(2);
+    const bad = await wdecay(["--threads", "0", "backends"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toBe("wdecay: --threads must be a whole number from 1 to 8, got '0'\n");
+  });
+
   it("a usage error exits 2 with one line on stderr and nothing on stdout", async () => {
     const { code, stdout, stderr } = await wdecay(["train", "--lambda", "-1"]);
     expect(code).toBe(2);

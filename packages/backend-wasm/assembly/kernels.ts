@@ -162,8 +162,28 @@ export function sgdStep1(
 ): i32 {
   const bad = rowsBad(order, offset, count, n);
   if (bad >= 0) return bad;
-  memory.fill(g, 0, <usize>d << 2);
   const b0 = load<f32>(b);
+  const rSum = accumulate1(X, y, order, w, b0, g, d, offset, count);
+  update1(w, b, g, d, count, lr, penalty, decay, biasDecay, l1t, b0, rSum);
+  return -1;
+}
+
+/**
+ * g = Σ rᵢ·xᵢ over the rows order[offset .. offset+count), rᵢ = xᵢ·w + b0 − yᵢ; returns Σ rᵢ.
+ */
+@inline
+function accumulate1(
+  X: usize,
+  y: usize,
+  order: usize,
+  w: usize,
+  b0: f32,
+  g: usize,
+  d: i32,
+  offset: i32,
+  count: i32,
+): f32 {
+  memory.fill(g, 0, <usize>d << 2);
   let rSum: f32 = 0;
   const rowBytes = <usize>d << 2;
   const y0 = y;
@@ -219,6 +239,25 @@ export function sgdStep1(
     rSum += r;
     axpy(g, r, x, d);
   }
+  return rSum;
+}
+
+/** The update of a step from its summed gradient g and residual sum (see sgdStep1). */
+@inline
+function update1(
+  w: usize,
+  b: usize,
+  g: usize,
+  d: i32,
+  count: i32,
+  lr: f32,
+  penalty: f32,
+  decay: f32,
+  biasDecay: f32,
+  l1t: f32,
+  b0: f32,
+  rSum: f32,
+): void {
   const inv: f32 = 1 / <f32>count;
   // w ← shrink·w − lr·(g/count + penalty·w) = (shrink − lr·penalty)·w − (lr/count)·g
   const shrink = f32x4.splat(1 - lr * decay);
@@ -247,7 +286,6 @@ export function sgdStep1(
     }
   }
   store<f32>(b, (1 - lr * biasDecay) * b0 - lr * rSum * inv);
-  return -1;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -278,9 +316,31 @@ export function sgdStepL(
 ): i32 {
   const bad = rowsBad(order, offset, count, n);
   if (bad >= 0) return bad;
+  forwardL(X, y, yCols, order, w, b, r, d, L, offset, 0, count);
+  gradientL(X, order, r, g, d, L, offset, 0, count);
+  updateL(w, b, r, g, coef, d, L, count, lr, hasL1);
+  return -1;
+}
+
+/** r[t, :] = x_{order[offset+t]}·w + b − y for batch positions t in [lo, hi) (see sgdStepL). */
+@inline
+function forwardL(
+  X: usize,
+  y: usize,
+  yCols: i32,
+  order: usize,
+  w: usize,
+  b: usize,
+  r: usize,
+  d: i32,
+  L: i32,
+  offset: i32,
+  lo: i32,
+  hi: i32,
+): void {
   const rowBytes = <usize>d << 2;
   const colBytes = <usize>L << 2;
-  for (let t = 0; t < count; t++) {
+  for (let t = lo; t < hi; t++) {
     const row = load<i32>(order + ((<usize>(offset + t)) << 2));
     const x = X + <usize>row * rowBytes;
     const rt = r + <usize>t * colBytes;
@@ -294,8 +354,25 @@ export function sgdStepL(
       axpy(rt, xv, w + <usize>j * colBytes, L);
     }
   }
+}
+
+/** g = Σ_t x_{order[offset+t]} ⊗ r[t, :] over batch positions t in [lo, hi). */
+@inline
+function gradientL(
+  X: usize,
+  order: usize,
+  r: usize,
+  g: usize,
+  d: i32,
+  L: i32,
+  offset: i32,
+  lo: i32,
+  hi: i32,
+): void {
+  const rowBytes = <usize>d << 2;
+  const colBytes = <usize>L << 2;
   memory.fill(g, 0, <usize>d * colBytes);
-  for (let t = 0; t < count; t++) {
+  for (let t = lo; t < hi; t++) {
     const row = load<i32>(order + ((<usize>(offset + t)) << 2));
     const x = X + <usize>row * rowBytes;
     const rt = r + <usize>t * colBytes;
@@ -303,6 +380,23 @@ export function sgdStepL(
       axpy(g + <usize>j * colBytes, load<f32>(x + ((<usize>j) << 2)), rt, L);
     }
   }
+}
+
+/** The update of an L-column step from its summed gradient g and residuals r (see sgdStepL). */
+@inline
+function updateL(
+  w: usize,
+  b: usize,
+  r: usize,
+  g: usize,
+  coef: usize,
+  d: i32,
+  L: i32,
+  count: i32,
+  lr: f32,
+  hasL1: i32,
+): void {
+  const colBytes = <usize>L << 2;
   const inv: f32 = 1 / <f32>count;
   const pen = coef;
   const dec = coef + colBytes;
@@ -348,7 +442,6 @@ export function sgdStepL(
     const o = <usize>l << 2;
     store<f32>(b + o, (1 - lr * load<f32>(bdec + o)) * load<f32>(b + o) - lr * rSum * inv);
   }
-  return -1;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -359,10 +452,16 @@ export function sgdStepL(
  * products per load of w), squares accumulated in f64.
  */
 export function loss1(X: usize, y: usize, w: usize, b: f32, n: i32, d: i32): f64 {
+  return (0.5 * squares1(X, y, w, b, d, 0, n)) / <f64>n;
+}
+
+/** Σ (xᵢ·w + b − yᵢ)² over rows i in [lo, hi), four rows at a time, in f64. */
+@inline
+function squares1(X: usize, y: usize, w: usize, b: f32, d: i32, lo: i32, hi: i32): f64 {
   const rowBytes = <usize>d << 2;
   let acc: f64 = 0;
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
+  let i = lo;
+  for (; i + 4 <= hi; i += 4) {
     const x0 = X + <usize>i * rowBytes;
     const x1 = x0 + rowBytes;
     const x2 = x1 + rowBytes;
@@ -379,11 +478,11 @@ export function loss1(X: usize, y: usize, w: usize, b: f32, n: i32, d: i32): f64
     const r3 = <f64>(b + s3 - load<f32>(yi, 12));
     acc += r0 * r0 + r1 * r1 + r2 * r2 + r3 * r3;
   }
-  for (; i < n; i++) {
+  for (; i < hi; i++) {
     const r = <f64>(b + dot(X + <usize>i * rowBytes, w, d) - load<f32>(y + ((<usize>i) << 2)));
     acc += r * r;
   }
-  return (0.5 * acc) / <f64>n;
+  return acc;
 }
 
 /**
@@ -402,10 +501,31 @@ export function lossL(
   d: i32,
   L: i32,
 ): void {
+  memory.fill(acc, 0, <usize>L << 3);
+  squaresL(acc, z, X, y, yCols, w, b, d, L, 0, n);
+  for (let l = 0; l < L; l++) {
+    store<f32>(out + ((<usize>l) << 2), <f32>((0.5 * load<f64>(acc + ((<usize>l) << 3))) / <f64>n));
+  }
+}
+
+/** acc[l] += Σ (xᵢ·w[:, l] + b[l] − yᵢ)² over rows i in [lo, hi); z is L f32 scratch. */
+@inline
+function squaresL(
+  acc: usize,
+  z: usize,
+  X: usize,
+  y: usize,
+  yCols: i32,
+  w: usize,
+  b: usize,
+  d: i32,
+  L: i32,
+  lo: i32,
+  hi: i32,
+): void {
   const rowBytes = <usize>d << 2;
   const colBytes = <usize>L << 2;
-  memory.fill(acc, 0, <usize>L << 3);
-  for (let i = 0; i < n; i++) {
+  for (let i = lo; i < hi; i++) {
     const x = X + <usize>i * rowBytes;
     const yr = y + <usize>i * (<usize>yCols << 2);
     for (let l = 0; l < L; l++) {
@@ -418,9 +538,6 @@ export function lossL(
       const p = acc + ((<usize>l) << 3);
       store<f64>(p, load<f64>(p) + v * v);
     }
-  }
-  for (let l = 0; l < L; l++) {
-    store<f32>(out + ((<usize>l) << 2), <f32>((0.5 * load<f64>(acc + ((<usize>l) << 3))) / <f64>n));
   }
 }
 
@@ -855,6 +972,173 @@ export function dualLoss(
 }
 
 /** Returns 1: a probe the loader calls after instantiation. */
+// ---------------------------------------------------------------------------------------------
+// Threads: the same work split over parts (see src/threads.ts)
+//
+// A job is a block in the shared heap: i32 control words (src/threads.ts owns them; `JOB_OP`
+// and `JOB_PARTS` are read here) and from byte 64 on, f64 arguments. Every thread instantiates
+// this module on the same memory and calls `work(job, part)` for its part; the main thread runs
+// part 0, waits for the others, then calls the job's `…Finish` kernel, which adds the parts'
+// partial sums in part order. The split depends only on the sizes and the number of parts,
+// never on timing, so a run is bit-identical to any other with the same number of parts.
+
+const JOB_OP: usize = 8;
+const JOB_PARTS: usize = 12;
+const JOB_ARGS: usize = 64;
+
+/** The SGD step, L = 1: partial gradient of its part's rows (`sgdFinish1` completes it). */
+const OP_SGD1: i32 = 1;
+/** Σ squared residuals, L = 1, of its part's rows. */
+const OP_SQUARES1: i32 = 2;
+/** The SGD step, L columns: residuals and partial gradient of its part's rows. */
+const OP_SGDL: i32 = 3;
+/** Σ squared residuals per column, L columns, of its part's rows. */
+const OP_SQUARESL: i32 = 4;
+
+@inline
+function arg(job: usize, i: i32): f64 {
+  return load<f64>(job + JOB_ARGS + ((<usize>i) << 3));
+}
+
+@inline
+function ptr(job: usize, i: i32): usize {
+  return <usize>arg(job, i);
+}
+
+@inline
+function int(job: usize, i: i32): i32 {
+  return <i32>arg(job, i);
+}
+
+/** Part `part` of `parts` covers [partStart(part), partStart(part + 1)) of `count`, in 4s. */
+@inline
+function partStart(count: i32, parts: i32, part: i32): i32 {
+  const chunk = ((count + parts * 4 - 1) / (parts * 4)) * 4;
+  const at = part * chunk;
+  return at < count ? at : count;
+}
+
+/** Runs part `part` of the job at `job` (every thread, main included, calls this). */
+export function work(job: usize, part: i32): void {
+  const op = load<i32>(job + JOB_OP);
+  const parts = load<i32>(job + JOB_PARTS);
+  if (op == OP_SGD1) {
+    // X, y, order, w, b0, gParts, stride, sums, d, offset, count
+    const count = int(job, 10);
+    const lo = partStart(count, parts, part);
+    const hi = partStart(count, parts, part + 1);
+    const g = ptr(job, 5) + <usize>part * ptr(job, 6);
+    const d = int(job, 8);
+    const rSum = accumulate1(
+      ptr(job, 0),
+      ptr(job, 1),
+      ptr(job, 2),
+      ptr(job, 3),
+      <f32>arg(job, 4),
+      g,
+      d,
+      int(job, 9) + lo,
+      hi - lo,
+    );
+    store<f32>(ptr(job, 7) + ((<usize>part) << 2), rSum);
+  } else if (op == OP_SQUARES1) {
+    // X, y, w, b, d, n, sums (f64 per part)
+    const n = int(job, 5);
+    const lo = partStart(n, parts, part);
+    const hi = partStart(n, parts, part + 1);
+    const acc = squares1(ptr(job, 0), ptr(job, 1), ptr(job, 2), <f32>arg(job, 3), int(job, 4), lo, hi);
+    store<f64>(ptr(job, 6) + ((<usize>part) << 3), acc);
+  } else if (op == OP_SGDL) {
+    // X, y, yCols, order, w, b, r, gParts, stride, d, L, offset, count
+    const count = int(job, 12);
+    const lo = partStart(count, parts, part);
+    const hi = partStart(count, parts, part + 1);
+    const d = int(job, 9);
+    const L = int(job, 10);
+    const offset = int(job, 11);
+    const X = ptr(job, 0);
+    const order = ptr(job, 3);
+    const r = ptr(job, 6);
+    forwardL(X, ptr(job, 1), int(job, 2), order, ptr(job, 4), ptr(job, 5), r, d, L, offset, lo, hi);
+    gradientL(X, order, r, ptr(job, 7) + <usize>part * ptr(job, 8), d, L, offset, lo, hi);
+  } else if (op == OP_SQUARESL) {
+    // X, y, yCols, w, b, zParts, accParts, d, L, n
+    const n = int(job, 9);
+    const L = int(job, 8);
+    const lo = partStart(n, parts, part);
+    const hi = partStart(n, parts, part + 1);
+    const acc = ptr(job, 6) + ((<usize>part * <usize>L) << 3);
+    memory.fill(acc, 0, <usize>L << 3);
+    const z = ptr(job, 5) + ((<usize>part * <usize>L) << 2);
+    squaresL(acc, z, ptr(job, 0), ptr(job, 1), int(job, 2), ptr(job, 3), ptr(job, 4), int(job, 7), L, lo, hi);
+  }
+}
+
+/** part 0's `count` floats at `to` += each later part's (at `stride` bytes apart), in order. */
+@inline
+function addParts(to: usize, stride: usize, parts: i32, count: i32): void {
+  for (let p = 1; p < parts; p++) {
+    const from = to + <usize>p * stride;
+    let j = 0;
+    for (; j + 4 <= count; j += 4) {
+      const o = <usize>j << 2;
+      v128.store(to + o, f32x4.add(v128.load(to + o), v128.load(from + o)));
+    }
+    for (; j < count; j++) {
+      const o = <usize>j << 2;
+      store<f32>(to + o, load<f32>(to + o) + load<f32>(from + o));
+    }
+  }
+}
+
+/** Completes an OP_SGD1 job: adds the parts' gradients and residual sums, then updates. */
+export function sgdFinish1(
+  job: usize,
+  lr: f32,
+  penalty: f32,
+  decay: f32,
+  biasDecay: f32,
+  l1t: f32,
+  b: usize,
+): void {
+  const parts = load<i32>(job + JOB_PARTS);
+  const g = ptr(job, 5);
+  const d = int(job, 8);
+  const sums = ptr(job, 7);
+  addParts(g, ptr(job, 6), parts, d);
+  let rSum: f32 = load<f32>(sums);
+  for (let p = 1; p < parts; p++) rSum += load<f32>(sums + ((<usize>p) << 2));
+  update1(ptr(job, 3), b, g, d, int(job, 10), lr, penalty, decay, biasDecay, l1t, <f32>arg(job, 4), rSum);
+}
+
+/** Completes an OP_SGDL job: adds the parts' gradients, then updates. */
+export function sgdFinishL(job: usize, coef: usize, lr: f32, hasL1: i32): void {
+  const parts = load<i32>(job + JOB_PARTS);
+  const g = ptr(job, 7);
+  const d = int(job, 9);
+  const L = int(job, 10);
+  addParts(g, ptr(job, 8), parts, d * L);
+  updateL(ptr(job, 4), ptr(job, 5), ptr(job, 6), g, coef, d, L, int(job, 12), lr, hasL1);
+}
+
+/** Completes an OP_SQUARESL job: the mean ½r² per column into `out` (L f32). */
+export function squaresFinishL(job: usize, out: usize): void {
+  const parts = load<i32>(job + JOB_PARTS);
+  const L = int(job, 8);
+  const n = int(job, 9);
+  const acc = ptr(job, 6);
+  for (let l = 0; l < L; l++) {
+    let s: f64 = load<f64>(acc + ((<usize>l) << 3));
+    for (let p = 1; p < parts; p++) s += load<f64>(acc + ((<usize>(p * L + l)) << 3));
+    store<f32>(out + ((<usize>l) << 2), <f32>((0.5 * s) / <f64>n));
+  }
+}
+
+/** -1 when order[offset .. offset+count) are all in [0, n), else the first bad position. */
+export function checkRows(order: usize, offset: i32, count: i32, n: i32): i32 {
+  return rowsBad(order, offset, count, n);
+}
+
 export function ready(): i32 {
   return 1;
 }

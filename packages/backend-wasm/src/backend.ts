@@ -33,7 +33,22 @@ import {
   matmulDims,
 } from "@wdecay/core";
 import { type Access, DualSgd } from "./dual.js";
-import { loadRuntime, type Runtime, type RuntimeOptions, type TfjsWasmPaths } from "./runtime.js";
+import {
+  loadRuntime,
+  MAX_THREADS,
+  type Runtime,
+  type RuntimeOptions,
+  type TfjsWasmPaths,
+  threadSupport,
+} from "./runtime.js";
+import { Job, type ThreadPool } from "./threads.js";
+
+/**
+ * Steps and losses with fewer multiply-adds than this (rows · d · L) run on one thread even when
+ * the backend has more: below it, handing the work out and collecting it costs more than the
+ * second thread saves (measured crossover on a 2-core machine: see BENCH.md, "Threads").
+ */
+export const PARALLEL_MIN_WORK = 2 ** 14;
 
 /** Options of {@link createWasmBackend}. */
 export interface WasmBackendOptions {
@@ -55,6 +70,20 @@ export interface WasmBackendOptions {
    * `auto` (default) when there are at most half as many rows as features; `always`, `never`.
    */
   readonly dual?: "auto" | "always" | "never";
+  /**
+   * Threads to compute on, 1 to 8: our kernels' SGD steps and losses are split over a pool of
+   * workers, and XNNPACK's products over its own. Default: the machine's logical cores
+   * (`os.availableParallelism()`, `navigator.hardwareConcurrency`), at most 8; one where threads
+   * cannot run (a page that is not cross-origin isolated), with the reason in
+   * `capabilities.threads.note`. Results depend on the thread count (the parts' partial sums
+   * are added in a fixed order) and never on timing.
+   */
+  readonly threads?: number;
+  /**
+   * @internal Steps and losses with at least this many multiply-adds go to the threads (default
+   * {@link PARALLEL_MIN_WORK}); tests set 0 to put every size through the threaded kernels.
+   */
+  readonly parallelMinWork?: number;
   /** @internal The WebAssembly namespace checked for SIMD (tests). */
   readonly webAssembly?: RuntimeOptions["webAssembly"];
 }
@@ -107,8 +136,11 @@ export class WasmBackend implements Backend {
   private i32View = new Int32Array(0);
   /** Two rank-3 shapes (6 int32) passed to tfjs' BatchMatMul. */
   private shapePtr = 0;
+  /** Our kernels' workers, when it has more than one thread. */
+  private readonly pool: ThreadPool | undefined;
+  private readonly parallelMinWork: number;
 
-  constructor(rt: Runtime, options: WasmBackendOptions = {}) {
+  constructor(rt: Runtime, options: WasmBackendOptions = {}, threadsNote?: string) {
     this.rt = rt;
     this.name = options.name ?? "wasm";
     this.dual = options.dual ?? "auto";
@@ -120,7 +152,13 @@ export class WasmBackend implements Backend {
       // every view of it taken before the growth is detached. (Not the heap as it is now: that
       // depends on what ran before in the process, and grows past what a check can afford.)
       sizeBoundaries: [rt.initialHeapBytes / 4],
+      threads: {
+        count: rt.pool?.size ?? 1,
+        ...(threadsNote !== undefined ? { note: threadsNote } : {}),
+      },
     };
+    this.pool = rt.pool;
+    this.parallelMinWork = options.parallelMinWork ?? PARALLEL_MIN_WORK;
     this.shapePtr = this.alloc(24);
     this.fused = {
       linearSgd: (spec) => this.linearSgd(spec),
@@ -560,6 +598,7 @@ export class WasmBackend implements Backend {
       }
     };
     const k = this.kernels;
+    const pool = this.pool;
     if (L === 1) {
       const g = this.alloc(d * 4);
       const [p, dw, db] = [
@@ -568,11 +607,35 @@ export class WasmBackend implements Backend {
         spec.biasDecay[0],
       ] as number[];
       const t1 = hasL1 ? (l1[0] as number) : 0;
+      // With threads: one gradient and one residual sum per part (16-byte aligned rows).
+      const stride = Math.ceil(d / 4) * 16;
+      const parts = pool ? this.alloc(pool.size * stride) : 0;
+      const sums = pool ? this.alloc(pool.size * 4) : 0;
       let disposed = false;
       return {
         step: (offset, count, lr) => {
           if (disposed) throw new Error("linearSgd: the program was disposed");
           check(offset, count);
+          if (pool && count * d >= this.parallelMinWork) {
+            const bad = k.checkRows(order.ptr, offset, count, n);
+            if (bad >= 0) throw this.badRow(order, offset, bad, n);
+            const b0 = this.f32()[b.ptr >>> 2] as number;
+            pool.run(Job.sgd1, [
+              X.ptr,
+              y.ptr,
+              order.ptr,
+              w.ptr,
+              b0,
+              parts,
+              stride,
+              sums,
+              d,
+              offset,
+              count,
+            ]);
+            k.sgdFinish1(pool.address, lr, p as number, dw as number, db as number, lr * t1, b.ptr);
+            return;
+          }
           const bad = k.sgdStep1(
             X.ptr,
             y.ptr,
@@ -593,7 +656,13 @@ export class WasmBackend implements Backend {
           if (bad >= 0) throw this.badRow(order, offset, bad, n);
         },
         dispose: () => {
-          if (!disposed) this.free(g);
+          if (!disposed) {
+            this.free(g);
+            if (pool) {
+              this.free(parts);
+              this.free(sums);
+            }
+          }
           disposed = true;
         },
       };
@@ -620,6 +689,9 @@ export class WasmBackend implements Backend {
     }
     const r = this.alloc(n * L * 4);
     const g = this.alloc(d * L * 4);
+    // With threads: one d×L gradient per part (part 0's is g's own size, 16-byte aligned).
+    const strideL = Math.ceil(L / 4) * 16 * d;
+    const parts = pool ? this.alloc(pool.size * strideL) : 0;
     const coef = this.alloc(4 * L * 4);
     const c = this.f32();
     const base = coef >>> 2;
@@ -634,6 +706,27 @@ export class WasmBackend implements Backend {
       step: (offset, count, lr) => {
         if (disposed) throw new Error("linearSgd: the program was disposed");
         check(offset, count);
+        if (pool && count * d * L >= this.parallelMinWork) {
+          const bad = k.checkRows(order.ptr, offset, count, n);
+          if (bad >= 0) throw this.badRow(order, offset, bad, n);
+          pool.run(Job.sgdL, [
+            X.ptr,
+            y.ptr,
+            yCols,
+            order.ptr,
+            w.ptr,
+            b.ptr,
+            r,
+            parts,
+            strideL,
+            d,
+            L,
+            offset,
+            count,
+          ]);
+          k.sgdFinishL(pool.address, coef, lr, +hasL1);
+          return;
+        }
         const bad = k.sgdStepL(
           X.ptr,
           y.ptr,
@@ -660,8 +753,54 @@ export class WasmBackend implements Backend {
         this.free(r);
         this.free(g);
         this.free(coef);
+        if (pool) this.free(parts);
       },
     };
+  }
+
+  /**
+   * The mean ½r² per column over the pool: each part sums its rows' squares in f64, then the
+   * parts' sums are added in part order.
+   */
+  private parallelLoss(
+    pool: ThreadPool,
+    out: WasmTensor,
+    X: WasmTensor,
+    y: WasmTensor,
+    w: WasmTensor,
+    b: WasmTensor,
+  ): void {
+    const [n, d] = X.shape;
+    const L = w.shape[1];
+    const size = pool.size;
+    // f64 sums (size·L) then f32 scratch rows (size·L).
+    const scratch = this.alloc(size * L * 12);
+    try {
+      if (L === 1) {
+        const b0 = this.f32()[b.ptr >>> 2] as number;
+        pool.run(Job.squares1, [X.ptr, y.ptr, w.ptr, b0, d, n, scratch]);
+        const sums = this.f64(scratch, size);
+        let acc = 0;
+        for (let p = 0; p < size; p++) acc += sums[p] as number;
+        this.f32()[out.ptr >>> 2] = (0.5 * acc) / n;
+      } else {
+        pool.run(Job.squaresL, [
+          X.ptr,
+          y.ptr,
+          y.shape[1],
+          w.ptr,
+          b.ptr,
+          scratch + size * L * 8,
+          scratch,
+          d,
+          L,
+          n,
+        ]);
+        this.kernels.squaresFinishL(pool.address, out.ptr);
+      }
+    } finally {
+      this.free(scratch);
+    }
   }
 
   private linearLoss(X: Tensor, y: Tensor, w: Tensor, b: Tensor): Tensor {
@@ -685,7 +824,10 @@ export class WasmBackend implements Backend {
       this.float(b, "b"),
     ];
     const out = this.make([1, L]);
-    if (L === 1) {
+    const pool = this.pool;
+    if (pool && n * d * L >= this.parallelMinWork) {
+      this.parallelLoss(pool, out, Xd, yd, wd, bd);
+    } else if (L === 1) {
       const value = this.kernels.loss1(
         Xd.ptr,
         yd.ptr,
@@ -726,9 +868,27 @@ export class WasmBackend implements Backend {
  * SIMD is missing.
  */
 export async function createWasmBackend(options: WasmBackendOptions = {}): Promise<Backend> {
+  const { threads, note } = resolveThreads(options.threads);
   const rt = await loadRuntime({
+    threads,
     ...(options.tfjsWasmPaths !== undefined ? { tfjsWasmPaths: options.tfjsWasmPaths } : {}),
     ...("webAssembly" in options ? { webAssembly: options.webAssembly } : {}),
   });
-  return new WasmBackend(rt, options);
+  return new WasmBackend(rt, options, note);
+}
+
+/** The thread count to start with, and the reason where it is one on a machine with more. */
+function resolveThreads(requested: number | undefined): { threads: number; note?: string } {
+  if (
+    requested !== undefined &&
+    !(Number.isInteger(requested) && requested >= 1 && requested <= MAX_THREADS)
+  ) {
+    throw new RangeError(
+      `wasm: threads must be an integer from 1 to ${MAX_THREADS}, got ${requested}`,
+    );
+  }
+  if (requested === 1) return { threads: 1 };
+  const support = threadSupport();
+  if (support.reason !== undefined) return { threads: 1, note: support.reason };
+  return { threads: requested ?? support.threads };
 }

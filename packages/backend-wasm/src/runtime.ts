@@ -3,10 +3,17 @@
  * tfjs-backend-wasm (XNNPACK matrix products, Emscripten's malloc) and this package's own
  * kernels (assembly/kernels.ts), which import tfjs' `WebAssembly.Memory` instead of having their
  * own. A tensor is one malloc'd block in that heap; our kernels and tfjs' read it in place.
+ *
+ * With one thread that is tfjs' plain SIMD build. With more, it is tfjs' threaded SIMD build,
+ * whose heap is a shared memory: XNNPACK splits its products over its own pthreads, and our
+ * kernels (their shared-memory build) run on a pool of workers on the same heap (threads.ts).
+ * One runtime per thread count per process.
  */
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { engine } from "@tensorflow/tfjs-core";
-import { KERNELS_WASM_BASE64 } from "../build/kernels.js";
+import { KERNELS_SHARED_WASM_BASE64, KERNELS_WASM_BASE64 } from "../build/kernels.js";
+import { TFJS_PTHREAD_WORKER } from "../build/tfjs-worker.js";
+import { nodeBuiltin, ThreadPool } from "./threads.js";
 
 /** The exports of assembly/kernels.ts (pointers are byte offsets into the shared heap). */
 export interface KernelExports {
@@ -120,6 +127,19 @@ export interface KernelExports {
     r: number,
     acc: number,
   ): void;
+  work(job: number, part: number): void;
+  sgdFinish1(
+    job: number,
+    lr: number,
+    penalty: number,
+    decay: number,
+    biasDecay: number,
+    l1t: number,
+    b: number,
+  ): void;
+  sgdFinishL(job: number, coef: number, lr: number, hasL1: number): void;
+  squaresFinishL(job: number, out: number): void;
+  checkRows(order: number, offset: number, count: number, n: number): number;
   ready(): number;
 }
 
@@ -195,6 +215,8 @@ export type TfjsWasmPaths = Parameters<typeof setWasmPaths>[0];
 /** Options of {@link loadRuntime}. */
 export interface RuntimeOptions {
   readonly tfjsWasmPaths?: TfjsWasmPaths;
+  /** Threads in all (1: no workers, tfjs' plain build); see {@link threadSupport}. */
+  readonly threads?: number;
   /** The WebAssembly namespace to check for SIMD (tests pass one without it). */
   readonly webAssembly?: Pick<WebAssemblyApi, "validate"> | undefined;
 }
@@ -206,6 +228,8 @@ export interface Runtime {
   readonly memory: WasmMemory;
   /** The heap's size when the runtime started, in bytes: the first tensor past it makes it grow. */
   readonly initialHeapBytes: number;
+  /** Our kernels' workers (absent with one thread). */
+  readonly pool?: ThreadPool;
 }
 
 /** Thrown by `createWasmBackend` where the backend cannot run, with the reason. */
@@ -237,16 +261,24 @@ export async function loadRuntime(options: RuntimeOptions = {}): Promise<Runtime
     setWasmPaths(options.tfjsWasmPaths);
     pathsSet = true;
   }
-  // One runtime per process: every backend instance allocates its own blocks in it. (Each
-  // Emscripten module also hooks process events in Node, so one per backend would pile up.)
-  shared ??= start(api).catch((error: unknown) => {
-    shared = undefined;
-    throw error;
-  });
-  return shared;
+  // One runtime per thread count per process: every backend instance allocates its own blocks
+  // in it. (Each Emscripten module also hooks process events in Node, so one per backend would
+  // pile up.)
+  const threads = options.threads ?? 1;
+  let runtime = runtimes.get(threads);
+  if (runtime === undefined) {
+    runtime = (threads > 1 ? startThreaded(api, threads, options.tfjsWasmPaths) : start(api)).catch(
+      (error: unknown) => {
+        runtimes.delete(threads);
+        throw error;
+      },
+    );
+    runtimes.set(threads, runtime);
+  }
+  return runtime;
 }
 
-let shared: Promise<Runtime> | undefined;
+const runtimes = new Map<number, Promise<Runtime>>();
 
 async function start(api: WebAssemblyApi | undefined): Promise<Runtime> {
   // The factory tfjs-backend-wasm registered with tfjs-core: calling it makes a fresh, private
@@ -274,4 +306,196 @@ async function start(api: WebAssemblyApi | undefined): Promise<Runtime> {
   const kernels = exports as unknown as KernelExports;
   if (kernels.ready() !== 1) throw new WasmUnavailableError("the kernels module did not start");
   return { kernels, tfjs, memory, initialHeapBytes: memory.buffer.byteLength };
+}
+
+/** How many threads the backend may use here, and why no more. */
+export interface ThreadSupport {
+  /** The most threads worth using: the machine's logical cores, at most {@link MAX_THREADS}. */
+  readonly threads: number;
+  /** Why threads cannot be used at all here (then `threads` is 1). */
+  readonly reason?: string;
+}
+
+/**
+ * At most 8 threads: tfjs-backend-wasm's threaded build starts 8 pthread workers and caps
+ * XNNPACK's pool there.
+ */
+export const MAX_THREADS = 8;
+
+/**
+ * Whether this environment can run WebAssembly threads (a shared memory needs
+ * `SharedArrayBuffer`, which browsers give only to cross-origin isolated pages), and the
+ * machine's logical cores: `os.availableParallelism()` in Node, `navigator.hardwareConcurrency`
+ * in browsers.
+ */
+export function threadSupport(): ThreadSupport {
+  const g = globalThis as {
+    SharedArrayBuffer?: unknown;
+    crossOriginIsolated?: boolean;
+    navigator?: { hardwareConcurrency?: number };
+  };
+  const os = nodeBuiltin<{ availableParallelism?: () => number; cpus(): unknown[] }>("node:os");
+  const inNode = typeof (globalThis as { process?: { versions?: { node?: string } } }).process
+    ?.versions?.node;
+  if (inNode && os === undefined) {
+    return { threads: 1, reason: "threads need Node ≥ 20.16 (process.getBuiltinModule)" };
+  }
+  if (g.crossOriginIsolated === false || typeof g.SharedArrayBuffer !== "function") {
+    return {
+      threads: 1,
+      reason:
+        "the page is not cross-origin isolated (serve it with Cross-Origin-Opener-Policy: " +
+        "same-origin and Cross-Origin-Embedder-Policy: require-corp), so it has no " +
+        "SharedArrayBuffer",
+    };
+  }
+  const cores = os
+    ? (os.availableParallelism?.() ?? os.cpus().length)
+    : (g.navigator?.hardwareConcurrency ?? 1);
+  return { threads: Math.max(1, Math.min(MAX_THREADS, cores)) };
+}
+
+/** The parts of tfjs' threaded Emscripten module used here, beyond the plain one's. */
+interface ThreadedModule {
+  _malloc(bytes: number): number;
+  _free(ptr: number): void;
+  _register_tensor(id: number, size: number, offset: number): void;
+  _dispose_data(id: number): void;
+  _init_with_threads_count(threads: number): void;
+  _get_threads_count(): number;
+  _BatchMatMul: TfjsWasmModule["_BatchMatMul"];
+  wasmMemory: WasmMemory;
+  PThread: {
+    runningWorkers: Array<{ unref?: () => void }>;
+    unusedWorkers: Array<{ unref?: () => void }>;
+  };
+}
+
+type Factory = (config: Record<string, unknown>) => Promise<ThreadedModule>;
+
+const THREADED = "tfjs-backend-wasm-threaded-simd";
+
+/**
+ * tfjs' threaded SIMD build, started by hand (tfjs itself never picks it in Node) with `threads`
+ * XNNPACK threads, then our kernels' shared build on its memory and our pool of `threads − 1`
+ * workers.
+ *
+ * Emscripten needs three things located: the .wasm (read here and compiled once), the script a
+ * pthread worker evaluates (the factory's own file in Node; in browsers a Blob of its source, as
+ * tfjs does) and the worker's bootstrap, which tfjs ships as a string (written to a temporary
+ * file in Node, whose workers start from paths; a Blob URL in browsers). tfjs sizes XNNPACK's
+ * pool as half the cores Emscripten reports (for hyper-threads), capped by what it is asked
+ * for: the reported count is set to 2·threads so the pool has exactly `threads`.
+ */
+async function startThreaded(
+  api: WebAssemblyApi | undefined,
+  threads: number,
+  paths: TfjsWasmPaths | undefined,
+): Promise<Runtime> {
+  if (api === undefined) throw new WasmUnavailableError("WebAssembly is not available");
+  const imported = (await import(
+    "@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js"
+  )) as unknown as { default: Factory };
+  const factory = imported.default;
+  // The bootstrap string came from a template literal: its "\n" escapes became newlines, which
+  // tfjs escapes back the same way before it makes its Blob.
+  const bootstrap = TFJS_PTHREAD_WORKER.replace(/\n/g, "\\n");
+  const located = await locateThreaded(bootstrap, factory, paths);
+  const tfjsModule = await api.compile(located.wasm);
+  const m = await factory({
+    locateFile: (path: string, prefix: string) =>
+      path.endsWith(".worker.js") ? located.worker : prefix + path,
+    mainScriptUrlOrBlob: located.mainScript,
+    instantiateWasm: (
+      info: { env: Record<string, unknown> },
+      receive: (instance: object, module: object) => void,
+    ) => {
+      info.env.emscripten_num_logical_cores = () => 2 * threads;
+      api.instantiate(tfjsModule, info).then(
+        (instance) => receive(instance, tfjsModule),
+        (error: unknown) => {
+          throw error;
+        },
+      );
+      return {};
+    },
+  });
+  m._init_with_threads_count(threads);
+  // Emscripten's pthread workers keep a Node process alive; an idle backend must not.
+  for (const w of [...m.PThread.runningWorkers, ...m.PThread.unusedWorkers]) w.unref?.();
+  const memory = m.wasmMemory;
+  const kernelsModule = await api.compile(decodeBase64(KERNELS_SHARED_WASM_BASE64));
+  const { exports } = await api.instantiate(kernelsModule, { env: { memory } });
+  const kernels = exports as unknown as KernelExports;
+  if (kernels.ready() !== 1) throw new WasmUnavailableError("the kernels module did not start");
+  const pool = await ThreadPool.start(
+    { memory, kernels, module: kernelsModule, malloc: (bytes) => m._malloc(bytes) },
+    threads,
+  );
+  const tfjs: TfjsWasmModule = {
+    _malloc: (bytes) => m._malloc(bytes),
+    _free: (ptr) => m._free(ptr),
+    _BatchMatMul: (...args) => m._BatchMatMul(...args),
+    tfjs: {
+      registerTensor: (id, size, offset) => m._register_tensor(id, size, offset),
+      disposeData: (id) => m._dispose_data(id),
+    },
+    asm: { memory },
+  };
+  return { kernels, tfjs, memory, initialHeapBytes: memory.buffer.byteLength, pool };
+}
+
+/** Where the threaded build's pieces are, in this environment. */
+async function locateThreaded(
+  bootstrap: string,
+  factory: Factory,
+  paths: TfjsWasmPaths | undefined,
+): Promise<{ wasm: Uint8Array; worker: string; mainScript: unknown }> {
+  const fs = nodeBuiltin<{
+    readFileSync(path: string): Uint8Array;
+    writeFileSync(path: string, data: string): void;
+    renameSync(from: string, to: string): void;
+    existsSync(path: string): boolean;
+  }>("node:fs");
+  const module = nodeBuiltin<{
+    createRequire(from: string): { resolve(id: string): string };
+  }>("node:module");
+  if (fs && module) {
+    const os = nodeBuiltin<{ tmpdir(): string }>("node:os");
+    const require = module.createRequire(import.meta.url);
+    const script = require.resolve(`@tensorflow/tfjs-backend-wasm/wasm-out/${THREADED}.js`);
+    const wasm = fs.readFileSync(script.replace(/\.js$/, ".wasm"));
+    // Named by its content, so processes share it and a changed tfjs gets its own.
+    const worker = `${os?.tmpdir() ?? "/tmp"}/wdecay-${THREADED}-${hash(bootstrap)}.worker.cjs`;
+    if (!fs.existsSync(worker)) {
+      // Written whole, then renamed into place: a process starting meanwhile never reads half.
+      const part = `${worker}.${Math.random().toString(36).slice(2)}`;
+      fs.writeFileSync(part, bootstrap);
+      fs.renameSync(part, worker);
+    }
+    return { wasm, worker, mainScript: script };
+  }
+  const file = `${THREADED}.wasm`;
+  const url =
+    typeof paths === "string" ? paths + file : (paths?.[file as keyof typeof paths] ?? file);
+  const response = await fetch(url);
+  if (!response.ok) {
+    throw new WasmUnavailableError(`could not load ${file} from ${url} (${response.status})`);
+  }
+  const wasm = new Uint8Array(await response.arrayBuffer());
+  const worker = URL.createObjectURL(new Blob([bootstrap], { type: "application/javascript" }));
+  const mainScript = new Blob([`var WasmBackendModuleThreadedSimd = ${factory.toString()}`], {
+    type: "text/javascript",
+  });
+  return { wasm, worker, mainScript };
+}
+
+/** FNV-1a of a string, hex (names the worker file by its content). */
+function hash(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0).toString(16);
 }

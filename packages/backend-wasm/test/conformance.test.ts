@@ -7,6 +7,20 @@ import { createWasmBackend } from "../src/index.js";
 const reference = () => createCpuBackend({ precision: "float64" });
 
 describeConformance("wasm (float32)", () => createWasmBackend(), { reference });
+// Threads: one (tfjs' plain build, no workers), then 2 and 4 with every step and loss split over
+// the workers however small (on 2 cores, 4 threads also checks that oversubscribed threads stay
+// correct). The suite's own properties include that a run repeats bit for bit.
+describeConformance("wasm, 1 thread", () => createWasmBackend({ threads: 1 }), { reference });
+describeConformance(
+  "wasm, 2 threads on every size",
+  () => createWasmBackend({ threads: 2, parallelMinWork: 0 }),
+  { reference },
+);
+describeConformance(
+  "wasm, 4 threads on every size",
+  () => createWasmBackend({ threads: 4, parallelMinWork: 0, tfjsMatmulThreshold: 0 }),
+  { reference },
+);
 // The grid's dual form on every multi-column spec, not only where d ≥ 2n.
 describeConformance("wasm, dual form always", () => createWasmBackend({ dual: "always" }), {
   reference,

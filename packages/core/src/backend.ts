@@ -66,6 +66,12 @@ export interface BackendCapabilities {
    * a buffer size class. The conformance suite draws sizes just below, at and above each.
    */
   readonly sizeBoundaries?: readonly number[];
+  /**
+   * The threads it computes on, where it can use more than one (absent: one), with the reason
+   * when it uses one only on a machine with more cores (a page that is not cross-origin
+   * isolated has no shared memory, say).
+   */
+  readonly threads?: { readonly count: number; readonly note?: string };
 }
 
 /**

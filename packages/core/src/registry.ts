@@ -23,6 +23,10 @@ export interface BackendListing {
   readonly precision?: Precision;
   /** Why it is not available, when it is not. */
   readonly reason?: string;
+  /** The threads it computes on, where it declares them (see `BackendCapabilities.threads`). */
+  readonly threads?: number;
+  /** Why it uses one thread where the machine has more cores, when it does. */
+  readonly threadsNote?: string;
 }
 
 /** Thrown when no backend of the ones tried could start; lists every failure. */
@@ -162,7 +166,15 @@ export function createRegistry(): Registry {
           const priority = (entries.get(name) as Entry).priority;
           try {
             const backend = await start(name, options.named ?? false);
-            return { name, priority, available: true, precision: backend.precision };
+            const threads = backend.capabilities?.threads;
+            return {
+              name,
+              priority,
+              available: true,
+              precision: backend.precision,
+              ...(threads !== undefined ? { threads: threads.count } : {}),
+              ...(threads?.note !== undefined ? { threadsNote: threads.note } : {}),
+            };
           } catch (error) {
             return { name, priority, available: false, reason: reasonOf(error) };
           }

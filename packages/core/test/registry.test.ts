@@ -26,6 +26,24 @@ describe("registry", () => {
     expect((await registry.resolve(["broken"])).name).toBe("high");
   });
 
+  it("lists the threads a backend declares, with its reason for one", async () => {
+    const registry = createRegistry();
+    const threaded = (count: number, note?: string) =>
+      ({
+        ...fakeBackend(`t${count}`),
+        capabilities: { threads: { count, ...(note !== undefined ? { note } : {}) } },
+      }) as unknown as Backend;
+    registry.register("many", () => threaded(4), 3);
+    registry.register("one", () => threaded(1, "no shared memory"), 2);
+    registry.register("plain", () => fakeBackend("plain"), 1);
+    const listing = await registry.list();
+    expect(listing.map((l) => [l.name, l.threads, l.threadsNote])).toEqual([
+      ["many", 4, undefined],
+      ["one", 1, "no shared memory"],
+      ["plain", undefined, undefined],
+    ]);
+  });
+
   it("lists every failure in one error when nothing starts", async () => {
     const registry = createRegistry();
     registry.register("a", () => Promise.reject(new Error("no SIMD")), 2);

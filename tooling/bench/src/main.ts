@@ -38,6 +38,8 @@ const USAGE = `usage: ${PNPM} bench [options]
                     784 → 10 softmax regression against tfjs and jax-js)
   --runs N          timed runs per contender (default: per workload, ${WORKLOAD_NAMES.map((n) => `${n} ${WORKLOADS[n].runs}`).join(", ")})
   --warmup N        untimed warm-up runs first (default: ${WORKLOAD_NAMES.map((n) => `${n} ${WORKLOADS[n].warmup}`).join(", ")})
+  --contender LIST  only these contenders (comma list of names as the tables print them, e.g.
+                    wasm,wasm-1t; the hand-written reference always runs)
   --gc              force a garbage collection before every timed run (off: it slows the
                     next run's JIT-compiled code, see BENCH.md)
   --json            print one JSON object on stdout instead of markdown
@@ -59,6 +61,8 @@ interface CliOptions {
   readonly runs: number | undefined;
   readonly warmup: number | undefined;
   readonly write: string | undefined;
+  /** Only these contenders (undefined: all). */
+  readonly contenders: readonly string[] | undefined;
   readonly help: boolean;
 }
 
@@ -73,6 +77,7 @@ function count(flag: string, value: string | undefined, min: number): number | u
 
 const FLAGS = {
   workload: { type: "string", multiple: true },
+  contender: { type: "string", multiple: true },
   json: { type: "boolean" },
   gc: { type: "boolean" },
   runs: { type: "string" },
@@ -130,6 +135,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
     runs: count("runs", values.runs, 1),
     warmup: count("warmup", values.warmup, 0),
     write: values.write,
+    contenders: values.contender?.flatMap((v) => v.split(",").map((c) => c.trim())),
     help: values.help ?? false,
   };
 }
@@ -152,8 +158,9 @@ async function run(argv: readonly string[], options: CliOptions): Promise<number
     }
     if (options.mlp || options.logistic) {
       const { LOGISTIC, MLP, runMlp } = await import("./mlp.js");
-      if (options.mlp) sections.push(await runMlp(progress, options.runs, MLP));
-      if (options.logistic) sections.push(await runMlp(progress, options.runs, LOGISTIC));
+      const only = options.contenders;
+      if (options.mlp) sections.push(await runMlp(progress, options.runs, MLP, only));
+      if (options.logistic) sections.push(await runMlp(progress, options.runs, LOGISTIC, only));
     }
     return sections.length > 0 ? sections.join("\n") : undefined;
   };
@@ -175,8 +182,9 @@ async function run(argv: readonly string[], options: CliOptions): Promise<number
     ...TFJS_VERSIONS,
     ...TFJS_WASM_VERSIONS,
     ...(compiler ? { "C compiler": compiler } : {}),
+    "wasm threads": String((await import("@wdecay/backend-wasm")).threadSupport().threads),
   });
-  const contenders = await createContenders();
+  const contenders = await createContenders(options.contenders);
   const workloads: WorkloadResult[] = [];
   try {
     for (const name of options.workloads) {

@@ -21,7 +21,7 @@ import * as tf from "@tensorflow/tfjs";
 import { summarize } from "./measure.js";
 import "@tensorflow/tfjs-backend-wasm";
 import { createCpuBackend } from "@wdecay/backend-cpu";
-import { createWasmBackend } from "@wdecay/backend-wasm";
+import { createWasmBackend, threadSupport } from "@wdecay/backend-wasm";
 import {
   type Backend,
   createOptimizer,
@@ -36,6 +36,7 @@ import {
   scoreOutputs,
   type Tensor,
 } from "@wdecay/core";
+import { THREADS_GOAL } from "./report.js";
 
 /** The workload's size and settings; tests run a smaller one. */
 export interface MlpConfig {
@@ -324,24 +325,42 @@ function jaxjs(device: "wasm" | "cpu"): MlpContender {
   };
 }
 
+/** wasm's time on its threads against its one-thread time, with issue 17's goal (≤ 0.6×). */
+function threadsLine(rows: readonly { name: string; ms: number[] }[]): string[] {
+  const threaded = rows.find((r) => r.name === "wdecay wasm");
+  const single = rows.find((r) => r.name === "wdecay wasm-1t");
+  if (!threaded || !single) return [];
+  const x = summarize(threaded.ms).median / summarize(single.ms).median;
+  const { threads } = threadSupport();
+  return [
+    `Threads: wdecay wasm on ${threads} threads takes ${x.toFixed(2)}× its one-thread time (wasm-1t): ${x <= THREADS_GOAL ? "goal met" : "**goal not met**"} (≤ ${THREADS_GOAL}×).`,
+    "",
+  ];
+}
+
 /** Runs every contender and returns the markdown section. */
 export async function runMlp(
   progress: (line: string) => void,
   runs: number = MLP_RUNS,
   cfg: MlpConfig = MLP,
+  only?: readonly string[],
 ): Promise<string> {
   if (cfg.spec.loss !== "softmax") {
     throw new RangeError("the network workloads have a softmax head");
   }
   const p = problem(cfg);
-  const contenders = [
+  const all = [
     wdecay("wasm", () => createWasmBackend()),
+    wdecay("wasm-1t", () => createWasmBackend({ threads: 1 })),
     wdecay("cpu", () => createCpuBackend()),
     wdecay("cpu-f32", () => createCpuBackend({ precision: "float32" })),
     tfjs("wasm"),
     tfjs("cpu"),
     jaxjs("wasm"),
   ];
+  const contenders = all.filter(
+    (c) => only === undefined || only.some((o) => c.name === o || c.name === `wdecay ${o}`),
+  );
   const rows: { name: string; precision: string; ms: number[]; loss: number }[] = [];
   for (const c of contenders) {
     progress(`${cfg.spec.hidden.length > 0 ? "mlp" : "logistic"}: ${c.name}`);
@@ -360,7 +379,8 @@ export async function runMlp(
       trial.dispose();
     }
   }
-  const tfjsWasm = summarize(rows.find((r) => r.name === "tfjs-wasm")?.ms ?? []).median;
+  const tfjsRow = rows.find((r) => r.name === "tfjs-wasm");
+  const tfjsWasm = tfjsRow ? summarize(tfjsRow.ms).median : Number.NaN;
   const reference = rows.find((r) => r.name === "wdecay cpu")?.loss ?? Number.NaN;
   const fmt = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
   const steps = cfg.epochs * Math.ceil(cfg.rows / cfg.batchSize);
@@ -375,8 +395,11 @@ export async function runMlp(
     ...rows.map((r) => {
       const m = summarize(r.ms).median;
       const diff = Math.abs(r.loss - reference) / reference;
-      return `| ${r.name} | ${r.precision} | ${fmt(m)} | ${fmt(Math.min(...r.ms))}–${fmt(Math.max(...r.ms))} | ${(m / tfjsWasm).toFixed(2)} | ${r.loss.toFixed(6)} | ${diff.toExponential(1)} |`;
+      const vsTfjs = Number.isFinite(tfjsWasm) ? (m / tfjsWasm).toFixed(2) : "–";
+      const rel = Number.isFinite(diff) ? diff.toExponential(1) : "–";
+      return `| ${r.name} | ${r.precision} | ${fmt(m)} | ${fmt(Math.min(...r.ms))}–${fmt(Math.max(...r.ms))} | ${vsTfjs} | ${r.loss.toFixed(6)} | ${rel} |`;
     }),
     "",
+    ...threadsLine(rows),
   ].join("\n");
 }

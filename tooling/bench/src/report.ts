@@ -2,7 +2,9 @@
  * The bench's results as data (the `--json` object) and as markdown (the terminal output and
  * BENCH.md). Both come from one {@link BenchReport}, so they cannot disagree.
  */
+
 import os from "node:os";
+import { PARALLEL_MIN_WORK } from "@wdecay/backend-wasm";
 import type { Workload } from "./workloads.js";
 
 /** Where the numbers came from; timings mean little without it. */
@@ -233,6 +235,41 @@ export function wasmGoalMarkdown(report: BenchReport): string {
   ].join("\n");
 }
 
+/** Issue 17: wasm on its threads at most this fraction of its one-thread time, on these. */
+export const THREADS_GOAL = 0.6;
+const THREADS_WORKLOADS = ["big1", "big2"];
+
+/** wasm (its threads) against wasm-1t (one thread), per workload of this run. */
+export function threadsMarkdown(report: BenchReport): string {
+  const lines: string[] = [];
+  for (const w of report.workloads) {
+    const t = find(w, "wasm");
+    const one = find(w, "wasm-1t");
+    if (!t || !one) continue;
+    const x = t.medianMs / one.medianMs;
+    const goal = THREADS_WORKLOADS.includes(w.workload.name)
+      ? x <= THREADS_GOAL
+        ? `yes (≤ ${THREADS_GOAL}×)`
+        : `**no** (≤ ${THREADS_GOAL}×)`
+      : "–";
+    lines.push(
+      `| ${w.workload.name} | ${ms(one.medianMs)} ms | ${ms(t.medianMs)} ms | ${ratio(x)} | ${goal} |`,
+    );
+  }
+  if (lines.length === 0) return "";
+  const threads = report.machine.versions["wasm threads"] ?? "its default";
+  return [
+    "## Threads",
+    "",
+    `The wasm backend on ${threads} threads (the machine's cores, its default) against the same backend held to one (\`createWasmBackend({ threads: 1 })\`, \`wasm-1t\`), in this run. Steps and losses under ${PARALLEL_MIN_WORK} multiply-adds stay on one thread, so the chapter's small problem runs the same code on both.`,
+    "",
+    "| workload | wasm-1t | wasm | wasm / wasm-1t | goal |",
+    "|---|--:|--:|--:|:-:|",
+    ...lines,
+    "",
+  ].join("\n");
+}
+
 /** The native C loop's contender name (contenders/native-c.ts) and the chapter's bound to it. */
 export const NATIVE = { contender: "native-c", against: "wasm", workload: "chapter", maxRatio: 2 };
 
@@ -345,6 +382,7 @@ export function reportMarkdown(report: BenchReport): string {
     "",
     wasmGoalMarkdown(report),
     nativeMarkdown(report),
+    threadsMarkdown(report),
     gridMarkdown(report),
     matmulMarkdown(report),
     "## Workloads",

@@ -15,8 +15,9 @@ export function registerBackends(program: Command, ctx: CliContext): Command {
     .command("backends")
     .description(
       "List the registered backends: whether each is available here (and why not), its " +
-        "precision and its priority. Without --backend, commands use the available one of " +
-        "highest priority.",
+        "precision, its priority and the threads it computes on (with the reason where it " +
+        "uses one on a machine with more). Without --backend, commands use the available one " +
+        "of highest priority.",
     )
     .option("--json", "print one JSON object on stdout instead of the table")
     .action((flags: BackendsFlags) => runBackends(flags, ctx));
@@ -31,6 +32,8 @@ async function runBackends(flags: BackendsFlags, ctx: CliContext): Promise<void>
       precision: b.precision ?? null,
       priority: b.priority,
       reason: b.reason ?? null,
+      threads: b.available ? (b.threads ?? 1) : null,
+      threadsNote: b.threadsNote ?? null,
     }));
     println(ctx.stdout, JSON.stringify({ backends }));
     return;
@@ -46,7 +49,8 @@ async function runBackends(flags: BackendsFlags, ctx: CliContext): Promise<void>
     b.available ? "yes" : "no",
     b.precision ?? "-",
     String(b.priority),
-    b.reason ?? "",
+    b.available ? String(b.threads ?? 1) : "-",
+    b.reason ?? (b.threadsNote !== undefined ? `one thread: ${b.threadsNote}` : ""),
   ]);
   const lines = table(
     [
@@ -54,6 +58,7 @@ async function runBackends(flags: BackendsFlags, ctx: CliContext): Promise<void>
       { header: "available" },
       { header: "precision" },
       { header: "priority", align: "right" },
+      { header: "threads", align: "right" },
       { header: "reason" },
     ],
     rows,

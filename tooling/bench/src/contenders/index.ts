@@ -8,7 +8,7 @@ import { handWritten } from "./hand-written.js";
 import { nativeC } from "./native-c.js";
 import { tfjsCpu } from "./tfjs-cpu.js";
 import { tfjsWasm } from "./tfjs-wasm.js";
-import { wdecayContenders } from "./wdecay.js";
+import { WDECAY_BACKENDS, wdecayContenders } from "./wdecay.js";
 
 /** The name every ratio is taken against. */
 export const REFERENCE = "hand-written";
@@ -43,14 +43,29 @@ export interface TrialResult {
   readonly ownMs?: number;
 }
 
-/** Every contender, wdecay backends first; see `WDECAY_BACKENDS` to add one. */
-export async function createContenders(): Promise<Contender[]> {
-  const native = await nativeC();
+/**
+ * Every contender, wdecay backends first (see `WDECAY_BACKENDS` to add one), or only those
+ * named in `only` and the reference; a name that matches none is an error.
+ */
+export async function createContenders(only?: readonly string[]): Promise<Contender[]> {
+  const wanted = (name: string) => only === undefined || name === REFERENCE || only.includes(name);
+  const known = [
+    ...WDECAY_BACKENDS.map((b) => b.name),
+    REFERENCE,
+    "native-c",
+    "tfjs-cpu",
+    "tfjs-wasm",
+  ];
+  const unknown = only?.find((name) => !known.includes(name));
+  if (unknown !== undefined) {
+    throw new RangeError(`unknown contender '${unknown}' (choose from ${known.join(", ")})`);
+  }
+  const native = wanted("native-c") ? await nativeC() : undefined;
   return [
-    ...(await wdecayContenders()),
+    ...(await wdecayContenders(WDECAY_BACKENDS.filter((b) => wanted(b.name)))),
     handWritten(),
     ...(native ? [native] : []),
-    await tfjsCpu(),
-    await tfjsWasm(),
+    ...(wanted("tfjs-cpu") ? [await tfjsCpu()] : []),
+    ...(wanted("tfjs-wasm") ? [await tfjsWasm()] : []),
   ];
 }

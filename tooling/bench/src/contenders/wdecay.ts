@@ -45,7 +45,10 @@ export const WDECAY_BACKENDS: readonly BenchBackend[] = [
     create: () => createCpuBackend({ precision: "float32" }),
     skip: ["matmul1024"],
   },
+  // Threads as the backend picks them (the machine's cores), and the same backend held to one
+  // thread: the ratio of the two is the threads' gain (BENCH.md, "Threads").
   { name: "wasm", create: () => createWasmBackend() },
+  { name: "wasm-1t", create: () => createWasmBackend({ threads: 1 }) },
   // A real GPU adapter when there is one, else SwiftShader from npm (software: its timings say
   // nothing about a GPU, see BENCH.md). Optional: where neither starts the bench goes on without
   // it. The naive matmul kernel on a software adapter would take minutes for 1024³.

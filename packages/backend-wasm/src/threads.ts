@@ -1,0 +1,222 @@
+/**
+ * The backend's own worker threads. Each one instantiates the kernels module (its shared-memory
+ * build) on the same `WebAssembly.Memory` as the main thread, then waits for jobs: a job is a
+ * block in that heap holding the kernel to run and its arguments (see "Threads" in
+ * assembly/kernels.ts). The main thread writes a job, wakes the workers, runs part 0 itself and
+ * waits until every worker has run its part; a `…Finish` kernel then adds the parts' partial
+ * sums in part order. Every job is split into as many parts as the pool has threads, at offsets
+ * that depend only on its sizes, so results depend on the thread count and never on timing.
+ *
+ * Waking a sleeping thread takes tens of microseconds, more than a small step's whole work, so
+ * an idle worker first spins for a while (`SPINS`): back-to-back training steps find it awake.
+ * The main thread spins while it waits (a browser's main thread may not block).
+ */
+import type { KernelExports, WasmMemory } from "./runtime.js";
+
+/** Control words of a job block (Int32 indices). */
+const GEN = 0;
+const DONE = 1;
+const OP = 2;
+const PARTS = 3;
+const FAILED = 4;
+/** Byte offset of the f64 arguments in a job block, and how many there may be. */
+const ARGS = 64;
+const MAX_ARGS = 24;
+/** Bytes of a job block. */
+export const JOB_BYTES = ARGS + 8 * MAX_ARGS;
+
+/** The jobs `work` runs (the `OP_…` constants of assembly/kernels.ts). */
+export const Job = { sgd1: 1, squares1: 2, sgdL: 3, squaresL: 4 } as const;
+const STOP = -1;
+
+/** Spins of an idle worker before it sleeps (a few milliseconds; steps come microseconds apart). */
+const SPINS = 2_000_000;
+/** The main thread gives up on a job after this long: a worker that died never answers. */
+const STALL_MS = 60_000;
+
+/**
+ * The worker's program, as source (workers start from a string: no file to locate and nothing
+ * for a bundler to resolve). Node runs it with `eval: true`; browsers from a Blob URL.
+ */
+const WORKER_SOURCE = `"use strict";
+const node = typeof process === "object" && !!(process.versions && process.versions.node);
+const port = node ? require("node:worker_threads").parentPort : self;
+const start = ({ module, memory, job, index, spins }) => {
+  const kernels = new WebAssembly.Instance(module, { env: { memory } }).exports;
+  const ctl = new Int32Array(memory.buffer, job, 16);
+  let gen = Atomics.load(ctl, ${GEN});
+  port.postMessage("ready");
+  for (;;) {
+    let spin = 0;
+    while (Atomics.load(ctl, ${GEN}) === gen) {
+      if (++spin > spins) {
+        Atomics.wait(ctl, ${GEN}, gen);
+        spin = 0;
+      }
+    }
+    gen = Atomics.load(ctl, ${GEN});
+    if (Atomics.load(ctl, ${OP}) === ${STOP}) return;
+    try {
+      kernels.work(job, index);
+    } catch {
+      Atomics.store(ctl, ${FAILED}, 1);
+    }
+    Atomics.add(ctl, ${DONE}, 1);
+  }
+};
+if (node) port.once("message", start);
+else port.onmessage = (event) => start(event.data);
+`;
+
+/** What a pool needs of the runtime it runs in. */
+export interface PoolHost {
+  readonly memory: WasmMemory;
+  readonly kernels: KernelExports;
+  /** The kernels module compiled (its shared-memory build), for the workers to instantiate. */
+  readonly module: object;
+  malloc(bytes: number): number;
+}
+
+/** The parts of Node's and browsers' Worker the pool uses. */
+interface AnyWorker {
+  postMessage(message: unknown): void;
+  terminate(): unknown;
+}
+
+/** Threads that run the kernels' jobs together with the calling thread. */
+export class ThreadPool {
+  /** Threads in all, the calling one included: every job is split into this many parts. */
+  readonly size: number;
+  private readonly job: number;
+  private readonly ctl: Int32Array;
+  private readonly args: Float64Array;
+  private readonly workers: AnyWorker[];
+  private readonly kernels: KernelExports;
+
+  private constructor(host: PoolHost, size: number, job: number, workers: AnyWorker[]) {
+    this.size = size;
+    this.job = job;
+    this.kernels = host.kernels;
+    // Views of a shared buffer stay valid when the memory grows (it is never detached).
+    this.ctl = new Int32Array(host.memory.buffer, job, 16);
+    this.args = new Float64Array(host.memory.buffer, job + ARGS, MAX_ARGS);
+    this.workers = workers;
+  }
+
+  /** Starts `size − 1` workers on the host's memory; resolves when every one is ready. */
+  static async start(host: PoolHost, size: number): Promise<ThreadPool> {
+    const job = host.malloc(JOB_BYTES);
+    if (job === 0) throw new Error("out of memory for the thread pool's job block");
+    new Uint8Array(host.memory.buffer, job, JOB_BYTES).fill(0);
+    const workers: AnyWorker[] = [];
+    try {
+      await Promise.all(
+        Array.from({ length: size - 1 }, (_, i) =>
+          spawn({ module: host.module, memory: host.memory, job, index: i + 1, spins: SPINS }).then(
+            (w) => workers.push(w),
+          ),
+        ),
+      );
+    } catch (error) {
+      for (const w of workers) w.terminate();
+      throw error;
+    }
+    return new ThreadPool(host, size, job, workers);
+  }
+
+  /** The job block's address (its `…Finish` kernel reads it). */
+  get address(): number {
+    return this.job;
+  }
+
+  /** Runs `op` with `args` on every thread, each on its part, and returns when all are done. */
+  run(op: number, args: readonly number[]): void {
+    const { ctl } = this;
+    this.args.set(args);
+    Atomics.store(ctl, OP, op);
+    Atomics.store(ctl, PARTS, this.size);
+    Atomics.store(ctl, DONE, 0);
+    Atomics.store(ctl, FAILED, 0);
+    Atomics.add(ctl, GEN, 1);
+    Atomics.notify(ctl, GEN);
+    let failure: unknown;
+    try {
+      this.kernels.work(this.job, 0);
+    } catch (error) {
+      failure = error;
+    }
+    // Wait for the others even when part 0 failed: the job block is theirs until they are done.
+    const others = this.size - 1;
+    let spin = 0;
+    let since = 0;
+    while (Atomics.load(ctl, DONE) < others) {
+      if (++spin % 1_000_000 === 0) {
+        const now = Date.now();
+        since ||= now;
+        if (now - since > STALL_MS) throw new Error("wasm: a worker thread stopped answering");
+      }
+    }
+    if (failure !== undefined) throw failure;
+    if (Atomics.load(ctl, FAILED) !== 0)
+      throw new Error("wasm: a kernel failed in a worker thread");
+  }
+
+  /** Stops the workers. */
+  stop(): void {
+    Atomics.store(this.ctl, OP, STOP);
+    Atomics.add(this.ctl, GEN, 1);
+    Atomics.notify(this.ctl, GEN);
+    for (const w of this.workers) w.terminate();
+  }
+}
+
+interface NodeWorkerThreads {
+  Worker: new (
+    source: string,
+    options: { eval: true },
+  ) => AnyWorker & {
+    once(event: "message" | "error", listener: (value: unknown) => void): void;
+    unref(): void;
+  };
+}
+
+/** Node's built-in module `name`, without an import a browser bundle would have to resolve. */
+export function nodeBuiltin<T>(name: string): T | undefined {
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  return proc?.getBuiltinModule?.(name) as T | undefined;
+}
+
+/** Starts one worker with `init` and resolves once it reports ready. */
+function spawn(init: Record<string, unknown>): Promise<AnyWorker> {
+  const threads = nodeBuiltin<NodeWorkerThreads>("node:worker_threads");
+  if (threads) {
+    const worker = new threads.Worker(WORKER_SOURCE, { eval: true });
+    // An idle pool must not keep the process alive.
+    worker.unref();
+    return new Promise((resolve, reject) => {
+      worker.once("message", () => resolve(worker));
+      worker.once("error", reject);
+      worker.postMessage(init);
+    });
+  }
+  const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: "text/javascript" }));
+  const BrowserWorker = (
+    globalThis as unknown as {
+      Worker: new (
+        url: string,
+      ) => AnyWorker & {
+        onmessage: ((e: unknown) => void) | null;
+        onerror: ((e: { message?: string }) => void) | null;
+      };
+    }
+  ).Worker;
+  const worker = new BrowserWorker(url);
+  return new Promise((resolve, reject) => {
+    worker.onmessage = () => {
+      URL.revokeObjectURL(url);
+      resolve(worker);
+    };
+    worker.onerror = (e) => reject(new Error(`a worker thread did not start: ${e.message ?? e}`));
+    worker.postMessage(init);
+  });
+}
