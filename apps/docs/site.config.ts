@@ -89,6 +89,17 @@ export const PAGES: readonly Page[] = [
 export const API_DIR = "api";
 
 /**
+ * The headers the site is served with: cross-origin isolation, without which a browser gives a
+ * page no `SharedArrayBuffer` and the wasm backend no threads. (The site loads nothing from
+ * other origins, so `require-corp` blocks nothing.) A host that cannot set headers serves the
+ * site on one thread, and the backend list says why.
+ */
+export const SITE_HEADERS: Readonly<Record<string, string>> = {
+  "Cross-Origin-Opener-Policy": "same-origin",
+  "Cross-Origin-Embedder-Policy": "require-corp",
+};
+
+/**
  * Backends beyond cpu and cpu-f32 (which are always built in): the name each registers under,
  * and the module whose import registers it. The site lists each one in the backend picker; if its
  * package has no `register` entry yet, the build says so instead of failing. Adding a backend to

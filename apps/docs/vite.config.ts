@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { defaultClientConditions, defineConfig, type Plugin } from "vite";
 import { BENCH_PATH, benchFigures } from "./bench-figures.js";
 import { mnistPool } from "./mnist-pool.js";
-import { API_DIR, OPTIONAL_BACKENDS, PAGES, type Page } from "./site.config.js";
+import { API_DIR, OPTIONAL_BACKENDS, PAGES, type Page, SITE_HEADERS } from "./site.config.js";
 
 const ROOT = dirname(fileURLToPath(import.meta.url));
 const VIRTUAL_BACKENDS = "virtual:wdecay/optional-backends";
@@ -256,5 +256,6 @@ export default defineConfig({
       ),
     },
   },
-  preview: { host: "127.0.0.1", port: 4173, strictPort: true },
+  server: { headers: SITE_HEADERS },
+  preview: { host: "127.0.0.1", port: 4173, strictPort: true, headers: SITE_HEADERS },
 });

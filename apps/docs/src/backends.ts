@@ -14,6 +14,10 @@ export interface BackendChoice {
   readonly precision?: Precision;
   /** Why it is not available. */
   readonly reason?: string;
+  /** The threads it computes on, when it is available. */
+  readonly threads?: number;
+  /** Why it uses one thread where the machine has more (a page that is not cross-origin isolated). */
+  readonly threadsNote?: string;
 }
 
 function reasonOf(error: unknown): string {
@@ -57,6 +61,8 @@ export function listBackends(): Promise<BackendChoice[]> {
       available: l.available,
       ...(l.precision ? { precision: l.precision } : {}),
       ...(l.reason ? { reason: l.reason } : {}),
+      ...(l.available ? { threads: l.threads ?? 1 } : {}),
+      ...(l.threadsNote ? { threadsNote: l.threadsNote } : {}),
     }));
     for (const entry of optionalBackends) {
       if (choices.some((c) => c.name === entry.name)) continue;

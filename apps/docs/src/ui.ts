@@ -4,6 +4,12 @@ import { Runner } from "./work/runner.js";
 
 let listing: Promise<BackendChoice[]> | undefined;
 
+/** ", on 2 threads" where it computes on more than one, or why it computes on one. */
+function threadsText(c: BackendChoice): string {
+  if (c.threadsNote !== undefined) return `, on one thread (${c.threadsNote})`;
+  return c.threads !== undefined && c.threads > 1 ? `, on ${c.threads} threads` : "";
+}
+
 /**
  * Every backend the site knows, as the compute worker sees it: the worker is where they train,
  * and starting them there keeps their compilation off the page's main thread (cached).
@@ -339,9 +345,15 @@ export function backendPicker(onChange?: (name: string) => void): BackendPicker 
       ...choices.map((c) =>
         h(
           "li",
-          { "data-backend": c.name, "data-available": String(c.available) },
+          {
+            "data-backend": c.name,
+            "data-available": String(c.available),
+            ...(c.threads !== undefined ? { "data-threads": String(c.threads) } : {}),
+          },
           h("strong", {}, c.name),
-          c.available ? `: available, ${c.precision}` : `: unavailable: ${c.reason ?? "unknown"}`,
+          c.available
+            ? `: available, ${c.precision}${threadsText(c)}`
+            : `: unavailable: ${c.reason ?? "unknown"}`,
         ),
       ),
     );

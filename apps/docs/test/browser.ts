@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { launchChromium, type StaticServer, serveStatic } from "@wdecay/test-browser";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, expect } from "vitest";
+import { SITE_HEADERS } from "../site.config.js";
 
 export { launchChromium as launch };
 
@@ -111,7 +112,9 @@ export interface Site {
 /** Serves dist/ and launches the browser; each test file starts one in `beforeAll`. */
 export async function startSite(): Promise<Site> {
   const [server, browser] = await Promise.all([
-    serveStatic(join(dirname(fileURLToPath(import.meta.url)), "..", "dist")),
+    serveStatic(join(dirname(fileURLToPath(import.meta.url)), "..", "dist"), {
+      headers: SITE_HEADERS,
+    }),
     launchChromium(),
   ]);
   return {

@@ -14,7 +14,7 @@ import { type StaticServer, serveStatic } from "@wdecay/test-browser";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mnistPool } from "../mnist-pool.js";
-import { API_DIR, PAGES } from "../site.config.js";
+import { API_DIR, PAGES, SITE_HEADERS } from "../site.config.js";
 import { EVERY_LAYER, mnistSplit } from "../src/mnist-data.js";
 import { REQUIRED_BACKENDS } from "./backends.js";
 import {
@@ -49,7 +49,7 @@ let chapter: ChapterRun[];
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
   [server, browser, chapter] = await Promise.all([
-    serveStatic(join(ROOT, "dist")),
+    serveStatic(join(ROOT, "dist"), { headers: SITE_HEADERS }),
     launch(),
     runChapter(createCpuBackend(), { seed: SEED }),
   ]);
@@ -117,6 +117,23 @@ describe("docs site", () => {
       } finally {
         await close();
       }
+    }
+  });
+
+  it("is served cross-origin isolated, so the wasm backend computes on every core", async () => {
+    const { page, problems, close } = await watchedPage(browser);
+    try {
+      await page.goto(`${server.url}guides/choosing-a-backend.html`);
+      await page.locator('[data-testid="backend-list"][data-state="done"]').waitFor();
+      expect(await page.evaluate(() => globalThis.crossOriginIsolated)).toBe(true);
+      const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+      expect(cores, "cores this browser reports (the test needs two)").toBeGreaterThan(1);
+      const wasm = page.locator('[data-testid="backend-list"] tr[data-backend="wasm"]');
+      expect(Number(await wasm.getAttribute("data-threads"))).toBe(Math.min(8, cores));
+      expect(await wasm.textContent()).not.toMatch(/cross-origin/);
+      expectClean(problems, "guides/choosing-a-backend.html");
+    } finally {
+      await close();
     }
   });
 

@@ -393,34 +393,54 @@ async function startThreaded(
   paths: TfjsWasmPaths | undefined,
 ): Promise<Runtime> {
   if (api === undefined) throw new WasmUnavailableError("WebAssembly is not available");
-  const imported = (await import(
-    "@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js"
-  )) as unknown as { default: Factory };
-  const factory = imported.default;
   // The bootstrap string came from a template literal: its "\n" escapes became newlines, which
   // tfjs escapes back the same way before it makes its Blob.
   const bootstrap = TFJS_PTHREAD_WORKER.replace(/\n/g, "\\n");
-  const located = await locateThreaded(bootstrap, factory, paths);
+  const located = await locateThreaded(bootstrap, threads, paths);
+  const factory = located.factory;
   const tfjsModule = await api.compile(located.wasm);
-  const m = await factory({
-    locateFile: (path: string, prefix: string) =>
-      path.endsWith(".worker.js") ? located.worker : prefix + path,
-    mainScriptUrlOrBlob: located.mainScript,
-    instantiateWasm: (
-      info: { env: Record<string, unknown> },
-      receive: (instance: object, module: object) => void,
-    ) => {
-      info.env.emscripten_num_logical_cores = () => 2 * threads;
-      api.instantiate(tfjsModule, info).then(
-        (instance) => receive(instance, tfjsModule),
-        (error: unknown) => {
-          throw error;
+  // In Node, Emscripten's threaded build sets the global `Worker` to worker_threads' (for its
+  // pthreads); other code takes a global Worker to mean a browser's (jax-js then starts threads
+  // of its own, and fails). Its 8 pthread workers are made at start, so the global goes back.
+  const globals = globalThis as { Worker?: unknown };
+  const hadWorker = "Worker" in globals;
+  const worker = globals.Worker;
+  const wasm = api;
+  let m: ThreadedModule;
+  try {
+    // Emscripten waits for `receive` forever when the instantiation fails: race the failure.
+    let failed: (error: unknown) => void = () => {};
+    const failure = new Promise<never>((_, reject) => {
+      failed = reject;
+    });
+    m = await Promise.race([
+      factory({
+        locateFile: (path: string, prefix: string) =>
+          path.endsWith(".worker.js") ? located.worker : prefix + path,
+        mainScriptUrlOrBlob: located.mainScript,
+        instantiateWasm: (
+          info: { env: Record<string, unknown> },
+          receive: (instance: object, module: object) => void,
+        ) => {
+          info.env.emscripten_num_logical_cores = () => 2 * threads;
+          wasm
+            .instantiate(tfjsModule, info)
+            .then((instance) => receive(instance, tfjsModule), failed);
+          return {};
         },
+      }),
+      failure,
+    ]);
+    m._init_with_threads_count(threads);
+    if (m._get_threads_count() !== threads) {
+      throw new WasmUnavailableError(
+        `tfjs-backend-wasm's XNNPACK started ${m._get_threads_count()} threads of ${threads}`,
       );
-      return {};
-    },
-  });
-  m._init_with_threads_count(threads);
+    }
+  } finally {
+    if (hadWorker) globals.Worker = worker;
+    else delete globals.Worker;
+  }
   // Emscripten's pthread workers keep a Node process alive; an idle backend must not.
   for (const w of [...m.PThread.runningWorkers, ...m.PThread.unusedWorkers]) w.unref?.();
   const memory = m.wasmMemory;
@@ -431,6 +451,7 @@ async function startThreaded(
   const pool = await ThreadPool.start(
     { memory, kernels, module: kernelsModule, malloc: (bytes) => m._malloc(bytes) },
     threads,
+    threadSupport().threads,
   );
   const tfjs: TfjsWasmModule = {
     _malloc: (bytes) => m._malloc(bytes),
@@ -445,14 +466,23 @@ async function startThreaded(
   return { kernels, tfjs, memory, initialHeapBytes: memory.buffer.byteLength, pool };
 }
 
-/** Where the threaded build's pieces are, in this environment. */
+/**
+ * The threaded build's pieces, in this environment: its factory, its .wasm, the pthread
+ * worker's bootstrap and the script a pthread worker evaluates.
+ *
+ * Emscripten starts a pool of 8 pthread workers with the module (tfjs built it so), each a
+ * JavaScript engine of its own: 0.6 s and 150 MB more for a Node command than one thread, for
+ * XNNPACK's `threads − 1`. In Node the factory is therefore read from its file and evaluated
+ * with its pool sized to that; in browsers it is tfjs' own, pool of 8 and all.
+ */
 async function locateThreaded(
   bootstrap: string,
-  factory: Factory,
+  threads: number,
   paths: TfjsWasmPaths | undefined,
-): Promise<{ wasm: Uint8Array; worker: string; mainScript: unknown }> {
+): Promise<{ factory: Factory; wasm: Uint8Array; worker: string; mainScript: unknown }> {
   const fs = nodeBuiltin<{
     readFileSync(path: string): Uint8Array;
+    readFileSync(path: string, encoding: "utf8"): string;
     writeFileSync(path: string, data: string): void;
     renameSync(from: string, to: string): void;
     existsSync(path: string): boolean;
@@ -465,6 +495,18 @@ async function locateThreaded(
     const require = module.createRequire(import.meta.url);
     const script = require.resolve(`@tensorflow/tfjs-backend-wasm/wasm-out/${THREADED}.js`);
     const wasm = fs.readFileSync(script.replace(/\.js$/, ".wasm"));
+    const source = fs
+      .readFileSync(script, "utf8")
+      .replace("var pthreadPoolSize=8;", `var pthreadPoolSize=${threads - 1};`);
+    // A CommonJS module's wrapper, by hand (the pthread workers still load the file itself).
+    const cjs: { exports: unknown } = { exports: {} };
+    new Function("module", "exports", "require", "__filename", "__dirname", source)(
+      cjs,
+      cjs.exports,
+      module.createRequire(script),
+      script,
+      script.slice(0, script.lastIndexOf("/")),
+    );
     // Named by its content, so processes share it and a changed tfjs gets its own.
     const worker = `${os?.tmpdir() ?? "/tmp"}/wdecay-${THREADED}-${hash(bootstrap)}.worker.cjs`;
     if (!fs.existsSync(worker)) {
@@ -473,8 +515,12 @@ async function locateThreaded(
       fs.writeFileSync(part, bootstrap);
       fs.renameSync(part, worker);
     }
-    return { wasm, worker, mainScript: script };
+    return { factory: cjs.exports as Factory, wasm, worker, mainScript: script };
   }
+  const imported = (await import(
+    "@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js"
+  )) as unknown as { default: Factory };
+  const factory = imported.default;
   const file = `${THREADED}.wasm`;
   const url =
     typeof paths === "string" ? paths + file : (paths?.[file as keyof typeof paths] ?? file);
@@ -487,7 +533,7 @@ async function locateThreaded(
   const mainScript = new Blob([`var WasmBackendModuleThreadedSimd = ${factory.toString()}`], {
     type: "text/javascript",
   });
-  return { wasm, worker, mainScript };
+  return { factory, wasm, worker, mainScript };
 }
 
 /** FNV-1a of a string, hex (names the worker file by its content). */

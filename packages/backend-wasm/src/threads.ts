@@ -29,8 +29,13 @@ export const JOB_BYTES = ARGS + 8 * MAX_ARGS;
 export const Job = { sgd1: 1, squares1: 2, sgdL: 3, squaresL: 4 } as const;
 const STOP = -1;
 
-/** Spins of an idle worker before it sleeps (a few milliseconds; steps come microseconds apart). */
-const SPINS = 2_000_000;
+/**
+ * Spins of an idle worker before it sleeps: a few hundred microseconds, where training steps come
+ * microseconds apart. With more threads than cores a spinning thread takes a core from a working
+ * one, so there they sleep at once.
+ */
+const SPINS = 200_000;
+const OVERSUBSCRIBED_SPINS = 100;
 /** The main thread gives up on a job after this long: a worker that died never answers. */
 const STALL_MS = 60_000;
 
@@ -62,6 +67,7 @@ const start = ({ module, memory, job, index, spins }) => {
       Atomics.store(ctl, ${FAILED}, 1);
     }
     Atomics.add(ctl, ${DONE}, 1);
+    Atomics.notify(ctl, ${DONE});
   }
 };
 if (node) port.once("message", start);
@@ -92,9 +98,21 @@ export class ThreadPool {
   private readonly args: Float64Array;
   private readonly workers: AnyWorker[];
   private readonly kernels: KernelExports;
+  /**
+   * Spins of the calling thread before it sleeps until the workers are done (where it may): the
+   * same as a worker's. Its wait is a part's imbalance, shorter than a wake-up would take.
+   */
+  private readonly spins: number;
 
-  private constructor(host: PoolHost, size: number, job: number, workers: AnyWorker[]) {
+  private constructor(
+    host: PoolHost,
+    size: number,
+    job: number,
+    workers: AnyWorker[],
+    spins: number,
+  ) {
     this.size = size;
+    this.spins = spins;
     this.job = job;
     this.kernels = host.kernels;
     // Views of a shared buffer stay valid when the memory grows (it is never detached).
@@ -103,8 +121,12 @@ export class ThreadPool {
     this.workers = workers;
   }
 
-  /** Starts `size − 1` workers on the host's memory; resolves when every one is ready. */
-  static async start(host: PoolHost, size: number): Promise<ThreadPool> {
+  /**
+   * Starts `size − 1` workers on the host's memory; resolves when every one is ready. `cores`:
+   * the machine's, which decide whether an idle worker spins before it sleeps.
+   */
+  static async start(host: PoolHost, size: number, cores: number): Promise<ThreadPool> {
+    const spins = size <= cores ? SPINS : OVERSUBSCRIBED_SPINS;
     const job = host.malloc(JOB_BYTES);
     if (job === 0) throw new Error("out of memory for the thread pool's job block");
     new Uint8Array(host.memory.buffer, job, JOB_BYTES).fill(0);
@@ -112,8 +134,8 @@ export class ThreadPool {
     try {
       await Promise.all(
         Array.from({ length: size - 1 }, (_, i) =>
-          spawn({ module: host.module, memory: host.memory, job, index: i + 1, spins: SPINS }).then(
-            (w) => workers.push(w),
+          spawn({ module: host.module, memory: host.memory, job, index: i + 1, spins }).then((w) =>
+            workers.push(w),
           ),
         ),
       );
@@ -121,7 +143,7 @@ export class ThreadPool {
       for (const w of workers) w.terminate();
       throw error;
     }
-    return new ThreadPool(host, size, job, workers);
+    return new ThreadPool(host, size, job, workers, spins);
   }
 
   /** The job block's address (its `…Finish` kernel reads it). */
@@ -149,8 +171,12 @@ export class ThreadPool {
     const others = this.size - 1;
     let spin = 0;
     let since = 0;
-    while (Atomics.load(ctl, DONE) < others) {
-      if (++spin % 1_000_000 === 0) {
+    for (let done = Atomics.load(ctl, DONE); done < others; done = Atomics.load(ctl, DONE)) {
+      if (++spin < this.spins) continue;
+      // Sleep until a worker reports (1 ms at most, to check for a stall), where this thread
+      // may block; a browser's main thread may not, and goes on spinning.
+      if (canBlock) Atomics.wait(ctl, DONE, done, 1);
+      if (spin % 1024 === 0 || canBlock) {
         const now = Date.now();
         since ||= now;
         if (now - since > STALL_MS) throw new Error("wasm: a worker thread stopped answering");
@@ -169,6 +195,15 @@ export class ThreadPool {
     for (const w of this.workers) w.terminate();
   }
 }
+
+/**
+ * Whether this thread may block in `Atomics.wait`: Node's threads and browsers' workers may, a
+ * browser's main thread may not.
+ */
+const canBlock =
+  typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node ===
+    "string" ||
+  typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== "undefined";
 
 interface NodeWorkerThreads {
   Worker: new (

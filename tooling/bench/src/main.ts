@@ -312,7 +312,14 @@ async function main(): Promise<void> {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  process.exitCode = await run(argv, options);
+  try {
+    process.exitCode = await run(argv, options);
+  } catch (error) {
+    // A --contender that names nothing is known only once the contenders' modules are loaded.
+    if (!(error instanceof Error && error.name === "UnknownContenderError")) throw error;
+    process.stderr.write(`bench: ${error.message} (see --help)\n`);
+    process.exitCode = 2;
+  }
 }
 
 main().catch((error: unknown) => {

@@ -12,6 +12,12 @@ import { tfjsWasm } from "../src/contenders/tfjs-wasm.js";
 import { backendContender } from "../src/contenders/wdecay.js";
 import { measure, summarize } from "../src/measure.js";
 import { MLP, runMlp } from "../src/mlp.js";
+import {
+  type BenchReport,
+  type ContenderResult,
+  threadsMarkdown,
+  type WorkloadResult,
+} from "../src/report.js";
 import { runTabular } from "../src/tabular.js";
 import { prepareWorkload, type Workload } from "../src/workloads.js";
 
@@ -210,6 +216,29 @@ describe("summarize", () => {
   });
 });
 
+describe("the Threads section (issue 17)", () => {
+  it("sets wasm against wasm-1t per workload, with the goal on big1 and big2 only", () => {
+    const contender = (name: string, medianMs: number) =>
+      ({ name, medianMs }) as unknown as ContenderResult;
+    const workload = (name: string, threaded: number, single: number) =>
+      ({
+        workload: { name },
+        results: [contender("wasm", threaded), contender("wasm-1t", single)],
+      }) as unknown as WorkloadResult;
+    const report = {
+      machine: { versions: { "wasm threads": "2" } },
+      workloads: [workload("chapter", 1, 1), workload("big1", 30, 50), workload("big2", 33, 50)],
+    } as unknown as BenchReport;
+    const section = threadsMarkdown(report);
+    expect(section).toMatch(/^## Threads\n/);
+    expect(section).toContain("on 2 threads");
+    expect(section).toContain("| chapter | 1.000 ms | 1.000 ms | 1.00× | – |");
+    expect(section).toContain("| big1 | 50.00 ms | 30.00 ms | 0.60× | yes (≤ 0.6×) |");
+    expect(section).toContain("| big2 | 50.00 ms | 33.00 ms | 0.66× | **no** (≤ 0.6×) |");
+    expect(threadsMarkdown({ ...report, workloads: [] })).toBe("");
+  });
+});
+
 describe("the native C loop (issue 17)", () => {
   it("is built with this machine's C compiler and ends at the hand-written float64 loop's ‖w‖ to float32 rounding", async () => {
     const native = await nativeC();
@@ -318,6 +347,7 @@ describe("command line", () => {
     [["--workload", "nope"], /unknown workload 'nope'/],
     [["--runs", "0"], /--runs must be an integer ≥ 1/],
     [["--frobnicate"], /Unknown option '--frobnicate'/],
+    [["--workload", "big1", "--contender", "wasm,nope"], /unknown contender 'nope' \(choose from /],
   ])("rejects %j in one line with exit status 2", (args, message) => {
     const { status, stderr, stdout } = bench(...args);
     expect(status).toBe(2);
@@ -360,6 +390,7 @@ describe("the mlp and logistic workloads", () => {
       const rows = section.split("\n").filter((l) => /^\| (wdecay|tfjs|jax-js)/.test(l));
       expect(rows.map((r) => r.split("|")[1]?.trim())).toEqual([
         "wdecay wasm",
+        "wdecay wasm-1t",
         "wdecay cpu",
         "wdecay cpu-f32",
         "tfjs-wasm",
@@ -372,6 +403,10 @@ describe("the mlp and logistic workloads", () => {
         const diff = Number(row.split("|")[7]?.trim());
         expect(diff).toBeLessThan(1e-5);
       }
+      // The threads' line: wasm against its one-thread self, with the goal's verdict.
+      expect(section).toMatch(
+        /^Threads: wdecay wasm on \d+ threads takes \d+\.\d\d× its one-thread time/m,
+      );
     },
     120_000,
   );

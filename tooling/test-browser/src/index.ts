@@ -12,7 +12,7 @@ import { existsSync } from "node:fs";
 import { type Browser, chromium } from "playwright-core";
 import { unpackBrowser } from "./unpack.js";
 
-export { type StaticServer, serveStatic } from "./serve.js";
+export { type ServeOptions, type StaticServer, serveStatic } from "./serve.js";
 export { cacheDir, type UnpackedBrowser, unpackBrowser } from "./unpack.js";
 
 /**

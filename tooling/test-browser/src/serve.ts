@@ -27,8 +27,14 @@ export interface StaticServer {
   close(): Promise<void>;
 }
 
+/** Options of {@link serveStatic}. */
+export interface ServeOptions {
+  /** Headers sent with every file (a site's cross-origin isolation, say). */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
 /** Serves `root` (directory indexes as index.html) on an ephemeral port of 127.0.0.1. */
-export async function serveStatic(root: string): Promise<StaticServer> {
+export async function serveStatic(root: string, options: ServeOptions = {}): Promise<StaticServer> {
   const base = normalize(root + sep);
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
@@ -45,6 +51,7 @@ export async function serveStatic(root: string): Promise<StaticServer> {
       return;
     }
     res.writeHead(200, {
+      ...options.headers,
       "content-type": TYPES[extname(path)] ?? "application/octet-stream",
       "cache-control": "no-store",
     });

@@ -16,6 +16,7 @@ target.append(
         h("th", {}, "backend"),
         h("th", {}, "available"),
         h("th", {}, "precision or reason"),
+        h("th", {}, "threads"),
       ),
     ),
     h(
@@ -24,10 +25,23 @@ target.append(
       ...choices.map((c) =>
         h(
           "tr",
-          { "data-backend": c.name, "data-available": String(c.available) },
+          {
+            "data-backend": c.name,
+            "data-available": String(c.available),
+            ...(c.threads !== undefined ? { "data-threads": String(c.threads) } : {}),
+          },
           h("td", {}, h("code", {}, c.name)),
           h("td", { class: c.available ? "pass" : "fail" }, c.available ? "yes" : "no"),
           h("td", {}, c.available ? (c.precision ?? "") : (c.reason ?? "")),
+          h(
+            "td",
+            {},
+            c.threads === undefined
+              ? "–"
+              : c.threadsNote !== undefined
+                ? `${c.threads} (${c.threadsNote})`
+                : String(c.threads),
+          ),
         ),
       ),
     ),

@@ -43,6 +43,11 @@ export interface TrialResult {
   readonly ownMs?: number;
 }
 
+/** A `--contender` name that matches no contender (a usage error: exit status 2). */
+export class UnknownContenderError extends Error {
+  override readonly name = "UnknownContenderError";
+}
+
 /**
  * Every contender, wdecay backends first (see `WDECAY_BACKENDS` to add one), or only those
  * named in `only` and the reference; a name that matches none is an error.
@@ -58,7 +63,9 @@ export async function createContenders(only?: readonly string[]): Promise<Conten
   ];
   const unknown = only?.find((name) => !known.includes(name));
   if (unknown !== undefined) {
-    throw new RangeError(`unknown contender '${unknown}' (choose from ${known.join(", ")})`);
+    throw new UnknownContenderError(
+      `unknown contender '${unknown}' (choose from ${known.join(", ")})`,
+    );
   }
   const native = wanted("native-c") ? await nativeC() : undefined;
   return [
