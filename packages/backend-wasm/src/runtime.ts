@@ -9,8 +9,7 @@
  * kernels (their shared-memory build) run on a pool of workers on the same heap (threads.ts).
  * One runtime per thread count per process.
  */
-import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
-import { engine } from "@tensorflow/tfjs-core";
+import type * as TfjsBackendWasm from "@tensorflow/tfjs-backend-wasm";
 import { KERNELS_SHARED_WASM_BASE64, KERNELS_WASM_BASE64 } from "../build/kernels.js";
 import { TFJS_PTHREAD_WORKER } from "../build/tfjs-worker.js";
 import { nodeBuiltin, ThreadPool } from "./threads.js";
@@ -210,7 +209,7 @@ function decodeBase64(text: string): Uint8Array {
 }
 
 /** Where tfjs-backend-wasm's .wasm files are served from, as `setWasmPaths` takes it. */
-export type TfjsWasmPaths = Parameters<typeof setWasmPaths>[0];
+export type TfjsWasmPaths = Parameters<typeof TfjsBackendWasm.setWasmPaths>[0];
 
 /** Options of {@link loadRuntime}. */
 export interface RuntimeOptions {
@@ -230,6 +229,8 @@ export interface Runtime {
   readonly initialHeapBytes: number;
   /** Our kernels' workers (absent with one thread). */
   readonly pool?: ThreadPool;
+  /** Called before each XNNPACK product: starts XNNPACK's threads the first time. */
+  readonly beforeGemm?: () => void;
 }
 
 /** Thrown by `createWasmBackend` where the backend cannot run, with the reason. */
@@ -239,8 +240,6 @@ export class WasmUnavailableError extends Error {
     this.name = "WasmUnavailableError";
   }
 }
-
-let pathsSet = false;
 
 /**
  * Checks for SIMD, then starts (once per process) a private tfjs-backend-wasm instance and our
@@ -257,22 +256,20 @@ export async function loadRuntime(options: RuntimeOptions = {}): Promise<Runtime
       "WebAssembly SIMD is not supported by this engine (needs Chrome/Edge ≥ 91, Firefox ≥ 89, Safari ≥ 16.4 or Node ≥ 16.4); use the cpu backend",
     );
   }
-  if (options.tfjsWasmPaths !== undefined && !pathsSet) {
-    setWasmPaths(options.tfjsWasmPaths);
-    pathsSet = true;
-  }
   // One runtime per thread count per process: every backend instance allocates its own blocks
   // in it. (Each Emscripten module also hooks process events in Node, so one per backend would
   // pile up.)
   const threads = options.threads ?? 1;
   let runtime = runtimes.get(threads);
   if (runtime === undefined) {
-    runtime = (threads > 1 ? startThreaded(api, threads, options.tfjsWasmPaths) : start(api)).catch(
-      (error: unknown) => {
-        runtimes.delete(threads);
-        throw error;
-      },
-    );
+    runtime = (
+      threads > 1
+        ? startThreaded(api, threads, options.tfjsWasmPaths)
+        : start(api, options.tfjsWasmPaths)
+    ).catch((error: unknown) => {
+      runtimes.delete(threads);
+      throw error;
+    });
     runtimes.set(threads, runtime);
   }
   return runtime;
@@ -280,15 +277,22 @@ export async function loadRuntime(options: RuntimeOptions = {}): Promise<Runtime
 
 const runtimes = new Map<number, Promise<Runtime>>();
 
-async function start(api: WebAssemblyApi | undefined): Promise<Runtime> {
-  // The factory tfjs-backend-wasm registered with tfjs-core: calling it makes a fresh, private
-  // BackendWasm (its own Emscripten module), so tfjs' global backend choice is left alone and
-  // other tfjs users in the process (tf.setBackend("wasm")) do not share our heap.
-  const factory = engine().findBackendFactory("wasm");
-  if (!factory) throw new WasmUnavailableError("tfjs-backend-wasm did not register its backend");
-  let instance: { wasm: unknown };
+/**
+ * tfjs' plain SIMD build (its Emscripten module, started here rather than through tfjs-core's
+ * engine: tfjs would pick its threaded build in a cross-origin isolated page, and the backend
+ * would change tfjs' global settings), then our kernels on its memory.
+ */
+async function start(api: WebAssemblyApi | undefined, paths: TfjsWasmPaths | undefined) {
+  if (api === undefined) throw new WasmUnavailableError("WebAssembly is not available");
+  const imported = (await import(
+    "@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm.js"
+  )) as unknown as { default: (config: Record<string, unknown>) => Promise<PlainModule> };
+  let m: PlainModule;
   try {
-    instance = (await factory()) as unknown as { wasm: unknown };
+    m = await imported.default({
+      locateFile: (path: string, prefix: string) =>
+        path.endsWith(".wasm") ? tfjsWasmUrl(PLAIN_SIMD_WASM, paths, prefix) : prefix + path,
+    });
   } catch (error) {
     const reason =
       error instanceof Error
@@ -296,16 +300,52 @@ async function start(api: WebAssemblyApi | undefined): Promise<Runtime> {
         : String((error as { message?: string })?.message ?? error);
     throw new WasmUnavailableError(`tfjs-backend-wasm did not start: ${reason}`);
   }
-  const tfjs = instance.wasm as TfjsWasmModule;
-  const memory = tfjs.asm?.memory;
-  if (api === undefined || !(memory instanceof api.Memory)) {
+  m._init();
+  const memory = m.asm?.memory;
+  if (!(memory instanceof api.Memory)) {
     throw new WasmUnavailableError("tfjs-backend-wasm does not expose its WebAssembly memory");
   }
   const module = await api.compile(decodeBase64(KERNELS_WASM_BASE64));
   const { exports } = await api.instantiate(module, { env: { memory } });
   const kernels = exports as unknown as KernelExports;
   if (kernels.ready() !== 1) throw new WasmUnavailableError("the kernels module did not start");
-  return { kernels, tfjs, memory, initialHeapBytes: memory.buffer.byteLength };
+  return { kernels, tfjs: cApi(m, memory), memory, initialHeapBytes: memory.buffer.byteLength };
+}
+
+/** The C functions of tfjs' Emscripten modules the backend calls. */
+interface EmscriptenTfjs {
+  _malloc(bytes: number): number;
+  _free(ptr: number): void;
+  _register_tensor(id: number, size: number, offset: number): void;
+  _dispose_data(id: number): void;
+  _BatchMatMul: TfjsWasmModule["_BatchMatMul"];
+}
+
+interface PlainModule extends EmscriptenTfjs {
+  _init(): void;
+  asm?: { memory?: WasmMemory };
+}
+
+const PLAIN_SIMD_WASM = "tfjs-backend-wasm-simd.wasm";
+
+/** A tfjs .wasm file's URL: from `paths` as `setWasmPaths` takes them, else beside its script. */
+function tfjsWasmUrl(file: string, paths: TfjsWasmPaths | undefined, prefix: string): string {
+  if (typeof paths === "string") return paths + file;
+  return paths?.[file as keyof typeof paths] ?? prefix + file;
+}
+
+/** The backend's view of a tfjs Emscripten module. */
+function cApi(m: EmscriptenTfjs, memory: WasmMemory): TfjsWasmModule {
+  return {
+    _malloc: (bytes) => m._malloc(bytes),
+    _free: (ptr) => m._free(ptr),
+    _BatchMatMul: (...args) => m._BatchMatMul(...args),
+    tfjs: {
+      registerTensor: (id, size, offset) => m._register_tensor(id, size, offset),
+      disposeData: (id) => m._dispose_data(id),
+    },
+    asm: { memory },
+  };
 }
 
 /** How many threads the backend may use here, and why no more. */
@@ -335,8 +375,9 @@ export function threadSupport(): ThreadSupport {
     navigator?: { hardwareConcurrency?: number };
   };
   const os = nodeBuiltin<{ availableParallelism?: () => number; cpus(): unknown[] }>("node:os");
-  const inNode = typeof (globalThis as { process?: { versions?: { node?: string } } }).process
-    ?.versions?.node;
+  const inNode =
+    typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions
+      ?.node === "string";
   if (inNode && os === undefined) {
     return { threads: 1, reason: "threads need Node ≥ 20.16 (process.getBuiltinModule)" };
   }
@@ -356,18 +397,15 @@ export function threadSupport(): ThreadSupport {
 }
 
 /** The parts of tfjs' threaded Emscripten module used here, beyond the plain one's. */
-interface ThreadedModule {
-  _malloc(bytes: number): number;
-  _free(ptr: number): void;
-  _register_tensor(id: number, size: number, offset: number): void;
-  _dispose_data(id: number): void;
+interface ThreadedModule extends EmscriptenTfjs {
   _init_with_threads_count(threads: number): void;
   _get_threads_count(): number;
-  _BatchMatMul: TfjsWasmModule["_BatchMatMul"];
   wasmMemory: WasmMemory;
   PThread: {
     runningWorkers: Array<{ unref?: () => void }>;
     unusedWorkers: Array<{ unref?: () => void }>;
+    allocateUnusedWorker(): void;
+    loadWasmModuleToWorker(worker: object, loaded: () => void): void;
   };
 }
 
@@ -416,7 +454,7 @@ async function startThreaded(
     m = await Promise.race([
       factory({
         locateFile: (path: string, prefix: string) =>
-          path.endsWith(".worker.js") ? located.worker : prefix + path,
+          path.endsWith(".worker.js") ? located.worker() : prefix + path,
         mainScriptUrlOrBlob: located.mainScript,
         instantiateWasm: (
           info: { env: Record<string, unknown> },
@@ -431,39 +469,80 @@ async function startThreaded(
       }),
       failure,
     ]);
-    m._init_with_threads_count(threads);
-    if (m._get_threads_count() !== threads) {
-      throw new WasmUnavailableError(
-        `tfjs-backend-wasm's XNNPACK started ${m._get_threads_count()} threads of ${threads}`,
-      );
-    }
+    // XNNPACK on one thread until its first product (see `beforeGemm`).
+    m._init_with_threads_count(1);
   } finally {
     if (hadWorker) globals.Worker = worker;
     else delete globals.Worker;
   }
   // Emscripten's pthread workers keep a Node process alive; an idle backend must not.
-  for (const w of [...m.PThread.runningWorkers, ...m.PThread.unusedWorkers]) w.unref?.();
+  const unref = () => {
+    for (const w of [...m.PThread.runningWorkers, ...m.PThread.unusedWorkers]) w.unref?.();
+  };
+  unref();
+  // XNNPACK's threads start with the first product that needs them, not with the backend: a
+  // page whose problems are all small never has them (their start and their spinning while
+  // they wait for work cost its main thread time on a 2-core machine). The pool they replace
+  // has no thread of its own; its few bytes stay.
+  let gemmThreads = 1;
+  // In browsers XNNPACK's pthread workers are made and loaded in the background at the first
+  // product; products run on one thread until they are ready (XNNPACK splits a product into
+  // tiles, each summed whole by one thread: the bits do not depend on the thread count).
+  let pthreads: "none" | "loading" | "ready" = located.lazyPthreads ? "none" : "ready";
+  const loadPthreads = () => {
+    pthreads = "loading";
+    let left = threads - 1;
+    for (let i = 0; i < threads - 1; i++) m.PThread.allocateUnusedWorker();
+    for (const w of m.PThread.unusedWorkers.slice(-(threads - 1))) {
+      m.PThread.loadWasmModuleToWorker(w, () => {
+        if (--left === 0) pthreads = "ready";
+      });
+    }
+  };
+  const beforeGemm = () => {
+    if (gemmThreads === threads) return;
+    if (pthreads !== "ready") {
+      if (pthreads === "none") loadPthreads();
+      return;
+    }
+    gemmThreads = threads;
+    m._init_with_threads_count(threads);
+    unref();
+    if (m._get_threads_count() !== threads) {
+      throw new WasmUnavailableError(
+        `tfjs-backend-wasm's XNNPACK started ${m._get_threads_count()} threads of ${threads}`,
+      );
+    }
+  };
   const memory = m.wasmMemory;
   const kernelsModule = await api.compile(decodeBase64(KERNELS_SHARED_WASM_BASE64));
   const { exports } = await api.instantiate(kernelsModule, { env: { memory } });
   const kernels = exports as unknown as KernelExports;
   if (kernels.ready() !== 1) throw new WasmUnavailableError("the kernels module did not start");
-  const pool = await ThreadPool.start(
+  const pool = new ThreadPool(
     { memory, kernels, module: kernelsModule, malloc: (bytes) => m._malloc(bytes) },
     threads,
     threadSupport().threads,
   );
-  const tfjs: TfjsWasmModule = {
-    _malloc: (bytes) => m._malloc(bytes),
-    _free: (ptr) => m._free(ptr),
-    _BatchMatMul: (...args) => m._BatchMatMul(...args),
-    tfjs: {
-      registerTensor: (id, size, offset) => m._register_tensor(id, size, offset),
-      disposeData: (id) => m._dispose_data(id),
-    },
-    asm: { memory },
+  return {
+    kernels,
+    tfjs: cApi(m, memory),
+    memory,
+    initialHeapBytes: memory.buffer.byteLength,
+    pool,
+    beforeGemm,
   };
-  return { kernels, tfjs, memory, initialHeapBytes: memory.buffer.byteLength, pool };
+}
+
+/** See {@link locateThreaded}. */
+interface Located {
+  readonly factory: Factory;
+  readonly wasm: Uint8Array;
+  /** The script of each pthread worker Emscripten makes, in order. */
+  readonly worker: () => string;
+  readonly mainScript: unknown;
+  /** Whether XNNPACK's pthread workers are still to be made (browsers) or came with the pool. */
+  readonly lazyPthreads: boolean;
 }
 
 /**
@@ -472,14 +551,14 @@ async function startThreaded(
  *
  * Emscripten starts a pool of 8 pthread workers with the module (tfjs built it so), each a
  * JavaScript engine of its own: 0.6 s and 150 MB more for a Node command than one thread, for
- * XNNPACK's `threads − 1`. In Node the factory is therefore read from its file and evaluated
- * with its pool sized to that; in browsers it is tfjs' own, pool of 8 and all.
+ * XNNPACK's `threads − 1`. So the factory is evaluated from its source with its pool sized to
+ * that: in Node from its file, in browsers from the function tfjs' bundle holds.
  */
 async function locateThreaded(
   bootstrap: string,
   threads: number,
   paths: TfjsWasmPaths | undefined,
-): Promise<{ factory: Factory; wasm: Uint8Array; worker: string; mainScript: unknown }> {
+): Promise<Located> {
   const fs = nodeBuiltin<{
     readFileSync(path: string): Uint8Array;
     readFileSync(path: string, encoding: "utf8"): string;
@@ -495,9 +574,7 @@ async function locateThreaded(
     const require = module.createRequire(import.meta.url);
     const script = require.resolve(`@tensorflow/tfjs-backend-wasm/wasm-out/${THREADED}.js`);
     const wasm = fs.readFileSync(script.replace(/\.js$/, ".wasm"));
-    const source = fs
-      .readFileSync(script, "utf8")
-      .replace("var pthreadPoolSize=8;", `var pthreadPoolSize=${threads - 1};`);
+    const source = sizePool(fs.readFileSync(script, "utf8"), threads);
     // A CommonJS module's wrapper, by hand (the pthread workers still load the file itself).
     const cjs: { exports: unknown } = { exports: {} };
     new Function("module", "exports", "require", "__filename", "__dirname", source)(
@@ -515,25 +592,74 @@ async function locateThreaded(
       fs.writeFileSync(part, bootstrap);
       fs.renameSync(part, worker);
     }
-    return { factory: cjs.exports as Factory, wasm, worker, mainScript: script };
+    return {
+      factory: cjs.exports as Factory,
+      wasm,
+      worker: () => worker,
+      mainScript: script,
+      lazyPthreads: false,
+    };
   }
   const imported = (await import(
     "@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js"
   )) as unknown as { default: Factory };
-  const factory = imported.default;
+  const original = imported.default;
+  // The same pool size by the factory's own source, where the page allows `new Function` (a
+  // strict Content-Security-Policy does not: then the pool of 8 stays).
+  let factory = original;
+  // Emscripten must start with a pool (it waits for the pool to load before it resolves; an
+  // empty one never loads): one worker where the source could be resized, else its 8. Those
+  // are idle ones that only say they loaded; XNNPACK's real ones come later (`lazyPthreads`),
+  // and it takes them, since it pops the last ones made.
+  let idle = POOL_SIZE;
+  try {
+    const source = original.toString();
+    const patched = sizePool(source, 2);
+    if (patched !== source) {
+      factory = new Function(`return (${patched});`)() as Factory;
+      idle = 1;
+    }
+  } catch {
+    // A strict Content-Security-Policy forbids `new Function`: the 8 idle ones, then.
+  }
   const file = `${THREADED}.wasm`;
-  const url =
-    typeof paths === "string" ? paths + file : (paths?.[file as keyof typeof paths] ?? file);
+  const url = tfjsWasmUrl(file, paths, "");
   const response = await fetch(url);
   if (!response.ok) {
     throw new WasmUnavailableError(`could not load ${file} from ${url} (${response.status})`);
   }
   const wasm = new Uint8Array(await response.arrayBuffer());
-  const worker = URL.createObjectURL(new Blob([bootstrap], { type: "application/javascript" }));
-  const mainScript = new Blob([`var WasmBackendModuleThreadedSimd = ${factory.toString()}`], {
+  const real = URL.createObjectURL(new Blob([bootstrap], { type: "application/javascript" }));
+  const idleUrl =
+    idle > 0 ? URL.createObjectURL(new Blob([IDLE_PTHREAD], { type: "text/javascript" })) : real;
+  let made = 0;
+  const worker = () => (made++ < idle ? idleUrl : real);
+  const mainScript = new Blob([`var WasmBackendModuleThreadedSimd = ${original.toString()}`], {
     type: "text/javascript",
   });
-  return { factory, wasm, worker, mainScript };
+  return { factory, wasm, worker, mainScript, lazyPthreads: true };
+}
+
+/** The pthread workers tfjs' threaded build starts with. */
+const POOL_SIZE = 8;
+
+/** A pthread worker that only tells Emscripten it loaded (one XNNPACK will never take). */
+const IDLE_PTHREAD = `onmessage = (e) => { if (e.data && e.data.cmd === "load") postMessage({ cmd: "loaded" }); };`;
+
+/**
+ * The factory's source with its pthread pool sized to XNNPACK's `threads − 1` threads: the `=8`
+ * that starts `initMainThread`, as Emscripten wrote it (`var pthreadPoolSize=8;while(…)`) or as
+ * a minifier rewrote it (`for(var e=8;e--;)`). Unchanged where neither is found.
+ */
+function sizePool(source: string, threads: number): string {
+  const at = source.indexOf("initMainThread:function(){");
+  if (at < 0) return source;
+  const head = source.slice(at, at + 80);
+  const sized = head.replace(
+    /^(initMainThread:function\(\)\{(?:for\()?var \w+=)8;/,
+    `$1${threads - 1};`,
+  );
+  return sized === head ? source : source.slice(0, at) + sized + source.slice(at + 80);
 }
 
 /** FNV-1a of a string, hex (names the worker file by its content). */

@@ -26,7 +26,7 @@ const MAX_ARGS = 24;
 export const JOB_BYTES = ARGS + 8 * MAX_ARGS;
 
 /** The jobs `work` runs (the `OP_…` constants of assembly/kernels.ts). */
-export const Job = { sgd1: 1, squares1: 2, sgdL: 3, squaresL: 4 } as const;
+export const Job = { sgd1: 1, squares1: 2, sgdL: 3, squaresL: 4, transpose: 5, axpby: 6 } as const;
 const STOP = -1;
 
 /**
@@ -89,61 +89,76 @@ interface AnyWorker {
   terminate(): unknown;
 }
 
-/** Threads that run the kernels' jobs together with the calling thread. */
+/**
+ * Threads that run the kernels' jobs together with the calling thread.
+ *
+ * The workers start with the first job, in the background: until every one has reported ready
+ * (and wherever one fails to start) the calling thread runs all the parts itself, one after the
+ * other. The parts and the order their sums are added in are the same either way, so the
+ * results are too; only the time differs. A page or a command whose problems are all small
+ * never starts a worker.
+ */
 export class ThreadPool {
   /** Threads in all, the calling one included: every job is split into this many parts. */
   readonly size: number;
+  private readonly host: PoolHost;
   private readonly job: number;
   private readonly ctl: Int32Array;
   private readonly args: Float64Array;
-  private readonly workers: AnyWorker[];
-  private readonly kernels: KernelExports;
+  private readonly workers: AnyWorker[] = [];
   /**
-   * Spins of the calling thread before it sleeps until the workers are done (where it may): the
-   * same as a worker's. Its wait is a part's imbalance, shorter than a wake-up would take.
+   * Spins of a worker before it sleeps, and of the calling thread before it sleeps until the
+   * workers are done (where it may). The caller's wait is a part's imbalance, shorter than a
+   * wake-up would take.
    */
   private readonly spins: number;
+  private ready = false;
+  private starting: Promise<void> | undefined;
+  private stopped = false;
 
-  private constructor(
-    host: PoolHost,
-    size: number,
-    job: number,
-    workers: AnyWorker[],
-    spins: number,
-  ) {
+  /** `cores`: the machine's, which decide whether an idle thread spins before it sleeps. */
+  constructor(host: PoolHost, size: number, cores: number) {
+    this.host = host;
     this.size = size;
-    this.spins = spins;
+    this.spins = size <= cores ? SPINS : OVERSUBSCRIBED_SPINS;
+    const job = host.malloc(JOB_BYTES);
+    if (job === 0) throw new RangeError("wasm: out of memory for the thread pool's job block");
     this.job = job;
-    this.kernels = host.kernels;
     // Views of a shared buffer stay valid when the memory grows (it is never detached).
     this.ctl = new Int32Array(host.memory.buffer, job, 16);
     this.args = new Float64Array(host.memory.buffer, job + ARGS, MAX_ARGS);
-    this.workers = workers;
+    new Uint8Array(host.memory.buffer, job, JOB_BYTES).fill(0);
   }
 
   /**
-   * Starts `size − 1` workers on the host's memory; resolves when every one is ready. `cores`:
-   * the machine's, which decide whether an idle worker spins before it sleeps.
+   * Starts the workers (once) and resolves when all are ready; rejects where one could not
+   * start (the pool then keeps running every part on the calling thread).
    */
-  static async start(host: PoolHost, size: number, cores: number): Promise<ThreadPool> {
-    const spins = size <= cores ? SPINS : OVERSUBSCRIBED_SPINS;
-    const job = host.malloc(JOB_BYTES);
-    if (job === 0) throw new Error("out of memory for the thread pool's job block");
-    new Uint8Array(host.memory.buffer, job, JOB_BYTES).fill(0);
-    const workers: AnyWorker[] = [];
-    try {
-      await Promise.all(
-        Array.from({ length: size - 1 }, (_, i) =>
-          spawn({ module: host.module, memory: host.memory, job, index: i + 1, spins }).then((w) =>
-            workers.push(w),
+  start(): Promise<void> {
+    this.starting ??= (async () => {
+      const { module, memory } = this.host;
+      try {
+        await Promise.all(
+          Array.from({ length: this.size - 1 }, (_, i) =>
+            spawn({ module, memory, job: this.job, index: i + 1, spins: this.spins }).then((w) =>
+              this.workers.push(w),
+            ),
           ),
-        ),
-      );
-    } catch (error) {
-      for (const w of workers) w.terminate();
-      throw error;
-    }
-    return new ThreadPool(host, size, job, workers, spins);
+        );
+      } catch (error) {
+        for (const w of this.workers) w.terminate();
+        this.workers.length = 0;
+        throw error;
+      }
+      if (this.stopped) for (const w of this.workers) w.terminate();
+      else this.ready = true;
+    })();
+    return this.starting;
+  }
+
+  /** Whether the workers run their parts (else the calling thread runs all of them). */
+  get running(): boolean {
+    return this.ready;
   }
 
   /** The job block's address (its `…Finish` kernel reads it). */
@@ -151,19 +166,25 @@ export class ThreadPool {
     return this.job;
   }
 
-  /** Runs `op` with `args` on every thread, each on its part, and returns when all are done. */
+  /** Runs `op` with `args`, every part, and returns when all are done. */
   run(op: number, args: readonly number[]): void {
     const { ctl } = this;
     this.args.set(args);
     Atomics.store(ctl, OP, op);
     Atomics.store(ctl, PARTS, this.size);
+    if (!this.ready) {
+      // Not started (or not yet ready, or failed): the same parts, one after the other.
+      if (this.starting === undefined) this.start().catch(() => {});
+      for (let part = 0; part < this.size; part++) this.host.kernels.work(this.job, part);
+      return;
+    }
     Atomics.store(ctl, DONE, 0);
     Atomics.store(ctl, FAILED, 0);
     Atomics.add(ctl, GEN, 1);
     Atomics.notify(ctl, GEN);
     let failure: unknown;
     try {
-      this.kernels.work(this.job, 0);
+      this.host.kernels.work(this.job, 0);
     } catch (error) {
       failure = error;
     }
@@ -189,6 +210,8 @@ export class ThreadPool {
 
   /** Stops the workers. */
   stop(): void {
+    this.stopped = true;
+    this.ready = false;
     Atomics.store(this.ctl, OP, STOP);
     Atomics.add(this.ctl, GEN, 1);
     Atomics.notify(this.ctl, GEN);

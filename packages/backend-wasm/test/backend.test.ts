@@ -316,3 +316,62 @@ describe("tensors and the heap", () => {
     expect(() => backend.zeros([1, 1])).toThrow(/destroyed/);
   });
 });
+
+describe("threads", () => {
+  // A big1-sized step (256 rows × 1000 features) and a loss on 2,000 rows, well above the
+  // threads' threshold, trained first while the workers start (the calling thread runs every
+  // part), then again once they run: the parts and their order are the same, so the bits are.
+  it("the workers start with the first job, and a run gives the same bits before and after", async () => {
+    const backend = (await createWasmBackend({ threads: 2 })) as unknown as Backend & {
+      threadPool: { running: boolean; start(): Promise<void> };
+    };
+    try {
+      const n = 2000;
+      const d = 1000;
+      const rng = new Rng(5);
+      const X = backend.upload(randomMatrix(rng, n, d), [n, d]);
+      const y = backend.upload(randomMatrix(rng, n, 1), [n, 1]);
+      const order = backend.upload(
+        Int32Array.from({ length: n }, (_, i) => (i * 7919) % n),
+        [n, 1],
+        "int32",
+      );
+      const run = async () => {
+        const w = backend.zeros([d, 1]);
+        const b = backend.zeros([1, 1]);
+        const program = linearSgd(backend, {
+          X,
+          y,
+          order,
+          w,
+          b,
+          weightPenalty: [3],
+          weightDecay: [0],
+          biasDecay: [0],
+        });
+        for (let s = 0; s < 16; s++) program.step((s % 7) * 256, 256, 1e-3);
+        program.dispose();
+        const loss = linearLoss(backend, X, y, w, b);
+        const out = [...(await backend.read(w)), ...(await backend.read(loss))];
+        for (const t of [w, b, loss]) backend.dispose(t);
+        return out;
+      };
+      expect(backend.threadPool.running).toBe(false);
+      const alone = await run();
+      await backend.threadPool.start();
+      expect(backend.threadPool.running).toBe(true);
+      const together = await run();
+      expect(together).toEqual(alone);
+      // And the same problem on one thread differs only by the additions' order.
+      const one = await createWasmBackend({ threads: 1 });
+      try {
+        expect(one.capabilities.threads?.count).toBe(1);
+        expect(backend.capabilities.threads?.count).toBe(2);
+      } finally {
+        one.destroy();
+      }
+    } finally {
+      backend.destroy();
+    }
+  });
+});
