@@ -599,14 +599,8 @@ export function matmul(
  * sends transposed operands to a naive loop, untransposed ones to XNNPACK's GEMM.
  */
 export function transpose(out: usize, A: usize, rows: i32, cols: i32): void {
-  transposeRows(out, A, rows, cols, 0, rows);
-}
-
-/** `transpose` for A's rows [lo, hi) only (they fill out's columns lo..hi). */
-@inline
-function transposeRows(out: usize, A: usize, rows: i32, cols: i32, lo: i32, hi: i32): void {
-  for (let i0 = lo; i0 < hi; i0 += 16) {
-    const i1 = min(i0 + 16, hi);
+  for (let i0 = 0; i0 < rows; i0 += 16) {
+    const i1 = min(i0 + 16, rows);
     for (let j0 = 0; j0 < cols; j0 += 16) {
       const j1 = min(j0 + 16, cols);
       for (let i = i0; i < i1; i++) {
@@ -704,15 +698,9 @@ export function xw64(out: usize, X: usize, m: i32, d: i32, W0: usize, L: i32): v
  * loop computes it (Float32Array stores round a double once), two at a time in f64x2.
  */
 export function axpby(out: usize, x: usize, y: usize, alpha: f64, beta: f64, count: i32): void {
-  axpbyRange(out, x, y, alpha, beta, 0, count);
-}
-
-/** `axpby` for elements [lo, hi) only (lo a multiple of 4: the same lanes as the whole). */
-@inline
-function axpbyRange(out: usize, x: usize, y: usize, alpha: f64, beta: f64, lo: i32, count: i32): void {
   const a = f64x2.splat(alpha);
   const b = f64x2.splat(beta);
-  let i = lo;
+  let i = 0;
   for (; i + 4 <= count; i += 4) {
     const o = <usize>i << 2;
     const xv = v128.load(x + o);
@@ -1006,10 +994,6 @@ const OP_SQUARES1: i32 = 2;
 const OP_SGDL: i32 = 3;
 /** Σ squared residuals per column, L columns, of its part's rows. */
 const OP_SQUARESL: i32 = 4;
-/** A transpose of its part's rows (elementwise: the same bits on any number of threads). */
-const OP_TRANSPOSE: i32 = 5;
-/** axpby of its part's elements (elementwise: the same bits on any number of threads). */
-const OP_AXPBY: i32 = 6;
 
 @inline
 function arg(job: usize, i: i32): f64 {
@@ -1087,18 +1071,6 @@ export function work(job: usize, part: i32): void {
     memory.fill(acc, 0, <usize>L << 3);
     const z = ptr(job, 5) + ((<usize>part * <usize>L) << 2);
     squaresL(acc, z, ptr(job, 0), ptr(job, 1), int(job, 2), ptr(job, 3), ptr(job, 4), int(job, 7), L, lo, hi);
-  } else if (op == OP_TRANSPOSE) {
-    // out, A, rows, cols
-    const rows = int(job, 2);
-    const lo = partStart(rows, parts, part);
-    const hi = partStart(rows, parts, part + 1);
-    transposeRows(ptr(job, 0), ptr(job, 1), rows, int(job, 3), lo, hi);
-  } else if (op == OP_AXPBY) {
-    // out, x, y, alpha, beta, count
-    const count = int(job, 5);
-    const lo = partStart(count, parts, part);
-    const hi = partStart(count, parts, part + 1);
-    axpbyRange(ptr(job, 0), ptr(job, 1), ptr(job, 2), arg(job, 3), arg(job, 4), lo, hi);
   }
 }
 

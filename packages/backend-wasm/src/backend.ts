@@ -50,13 +50,6 @@ import { Job, type ThreadPool } from "./threads.js";
  */
 export const PARALLEL_MIN_WORK = 2 ** 14;
 
-/**
- * Elementwise work (a transpose, axpby) with fewer elements than this runs on one thread: each
- * element is a load and a store, so a job is worth handing out only for tens of thousands. The
- * result is the same bits on any number of threads.
- */
-export const PARALLEL_MIN_ELEMENTS = 2 ** 16;
-
 /** Options of {@link createWasmBackend}. */
 export interface WasmBackendOptions {
   /** Registry name (`wasm`). */
@@ -88,8 +81,7 @@ export interface WasmBackendOptions {
   readonly threads?: number;
   /**
    * @internal Steps and losses with at least this many multiply-adds go to the threads (default
-   * {@link PARALLEL_MIN_WORK}), and so do elementwise jobs of at least this many elements
-   * (default {@link PARALLEL_MIN_ELEMENTS}); tests set 0 to put every size through the threads.
+   * {@link PARALLEL_MIN_WORK}); tests set 0 to put every size through the threaded kernels.
    */
   readonly parallelMinWork?: number;
   /** @internal The WebAssembly namespace checked for SIMD (tests). */
@@ -147,7 +139,6 @@ export class WasmBackend implements Backend {
   /** Our kernels' workers, when it has more than one thread. */
   private readonly pool: ThreadPool | undefined;
   private readonly parallelMinWork: number;
-  private readonly parallelMinElements: number;
 
   constructor(rt: Runtime, options: WasmBackendOptions = {}, threadsNote?: string) {
     this.rt = rt;
@@ -168,7 +159,6 @@ export class WasmBackend implements Backend {
     };
     this.pool = rt.pool;
     this.parallelMinWork = options.parallelMinWork ?? PARALLEL_MIN_WORK;
-    this.parallelMinElements = options.parallelMinWork ?? PARALLEL_MIN_ELEMENTS;
     this.shapePtr = this.alloc(24);
     this.fused = {
       linearSgd: (spec) => this.linearSgd(spec),
@@ -346,7 +336,7 @@ export class WasmBackend implements Backend {
       if (transposed) {
         const ptr = this.alloc(t.size * 4);
         scratch.push(ptr);
-        this.transpose(ptr, t.ptr, t.shape[0], t.shape[1]);
+        this.kernels.transpose(ptr, t.ptr, t.shape[0], t.shape[1]);
         const id = fresh(t.size, ptr);
         ephemeral.push(id);
         return [id, t.shape[1], t.shape[0]];
@@ -370,15 +360,6 @@ export class WasmBackend implements Backend {
     } finally {
       for (const id of ephemeral) tfjs.tfjs.disposeData(id);
       for (const ptr of scratch) this.free(ptr);
-    }
-  }
-
-  /** out (cols×rows) = Aᵀ (A rows×cols, at those addresses), over the threads when large. */
-  private transpose(out: number, A: number, rows: number, cols: number): void {
-    if (this.pool && rows * cols >= this.parallelMinElements) {
-      this.pool.run(Job.transpose, [out, A, rows, cols]);
-    } else {
-      this.kernels.transpose(out, A, rows, cols);
     }
   }
 
@@ -435,11 +416,7 @@ export class WasmBackend implements Backend {
     const Y = this.get(y, "axpby y");
     checkSameShape("axpby", X.shape, Y.shape);
     const out = this.make(X.shape);
-    if (this.pool && out.size >= this.parallelMinElements) {
-      this.pool.run(Job.axpby, [out.ptr, X.ptr, Y.ptr, alpha, beta, out.size]);
-    } else {
-      this.kernels.axpby(out.ptr, X.ptr, Y.ptr, alpha, beta, out.size);
-    }
+    this.kernels.axpby(out.ptr, X.ptr, Y.ptr, alpha, beta, out.size);
     return out;
   }
 
@@ -551,15 +528,15 @@ export class WasmBackend implements Backend {
       try {
         const Wt = this.make([n, k]);
         temps.push(Wt);
-        this.transpose(Wt.ptr, W.ptr, k, n);
+        this.kernels.transpose(Wt.ptr, W.ptr, k, n);
         const At = this.make([k, m]);
         temps.push(At);
-        this.transpose(At.ptr, A.ptr, m, k);
+        this.kernels.transpose(At.ptr, A.ptr, m, k);
         const Zt = this.make([n, m]);
         temps.push(Zt);
         this.tfjsMatmul(Zt, Wt, At, false, false);
         Z = this.make([m, n]);
-        this.transpose(Z.ptr, Zt.ptr, n, m);
+        this.kernels.transpose(Z.ptr, Zt.ptr, n, m);
       } finally {
         for (const t of temps) this.dispose(t);
       }

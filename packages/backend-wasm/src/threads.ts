@@ -26,7 +26,7 @@ const MAX_ARGS = 24;
 export const JOB_BYTES = ARGS + 8 * MAX_ARGS;
 
 /** The jobs `work` runs (the `OP_…` constants of assembly/kernels.ts). */
-export const Job = { sgd1: 1, squares1: 2, sgdL: 3, squaresL: 4, transpose: 5, axpby: 6 } as const;
+export const Job = { sgd1: 1, squares1: 2, sgdL: 3, squaresL: 4 } as const;
 const STOP = -1;
 
 /**
