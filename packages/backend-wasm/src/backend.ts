@@ -50,6 +50,15 @@ import { Job, type ThreadPool } from "./threads.js";
  */
 export const PARALLEL_MIN_WORK = 2 ** 14;
 
+/**
+ * Losses with fewer multiply-adds than this (rows · d · L) run on one thread. A loss comes alone
+ * between runs of steps, when the worker may have gone to sleep, and a sleeping thread's wake-up
+ * (tens of microseconds, milliseconds where the machine is busy) costs more than a small loss.
+ * The chapter's test loss (100 × 200) is one: threads on it made the chapter's run 2.3× slower
+ * in `pnpm bench`, with some runs 20–40 ms.
+ */
+export const PARALLEL_MIN_LOSS = 2 ** 18;
+
 /** Options of {@link createWasmBackend}. */
 export interface WasmBackendOptions {
   /** Registry name (`wasm`). */
@@ -80,8 +89,9 @@ export interface WasmBackendOptions {
    */
   readonly threads?: number;
   /**
-   * @internal Steps and losses with at least this many multiply-adds go to the threads (default
-   * {@link PARALLEL_MIN_WORK}); tests set 0 to put every size through the threaded kernels.
+   * @internal Steps with at least this many multiply-adds go to the threads (default
+   * {@link PARALLEL_MIN_WORK}), and so do losses (default {@link PARALLEL_MIN_LOSS}); tests set 0
+   * to put every size through the threaded kernels.
    */
   readonly parallelMinWork?: number;
   /** @internal The WebAssembly namespace checked for SIMD (tests). */
@@ -139,6 +149,7 @@ export class WasmBackend implements Backend {
   /** Our kernels' workers, when it has more than one thread. */
   private readonly pool: ThreadPool | undefined;
   private readonly parallelMinWork: number;
+  private readonly parallelMinLoss: number;
 
   constructor(rt: Runtime, options: WasmBackendOptions = {}, threadsNote?: string) {
     this.rt = rt;
@@ -159,6 +170,7 @@ export class WasmBackend implements Backend {
     };
     this.pool = rt.pool;
     this.parallelMinWork = options.parallelMinWork ?? PARALLEL_MIN_WORK;
+    this.parallelMinLoss = options.parallelMinWork ?? PARALLEL_MIN_LOSS;
     this.shapePtr = this.alloc(24);
     this.fused = {
       linearSgd: (spec) => this.linearSgd(spec),
@@ -831,7 +843,7 @@ export class WasmBackend implements Backend {
     ];
     const out = this.make([1, L]);
     const pool = this.pool;
-    if (pool && n * d * L >= this.parallelMinWork) {
+    if (pool && n * d * L >= this.parallelMinLoss) {
       this.parallelLoss(pool, out, Xd, yd, wd, bd);
     } else if (L === 1) {
       const value = this.kernels.loss1(

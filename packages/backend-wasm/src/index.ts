@@ -2,7 +2,12 @@
  * @wdecay/backend-wasm: a float32 WebAssembly backend. Importing it registers nothing; import
  * `@wdecay/backend-wasm/register` for that.
  */
-export { createWasmBackend, PARALLEL_MIN_WORK, type WasmBackendOptions } from "./backend.js";
+export {
+  createWasmBackend,
+  PARALLEL_MIN_LOSS,
+  PARALLEL_MIN_WORK,
+  type WasmBackendOptions,
+} from "./backend.js";
 export {
   hasWasmSimd,
   MAX_THREADS,

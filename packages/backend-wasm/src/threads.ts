@@ -9,7 +9,8 @@
  *
  * Waking a sleeping thread takes tens of microseconds, more than a small step's whole work, so
  * an idle worker first spins for a while (`SPINS`): back-to-back training steps find it awake.
- * The main thread spins while it waits (a browser's main thread may not block).
+ * The main thread spins as long while it waits for the others, then sleeps where it may (a
+ * browser's main thread may not block, and keeps spinning).
  */
 import type { KernelExports, WasmMemory } from "./runtime.js";
 
@@ -23,7 +24,7 @@ const FAILED = 4;
 const ARGS = 64;
 const MAX_ARGS = 24;
 /** Bytes of a job block. */
-export const JOB_BYTES = ARGS + 8 * MAX_ARGS;
+const JOB_BYTES = ARGS + 8 * MAX_ARGS;
 
 /** The jobs `work` runs (the `OP_…` constants of assembly/kernels.ts). */
 export const Job = { sgd1: 1, squares1: 2, sgdL: 3, squaresL: 4 } as const;
