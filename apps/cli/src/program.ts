@@ -115,66 +115,69 @@ export interface MainOptions {
 }
 
 /**
- * `--import MODULE` (or `--import=MODULE`), anywhere before a `--`, and `$WDECAY_IMPORT`
- * (comma-separated): the modules to load before the command runs, taken out of the arguments.
+ * Every value of `--name VALUE` (or `--name=VALUE`) before a `--`, taken out of the arguments;
+ * `missing` is the error for a `--name` with no value after it.
  */
-export function takeImports(argv: readonly string[]): { args: string[]; imports: string[] } {
-  const imports = (process.env.WDECAY_IMPORT ?? "")
-    .split(",")
-    .map((m) => m.trim())
-    .filter(Boolean);
+function takeOption(
+  argv: readonly string[],
+  name: string,
+  missing: string,
+): { args: string[]; values: string[] } {
+  const flag = `--${name}`;
   const args: string[] = [];
+  const values: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
     if (a === "--") {
       args.push(...argv.slice(i));
       break;
     }
-    if (a === "--import") {
+    if (a === flag) {
       const value = argv[i + 1];
-      if (value === undefined || value.startsWith("-")) {
-        throw new UsageError("--import needs a module: a file path or a package name");
-      }
-      imports.push(value);
+      if (value === undefined || value.startsWith("-")) throw new UsageError(missing);
+      values.push(value);
       i++;
-    } else if (a.startsWith("--import=")) {
-      imports.push(a.slice("--import=".length));
+    } else if (a.startsWith(`${flag}=`)) {
+      values.push(a.slice(flag.length + 1));
     } else {
       args.push(a);
     }
   }
-  return { args, imports };
+  return { args, values };
+}
+
+/**
+ * `--import MODULE` (or `--import=MODULE`), anywhere before a `--`, and `$WDECAY_IMPORT`
+ * (comma-separated): the modules to load before the command runs, taken out of the arguments.
+ */
+export function takeImports(argv: readonly string[]): { args: string[]; imports: string[] } {
+  const fromEnv = (process.env.WDECAY_IMPORT ?? "")
+    .split(",")
+    .map((m) => m.trim())
+    .filter(Boolean);
+  const { args, values } = takeOption(
+    argv,
+    "import",
+    "--import needs a module: a file path or a package name",
+  );
+  return { args, imports: [...fromEnv, ...values] };
 }
 
 /** The most threads `--threads` takes (the wasm backend's limit). */
 export const MAX_THREADS = 8;
 
 /**
- * `--threads N` (or `--threads=N`), anywhere before a `--`, taken out of the arguments: the
- * count for backends that compute on several threads, which read it from `$WDECAY_THREADS`
- * when they start (so shard processes inherit it too).
+ * `--threads N` (or `--threads=N`), anywhere before a `--`, taken out of the arguments (the
+ * last one counts): the count for backends that compute on several threads, which read it from
+ * `$WDECAY_THREADS` when they start (so shard processes inherit it too).
  */
 export function takeThreads(argv: readonly string[]): { args: string[]; threads?: number } {
-  const args: string[] = [];
-  let value: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] as string;
-    if (a === "--") {
-      args.push(...argv.slice(i));
-      break;
-    }
-    if (a === "--threads") {
-      value = argv[i + 1];
-      if (value === undefined || value.startsWith("-")) {
-        throw new UsageError(`--threads needs a number of threads, 1 to ${MAX_THREADS}`);
-      }
-      i++;
-    } else if (a.startsWith("--threads=")) {
-      value = a.slice("--threads=".length);
-    } else {
-      args.push(a);
-    }
-  }
+  const { args, values } = takeOption(
+    argv,
+    "threads",
+    `--threads needs a number of threads, 1 to ${MAX_THREADS}`,
+  );
+  const value = values.at(-1);
   if (value === undefined) return { args };
   const n = Number(value);
   if (!/^\d+$/.test(value) || n < 1 || n > MAX_THREADS) {

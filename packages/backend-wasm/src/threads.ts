@@ -28,7 +28,6 @@ const JOB_BYTES = ARGS + 8 * MAX_ARGS;
 
 /** The jobs `work` runs (the `OP_…` constants of assembly/kernels.ts). */
 export const Job = { sgd1: 1, squares1: 2, sgdL: 3, squaresL: 4 } as const;
-const STOP = -1;
 
 /**
  * Spins of an idle worker before it sleeps: a few hundred microseconds, where training steps come
@@ -61,7 +60,6 @@ const start = ({ module, memory, job, index, spins }) => {
       }
     }
     gen = Atomics.load(ctl, ${GEN});
-    if (Atomics.load(ctl, ${OP}) === ${STOP}) return;
     try {
       kernels.work(job, index);
     } catch {
@@ -115,7 +113,6 @@ export class ThreadPool {
   private readonly spins: number;
   private ready = false;
   private starting: Promise<void> | undefined;
-  private stopped = false;
 
   /** `cores`: the machine's, which decide whether an idle thread spins before it sleeps. */
   constructor(host: PoolHost, size: number, cores: number) {
@@ -151,8 +148,7 @@ export class ThreadPool {
         this.workers.length = 0;
         throw error;
       }
-      if (this.stopped) for (const w of this.workers) w.terminate();
-      else this.ready = true;
+      this.ready = true;
     })();
     return this.starting;
   }
@@ -207,16 +203,6 @@ export class ThreadPool {
     if (failure !== undefined) throw failure;
     if (Atomics.load(ctl, FAILED) !== 0)
       throw new Error("wasm: a kernel failed in a worker thread");
-  }
-
-  /** Stops the workers. */
-  stop(): void {
-    this.stopped = true;
-    this.ready = false;
-    Atomics.store(this.ctl, OP, STOP);
-    Atomics.add(this.ctl, GEN, 1);
-    Atomics.notify(this.ctl, GEN);
-    for (const w of this.workers) w.terminate();
   }
 }
 
