@@ -542,54 +542,139 @@ function squaresL(
 }
 
 // ---------------------------------------------------------------------------------------------
-// Matrix product for small shapes (large ones go to tfjs-backend-wasm's XNNPACK GEMM)
+// Matrix products up to 2²⁶ multiply-adds (larger ones go to tfjs-backend-wasm's XNNPACK GEMM)
 
-/** out (m×nn) = op(A)·op(B); A stored ar×ac, B br×bc. out is overwritten. */
-export function matmul(
-  out: usize,
+/**
+ * Rows [lo, hi) of C (m×n) = op(A)·B, B k×n row-major; op(A) is A (m×k) or, with `tA`, Aᵀ (A
+ * stored k×m). Every C[i][j] is Σ over p = 0, 1, … k−1 of op(A)[i][p]·B[p][j], added in that
+ * order from 0 in f32 (a product rounded, then the sum): whatever the blocking below and however
+ * the rows are split over threads, each entry gets the same bits.
+ *
+ * Register-blocked in the broadcast form: 4 rows × 8 columns of C are 8 f32x4 accumulators; each
+ * p loads two vectors of B's row p and broadcasts one value of op(A) per row. Nothing is packed
+ * or transposed: training's operands change every step, and packing them (XNNPACK's GEMM) cost
+ * as much as the product. Column panels run outermost, so a panel of B (k × 32 bytes) stays in
+ * cache across the row blocks.
+ */
+export function gemmRows(
+  C: usize,
   A: usize,
-  ar: i32,
-  ac: i32,
   B: usize,
-  br: i32,
-  bc: i32,
+  m: i32,
+  k: i32,
+  n: i32,
   tA: i32,
-  tB: i32,
+  lo: i32,
+  hi: i32,
 ): void {
-  const m = tA ? ac : ar;
-  const k = tA ? ar : ac;
-  const nn = tB ? br : bc;
-  if (!tB) {
-    memory.fill(out, 0, <usize>m * <usize>nn << 2);
-    for (let i = 0; i < m; i++) {
-      const o = out + <usize>i * (<usize>nn << 2);
-      for (let p = 0; p < k; p++) {
-        const a = load<f32>(A + ((tA ? <usize>p * <usize>ac + <usize>i : <usize>i * <usize>ac + <usize>p) << 2));
-        if (a == 0) continue;
-        axpy(o, a, B + <usize>p * (<usize>bc << 2), nn);
+  if (tA) gemmPanels(C, A, B, m, k, n, true, lo, hi);
+  else gemmPanels(C, A, B, m, k, n, false, lo, hi);
+}
+
+@inline
+function gemmPanels(
+  C: usize,
+  A: usize,
+  B: usize,
+  m: i32,
+  k: i32,
+  n: i32,
+  tA: bool,
+  lo: i32,
+  hi: i32,
+): void {
+  let j = 0;
+  for (; j + 8 <= n; j += 8) {
+    let i = lo;
+    for (; i + 4 <= hi; i += 4) gemmBlock(C, A, B, m, k, n, tA, i, j, 4, 2);
+    for (; i < hi; i++) gemmBlock(C, A, B, m, k, n, tA, i, j, 1, 2);
+  }
+  if (j + 4 <= n) {
+    let i = lo;
+    for (; i + 4 <= hi; i += 4) gemmBlock(C, A, B, m, k, n, tA, i, j, 4, 1);
+    for (; i < hi; i++) gemmBlock(C, A, B, m, k, n, tA, i, j, 1, 1);
+    j += 4;
+  }
+  for (; j < n; j++) {
+    let i = lo;
+    for (; i + 4 <= hi; i += 4) gemmBlock(C, A, B, m, k, n, tA, i, j, 4, 0);
+    for (; i < hi; i++) gemmBlock(C, A, B, m, k, n, tA, i, j, 1, 0);
+  }
+}
+
+/**
+ * C[i .. i+rows)[j .. j+width) for rows 4 or 1 and `vectors` 2 (8 columns), 1 (4) or 0 (one
+ * column, in lane 0). Constant `rows`, `vectors` and `tA` at every call: each compiles to its own
+ * straight loop. op(A)'s values are broadcast as they load (`v128.load32_splat`, one load
+ * instruction on x86 with AVX): a shuffle per value would compete with the multiplies and adds
+ * for the same execution ports (1.4× slower, measured).
+ */
+@inline
+function gemmBlock(
+  C: usize,
+  A: usize,
+  B: usize,
+  m: i32,
+  k: i32,
+  n: i32,
+  tA: bool,
+  i: i32,
+  j: i32,
+  rows: i32,
+  vectors: i32,
+): void {
+  let c00 = f32x4.splat(0);
+  let c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0);
+  let c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0);
+  let c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0);
+  let c31 = f32x4.splat(0);
+  const rowBytes = <usize>n << 2;
+  // op(A)[i+r][p] at a + r·rowStep + p·pStep.
+  const a = tA ? A + ((<usize>i) << 2) : A + ((<usize>i * <usize>k) << 2);
+  const rowStep: usize = tA ? 4 : (<usize>k) << 2;
+  const pStep: usize = tA ? (<usize>m) << 2 : 4;
+  let ap = a;
+  let bp = B + ((<usize>j) << 2);
+  for (let p = 0; p < k; p++) {
+    const b0 = vectors > 0 ? v128.load(bp) : v128.load32_splat(bp);
+    const b1 = vectors > 1 ? v128.load(bp, 16) : b0;
+    const a0 = v128.load32_splat(ap);
+    c00 = f32x4.add(c00, f32x4.mul(a0, b0));
+    if (vectors > 1) c01 = f32x4.add(c01, f32x4.mul(a0, b1));
+    if (rows > 1) {
+      const a1 = v128.load32_splat(ap + rowStep);
+      const a2 = v128.load32_splat(ap + 2 * rowStep);
+      const a3 = v128.load32_splat(ap + 3 * rowStep);
+      c10 = f32x4.add(c10, f32x4.mul(a1, b0));
+      c20 = f32x4.add(c20, f32x4.mul(a2, b0));
+      c30 = f32x4.add(c30, f32x4.mul(a3, b0));
+      if (vectors > 1) {
+        c11 = f32x4.add(c11, f32x4.mul(a1, b1));
+        c21 = f32x4.add(c21, f32x4.mul(a2, b1));
+        c31 = f32x4.add(c31, f32x4.mul(a3, b1));
       }
     }
-  } else if (!tA) {
-    for (let i = 0; i < m; i++) {
-      for (let j = 0; j < nn; j++) {
-        store<f32>(
-          out + ((<usize>i * <usize>nn + <usize>j) << 2),
-          dot(A + <usize>i * (<usize>ac << 2), B + <usize>j * (<usize>bc << 2), k),
-        );
-      }
-    }
-  } else {
-    for (let i = 0; i < m; i++) {
-      for (let j = 0; j < nn; j++) {
-        let acc: f32 = 0;
-        for (let p = 0; p < k; p++) {
-          acc +=
-            load<f32>(A + ((<usize>p * <usize>ac + <usize>i) << 2)) *
-            load<f32>(B + ((<usize>j * <usize>bc + <usize>p) << 2));
-        }
-        store<f32>(out + ((<usize>i * <usize>nn + <usize>j) << 2), acc);
-      }
-    }
+    ap += pStep;
+    bp += rowBytes;
+  }
+  const c = C + ((<usize>i * <usize>n + <usize>j) << 2);
+  gemmStore(c, c00, c01, vectors);
+  if (rows > 1) {
+    gemmStore(c + rowBytes, c10, c11, vectors);
+    gemmStore(c + 2 * rowBytes, c20, c21, vectors);
+    gemmStore(c + 3 * rowBytes, c30, c31, vectors);
+  }
+}
+
+@inline
+function gemmStore(c: usize, v0: v128, v1: v128, vectors: i32): void {
+  if (vectors == 0) store<f32>(c, f32x4.extract_lane(v0, 0));
+  else {
+    v128.store(c, v0);
+    if (vectors > 1) v128.store(c, v1, 16);
   }
 }
 
@@ -767,6 +852,26 @@ export function maskByStep(g: usize, a: usize, count: i32): void {
   for (; i < count; i++) {
     const o = <usize>i << 2;
     store<f32>(g + o, load<f32>(g + o) * (load<f32>(a + o) > 0 ? <f32>1 : <f32>0));
+  }
+}
+
+/**
+ * Rounds `count` f64 from `src` to f32 at `out` (round to nearest even, as a JavaScript
+ * Float32Array store rounds): host uploads of float64 data. V8 converts element by element, at
+ * about 1.4 ns each into a shared heap; a copy of the f64 bytes and this SIMD pass take a third.
+ */
+export function narrow(out: usize, src: usize, count: i32): void {
+  let i = 0;
+  for (; i + 4 <= count; i += 4) {
+    const lo = v128.load(src + ((<usize>i) << 3));
+    const hi = v128.load(src + ((<usize>i) << 3), 16);
+    v128.store(
+      out + ((<usize>i) << 2),
+      v128.shuffle<u32>(f32x4.demote_f64x2_zero(lo), f32x4.demote_f64x2_zero(hi), 0, 1, 4, 5),
+    );
+  }
+  for (; i < count; i++) {
+    store<f32>(out + ((<usize>i) << 2), <f32>load<f64>(src + ((<usize>i) << 3)));
   }
 }
 
@@ -994,6 +1099,8 @@ const OP_SQUARES1: i32 = 2;
 const OP_SGDL: i32 = 3;
 /** Σ squared residuals per column, L columns, of its part's rows. */
 const OP_SQUARESL: i32 = 4;
+/** Rows of a matrix product (`gemmRows`); nothing to finish. */
+const OP_GEMM: i32 = 5;
 
 @inline
 function arg(job: usize, i: i32): f64 {
@@ -1061,6 +1168,20 @@ export function work(job: usize, part: i32): void {
     const r = ptr(job, 6);
     forwardL(X, ptr(job, 1), int(job, 2), order, ptr(job, 4), ptr(job, 5), r, d, L, offset, lo, hi);
     gradientL(X, order, r, ptr(job, 7) + <usize>part * ptr(job, 8), d, L, offset, lo, hi);
+  } else if (op == OP_GEMM) {
+    // C, A, B, m, k, n, tA
+    const m = int(job, 3);
+    gemmRows(
+      ptr(job, 0),
+      ptr(job, 1),
+      ptr(job, 2),
+      m,
+      int(job, 4),
+      int(job, 5),
+      int(job, 6),
+      partStart(m, parts, part),
+      partStart(m, parts, part + 1),
+    );
   } else if (op == OP_SQUARESL) {
     // X, y, yCols, w, b, zParts, accParts, d, L, n
     const n = int(job, 9);

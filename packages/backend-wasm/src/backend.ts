@@ -59,6 +59,19 @@ export const PARALLEL_MIN_WORK = 2 ** 14;
  */
 export const PARALLEL_MIN_LOSS = 2 ** 18;
 
+/**
+ * Matrix products with fewer multiply-adds than this (m·k·n) run on one thread. A product is
+ * split by rows of the result, so each part needs a few microseconds of work to pay for the
+ * handing out.
+ */
+export const PARALLEL_MIN_GEMM = 2 ** 17;
+
+/**
+ * Products with at least this many multiply-adds go to XNNPACK by default (see
+ * {@link WasmBackendOptions.tfjsMatmulThreshold}).
+ */
+const TFJS_MATMUL_MIN = 2 ** 26;
+
 /** Options of {@link createWasmBackend}. */
 export interface WasmBackendOptions {
   /** Registry name (`wasm`). */
@@ -71,7 +84,9 @@ export interface WasmBackendOptions {
   readonly tfjsWasmPaths?: TfjsWasmPaths;
   /**
    * Products with at least this many multiply-adds (m·k·n) go to tfjs-backend-wasm's XNNPACK
-   * GEMM; smaller ones run in our kernel, where tfjs' per-call cost would dominate (default 2¹⁸).
+   * GEMM (default 2²⁶, a 406³ product); smaller ones run in our kernel (`gemmRows`), which packs
+   * nothing. XNNPACK packs its right operand first, which pays where the product is large or
+   * the operand is used again; a training step's operands change every step.
    */
   readonly tfjsMatmulThreshold?: number;
   /**
@@ -80,18 +95,20 @@ export interface WasmBackendOptions {
    */
   readonly dual?: "auto" | "always" | "never";
   /**
-   * Threads to compute on, 1 to 8: our kernels' SGD steps and losses are split over a pool of
-   * workers, and XNNPACK's products over its own. Default: the machine's logical cores
+   * Threads to compute on, 1 to 8: our kernels' SGD steps, losses and matrix products are split
+   * over a pool of workers, and XNNPACK's products over its own. Default: the machine's logical cores
    * (`os.availableParallelism()`, `navigator.hardwareConcurrency`), at most 8; one where threads
    * cannot run (a page that is not cross-origin isolated), with the reason in
    * `capabilities.threads.note`. Results depend on the thread count (the parts' partial sums
-   * are added in a fixed order) and never on timing.
+   * are added in a fixed order) and never on timing. Our products do not depend on it either:
+   * each entry of a product is summed whole by one thread.
    */
   readonly threads?: number;
   /**
    * @internal Steps with at least this many multiply-adds go to the threads (default
-   * {@link PARALLEL_MIN_WORK}), and so do losses (default {@link PARALLEL_MIN_LOSS}); tests set 0
-   * to put every size through the threaded kernels.
+   * {@link PARALLEL_MIN_WORK}), and so do losses (default {@link PARALLEL_MIN_LOSS}) and products
+   * (default {@link PARALLEL_MIN_GEMM}); tests set 0 to put every size through the threaded
+   * kernels.
    */
   readonly parallelMinWork?: number;
   /** @internal The WebAssembly namespace checked for SIMD (tests). */
@@ -119,6 +136,12 @@ export class WasmTensor implements Tensor {
     readonly owner: WasmBackend,
   ) {}
 }
+
+/**
+ * Float64 host data of at least this many values are uploaded through the `narrow` kernel
+ * (below it, a malloc costs more than V8's element-by-element conversion saves).
+ */
+const NARROW_MIN = 256;
 
 /** Ids we register with tfjs for the span of one call: far above the ones tfjs hands out. */
 let nextTfjsId = 2 ** 30;
@@ -150,12 +173,13 @@ export class WasmBackend implements Backend {
   private readonly pool: ThreadPool | undefined;
   private readonly parallelMinWork: number;
   private readonly parallelMinLoss: number;
+  private readonly parallelMinGemm: number;
 
   constructor(rt: Runtime, options: WasmBackendOptions = {}, threadsNote?: string) {
     this.rt = rt;
     this.name = options.name ?? "wasm";
     this.dual = options.dual ?? "auto";
-    this.matmulThreshold = options.tfjsMatmulThreshold ?? 2 ** 18;
+    this.matmulThreshold = options.tfjsMatmulThreshold ?? TFJS_MATMUL_MIN;
     this.capabilities = {
       device: "wasm",
       maxTensorElements: 2 ** 28,
@@ -171,6 +195,7 @@ export class WasmBackend implements Backend {
     this.pool = rt.pool;
     this.parallelMinWork = options.parallelMinWork ?? PARALLEL_MIN_WORK;
     this.parallelMinLoss = options.parallelMinWork ?? PARALLEL_MIN_LOSS;
+    this.parallelMinGemm = options.parallelMinWork ?? PARALLEL_MIN_GEMM;
     this.shapePtr = this.alloc(24);
     this.fused = {
       linearSgd: (spec) => this.linearSgd(spec),
@@ -279,11 +304,26 @@ export class WasmBackend implements Backend {
     const t = this.get(target, "write target", "none");
     checkHostData("write", data, t.shape, t.dtype);
     this.get(target, "write target", "write");
-    this.view(t).set(data);
+    if (t.dtype === "float" && data instanceof Float64Array && t.size >= NARROW_MIN) {
+      // The f64 bytes as they are, then one SIMD pass rounds them to f32 in place.
+      const scratch = this.alloc(t.size * 8);
+      try {
+        this.f64(scratch, t.size).set(data);
+        this.kernels.narrow(t.ptr, scratch, t.size);
+      } finally {
+        this.free(scratch);
+      }
+      return;
+    }
+    // `set` at an offset: no view object per write (the chapter writes a row order every epoch).
+    (t.dtype === "int32" ? this.i32() : this.f32()).set(data, t.ptr >>> 2);
   }
 
   async read(tensor: Tensor): Promise<Float64Array> {
-    return Float64Array.from(this.view(this.get(tensor)));
+    const t = this.get(tensor);
+    const out = new Float64Array(t.size);
+    out.set(this.view(t));
+    return out;
   }
 
   dispose(tensor: Tensor): void {
@@ -310,16 +350,38 @@ export class WasmBackend implements Backend {
   matmul(a: Tensor, b: Tensor, transposeA = false, transposeB = false): Tensor {
     const A = this.float(a, "matmul a");
     const B = this.float(b, "matmul b");
-    const [ar, ac] = A.shape;
-    const [br, bc] = B.shape;
     const { m, k, n } = matmulDims(A.shape, B.shape, transposeA, transposeB);
     const out = this.make([m, n]);
-    if (m * k * n >= this.matmulThreshold) {
-      this.tfjsMatmul(out, A, B, transposeA, transposeB);
-    } else {
-      this.kernels.matmul(out.ptr, A.ptr, ar, ac, B.ptr, br, bc, +transposeA, +transposeB);
+    try {
+      if (m * k * n >= this.matmulThreshold) this.tfjsMatmul(out, A, B, transposeA, transposeB);
+      else this.gemm(out, A, B, k, transposeA, transposeB);
+    } catch (error) {
+      this.dispose(out);
+      throw error;
     }
     return out;
+  }
+
+  /**
+   * out (m×n) = op(A)·op(B) by our kernel, split by rows over the threads from
+   * {@link PARALLEL_MIN_GEMM} multiply-adds. The kernel reads A as it is or transposed; a
+   * transposed B is first transposed into scratch (one pass over it).
+   */
+  private gemm(out: WasmTensor, A: WasmTensor, B: WasmTensor, k: number, tA: boolean, tB: boolean) {
+    const [m, n] = out.shape;
+    const scratch = tB ? this.alloc(B.size * 4) : 0;
+    try {
+      if (tB) this.kernels.transpose(scratch, B.ptr, B.shape[0], B.shape[1]);
+      const b = tB ? scratch : B.ptr;
+      const pool = this.pool;
+      if (pool && m * k * n >= this.parallelMinGemm) {
+        pool.run(Job.gemm, [out.ptr, A.ptr, b, m, k, n, +tA]);
+      } else {
+        this.kernels.gemmRows(out.ptr, A.ptr, b, m, k, n, +tA, 0, m);
+      }
+    } finally {
+      if (tB) this.free(scratch);
+    }
   }
 
   /**
@@ -519,42 +581,14 @@ export class WasmBackend implements Backend {
   /**
    * relu(A·W + b): the product, then the bias and ReLU in one SIMD pass over it in place (one
    * f32 add and max(z, 0), as the composition `composeDense` rounds them).
-   *
-   * The product is `matmul`'s, except in training's usual case: W changed since XNNPACK last
-   * packed it (every step changes the weights) and is larger than A (a minibatch). Packing W
-   * costs more than the product's own work there (measured for 64×784 by 784×256: 1.55 ms
-   * with the packing, 0.80 ms without), so the product is taken as Zᵀ = Wᵀ·Aᵀ, which packs
-   * Aᵀ instead, at the cost of three transposes (1.17 ms in all). Its sums run in another order
-   * than `matmul`'s: the same bound, not the same bits.
    */
   private dense(a: Tensor, w: Tensor, b: Tensor, relu: boolean): Tensor {
     const A = this.float(a, "the layer's input");
     const W = this.float(w, "the layer's weight");
     const B = this.float(b, "the layer's bias");
-    const [m, k] = A.shape;
+    const [m] = A.shape;
     const n = W.shape[1];
-    const stale = W.tfjsId === 0 || W.tfjsVersion !== W.version;
-    let Z: WasmTensor;
-    if (m * k * n >= this.matmulThreshold && stale && W.size > A.size) {
-      const temps: WasmTensor[] = [];
-      try {
-        const Wt = this.make([n, k]);
-        temps.push(Wt);
-        this.kernels.transpose(Wt.ptr, W.ptr, k, n);
-        const At = this.make([k, m]);
-        temps.push(At);
-        this.kernels.transpose(At.ptr, A.ptr, m, k);
-        const Zt = this.make([n, m]);
-        temps.push(Zt);
-        this.tfjsMatmul(Zt, Wt, At, false, false);
-        Z = this.make([m, n]);
-        this.kernels.transpose(Z.ptr, Zt.ptr, n, m);
-      } finally {
-        for (const t of temps) this.dispose(t);
-      }
-    } else {
-      Z = this.matmul(A, W) as WasmTensor;
-    }
+    const Z = this.matmul(A, W) as WasmTensor;
     this.kernels.biasRelu(Z.ptr, B.ptr, m, n, +relu);
     return Z;
   }

@@ -65,21 +65,22 @@ export interface KernelExports {
     d: number,
     L: number,
   ): void;
-  matmul(
-    out: number,
-    A: number,
-    ar: number,
-    ac: number,
-    B: number,
-    br: number,
-    bc: number,
-    tA: number,
-    tB: number,
-  ): void;
   transpose(out: number, A: number, rows: number, cols: number): void;
   gram(out: number, X1: number, m: number, X2: number, n: number, d: number, row: number): void;
   xw64(out: number, X: number, m: number, d: number, W0: number, L: number): void;
   widen(W0: number, w: number, count: number): void;
+  narrow(out: number, src: number, count: number): void;
+  gemmRows(
+    C: number,
+    A: number,
+    B: number,
+    m: number,
+    k: number,
+    n: number,
+    tA: number,
+    lo: number,
+    hi: number,
+  ): void;
   axpby(out: number, x: number, y: number, alpha: number, beta: number, count: number): void;
   biasRelu(z: number, b: number, rows: number, cols: number, relu: number): void;
   maskByStep(g: number, a: number, count: number): void;
@@ -262,10 +263,10 @@ export async function loadRuntime(options: RuntimeOptions = {}): Promise<Runtime
   const threads = options.threads ?? 1;
   let runtime = runtimes.get(threads);
   if (runtime === undefined) {
-    runtime = (
+    runtime = withoutEmscriptenHandlers(() =>
       threads > 1
         ? startThreaded(api, threads, options.tfjsWasmPaths)
-        : start(api, options.tfjsWasmPaths)
+        : start(api, options.tfjsWasmPaths),
     ).catch((error: unknown) => {
       runtimes.delete(threads);
       throw error;
@@ -276,6 +277,45 @@ export async function loadRuntime(options: RuntimeOptions = {}): Promise<Runtime
 }
 
 const runtimes = new Map<number, Promise<Runtime>>();
+
+type ProcessEvent = "uncaughtException" | "unhandledRejection";
+
+/**
+ * Runs `begin` (a module's start), then takes back the `uncaughtException` and
+ * `unhandledRejection` listeners Emscripten's Node glue added meanwhile. They rethrow from inside
+ * the module's source, which is one line: any later uncaught error of the whole process then
+ * printed that line, tens of kilobytes of minified code, above its own message. Without them
+ * Node reports errors as it always does. Only listeners that do nothing but rethrow (the
+ * Emscripten ones, recognized by their source) are removed, never one a program added.
+ */
+async function withoutEmscriptenHandlers<T>(begin: () => Promise<T>): Promise<T> {
+  const proc = (
+    globalThis as {
+      process?: {
+        listeners?(event: ProcessEvent): ((...args: unknown[]) => void)[];
+        removeListener(event: ProcessEvent, listener: (...args: unknown[]) => void): void;
+      };
+    }
+  ).process;
+  if (typeof proc?.listeners !== "function") return begin();
+  const events: ProcessEvent[] = ["uncaughtException", "unhandledRejection"];
+  const before = events.map((event) => new Set(proc.listeners?.(event)));
+  try {
+    return await begin();
+  } finally {
+    events.forEach((event, i) => {
+      for (const listener of proc.listeners?.(event) ?? []) {
+        if (!before[i]?.has(listener) && RETHROW.test(String(listener))) {
+          proc.removeListener(event, listener);
+        }
+      }
+    });
+  }
+}
+
+/** `function(ex){if(!(ex instanceof ExitStatus)){throw ex}}` and `function(reason){throw reason}`. */
+const RETHROW =
+  /^function\s*\((\w+)\)\s*\{\s*(if\s*\(!\(\1 instanceof ExitStatus\)\)\s*\{\s*)?throw \1\s*\}?\s*\}$/;
 
 /**
  * tfjs' plain SIMD build (its Emscripten module, started here rather than through tfjs-core's

@@ -20,6 +20,8 @@ const DONE = 1;
 const OP = 2;
 const PARTS = 3;
 const FAILED = 4;
+/** Workers that have started and wait for jobs (each adds 1, see WORKER_SOURCE). */
+const READY = 5;
 /** Byte offset of the f64 arguments in a job block, and how many there may be. */
 const ARGS = 64;
 const MAX_ARGS = 24;
@@ -27,7 +29,7 @@ const MAX_ARGS = 24;
 const JOB_BYTES = ARGS + 8 * MAX_ARGS;
 
 /** The jobs `work` runs (the `OP_…` constants of assembly/kernels.ts). */
-export const Job = { sgd1: 1, squares1: 2, sgdL: 3, squaresL: 4 } as const;
+export const Job = { sgd1: 1, squares1: 2, sgdL: 3, squaresL: 4, gemm: 5 } as const;
 
 /**
  * Spins of an idle worker before it sleeps: a few hundred microseconds, where training steps come
@@ -50,6 +52,9 @@ const start = ({ module, memory, job, index, spins }) => {
   const kernels = new WebAssembly.Instance(module, { env: { memory } }).exports;
   const ctl = new Int32Array(memory.buffer, job, 16);
   let gen = Atomics.load(ctl, ${GEN});
+  // Counted in the shared block, not only by message: a caller in a synchronous loop never
+  // reads its messages, and sees this at its next job.
+  Atomics.add(ctl, ${READY}, 1);
   port.postMessage("ready");
   for (;;) {
     let spin = 0;
@@ -91,9 +96,10 @@ interface AnyWorker {
 /**
  * Threads that run the kernels' jobs together with the calling thread.
  *
- * The workers start with the first job, in the background: until every one has reported ready
- * (and wherever one fails to start) the calling thread runs all the parts itself, one after the
- * other. The parts and the order their sums are added in are the same either way, so the
+ * The workers start with the first job, in the background: until every one has counted itself
+ * ready in the job block (and wherever one fails to start) the calling thread runs all the parts
+ * itself, one after the other. The count is in shared memory, so a caller that never yields to
+ * its event loop (a synchronous training loop) still gets its workers a few jobs later. The parts and the order their sums are added in are the same either way, so the
  * results are too; only the time differs. A page or a command whose problems are all small
  * never starts a worker.
  */
@@ -112,6 +118,7 @@ export class ThreadPool {
    */
   private readonly spins: number;
   private ready = false;
+  private failed = false;
   private starting: Promise<void> | undefined;
 
   /** `cores`: the machine's, which decide whether an idle thread spins before it sleeps. */
@@ -144,6 +151,7 @@ export class ThreadPool {
           ),
         );
       } catch (error) {
+        this.failed = true;
         for (const w of this.workers) w.terminate();
         this.workers.length = 0;
         throw error;
@@ -170,8 +178,12 @@ export class ThreadPool {
     Atomics.store(ctl, OP, op);
     Atomics.store(ctl, PARTS, this.size);
     if (!this.ready) {
-      // Not started (or not yet ready, or failed): the same parts, one after the other.
       if (this.starting === undefined) this.start().catch(() => {});
+      // Every worker counted itself ready, and none failed to start (that ends the start).
+      this.ready = Atomics.load(ctl, READY) === this.size - 1 && !this.failed;
+    }
+    if (!this.ready) {
+      // Not started (or not yet ready, or failed): the same parts, one after the other.
       for (let part = 0; part < this.size; part++) this.host.kernels.work(this.job, part);
       return;
     }

@@ -1,3 +1,7 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createCpuBackend } from "@wdecay/backend-cpu";
 import {
   type Backend,
@@ -16,6 +20,8 @@ import {
 } from "@wdecay/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createWasmBackend, hasWasmSimd, WasmUnavailableError } from "../src/index.js";
+
+const SOURCE_INDEX = new URL("../src/index.ts", import.meta.url).href;
 
 let wasm: Backend;
 const cpu = createCpuBackend();
@@ -67,6 +73,43 @@ describe("init", () => {
     expect(started.precision).toBe("float32");
     expect(started.capabilities.device).toBe("wasm");
   });
+});
+
+describe("the process around the backend", () => {
+  // Emscripten's Node glue hooks uncaughtException to rethrow from its one-line source: an error
+  // anywhere in the process then printed ~30 KB of minified code above its message.
+  it.each([1, 2])(
+    "an uncaught error after a %d-thread start prints its own short report, and a program's handler stays",
+    (threads) => {
+      const script = [
+        // The program's own rethrowing handler, added before the start, must stay.
+        "const own = function (reason) { throw reason };",
+        'process.on("unhandledRejection", own);',
+        `const { createWasmBackend } = await import(${JSON.stringify(SOURCE_INDEX)});`,
+        `await createWasmBackend({ threads: ${threads} });`,
+        'const left = process.listeners("unhandledRejection");',
+        'console.log(left.length === 1 && left[0] === own ? "own kept" : "changed");',
+        'process.removeListener("unhandledRejection", own);',
+        'setTimeout(() => { throw new Error("boom after start"); }, 0);',
+      ].join("\n");
+      // A file, not `-e`: Emscripten's pthread workers inherit the flags, and `--input-type`
+      // stops a worker started from a file.
+      const dir = mkdtempSync(join(tmpdir(), "wdecay-uncaught-"));
+      const file = join(dir, "throws.mjs");
+      writeFileSync(file, script);
+      const run = spawnSync(
+        process.execPath,
+        ["--conditions=@wdecay/source", "--import", "tsx", file],
+        { encoding: "utf8", timeout: 60_000 },
+      );
+      rmSync(dir, { recursive: true, force: true });
+      expect(run.stdout.trim()).toBe("own kept");
+      expect(run.status).toBe(1);
+      expect(run.stderr).toContain("Error: boom after start");
+      // Node's own report: the throwing line, the message and a stack of a few frames.
+      expect(run.stderr.length).toBeLessThan(2_000);
+    },
+  );
 });
 
 describe("the chapter against the cpu backend", () => {
@@ -321,8 +364,10 @@ describe("threads", () => {
   // A big1-sized step (256 rows × 1000 features) and a loss on 2,000 rows, well above the
   // threads' threshold, trained first while the workers start (the calling thread runs every
   // part), then again once they run: the parts and their order are the same, so the bits are.
+  // Thread counts no other test of this file has used before: a runtime, and its pool, is one per
+  // thread count per process, and another test's jobs may have started its workers already.
   it("the workers start with the first job, and a run gives the same bits before and after", async () => {
-    const backend = (await createWasmBackend({ threads: 2 })) as unknown as Backend & {
+    const backend = (await createWasmBackend({ threads: 3 })) as unknown as Backend & {
       threadPool: { running: boolean; start(): Promise<void> };
     };
     try {
@@ -366,12 +411,102 @@ describe("threads", () => {
       const one = await createWasmBackend({ threads: 1 });
       try {
         expect(one.capabilities.threads?.count).toBe(1);
-        expect(backend.capabilities.threads?.count).toBe(2);
+        expect(backend.capabilities.threads?.count).toBe(3);
       } finally {
         one.destroy();
       }
     } finally {
       backend.destroy();
+    }
+  });
+
+  // The workers count themselves ready in shared memory: a caller that never yields to its event
+  // loop (it would never read their "ready" messages) gets them all the same.
+  it("a synchronous loop of steps gets its workers without yielding to the event loop", async () => {
+    const backend = (await createWasmBackend({ threads: 4 })) as unknown as Backend & {
+      threadPool: { running: boolean };
+    };
+    try {
+      expect(backend.threadPool.running).toBe(false);
+      const n = 512;
+      const d = 256;
+      const rng = new Rng(9);
+      const X = backend.upload(randomMatrix(rng, n, d), [n, d]);
+      const y = backend.upload(randomMatrix(rng, n, 1), [n, 1]);
+      const order = backend.upload(
+        Int32Array.from({ length: n }, (_, i) => i),
+        [n, 1],
+        "int32",
+      );
+      const w = backend.zeros([d, 1]);
+      const b = backend.zeros([1, 1]);
+      const program = linearSgd(backend, {
+        X,
+        y,
+        order,
+        w,
+        b,
+        weightPenalty: [1],
+        weightDecay: [0],
+        biasDecay: [0],
+      });
+      // 256 × 256 per step, over the threshold; no await anywhere in the loop.
+      const until = Date.now() + 20_000;
+      let steps = 0;
+      while (!backend.threadPool.running && Date.now() < until) {
+        program.step((steps++ % 2) * 256, 256, 1e-4);
+      }
+      expect(backend.threadPool.running).toBe(true);
+      program.dispose();
+    } finally {
+      backend.destroy();
+    }
+  });
+
+  // Each entry of a product is summed whole by one thread, in the same order: the rows' split
+  // over the threads cannot change a bit.
+  it("matrix products give the same bits on 1, 2 and 4 threads, transposed or not", async () => {
+    const backends = [
+      await createWasmBackend({ threads: 1 }),
+      await createWasmBackend({ threads: 2, parallelMinWork: 0 }),
+      await createWasmBackend({ threads: 4, parallelMinWork: 0 }),
+    ];
+    try {
+      for (const be of backends.slice(1)) {
+        await (be as unknown as { threadPool: { start(): Promise<void> } }).threadPool.start();
+      }
+      const rng = new Rng(11);
+      // Rows not a multiple of 4 (the last part shorter), columns past whole vectors of 8 and 4.
+      for (const [m, k, n] of [
+        [64, 784, 256],
+        [37, 53, 29],
+        [9, 3, 13],
+        [1, 70, 1],
+      ] as const) {
+        for (const [tA, tB] of [
+          [false, false],
+          [true, false],
+          [false, true],
+          [true, true],
+        ] as const) {
+          const a = randomMatrix(rng, m, k);
+          const bm = randomMatrix(rng, k, n);
+          const products = await Promise.all(
+            backends.map(async (be) => {
+              const A = be.upload(a, tA ? [k, m] : [m, k]);
+              const B = be.upload(bm, tB ? [n, k] : [k, n]);
+              const C = be.matmul(A, B, tA, tB);
+              const out = await be.read(C);
+              for (const t of [A, B, C]) be.dispose(t);
+              return out;
+            }),
+          );
+          expect(products[1], `${m}×${k}×${n} ${tA} ${tB} on 2`).toEqual(products[0]);
+          expect(products[2], `${m}×${k}×${n} ${tA} ${tB} on 4`).toEqual(products[0]);
+        }
+      }
+    } finally {
+      for (const be of backends) be.destroy();
     }
   });
 });

@@ -31,6 +31,12 @@ import {
 
 const PNPM = "npx -y pnpm@10.34.9";
 
+/**
+ * Each contender's least warm-up time per workload (`--warmup-ms`): enough for V8 to optimize
+ * a sub-millisecond run (measure.ts); the slow contenders' counted warm-ups already take longer.
+ */
+const WARMUP_MS = 250;
+
 const USAGE = `usage: ${PNPM} bench [options]
   --workload NAME   ${WORKLOAD_NAMES.join(" | ")} | tabular | mlp | logistic; repeat it or give a
                     comma list (default: all; tabular times fit, path and select on a
@@ -38,6 +44,8 @@ const USAGE = `usage: ${PNPM} bench [options]
                     784 → 10 softmax regression against tfjs and jax-js)
   --runs N          timed runs per contender (default: per workload, ${WORKLOAD_NAMES.map((n) => `${n} ${WORKLOADS[n].runs}`).join(", ")})
   --warmup N        untimed warm-up runs first (default: ${WORKLOAD_NAMES.map((n) => `${n} ${WORKLOADS[n].warmup}`).join(", ")})
+  --warmup-ms MS    then more, alone, until each contender has warmed up this long (default
+                    ${WARMUP_MS}; 0: the count alone)
   --contender LIST  only these contenders (comma list of names as the tables print them, e.g.
                     wasm,wasm-1t; the hand-written reference always runs)
   --gc              force a garbage collection before every timed run (off: it slows the
@@ -60,6 +68,7 @@ interface CliOptions {
   readonly gc: boolean;
   readonly runs: number | undefined;
   readonly warmup: number | undefined;
+  readonly warmupMs: number;
   readonly write: string | undefined;
   /** Only these contenders (undefined: all). */
   readonly contenders: readonly string[] | undefined;
@@ -82,6 +91,7 @@ const FLAGS = {
   gc: { type: "boolean" },
   runs: { type: "string" },
   warmup: { type: "string" },
+  "warmup-ms": { type: "string" },
   write: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
@@ -134,6 +144,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
     gc: values.gc ?? false,
     runs: count("runs", values.runs, 1),
     warmup: count("warmup", values.warmup, 0),
+    warmupMs: count("warmup-ms", values["warmup-ms"], 0) ?? WARMUP_MS,
     write: values.write,
     contenders: values.contender?.flatMap((v) => v.split(",").map((c) => c.trim())),
     help: values.help ?? false,
@@ -207,6 +218,7 @@ async function run(argv: readonly string[], options: CliOptions): Promise<number
           })),
           {
             warmup,
+            warmupMs: options.warmupMs,
             runs,
             forceGc: options.gc,
             same: (a: TrialResult, b: TrialResult) => Object.is(a.l2Norm, b.l2Norm),
@@ -252,6 +264,7 @@ async function run(argv: readonly string[], options: CliOptions): Promise<number
           workload,
           description: describeWorkload(workload),
           warmup,
+          warmupMs: options.warmupMs,
           runs,
           results,
         });

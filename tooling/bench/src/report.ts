@@ -62,6 +62,8 @@ export interface WorkloadResult {
   readonly workload: Workload;
   readonly description: string;
   readonly warmup: number;
+  /** The least warm-up time per contender (ms), beside the count. */
+  readonly warmupMs: number;
   readonly runs: number;
   readonly results: readonly ContenderResult[];
 }
@@ -157,7 +159,7 @@ export function workloadMarkdown(w: WorkloadResult, reference: string): string {
   const lines = [
     `### ${w.workload.name}: ${w.workload.title}`,
     "",
-    `${w.description}. ${w.warmup} warm-up + ${w.runs} timed runs per contender, interleaved round-robin; times in ms.`,
+    `${w.description}. ${w.warmup} warm-up runs${w.warmupMs > 0 ? ` (then more, until each contender has warmed up ${w.warmupMs} ms)` : ""} + ${w.runs} timed runs per contender, interleaved round-robin; times in ms.`,
     "",
     `| contender | precision | median | min | max | median / ${reference} | final ‖w‖ | rel. diff of ‖w‖ |`,
     "|---|---|--:|--:|--:|--:|--:|--:|",

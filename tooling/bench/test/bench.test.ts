@@ -296,6 +296,39 @@ describe("measure", () => {
     expect(result.every((m) => m.repeatable)).toBe(true);
   });
 
+  it("warms each contender alone, untimed, until it has run `warmupMs`", async () => {
+    const calls: string[] = [];
+    // Each run reports its own time: a 10 ms one, a 40 ms one and one slower than the minimum.
+    const entry = (name: string, ms: number) => ({
+      name,
+      run: async () => {
+        calls.push(name);
+        return ms;
+      },
+    });
+    const result = await measure([entry("fast", 10), entry("mid", 40), entry("slow", 120)], {
+      warmup: 1,
+      warmupMs: 100,
+      runs: 1,
+      same: (x, y) => x === y,
+      ownMs: (ms) => ms,
+    });
+    // The round-robin warm-up, then fast 9 more (10 × 10 ms) and mid 2 more (3 × 40 ms), then
+    // one timed repetition starting one place further along.
+    expect(calls).toEqual([
+      "fast",
+      "mid",
+      "slow",
+      ...Array<string>(9).fill("fast"),
+      "mid",
+      "mid",
+      "mid",
+      "slow",
+      "fast",
+    ]);
+    expect(result.map((m) => m.samples)).toEqual([[10], [40], [120]]);
+  });
+
   it("calls `before` right before each run, outside the timing", async () => {
     const calls: string[] = [];
     const [m] = await measure(
