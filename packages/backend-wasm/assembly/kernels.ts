@@ -567,8 +567,25 @@ export function gemmRows(
   lo: i32,
   hi: i32,
 ): void {
-  if (tA) gemmPanels(C, A, B, m, k, n, true, lo, hi);
-  else gemmPanels(C, A, B, m, k, n, false, lo, hi);
+  gemmPart(C, A, B, m, k, n, tA, lo, hi, 0, n);
+}
+
+/** Rows [lo, hi) and columns [jlo, jhi) of `gemmRows`' product (jlo a multiple of 8). */
+function gemmPart(
+  C: usize,
+  A: usize,
+  B: usize,
+  m: i32,
+  k: i32,
+  n: i32,
+  tA: i32,
+  lo: i32,
+  hi: i32,
+  jlo: i32,
+  jhi: i32,
+): void {
+  if (tA) gemmPanels(C, A, B, m, k, n, true, lo, hi, jlo, jhi);
+  else gemmPanels(C, A, B, m, k, n, false, lo, hi, jlo, jhi);
 }
 
 @inline
@@ -582,20 +599,22 @@ function gemmPanels(
   tA: bool,
   lo: i32,
   hi: i32,
+  jlo: i32,
+  jhi: i32,
 ): void {
-  let j = 0;
-  for (; j + 8 <= n; j += 8) {
+  let j = jlo;
+  for (; j + 8 <= jhi; j += 8) {
     let i = lo;
     for (; i + 4 <= hi; i += 4) gemmBlock(C, A, B, m, k, n, tA, i, j, 4, 2);
     for (; i < hi; i++) gemmBlock(C, A, B, m, k, n, tA, i, j, 1, 2);
   }
-  if (j + 4 <= n) {
+  if (j + 4 <= jhi) {
     let i = lo;
     for (; i + 4 <= hi; i += 4) gemmBlock(C, A, B, m, k, n, tA, i, j, 4, 1);
     for (; i < hi; i++) gemmBlock(C, A, B, m, k, n, tA, i, j, 1, 1);
     j += 4;
   }
-  for (; j < n; j++) {
+  for (; j < jhi; j++) {
     let i = lo;
     for (; i + 4 <= hi; i += 4) gemmBlock(C, A, B, m, k, n, tA, i, j, 4, 0);
     for (; i < hi; i++) gemmBlock(C, A, B, m, k, n, tA, i, j, 1, 0);
@@ -875,6 +894,24 @@ export function narrow(out: usize, src: usize, count: i32): void {
   }
 }
 
+/**
+ * out (count × d 32-bit values) = the rows order[offset .. offset+count) of X, indices already
+ * checked. In the kernel because a copy inside a shared heap from JavaScript (`copyWithin` on a
+ * SharedArrayBuffer) took 5× as long: 0.1 ms for a 64 × 784 batch.
+ */
+export function gatherRows(out: usize, X: usize, order: usize, offset: i32, count: i32, d: i32): void {
+  const rowBytes = <usize>d << 2;
+  for (let t = 0; t < count; t++) {
+    const row = load<i32>(order + ((<usize>(offset + t)) << 2));
+    memory.copy(out + <usize>t * rowBytes, X + <usize>row * rowBytes, rowBytes);
+  }
+}
+
+/** `bytes` bytes from src to out (a whole tensor's `assign`; see gatherRows). */
+export function copy(out: usize, src: usize, bytes: usize): void {
+  memory.copy(out, src, bytes);
+}
+
 /** Copies f32 w (d×L) to f64 W₀. */
 export function widen(W0: usize, w: usize, count: i32): void {
   for (let i = 0; i < count; i++) {
@@ -1117,6 +1154,14 @@ function int(job: usize, i: i32): i32 {
   return <i32>arg(job, i);
 }
 
+/** As `partStart`, in 8s (a product's columns: whole 8-wide panels). */
+@inline
+function partStart8(count: i32, parts: i32, part: i32): i32 {
+  const chunk = ((count + parts * 8 - 1) / (parts * 8)) * 8;
+  const at = part * chunk;
+  return at < count ? at : count;
+}
+
 /** Part `part` of `parts` covers [partStart(part), partStart(part + 1)) of `count`, in 4s. */
 @inline
 function partStart(count: i32, parts: i32, part: i32): i32 {
@@ -1169,18 +1214,26 @@ export function work(job: usize, part: i32): void {
     forwardL(X, ptr(job, 1), int(job, 2), order, ptr(job, 4), ptr(job, 5), r, d, L, offset, lo, hi);
     gradientL(X, order, r, ptr(job, 7) + <usize>part * ptr(job, 8), d, L, offset, lo, hi);
   } else if (op == OP_GEMM) {
-    // C, A, B, m, k, n, tA
+    // C, A, B, m, k, n, tA. Split by rows, or by columns (in 8s) where the result has fewer
+    // rows than columns: then each thread reads only its columns of B (a batch's forward
+    // product, whose B, the weights, is the large operand).
     const m = int(job, 3);
-    gemmRows(
+    const n = int(job, 5);
+    const byColumns = m < n;
+    const c0 = byColumns ? partStart8(n, parts, part) : 0;
+    const c1 = byColumns ? partStart8(n, parts, part + 1) : n;
+    gemmPart(
       ptr(job, 0),
       ptr(job, 1),
       ptr(job, 2),
       m,
       int(job, 4),
-      int(job, 5),
+      n,
       int(job, 6),
-      partStart(m, parts, part),
-      partStart(m, parts, part + 1),
+      byColumns ? 0 : partStart(m, parts, part),
+      byColumns ? m : partStart(m, parts, part + 1),
+      c0,
+      c1,
     );
   } else if (op == OP_SQUARESL) {
     // X, y, yCols, w, b, zParts, accParts, d, L, n

@@ -70,6 +70,8 @@ export interface KernelExports {
   xw64(out: number, X: number, m: number, d: number, W0: number, L: number): void;
   widen(W0: number, w: number, count: number): void;
   narrow(out: number, src: number, count: number): void;
+  gatherRows(out: number, X: number, order: number, offset: number, count: number, d: number): void;
+  copy(out: number, src: number, bytes: number): void;
   gemmRows(
     C: number,
     A: number,
