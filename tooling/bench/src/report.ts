@@ -4,7 +4,7 @@
  */
 
 import os from "node:os";
-import { PARALLEL_MIN_LOSS, PARALLEL_MIN_WORK } from "@wdecay/backend-wasm";
+import { PARALLEL_MIN_GEMM, PARALLEL_MIN_LOSS, PARALLEL_MIN_WORK } from "@wdecay/backend-wasm";
 import type { Workload } from "./workloads.js";
 
 /** Where the numbers came from; timings mean little without it. */
@@ -263,7 +263,7 @@ export function threadsMarkdown(report: BenchReport): string {
   return [
     "## Threads",
     "",
-    `The wasm backend on ${threads} threads (the machine's cores, its default) against the same backend held to one (\`createWasmBackend({ threads: 1 })\`, \`wasm-1t\`), in this run. Steps under ${PARALLEL_MIN_WORK} multiply-adds and losses under ${PARALLEL_MIN_LOSS} stay on one thread, so the chapter's small problem runs the same code on both.`,
+    `The wasm backend on ${threads} threads (the machine's cores, its default) against the same backend held to one (\`createWasmBackend({ threads: 1 })\`, \`wasm-1t\`), in this run. Steps under ${PARALLEL_MIN_WORK} multiply-adds, losses under ${PARALLEL_MIN_LOSS} and products under ${PARALLEL_MIN_GEMM} stay on one thread, so the chapter's small problem runs the same code on both.`,
     "",
     "| workload | wasm-1t | wasm | wasm / wasm-1t | goal |",
     "|---|--:|--:|--:|:-:|",

@@ -32,7 +32,11 @@ async function backendUnderTest(name: string | undefined): Promise<Backend> {
       return createCpuBackend({ precision: name === "cpu" ? "float64" : "float32" });
     }
     case "wasm":
-      return (await import("@wdecay/backend-wasm")).createWasmBackend();
+      // Products from 2¹⁸ multiply-adds on through XNNPACK (its default is 2²⁶, past the suite's
+      // sizes): the suite's products then reach both the backend's own kernel and tfjs' path.
+      return (await import("@wdecay/backend-wasm")).createWasmBackend({
+        tfjsMatmulThreshold: 2 ** 18,
+      });
     case "webgpu": {
       const { swiftShaderIcd } = await import("@wdecay/test-browser");
       const { createNodeWebGpuBackend } = await import("@wdecay/backend-webgpu/node");

@@ -8,7 +8,7 @@ const DUAL = "packages/backend-wasm/src/dual.ts";
  * Realistic bugs of the WebAssembly backend: its AssemblyScript SIMD kernels (rebuilt by the
  * runner) and its TypeScript side. Most sit where a suite of small shapes (n ≤ 8, d ≤ 6, L ≤ 3)
  * does not reach: SIMD bodies that only run for L ≥ 4, the 8-column blocks of the dual form,
- * the tfjs/XNNPACK path of products with m·k·n ≥ 2¹⁸, the dual form's caches and loss, heap
+ * the tfjs/XNNPACK path of products (the runner sends those from 2¹⁸ multiply-adds to it), the dual form's caches and loss, heap
  * growth, invalid row orders.
  *
  * Left out as equivalent under the contract: accumulating `sum` over axis 0 in float32 instead
@@ -42,11 +42,19 @@ export const WASM_MUTANTS: readonly Mutant[] = [
     backends: ["wasm"],
   },
   {
-    id: "wasm-dense-transposed-route-batch-misplaced",
-    bug: "a training step's forward product (Zᵀ = Wᵀ·Aᵀ, taken when the weights changed and outweigh the batch) transposes the batch with its dimensions swapped, so Aᵀ holds the batch's values in the wrong places",
-    file: BACKEND,
-    find: "this.kernels.transpose(At.ptr, A.ptr, m, k);",
-    replace: "this.kernels.transpose(At.ptr, A.ptr, k, m);",
+    id: "wasm-gemm-transposed-a-stride",
+    bug: "the product kernel steps through a transposed A (stored k×m) by k floats per p instead of m: right only when op(A) is square",
+    file: KERNELS,
+    find: "const pStep: usize = tA ? (<usize>m) << 2 : 4;",
+    replace: "const pStep: usize = tA ? (<usize>k) << 2 : 4;",
+    backends: ["wasm"],
+  },
+  {
+    id: "wasm-gemm-four-column-block-steps-eight",
+    bug: "the product kernel's 4-column block advances by 8 columns, so a product whose width leaves 5–7 columns after its 8-column panels never computes the last 1–3",
+    file: KERNELS,
+    find: "    j += 4;\n  }\n  for (; j < jhi; j++) {",
+    replace: "    j += 8;\n  }\n  for (; j < jhi; j++) {",
     backends: ["wasm"],
   },
   {
@@ -132,12 +140,11 @@ export const WASM_MUTANTS: readonly Mutant[] = [
     backends: ["wasm"],
   },
   {
-    id: "wasm-gather-heap-view-before-alloc",
-    bug: "gatherRows takes its heap view before allocating the output; when that allocation grows the memory, the view is detached",
-    file: BACKEND,
-    find: "    const out = this.make([count, c], A.dtype);\n    // Raw 32-bit copies within the heap: exact for floats and ints alike.\n    const heap = this.i32();",
-    replace:
-      "    // Raw 32-bit copies within the heap: exact for floats and ints alike.\n    const heap = this.i32();\n    const out = this.make([count, c], A.dtype);",
+    id: "wasm-gather-rows-ignore-offset",
+    bug: "the gatherRows kernel reads the row order from its start, not from the batch's offset: every minibatch of an epoch gathers the first one's rows",
+    file: KERNELS,
+    find: "    const row = load<i32>(order + ((<usize>(offset + t)) << 2));\n    memory.copy(",
+    replace: "    const row = load<i32>(order + ((<usize>t) << 2));\n    memory.copy(",
     backends: ["wasm"],
   },
   {
