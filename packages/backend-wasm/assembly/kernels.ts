@@ -545,10 +545,11 @@ function squaresL(
 // Matrix products up to 2²⁶ multiply-adds (larger ones go to tfjs-backend-wasm's XNNPACK GEMM)
 
 /**
- * Rows [lo, hi) of C (m×n) = op(A)·B, B k×n row-major; op(A) is A (m×k) or, with `tA`, Aᵀ (A
- * stored k×m). Every C[i][j] is Σ over p = 0, 1, … k−1 of op(A)[i][p]·B[p][j], added in that
- * order from 0 in f32 (a product rounded, then the sum): whatever the blocking below and however
- * the rows are split over threads, each entry gets the same bits.
+ * Rows [lo, hi) and columns [jlo, jhi) of C (m×n) = op(A)·B, B k×n row-major; op(A) is A (m×k)
+ * or, with `tA`, Aᵀ (A stored k×m). Every C[i][j] is Σ over p = 0, 1, … k−1 of
+ * op(A)[i][p]·B[p][j], added in that order from 0 in f32 (a product rounded, then the sum):
+ * whatever the blocking below and however rows or columns are split over threads, each entry
+ * gets the same bits.
  *
  * Register-blocked in the broadcast form: 4 rows × 8 columns of C are 8 f32x4 accumulators; each
  * p loads two vectors of B's row p and broadcasts one value of op(A) per row. Nothing is packed
@@ -557,21 +558,6 @@ function squaresL(
  * cache across the row blocks.
  */
 export function gemmRows(
-  C: usize,
-  A: usize,
-  B: usize,
-  m: i32,
-  k: i32,
-  n: i32,
-  tA: i32,
-  lo: i32,
-  hi: i32,
-): void {
-  gemmPart(C, A, B, m, k, n, tA, lo, hi, 0, n);
-}
-
-/** Rows [lo, hi) and columns [jlo, jhi) of `gemmRows`' product (jlo a multiple of 8). */
-function gemmPart(
   C: usize,
   A: usize,
   B: usize,
@@ -1222,7 +1208,7 @@ export function work(job: usize, part: i32): void {
     const byColumns = m < n;
     const c0 = byColumns ? partStart8(n, parts, part) : 0;
     const c1 = byColumns ? partStart8(n, parts, part + 1) : n;
-    gemmPart(
+    gemmRows(
       ptr(job, 0),
       ptr(job, 1),
       ptr(job, 2),

@@ -378,7 +378,7 @@ export class WasmBackend implements Backend {
       if (pool && m * k * n >= this.parallelMinGemm) {
         pool.run(Job.gemm, [out.ptr, A.ptr, b, m, k, n, +tA]);
       } else {
-        this.kernels.gemmRows(out.ptr, A.ptr, b, m, k, n, +tA, 0, m);
+        this.kernels.gemmRows(out.ptr, A.ptr, b, m, k, n, +tA, 0, m, 0, n);
       }
     } finally {
       if (tB) this.free(scratch);

@@ -82,6 +82,8 @@ export interface KernelExports {
     tA: number,
     lo: number,
     hi: number,
+    jlo: number,
+    jhi: number,
   ): void;
   axpby(out: number, x: number, y: number, alpha: number, beta: number, count: number): void;
   biasRelu(z: number, b: number, rows: number, cols: number, relu: number): void;
