@@ -589,22 +589,32 @@ function gemmPanels(
   jhi: i32,
 ): void {
   let j = jlo;
-  for (; j + 8 <= jhi; j += 8) {
-    let i = lo;
-    for (; i + 4 <= hi; i += 4) gemmBlock(C, A, B, m, k, n, tA, i, j, 4, 2);
-    for (; i < hi; i++) gemmBlock(C, A, B, m, k, n, tA, i, j, 1, 2);
-  }
+  for (; j + 8 <= jhi; j += 8) gemmColumns(C, A, B, m, k, n, tA, lo, hi, j, 2);
   if (j + 4 <= jhi) {
-    let i = lo;
-    for (; i + 4 <= hi; i += 4) gemmBlock(C, A, B, m, k, n, tA, i, j, 4, 1);
-    for (; i < hi; i++) gemmBlock(C, A, B, m, k, n, tA, i, j, 1, 1);
+    gemmColumns(C, A, B, m, k, n, tA, lo, hi, j, 1);
     j += 4;
   }
-  for (; j < jhi; j++) {
-    let i = lo;
-    for (; i + 4 <= hi; i += 4) gemmBlock(C, A, B, m, k, n, tA, i, j, 4, 0);
-    for (; i < hi; i++) gemmBlock(C, A, B, m, k, n, tA, i, j, 1, 0);
-  }
+  for (; j < jhi; j++) gemmColumns(C, A, B, m, k, n, tA, lo, hi, j, 0);
+}
+
+/** Rows [lo, hi) of one panel of columns from j (`vectors` as in gemmBlock): 4 rows at a time. */
+@inline
+function gemmColumns(
+  C: usize,
+  A: usize,
+  B: usize,
+  m: i32,
+  k: i32,
+  n: i32,
+  tA: bool,
+  lo: i32,
+  hi: i32,
+  j: i32,
+  vectors: i32,
+): void {
+  let i = lo;
+  for (; i + 4 <= hi; i += 4) gemmBlock(C, A, B, m, k, n, tA, i, j, 4, vectors);
+  for (; i < hi; i++) gemmBlock(C, A, B, m, k, n, tA, i, j, 1, vectors);
 }
 
 /**
