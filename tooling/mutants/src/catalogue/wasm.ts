@@ -53,8 +53,8 @@ export const WASM_MUTANTS: readonly Mutant[] = [
     id: "wasm-gemm-four-column-block-steps-eight",
     bug: "the product kernel's 4-column block advances by 8 columns, so a product whose width leaves 5–7 columns after its 8-column panels never computes the last 1–3",
     file: KERNELS,
-    find: "    j += 4;\n  }\n  for (; j < jhi; j++) {",
-    replace: "    j += 8;\n  }\n  for (; j < jhi; j++) {",
+    find: "    gemmColumns(C, A, B, m, k, n, tA, lo, hi, j, 1);\n    j += 4;",
+    replace: "    gemmColumns(C, A, B, m, k, n, tA, lo, hi, j, 1);\n    j += 8;",
     backends: ["wasm"],
   },
   {
