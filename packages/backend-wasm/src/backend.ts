@@ -213,19 +213,27 @@ export class WasmBackend implements Backend {
 
   // --- heap -----------------------------------------------------------------------------------
 
-  /** Float32 view of the whole heap, renewed when the memory has grown (growth detaches it). */
+  /**
+   * Float32 view of the heap. `memory.buffer` costs 50–100 ns a call (more on a shared memory),
+   * so the view is renewed only where the heap may have grown under it: a plain memory's growth
+   * detaches the old buffer (the view's length drops to 0), and a shared memory's old buffer
+   * keeps its length but misses the new pages, which only blocks allocated since can lie in
+   * (`alloc` renews the view when its block ends past it). Whoever else grows the heap (tfjs'
+   * own allocations, on any thread) leaves every block of ours inside the old view.
+   */
   f32(): Float32Array {
-    if (this.rt.memory.buffer !== this.buffer) this.renew();
+    if (this.f32View.length === 0) this.renew();
     return this.f32View;
   }
 
   i32(): Int32Array {
-    if (this.rt.memory.buffer !== this.buffer) this.renew();
+    if (this.i32View.length === 0) this.renew();
     return this.i32View;
   }
 
   f64(ptr: number, length: number): Float64Array {
-    return new Float64Array(this.rt.memory.buffer, ptr, length);
+    this.f32();
+    return new Float64Array(this.buffer as ArrayBuffer, ptr, length);
   }
 
   private renew(): void {
@@ -240,6 +248,8 @@ export class WasmBackend implements Backend {
     const ptr = this.rt.tfjs._malloc(Math.max(16, bytes));
     if (ptr === 0) throw new RangeError(`wasm: out of memory allocating ${bytes} bytes`);
     this.blocks.add(ptr);
+    // A block past the view's end: the heap has grown (see f32).
+    if (ptr + bytes > this.f32View.byteLength) this.renew();
     return ptr;
   }
 
@@ -323,7 +333,11 @@ export class WasmBackend implements Backend {
   async read(tensor: Tensor): Promise<Float64Array> {
     const t = this.get(tensor);
     const out = new Float64Array(t.size);
-    out.set(this.view(t));
+    const heap = t.dtype === "int32" ? this.i32() : this.f32();
+    const base = t.ptr >>> 2;
+    // A few values (a loss) by a loop: a view of them costs more than the copy.
+    if (t.size <= 64) for (let i = 0; i < t.size; i++) out[i] = heap[base + i] as number;
+    else out.set(heap.subarray(base, base + t.size));
     return out;
   }
 
@@ -645,7 +659,8 @@ export class WasmBackend implements Backend {
     const k = this.kernels;
     const pool = this.pool;
     if (L === 1) {
-      const g = this.alloc(d * 4);
+      // The gradient, or a batch of up to 8 rows' residuals (sgdStep1's scratch).
+      const g = this.alloc(Math.max(d, 8) * 4);
       const [p, dw, db] = [
         spec.weightPenalty[0],
         spec.weightDecay[0],

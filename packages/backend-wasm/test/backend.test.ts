@@ -347,17 +347,41 @@ describe("tensors and the heap", () => {
     cpu.dispose(foreign);
   });
 
-  it("keeps every value when the heap grows under live tensors", async () => {
-    const backend = await createWasmBackend();
-    const small = backend.upload([1.5, -2.5, 3.25], [3, 1]);
-    // 64 MiB: more than tfjs' initial heap, so the memory grows and old views detach.
-    const big = backend.zeros([4096, 4096]);
-    expect(Array.from(await backend.read(small))).toEqual([1.5, -2.5, 3.25]);
-    const sum = backend.sum(big);
-    expect(Array.from(await backend.read(sum))).toEqual([0]);
-    backend.destroy();
-    expect(() => backend.zeros([1, 1])).toThrow(/destroyed/);
+  it("reads right after tfjs grew a plain heap inside a product (XNNPACK's packing)", async () => {
+    const backend = await createWasmBackend({ threads: 1, tfjsMatmulThreshold: 0 });
+    try {
+      // B fills 55% of the initial heap; the product's packed copy of B does not fit beside it,
+      // so tfjs grows the heap itself, and the backend's views of the old buffer detach.
+      const heapBytes = backend.capabilities.sizeBoundaries?.[0] as number;
+      const k = 1024;
+      const n = Math.floor((0.55 * heapBytes) / k);
+      const A = backend.upload(new Float32Array(k).fill(1), [1, k]);
+      const B = backend.upload(new Float32Array(k * n).fill(0.5), [k, n]);
+      const C = backend.matmul(A, B);
+      const c = await backend.read(C);
+      expect([c[0], c[n - 1]]).toEqual([512, 512]);
+    } finally {
+      backend.destroy();
+    }
   });
+
+  // One thread: tfjs' plain memory, whose growth detaches the old buffer; two: the shared one,
+  // whose old buffer stays but misses the new pages.
+  it.each([1, 2])(
+    "keeps every value when the heap grows under live tensors (%i threads)",
+    async (threads) => {
+      const backend = await createWasmBackend({ threads });
+      const small = backend.upload([1.5, -2.5, 3.25], [3, 1]);
+      // 64 MiB: more than tfjs' initial heap, so the memory grows.
+      const big = backend.zeros([4096, 4096]);
+      backend.write(big, new Float32Array(4096 * 4096).fill(0.5));
+      expect(Array.from(await backend.read(small))).toEqual([1.5, -2.5, 3.25]);
+      const sum = backend.sum(big);
+      expect(Array.from(await backend.read(sum))).toEqual([2 ** 23]);
+      backend.destroy();
+      expect(() => backend.zeros([1, 1])).toThrow(/destroyed/);
+    },
+  );
 });
 
 describe("threads", () => {

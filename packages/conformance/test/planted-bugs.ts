@@ -272,6 +272,22 @@ class GradientOverN extends MinimalBackend {
   };
 }
 
+/**
+ * A fused SGD step with its own path for small batches, whose seven-row case forgets the last
+ * row (as a kernel with a branch per row might): right for every other batch size.
+ */
+class SevenRowBatch extends MinimalBackend {
+  override readonly fused: Partial<FusedKernels> = {
+    linearSgd: (spec: LinearSgdSpec) => {
+      const composed = composeLinearSgd(this, spec);
+      return {
+        step: (offset, count, lr) => composed.step(offset, count === 7 ? 6 : count, lr),
+        dispose: () => composed.dispose(),
+      };
+    },
+  };
+}
+
 export const PLANTED_BUGS: readonly PlantedBug[] = [
   {
     id: "transposed-matmul",
@@ -362,5 +378,11 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
     bug: "the fused SGD step divides the minibatch gradient by n instead of the batch size",
     caughtBy: ["fused-linear-sgd", "id-21"],
     create: () => new GradientOverN("gradient-over-n"),
+  },
+  {
+    id: "seven-row-batch",
+    bug: "the fused SGD step drops the last row of a batch of exactly 7 rows",
+    caughtBy: ["size-linear-sgd-batches"],
+    create: () => new SevenRowBatch("seven-row-batch"),
   },
 ];

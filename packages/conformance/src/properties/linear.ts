@@ -194,14 +194,24 @@ export function compareTrajectories(
   expected: { w: Float64Array; b: Float64Array },
   /** The column of a larger W that column l of these runs is (its own index by default). */
   columnOf: (l: number) => number = (l) => l,
+  /** Names the run in a failure (a batch size, say), where one property makes several. */
+  where?: string,
 ): void {
   const wMax = Math.max(maxAbs(p.w), maxAbs(expected.w));
   const bMax = Math.max(maxAbs(p.b), maxAbs(expected.b));
   const scale = stepScale(p, wMax, bMax, run.lr, run.lambdaMax);
   const tol = 2 * trajectoryTolerance(precision, run.steps, p.n + p.d + 4, scale);
   const L = p.L;
+  const of = where === undefined ? "" : `, ${where}`;
   expected.w.forEach((v, i) =>
-    meter.value(got.w[i] as number, v, tol, `w[${Math.floor(i / L)}, column ${columnOf(i % L)}]`),
+    meter.value(
+      got.w[i] as number,
+      v,
+      tol,
+      `w[${Math.floor(i / L)}, column ${columnOf(i % L)}]${of}`,
+    ),
   );
-  expected.b.forEach((v, l) => meter.value(got.b[l] as number, v, tol, `b[column ${columnOf(l)}]`));
+  expected.b.forEach((v, l) =>
+    meter.value(got.b[l] as number, v, tol, `b[column ${columnOf(l)}]${of}`),
+  );
 }

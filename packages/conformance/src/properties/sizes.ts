@@ -416,6 +416,91 @@ const tierProblem = fc
     batch: Math.min(batchTier, p.n),
   }));
 
+/**
+ * Trains a tier problem (its values from its seed) by minibatch SGD, fused where the backend has
+ * it, and compares the weights and biases with the float64 host oracle's; `where` names the run
+ * in a failure.
+ */
+async function checkSgdAgainstOracle(
+  backend: Backend,
+  meter: Meter,
+  p: TierProblem,
+  where?: string,
+): Promise<void> {
+  const { n, d, L, yCols, seed } = p;
+  const X = Array.from(seededValues(seed, n * d));
+  const y = Array.from(seededValues(seed + 1, n * yCols));
+  const w = Array.from(seededValues(seed + 2, d * L));
+  const b = Array.from(seededValues(seed + 3, L));
+  const next = uniform(seed + 4);
+  // Distinct regularization per column, often 0, so a column that reads another's shows.
+  const draw = (max: number) => Array.from({ length: L }, () => (next() < 0.25 ? 0 : max * next()));
+  const reg = {
+    weightPenalty: draw(2),
+    weightDecay: draw(1),
+    biasDecay: draw(1),
+    ...(p.l1 ? { weightL1: draw(0.5) } : {}),
+  };
+  let rowMax = 0;
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let j = 0; j < d; j++) s += (X[i * d + j] as number) ** 2;
+    rowMax = Math.max(rowMax, s);
+  }
+  const lambdaMax = Math.max(
+    ...reg.weightPenalty,
+    ...reg.weightDecay,
+    ...reg.biasDecay,
+    ...(reg.weightL1 ?? []),
+  );
+  const lr = 0.5 / (rowMax + 1 + 2 * lambdaMax);
+  const orders = Array.from({ length: p.epochs }, () => {
+    const order = Array.from({ length: n }, (_, i) => i);
+    for (let i = n - 1; i > 0; i--) {
+      const j = Math.floor(next() * (i + 1));
+      [order[i], order[j]] = [order[j] as number, order[i] as number];
+    }
+    return order;
+  });
+  const precision = backend.precision;
+  const stored = (v: number[]) => (precision === "float32" ? v.map(Math.fround) : v);
+  const expected = oracleSgd(
+    { X: stored(X), y: stored(y), n, d, k: yCols },
+    { W: Float64Array.from(stored(w)), b: Float64Array.from(stored(b)) },
+    reg,
+    { lr, batch: p.batch, orders },
+  );
+  const got = await scoped(backend, async (keep) => {
+    const Xt = keep(backend.upload(X, [n, d]));
+    const yt = keep(backend.upload(y, [n, yCols]));
+    const wt = keep(backend.upload(w, [d, L]));
+    const bt = keep(backend.upload(b, [1, L]));
+    const order = keep(backend.zeros([n, 1], "int32"));
+    const program = linearSgd(backend, { X: Xt, y: yt, order, w: wt, b: bt, ...reg });
+    try {
+      for (const o of orders) {
+        backend.write(order, o);
+        for (let offset = 0; offset < n; offset += p.batch)
+          program.step(offset, Math.min(p.batch, n - offset), lr);
+      }
+    } finally {
+      program.dispose();
+    }
+    return { w: await backend.read(wt), b: await backend.read(bt) };
+  });
+  const steps = p.epochs * Math.ceil(n / p.batch);
+  compareTrajectories(
+    meter,
+    precision,
+    { n, d, L, X, y, yCols, w, b },
+    { steps, lr, lambdaMax: 2 * lambdaMax },
+    got,
+    { w: expected.W, b: expected.b },
+    undefined,
+    where,
+  );
+}
+
 export const sizeLinearSgd = defineProperty({
   id: "size-linear-sgd",
   name: "minibatch SGD (fused where the backend has it) at the size tiers — wide and tall, λ grids up to 64 columns in primal and dual form, multi-output targets, partial last batches, L1 — equals the float64 host oracle",
@@ -423,77 +508,34 @@ export const sizeLinearSgd = defineProperty({
   cost: 4,
   arbitrary: tierProblem,
   async check({ backend }, p: TierProblem, meter) {
-    const { n, d, L, yCols, seed } = p;
-    const X = Array.from(seededValues(seed, n * d));
-    const y = Array.from(seededValues(seed + 1, n * yCols));
-    const w = Array.from(seededValues(seed + 2, d * L));
-    const b = Array.from(seededValues(seed + 3, L));
-    const next = uniform(seed + 4);
-    // Distinct regularization per column, often 0, so a column that reads another's shows.
-    const draw = (max: number) =>
-      Array.from({ length: L }, () => (next() < 0.25 ? 0 : max * next()));
-    const reg = {
-      weightPenalty: draw(2),
-      weightDecay: draw(1),
-      biasDecay: draw(1),
-      ...(p.l1 ? { weightL1: draw(0.5) } : {}),
-    };
-    let rowMax = 0;
-    for (let i = 0; i < n; i++) {
-      let s = 0;
-      for (let j = 0; j < d; j++) s += (X[i * d + j] as number) ** 2;
-      rowMax = Math.max(rowMax, s);
+    await checkSgdAgainstOracle(backend, meter, p);
+  },
+});
+
+/** Widths on both sides of the lane blocks a kernel may work in (4, 8, 16 and 32). */
+const BLOCK_WIDTHS = [1, 2, 3, 4, 5, 7, 8, 9, 12, 15, 16, 17, 31, 32, 33];
+
+/** The batch sizes swept, on an epoch of 12 rows (so several also end on a partial batch). */
+const SWEPT_BATCHES = 10;
+
+export const sizeLinearSgdBatches = defineProperty({
+  id: "size-linear-sgd-batches",
+  name: `minibatch SGD at every batch size from 1 to ${SWEPT_BATCHES} on 12 rows, at widths on both sides of 4-, 8-, 16- and 32-lane blocks, equals the float64 host oracle`,
+  source: "fused linearSgd, LinearSgdSpec; a kernel's own path per batch size",
+  cost: 2,
+  // Each run sweeps every batch size: a kernel that takes small batches its own way (a branch per
+  // row, a block of four) is wrong for one size only, which a drawn size would rarely meet.
+  arbitrary: fc.record({
+    d: fc.constantFrom(...BLOCK_WIDTHS),
+    L: fc.constantFrom(1, 3),
+    l1: fc.boolean(),
+    seed: fc.nat(),
+  }),
+  async check({ backend }, { d, L, l1, seed }, meter) {
+    for (let batch = 1; batch <= SWEPT_BATCHES; batch++) {
+      const p = { n: 12, d, L, yCols: 1, batch, epochs: 1, l1, seed };
+      await checkSgdAgainstOracle(backend, meter, p, `batch ${batch}`);
     }
-    const lambdaMax = Math.max(
-      ...reg.weightPenalty,
-      ...reg.weightDecay,
-      ...reg.biasDecay,
-      ...(reg.weightL1 ?? []),
-    );
-    const lr = 0.5 / (rowMax + 1 + 2 * lambdaMax);
-    const orders = Array.from({ length: p.epochs }, () => {
-      const order = Array.from({ length: n }, (_, i) => i);
-      for (let i = n - 1; i > 0; i--) {
-        const j = Math.floor(next() * (i + 1));
-        [order[i], order[j]] = [order[j] as number, order[i] as number];
-      }
-      return order;
-    });
-    const precision = backend.precision;
-    const stored = (v: number[]) => (precision === "float32" ? v.map(Math.fround) : v);
-    const expected = oracleSgd(
-      { X: stored(X), y: stored(y), n, d, k: yCols },
-      { W: Float64Array.from(stored(w)), b: Float64Array.from(stored(b)) },
-      reg,
-      { lr, batch: p.batch, orders },
-    );
-    const got = await scoped(backend, async (keep) => {
-      const Xt = keep(backend.upload(X, [n, d]));
-      const yt = keep(backend.upload(y, [n, yCols]));
-      const wt = keep(backend.upload(w, [d, L]));
-      const bt = keep(backend.upload(b, [1, L]));
-      const order = keep(backend.zeros([n, 1], "int32"));
-      const program = linearSgd(backend, { X: Xt, y: yt, order, w: wt, b: bt, ...reg });
-      try {
-        for (const o of orders) {
-          backend.write(order, o);
-          for (let offset = 0; offset < n; offset += p.batch)
-            program.step(offset, Math.min(p.batch, n - offset), lr);
-        }
-      } finally {
-        program.dispose();
-      }
-      return { w: await backend.read(wt), b: await backend.read(bt) };
-    });
-    const steps = p.epochs * Math.ceil(n / p.batch);
-    compareTrajectories(
-      meter,
-      precision,
-      { n, d, L, X, y, yCols, w, b },
-      { steps, lr, lambdaMax: 2 * lambdaMax },
-      got,
-      { w: expected.W, b: expected.b },
-    );
   },
 });
 
@@ -568,6 +610,7 @@ export const SIZE_PROPERTIES = [
   sizeMatmul,
   sizeGather,
   sizeLinearSgd,
+  sizeLinearSgdBatches,
   sizeLinearLoss,
   sizeDeclared,
 ];

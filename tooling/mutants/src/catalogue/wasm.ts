@@ -83,6 +83,23 @@ export const WASM_MUTANTS: readonly Mutant[] = [
     backends: ["wasm"],
   },
   {
+    id: "wasm-sgd-few-drops-eighth-row",
+    bug: "the one-column SGD step's pass for batches of 5 to 8 rows tests for a ninth row where it should test for the eighth, so a batch of exactly 8 rows leaves the last row out of the gradient",
+    file: KERNELS,
+    find: "          if (count > 7) g = f32x4.add(g, f32x4.mul(v128.load32_splat(r, 28), v128.load(x7 + q)));",
+    replace:
+      "          if (count > 8) g = f32x4.add(g, f32x4.mul(v128.load32_splat(r, 28), v128.load(x7 + q)));",
+    backends: ["wasm"],
+  },
+  {
+    id: "wasm-dot4-transpose-swaps-rows",
+    bug: "the four-row dot product's final transpose takes its last shuffle with lanes 3 and 4 swapped, so rows 2 and 3 of every block of four trade half their sums",
+    file: KERNELS,
+    find: "v128.shuffle<f32>(h01, h23, 2, 3, 6, 7)",
+    replace: "v128.shuffle<f32>(h01, h23, 2, 3, 7, 6)",
+    backends: ["wasm"],
+  },
+  {
     id: "wasm-sgdl-simd-update-drops-mean",
     bug: "sgdStepL's four-column SIMD weight update scales the summed gradient by lr instead of lr/count (the scalar tail for the last L mod 4 columns is right)",
     file: KERNELS,
