@@ -916,12 +916,22 @@ function dot64(a: usize, b: usize, d: i32): f64 {
 }
 
 /**
- * out (m×n f64) = X₁·X₂ᵀ for f32 X₁ (m×d) and f64 X₂ (n×d): Gram and cross-Gram matrices,
- * accumulated in f64 since they enter every later step. `row` is d f64 of scratch.
+ * Rows [lo, hi) of out (m×n f64) = X₁·X₂ᵀ for f32 X₁ (m×d) and f64 X₂ (n×d): Gram and
+ * cross-Gram matrices, accumulated in f64 since they enter every later step. `row` is d f64 of
+ * scratch. Each entry is one thread's whole sum, so a split by rows changes no bit.
  */
-export function gram(out: usize, X1: usize, m: i32, X2: usize, n: i32, d: i32, row: usize): void {
+export function gram(
+  out: usize,
+  X1: usize,
+  X2: usize,
+  n: i32,
+  d: i32,
+  row: usize,
+  lo: i32,
+  hi: i32,
+): void {
   const rowBytes = <usize>d << 2;
-  for (let i = 0; i < m; i++) {
+  for (let i = lo; i < hi; i++) {
     widen(row, X1 + <usize>i * rowBytes, d);
     for (let k = 0; k < n; k++) {
       store<f64>(out + ((<usize>i * <usize>n + <usize>k) << 3), dot64(row, X2 + <usize>k * (<usize>d << 3), d));
@@ -930,12 +940,12 @@ export function gram(out: usize, X1: usize, m: i32, X2: usize, n: i32, d: i32, r
 }
 
 /**
- * out (m×L f64) = X·W₀ for f32 X (m×d) and f64 W₀ (d×L), over blocks of 8 columns held in four
- * SIMD accumulators.
+ * Rows [lo, hi) of out (m×L f64) = X·W₀ for f32 X (m×d) and f64 W₀ (d×L), over blocks of 8
+ * columns held in four SIMD accumulators.
  */
-export function xw64(out: usize, X: usize, m: i32, d: i32, W0: usize, L: i32): void {
+export function xw64(out: usize, X: usize, d: i32, W0: usize, L: i32, lo: i32, hi: i32): void {
   const colBytes = <usize>L << 3;
-  for (let i = 0; i < m; i++) {
+  for (let i = lo; i < hi; i++) {
     const o = out + <usize>i * colBytes;
     const x = X + <usize>i * (<usize>d << 2);
     let l = 0;
@@ -1092,7 +1102,7 @@ export function widen(W0: usize, w: usize, count: i32): void {
   }
 }
 
-/** w (f32 d×L) = W₀∘s + Xᵀ·A, with `tmp` L f64 scratch. */
+/** Rows [lo, hi) of w (f32 d×L) = W₀∘s + Xᵀ·A, with `tmp` L f64 scratch. */
 export function materialize(
   w: usize,
   X: usize,
@@ -1103,9 +1113,11 @@ export function materialize(
   A: usize,
   L: i32,
   tmp: usize,
+  lo: i32,
+  hi: i32,
 ): void {
   const colBytes = <usize>L << 3;
-  for (let j = 0; j < d; j++) {
+  for (let j = lo; j < hi; j++) {
     for (let l = 0; l < L; l++) {
       const o = <usize>l << 3;
       store<f64>(tmp + o, load<f64>(W0 + <usize>j * colBytes + o) * load<f64>(s + o));
@@ -1311,6 +1323,12 @@ const OP_SGDL: i32 = 3;
 const OP_SQUARESL: i32 = 4;
 /** Rows of a matrix product (`gemmRows`); nothing to finish. */
 const OP_GEMM: i32 = 5;
+/** Rows of a Gram matrix (`gram`), each part with its own row of scratch. */
+const OP_GRAM: i32 = 6;
+/** Rows of X·W₀ (`xw64`). */
+const OP_XW64: i32 = 7;
+/** Rows of the dual form's weights (`materialize`), each part with its own scratch. */
+const OP_MATERIALIZE: i32 = 8;
 
 @inline
 function arg(job: usize, i: i32): f64 {
@@ -1408,6 +1426,28 @@ export function work(job: usize, part: i32): void {
       c0,
       c1,
     );
+  } else if (op == OP_GRAM) {
+    // out, X1, m, X2, n, d, rows (d f64 per part)
+    const m = int(job, 2);
+    const d = int(job, 5);
+    const row = ptr(job, 6) + ((<usize>part * <usize>d) << 3);
+    const lo = partStart(m, parts, part);
+    const hi = partStart(m, parts, part + 1);
+    gram(ptr(job, 0), ptr(job, 1), ptr(job, 3), int(job, 4), d, row, lo, hi);
+  } else if (op == OP_XW64) {
+    // out, X, m, d, W0, L
+    const m = int(job, 2);
+    const lo = partStart(m, parts, part);
+    const hi = partStart(m, parts, part + 1);
+    xw64(ptr(job, 0), ptr(job, 1), int(job, 3), ptr(job, 4), int(job, 5), lo, hi);
+  } else if (op == OP_MATERIALIZE) {
+    // w, X, n, d, W0, s, A, L, tmps (L f64 per part)
+    const d = int(job, 3);
+    const L = int(job, 7);
+    const tmp = ptr(job, 8) + ((<usize>part * <usize>L) << 3);
+    const lo = partStart(d, parts, part);
+    const hi = partStart(d, parts, part + 1);
+    materialize(ptr(job, 0), ptr(job, 1), int(job, 2), d, ptr(job, 4), ptr(job, 5), ptr(job, 6), L, tmp, lo, hi);
   } else if (op == OP_SQUARESL) {
     // X, y, yCols, w, b, zParts, accParts, d, L, n
     const n = int(job, 9);

@@ -206,6 +206,22 @@ export class WasmBackend implements Backend {
     };
   }
 
+  /**
+   * @internal Runs a job that splits its output by rows (the dual form's Grams, X·W₀ and
+   * weights: each row is one thread's whole work, so the split changes no bit) on the pool where
+   * its `work` multiply-adds are worth it, as products are; else `alone()` on this thread.
+   */
+  runRows(job: number, args: readonly number[], work: number, alone: () => void): void {
+    const pool = this.pool;
+    if (pool && work >= this.parallelMinGemm) pool.run(job, args);
+    else alone();
+  }
+
+  /** @internal The parts a job is split into (the threads), for per-part scratch. */
+  get parts(): number {
+    return this.pool?.size ?? 1;
+  }
+
   /** @internal The worker pool (tests wait for it to start). */
   get threadPool(): ThreadPool | undefined {
     return this.pool;

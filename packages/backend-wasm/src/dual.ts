@@ -16,6 +16,7 @@
  */
 import type { LinearSgdSpec } from "@wdecay/core";
 import type { WasmBackend, WasmTensor } from "./backend.js";
+import { Job } from "./threads.js";
 
 /** How a backend op touches a tensor, so that a dual program can keep the tensor honest. */
 export type Access = "read" | "write" | "update" | "none";
@@ -76,9 +77,10 @@ export class DualSgd {
     this.W0 = f64(d * L);
     this.r = f64(n * L);
     this.coef = f64(4 * L);
-    this.tmp = f64(2 * L);
+    // L f64 per part (materialize on the threads), and at least 2L (the loss).
+    this.tmp = f64(Math.max(2, backend.parts) * L);
     this.X64 = f64(n * d);
-    this.row = f64(d);
+    this.row = f64(backend.parts * d);
     const coef = backend.f64(this.coef, 3 * L);
     for (let l = 0; l < L; l++) {
       coef[l] = spec.weightPenalty[l] as number;
@@ -124,19 +126,28 @@ export class DualSgd {
 
   /** Writes W = W₀∘s + XᵀA into w; the dual state still describes it. */
   materialize(): void {
-    const { n, d, L } = this;
-    this.backend.kernels.materialize(
-      this.w.ptr,
-      this.X.ptr,
-      n,
-      d,
-      this.W0,
-      this.s,
-      this.A,
-      L,
-      this.tmp,
+    const { n, d, L, W0, s, A, tmp } = this;
+    const [w, X] = [this.w.ptr, this.X.ptr];
+    this.backend.runRows(Job.materialize, [w, X, n, d, W0, s, A, L, tmp], d * n * L, () =>
+      this.backend.kernels.materialize(w, X, n, d, W0, s, A, L, tmp, 0, d),
     );
     this.stale = false;
+  }
+
+  /** out (m×n f64) = X₁·X₂ᵀ for X₂ = this X in f64. */
+  private gram(out: number, X1: WasmTensor, m: number): void {
+    const { n, d, X64, row } = this;
+    this.backend.runRows(Job.gram, [out, X1.ptr, m, X64, n, d, row], m * n * d, () =>
+      this.backend.kernels.gram(out, X1.ptr, X64, n, d, row, 0, m),
+    );
+  }
+
+  /** out (m×L f64) = X·W₀. */
+  private xw64(out: number, X: WasmTensor, m: number): void {
+    const { d, L, W0 } = this;
+    this.backend.runRows(Job.xw64, [out, X.ptr, m, d, W0, L], m * d * L, () =>
+      this.backend.kernels.xw64(out, X.ptr, d, W0, L, 0, m),
+    );
   }
 
   /** Takes w as it is now as W₀: s = 1, A = 0, P = X·W₀ (and K = XXᵀ when X changed). */
@@ -146,10 +157,10 @@ export class DualSgd {
     k.widen(this.W0, this.w.ptr, d * L);
     this.backend.f64(this.s, L).fill(1);
     this.backend.f64(this.A, n * L).fill(0);
-    k.xw64(this.P, this.X.ptr, n, d, this.W0, L);
+    this.xw64(this.P, this.X, n);
     if (this.needGram) {
       k.widen(this.X64, this.X.ptr, n * d);
-      k.gram(this.K, this.X.ptr, n, this.X64, n, d, this.row);
+      this.gram(this.K, this.X, n);
       this.needGram = false;
     }
     this.clearCaches();
@@ -202,8 +213,8 @@ export class DualSgd {
       if (this.caches.size >= 8) this.clearCaches();
       const G = this.backend.alloc(ne * n * 8);
       const P = this.backend.alloc(ne * L * 8);
-      k.gram(G, Xe.ptr, ne, this.X64, n, d, this.row);
-      k.xw64(P, Xe.ptr, ne, d, this.W0, L);
+      this.gram(G, Xe, ne);
+      this.xw64(P, Xe, ne);
       cache = { version: Xe.version, epoch: this.epoch, G, P };
       this.caches.set(Xe, cache);
     }

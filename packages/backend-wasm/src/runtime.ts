@@ -66,8 +66,17 @@ export interface KernelExports {
     L: number,
   ): void;
   transpose(out: number, A: number, rows: number, cols: number): void;
-  gram(out: number, X1: number, m: number, X2: number, n: number, d: number, row: number): void;
-  xw64(out: number, X: number, m: number, d: number, W0: number, L: number): void;
+  gram(
+    out: number,
+    X1: number,
+    X2: number,
+    n: number,
+    d: number,
+    row: number,
+    lo: number,
+    hi: number,
+  ): void;
+  xw64(out: number, X: number, d: number, W0: number, L: number, lo: number, hi: number): void;
   widen(W0: number, w: number, count: number): void;
   narrow(out: number, src: number, count: number): void;
   gatherRows(out: number, X: number, order: number, offset: number, count: number, d: number): void;
@@ -98,6 +107,8 @@ export interface KernelExports {
     A: number,
     L: number,
     tmp: number,
+    lo: number,
+    hi: number,
   ): void;
   dualStep(
     order: number,

@@ -29,7 +29,16 @@ const MAX_ARGS = 24;
 const JOB_BYTES = ARGS + 8 * MAX_ARGS;
 
 /** The jobs `work` runs (the `OP_…` constants of assembly/kernels.ts). */
-export const Job = { sgd1: 1, squares1: 2, sgdL: 3, squaresL: 4, gemm: 5 } as const;
+export const Job = {
+  sgd1: 1,
+  squares1: 2,
+  sgdL: 3,
+  squaresL: 4,
+  gemm: 5,
+  gram: 6,
+  xw64: 7,
+  materialize: 8,
+} as const;
 
 /**
  * Spins of an idle worker before it sleeps: a few hundred microseconds, where training steps come

@@ -489,6 +489,45 @@ describe("threads", () => {
 
   // Each entry of a product is summed whole by one thread, in the same order: the rows' split
   // over the threads cannot change a bit.
+  // The dual form's Grams, X·W₀ and weights are split by rows, each row one thread's whole sum.
+  it("a λ grid in dual form gives the same bits on 1, 2 and 4 threads", async () => {
+    const backends = [
+      await createWasmBackend({ threads: 1, dual: "always" }),
+      await createWasmBackend({ threads: 2, dual: "always", parallelMinWork: 0 }),
+      await createWasmBackend({ threads: 4, dual: "always", parallelMinWork: 0 }),
+    ];
+    try {
+      for (const be of backends.slice(1)) {
+        await (be as unknown as { threadPool: { start(): Promise<void> } }).threadPool.start();
+      }
+      // 37 training rows and 23 test rows (parts of rows in 4s, the last one shorter), 61 features.
+      const data = syntheticSplit(3, { nTrain: 37, nTest: 23, dims: 61 });
+      const runs = await Promise.all(
+        backends.map((be) =>
+          trainGrid(be, data, {
+            method: "scratch",
+            lambdas: [0, 0.01, 0.3, 1, 3],
+            epochs: 3,
+            lr: 0.01,
+            batchSize: 6,
+            seed: 4,
+            evalEvery: 1,
+          }),
+        ),
+      );
+      const bits = (rs: Awaited<ReturnType<typeof trainGrid>>) =>
+        rs.map((r) => [
+          ...r.weights,
+          r.bias,
+          ...r.history.flatMap((h) => [h.trainLoss, h.testLoss]),
+        ]);
+      expect(bits(runs[1] as never), "2 threads").toEqual(bits(runs[0] as never));
+      expect(bits(runs[2] as never), "4 threads").toEqual(bits(runs[0] as never));
+    } finally {
+      for (const be of backends) be.destroy();
+    }
+  });
+
   it("matrix products give the same bits on 1, 2 and 4 threads, transposed or not", async () => {
     const backends = [
       await createWasmBackend({ threads: 1 }),
