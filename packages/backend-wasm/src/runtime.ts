@@ -430,9 +430,7 @@ export function threadSupport(): ThreadSupport {
     navigator?: { hardwareConcurrency?: number };
   };
   const os = nodeBuiltin<{ availableParallelism?: () => number; cpus(): unknown[] }>("node:os");
-  const inNode =
-    typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions
-      ?.node === "string";
+  const inNode = isNode();
   if (inNode && os === undefined) {
     return { threads: 1, reason: "threads need Node ≥ 20.16 (process.getBuiltinModule)" };
   }
@@ -500,6 +498,10 @@ async function startThreaded(
   const worker = globals.Worker;
   const wasm = api;
   let m: ThreadedModule;
+  // A Node worker inherits the process's `execArgv`, where `--input-type` (a `node -e` script's
+  // module type) stops a worker started from a file, as Emscripten's pthreads are: while the
+  // glue runs, the `Worker` it sets is seen through a class that leaves that option out.
+  if (isNode()) interceptWorker(globals);
   try {
     // Emscripten waits for `receive` forever when the instantiation fails: race the failure.
     let failed: (error: unknown) => void = () => {};
@@ -527,8 +529,16 @@ async function startThreaded(
     // XNNPACK on one thread until its first product (see `beforeGemm`).
     m._init_with_threads_count(1);
   } finally {
-    if (hadWorker) globals.Worker = worker;
-    else delete globals.Worker;
+    if (hadWorker) {
+      Object.defineProperty(globals, "Worker", {
+        value: worker,
+        writable: true,
+        configurable: true,
+        enumerable: false,
+      });
+    } else {
+      delete globals.Worker;
+    }
   }
   // Emscripten's pthread workers keep a Node process alive; an idle backend must not.
   const unref = () => {
@@ -725,4 +735,57 @@ function hash(text: string): string {
     h = Math.imul(h, 0x01000193);
   }
   return (h >>> 0).toString(16);
+}
+
+function isNode(): boolean {
+  return (
+    typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions
+      ?.node === "string"
+  );
+}
+
+/** The process's `execArgv` without `--input-type` (allowed only for a `-e` script). */
+export function workerExecArgv(execArgv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const arg = execArgv[i] as string;
+    if (arg.startsWith("--input-type=")) continue;
+    if (arg === "--input-type") {
+      i++;
+      continue;
+    }
+    out.push(arg);
+  }
+  return out;
+}
+
+/**
+ * Makes `globalThis.Worker` an accessor: what code assigns to it is kept, and what code reads
+ * is that class with {@link workerExecArgv} as its default `execArgv`. The caller restores the
+ * plain property afterwards.
+ */
+function interceptWorker(globals: { Worker?: unknown }): void {
+  let assigned: unknown = globals.Worker;
+  let wrapped: unknown;
+  let wrappedFrom: unknown;
+  Object.defineProperty(globals, "Worker", {
+    configurable: true,
+    enumerable: false,
+    get() {
+      if (typeof assigned !== "function") return assigned;
+      if (wrappedFrom !== assigned) {
+        const Base = assigned as new (url: unknown, options?: Record<string, unknown>) => object;
+        wrapped = class extends Base {
+          constructor(url: unknown, options?: Record<string, unknown>) {
+            super(url, { execArgv: workerExecArgv(process.execArgv), ...options });
+          }
+        };
+        wrappedFrom = assigned;
+      }
+      return wrapped;
+    },
+    set(value: unknown) {
+      assigned = value;
+    },
+  });
 }

@@ -92,8 +92,7 @@ describe("the process around the backend", () => {
         'process.removeListener("unhandledRejection", own);',
         'setTimeout(() => { throw new Error("boom after start"); }, 0);',
       ].join("\n");
-      // A file, not `-e`: Emscripten's pthread workers inherit the flags, and `--input-type`
-      // stops a worker started from a file.
+      // A file, not `-e`: the test below covers `-e`.
       const dir = mkdtempSync(join(tmpdir(), "wdecay-uncaught-"));
       const file = join(dir, "throws.mjs");
       writeFileSync(file, script);
@@ -110,6 +109,31 @@ describe("the process around the backend", () => {
       expect(run.stderr.length).toBeLessThan(2_000);
     },
   );
+});
+
+describe("a `node --input-type=module -e` script", () => {
+  // Workers inherit the process's flags, and `--input-type` stops a worker started from a file,
+  // as Emscripten's pthreads are (XNNPACK's threads, for products of 2²⁶ multiply-adds and more).
+  it("starts the threaded backend, runs products on XNNPACK's threads and ours, and leaves no global Worker", () => {
+    const script = [
+      `const { createWasmBackend } = await import(${JSON.stringify(SOURCE_INDEX)});`,
+      "const b = await createWasmBackend({ threads: 2 });",
+      "const ones = (r, c) => b.upload(new Float32Array(r * c).fill(1), [r, c]);",
+      "const small = b.matmul(ones(64, 512), ones(512, 64));",
+      "const large = b.matmul(ones(4096, 1024), ones(1024, 32));",
+      // Node has no global Worker: Emscripten's, set meanwhile, must be gone again.
+      "console.log((await b.read(small))[0], (await b.read(large))[0], typeof globalThis.Worker);",
+      "b.destroy();",
+    ].join("\n");
+    const run = spawnSync(
+      process.execPath,
+      ["--conditions=@wdecay/source", "--import", "tsx", "--input-type=module", "-e", script],
+      { encoding: "utf8", timeout: 60_000 },
+    );
+    expect(run.stderr.slice(0, 500)).toBe("");
+    expect(run.stdout.trim()).toBe("512 1024 undefined");
+    expect(run.status).toBe(0);
+  });
 });
 
 describe("the chapter against the cpu backend", () => {
