@@ -61,11 +61,16 @@ export const PARALLEL_MIN_LOSS = 2 ** 18;
 
 /**
  * Matrix products with fewer multiply-adds than this (m·k·n) run on one thread. A product is
- * split by rows (or columns) of the result, and each part needs some microseconds of work to
- * pay for the handing out: the 784 → 256 → 10 network's three products of 164k multiply-adds
- * took 0.02–0.07 ms each on two threads, 0.014–0.017 on one.
+ * split by rows (or columns) of the result, and the split must pay for more than the handing
+ * out: the other thread's part of the result, and what it read, are in its core's cache, and
+ * the next write there by this thread (the next batch's gather, say) waits for each line. On a
+ * 2-core machine the bench's `logistic` network (784 → 10, batch 64: two products of 0.5M a
+ * step) took 1.43–1.52× its one-thread time with this at 2¹⁸, and 0.92–0.97× from 2¹⁹; a
+ * 64 × 784 batch gathered after a threaded product took 95 µs against 17 on one thread. The
+ * `mlp` network's large products (12.8M) gain, its small ones (164k) took 0.02–0.07 ms each on
+ * two threads against 0.014–0.017 on one.
  */
-export const PARALLEL_MIN_GEMM = 2 ** 18;
+export const PARALLEL_MIN_GEMM = 2 ** 20;
 
 /**
  * Products with at least this many multiply-adds go to XNNPACK by default (see
