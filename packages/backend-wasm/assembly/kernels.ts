@@ -321,10 +321,15 @@ function stepFew(
     for (let k = 0; k < count; k++) {
       gj += load<f32>(r + ((<usize>k) << 2)) * load<f32>(batchRow(X, o, k, count, rowBytes) + q);
     }
-    const wj = load<f32>(w + q);
-    store<f32>(w + q, (1 - lr * decay) * wj - (lr * inv * gj + lr * penalty * wj));
+    store<f32>(w + q, updatedOne(load<f32>(w + q), gj, lr, inv, penalty, decay));
   }
   return rSum;
+}
+
+/** The same update of one weight: (1 − lr·decay)·w − (lr·inv·g + lr·penalty·w). */
+@inline
+function updatedOne(wj: f32, g: f32, lr: f32, inv: f32, penalty: f32, decay: f32): f32 {
+  return (1 - lr * decay) * wj - (lr * inv * g + lr * penalty * wj);
 }
 
 /** shrink·w − (li·g + lp·w): a step's update of four weights from their gradient g. */
@@ -433,11 +438,9 @@ function update1(
     const o = <usize>j << 2;
     v128.store(w + o, updated(v128.load(w + o), v128.load(g + o), shrink, li, lp));
   }
-  const s1: f32 = 1 - lr * decay;
   for (; j < d; j++) {
     const o = <usize>j << 2;
-    const wj = load<f32>(w + o);
-    store<f32>(w + o, s1 * wj - (lr * inv * load<f32>(g + o) + lr * penalty * wj));
+    store<f32>(w + o, updatedOne(load<f32>(w + o), load<f32>(g + o), lr, inv, penalty, decay));
   }
   finish1(w, b, d, count, lr, biasDecay, l1t, b0, rSum);
 }

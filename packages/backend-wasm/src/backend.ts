@@ -212,9 +212,9 @@ export class WasmBackend implements Backend {
   }
 
   /**
-   * @internal Runs a job that splits its output by rows (the dual form's Grams, X·W₀ and
-   * weights: each row is one thread's whole work, so the split changes no bit) on the pool where
-   * its `work` multiply-adds are worth it, as products are; else `alone()` on this thread.
+   * @internal Runs a job that splits its output by rows (a product, the dual form's Grams, X·W₀
+   * and weights: each row is one thread's whole work, so the split changes no bit) on the pool
+   * from `PARALLEL_MIN_GEMM` multiply-adds of `work`; else `alone()` on this thread.
    */
   runRows(job: number, args: readonly number[], work: number, alone: () => void): void {
     const pool = this.pool;
@@ -409,12 +409,9 @@ export class WasmBackend implements Backend {
     try {
       if (tB) this.kernels.transpose(scratch, B.ptr, B.shape[0], B.shape[1]);
       const b = tB ? scratch : B.ptr;
-      const pool = this.pool;
-      if (pool && m * k * n >= this.parallelMinGemm) {
-        pool.run(Job.gemm, [out.ptr, A.ptr, b, m, k, n, +tA]);
-      } else {
-        this.kernels.gemmRows(out.ptr, A.ptr, b, m, k, n, +tA, 0, m, 0, n);
-      }
+      this.runRows(Job.gemm, [out.ptr, A.ptr, b, m, k, n, +tA], m * k * n, () =>
+        this.kernels.gemmRows(out.ptr, A.ptr, b, m, k, n, +tA, 0, m, 0, n),
+      );
     } finally {
       if (tB) this.free(scratch);
     }
