@@ -49,7 +49,7 @@ export function shardFromEnvironment(count: number, env: NodeJS.ProcessEnv): Sha
     throw new UsageError(
       `${first.name}=${JSON.stringify(raw)} is not a shard index in [0, ${count - 1}] for --shards ${count}` +
         (first.name === "SLURM_ARRAY_TASK_ID"
-          ? " (submit the array as --array=0-" + (count - 1) + ")"
+          ? ` (submit the array as --array=0-${count - 1})`
           : ""),
     );
   }

@@ -73,6 +73,16 @@ export const PARALLEL_MIN_LOSS = 2 ** 18;
 export const PARALLEL_MIN_GEMM = 2 ** 20;
 
 /**
+ * `axpby` and `assign` over fewer elements than this run on one thread. Above it they are split
+ * by rows, as a product splits a result with more rows than columns (a layer's weights and their
+ * gradient Aᵀ·G), so an optimizer's update of a row runs on the core whose cache holds it: a line
+ * that passes between two cores costs about 30 ns on the bench's machine. A split by columns
+ * instead (each row's halves on different threads) ran 2× slower than one thread there: each
+ * core's prefetcher pulled the other's lines.
+ */
+export const PARALLEL_MIN_ELEMENTS = 2 ** 16;
+
+/**
  * Products with at least this many multiply-adds go to XNNPACK by default (see
  * {@link WasmBackendOptions.tfjsMatmulThreshold}).
  */
@@ -168,8 +178,8 @@ export class WasmBackend implements Backend {
   private readonly dual: "auto" | "always" | "never";
   private readonly matmulThreshold: number;
   private readonly duals = new Set<DualSgd>();
-  /** Scratch blocks owned by programs, freed on destroy. */
-  private readonly blocks = new Set<number>();
+  /** Our blocks (tensors and programs' scratch), freed on destroy: aligned start → malloc's. */
+  private readonly blocks = new Map<number, number>();
   private buffer: ArrayBuffer | undefined;
   private f32View = new Float32Array(0);
   private i32View = new Int32Array(0);
@@ -180,6 +190,7 @@ export class WasmBackend implements Backend {
   private readonly parallelMinWork: number;
   private readonly parallelMinLoss: number;
   private readonly parallelMinGemm: number;
+  private readonly parallelMinElements: number;
 
   constructor(rt: Runtime, options: WasmBackendOptions = {}, threadsNote?: string) {
     this.rt = rt;
@@ -202,6 +213,7 @@ export class WasmBackend implements Backend {
     this.parallelMinWork = options.parallelMinWork ?? PARALLEL_MIN_WORK;
     this.parallelMinLoss = options.parallelMinWork ?? PARALLEL_MIN_LOSS;
     this.parallelMinGemm = options.parallelMinWork ?? PARALLEL_MIN_GEMM;
+    this.parallelMinElements = options.parallelMinWork ?? PARALLEL_MIN_ELEMENTS;
     this.shapePtr = this.alloc(24);
     this.fused = {
       linearSgd: (spec) => this.linearSgd(spec),
@@ -214,11 +226,18 @@ export class WasmBackend implements Backend {
   /**
    * @internal Runs a job that splits its output by rows (a product, the dual form's Grams, X·W₀
    * and weights: each row is one thread's whole work, so the split changes no bit) on the pool
-   * from `PARALLEL_MIN_GEMM` multiply-adds of `work`; else `alone()` on this thread.
+   * from `min` (default `PARALLEL_MIN_GEMM`) multiply-adds of `work`; else `alone()` on this
+   * thread.
    */
-  runRows(job: number, args: readonly number[], work: number, alone: () => void): void {
+  runRows(
+    job: number,
+    args: readonly number[],
+    work: number,
+    alone: () => void,
+    min = this.parallelMinGemm,
+  ): void {
     const pool = this.pool;
-    if (pool && work >= this.parallelMinGemm) pool.run(job, args);
+    if (pool && work >= min) pool.run(job, args);
     else alone();
   }
 
@@ -264,18 +283,27 @@ export class WasmBackend implements Backend {
     this.i32View = new Int32Array(buffer);
   }
 
-  /** malloc in the shared heap, 16-byte aligned for SIMD loads. */
+  /**
+   * malloc in the shared heap, the block starting on a 64-byte cache line (malloc gives 8): no
+   * SIMD load of ours straddles two lines, and two tensors never share one, so threads writing
+   * different tensors never pass a line between their cores.
+   */
   alloc(bytes: number): number {
-    const ptr = this.rt.tfjs._malloc(Math.max(16, bytes));
-    if (ptr === 0) throw new RangeError(`wasm: out of memory allocating ${bytes} bytes`);
-    this.blocks.add(ptr);
+    const raw = this.rt.tfjs._malloc(Math.max(16, bytes) + 64 - 8);
+    if (raw === 0) throw new RangeError(`wasm: out of memory allocating ${bytes} bytes`);
+    const ptr = (raw + 63) & ~63;
+    this.blocks.set(ptr, raw);
     // A block past the view's end: the heap has grown (see f32).
     if (ptr + bytes > this.f32View.byteLength) this.renew();
     return ptr;
   }
 
   free(ptr: number): void {
-    if (this.blocks.delete(ptr)) this.rt.tfjs._free(ptr);
+    const raw = this.blocks.get(ptr);
+    if (raw !== undefined) {
+      this.blocks.delete(ptr);
+      this.rt.tfjs._free(raw);
+    }
   }
 
   get kernels() {
@@ -523,7 +551,13 @@ export class WasmBackend implements Backend {
     const Y = this.get(y, "axpby y");
     checkSameShape("axpby", X.shape, Y.shape);
     const out = this.make(X.shape);
-    this.kernels.axpby(out.ptr, X.ptr, Y.ptr, alpha, beta, out.size);
+    this.runRows(
+      Job.axpby,
+      [out.ptr, X.ptr, Y.ptr, alpha, beta, ...X.shape],
+      out.size,
+      () => this.kernels.axpby(out.ptr, X.ptr, Y.ptr, alpha, beta, out.size),
+      this.parallelMinElements,
+    );
     return out;
   }
 
@@ -584,7 +618,13 @@ export class WasmBackend implements Backend {
     const S = this.get(source, "assign source");
     checkAssign(T, S);
     this.get(target, "assign target", "write");
-    this.kernels.copy(T.ptr, S.ptr, S.size * 4);
+    this.runRows(
+      Job.copy,
+      [T.ptr, S.ptr, 0, 0, 0, ...S.shape],
+      S.size,
+      () => this.kernels.copy(T.ptr, S.ptr, S.size * 4),
+      this.parallelMinElements,
+    );
   }
 
   destroy(): void {
@@ -596,7 +636,7 @@ export class WasmBackend implements Backend {
       t.disposed = true;
     }
     this.live.clear();
-    for (const ptr of this.blocks) this.rt.tfjs._free(ptr);
+    for (const raw of this.blocks.values()) this.rt.tfjs._free(raw);
     this.blocks.clear();
     this.destroyed = true;
   }

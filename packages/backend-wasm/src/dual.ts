@@ -201,7 +201,7 @@ export class DualSgd {
 
   /** Mean ½(X_e·w + b − y_e)² per column of the stale w, into `out` (1×L). */
   loss(out: WasmTensor, Xe: WasmTensor, ye: WasmTensor, bT: WasmTensor): void {
-    const { n, d, L } = this;
+    const { n, L } = this;
     const ne = Xe.shape[0];
     const k = this.backend.kernels;
     let cache = this.caches.get(Xe);

@@ -4,6 +4,7 @@
  */
 export {
   createWasmBackend,
+  PARALLEL_MIN_ELEMENTS,
   PARALLEL_MIN_GEMM,
   PARALLEL_MIN_LOSS,
   PARALLEL_MIN_WORK,

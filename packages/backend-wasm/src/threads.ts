@@ -38,6 +38,9 @@ export const Job = {
   gram: 6,
   xw64: 7,
   materialize: 8,
+  axpby: 9,
+  copy: 10,
+  gemmK: 12,
 } as const;
 
 /**

@@ -596,4 +596,79 @@ describe("threads", () => {
       for (const be of backends) be.destroy();
     }
   });
+
+  // Threads split matrices by rows; a tensor sharing a cache line with another would pass that
+  // line between cores. Odd sizes, so that malloc's own 8-byte alignment would show.
+  it("every tensor starts on a 64-byte cache line and no two overlap", async () => {
+    const be = await createWasmBackend({ threads: 1 });
+    try {
+      const tensors = [1, 3, 5, 17, 33, 1000, 7].map((n) => be.zeros([n, 1]));
+      const spans = tensors
+        .map((t) => {
+          const { ptr, size } = t as unknown as { ptr: number; size: number };
+          expect(ptr % 64, `a block of ${size}`).toBe(0);
+          return [ptr, ptr + size * 4] as const;
+        })
+        .sort((a, b) => a[0] - b[0]);
+      for (let i = 1; i < spans.length; i++) {
+        expect(spans[i]?.[0]).toBeGreaterThanOrEqual(spans[i - 1]?.[1] as number);
+      }
+      for (const t of tensors) be.dispose(t);
+    } finally {
+      be.destroy();
+    }
+  });
+
+  // axpby and assign split by rows over the threads from PARALLEL_MIN_ELEMENTS: every entry is
+  // checked against the host's α·x + β·y in float64, rounded once to float32 (what the kernel
+  // computes), and the copy against the source, at the default threshold and through the
+  // threaded path at every size. Shapes: a layer's weights (rows split evenly), rows not a
+  // multiple of 4 with columns not a multiple of 16 (a part's rows end inside a cache line and
+  // inside a SIMD vector), one row (the other parts get none) and one column.
+  it("axpby and assign on 1, 2 and 4 threads match the host's arithmetic entry for entry", async () => {
+    const backends = [
+      await createWasmBackend({ threads: 2 }),
+      await createWasmBackend({ threads: 2, parallelMinWork: 0 }),
+      await createWasmBackend({ threads: 4, parallelMinWork: 0 }),
+      await createWasmBackend({ threads: 1 }),
+    ];
+    try {
+      for (const be of backends.slice(0, 3)) {
+        await (be as unknown as { threadPool: { start(): Promise<void> } }).threadPool.start();
+      }
+      const rng = new Rng(12);
+      for (const [r, c] of [
+        [784, 256],
+        [301, 259],
+        [1, 70_001],
+        [66_003, 1],
+        [5, 3],
+      ] as const) {
+        const x = randomMatrix(rng, r, c);
+        const y = randomMatrix(rng, r, c);
+        const [alpha, beta] = [0.9990000000000001, -0.013];
+        const expected = new Float64Array(r * c);
+        for (let i = 0; i < expected.length; i++) {
+          expected[i] = Math.fround(
+            alpha * Math.fround(x[i] as number) + beta * Math.fround(y[i] as number),
+          );
+        }
+        // The first entry that differs (-1: none), cheaper than a deep equality on 200k entries.
+        const firstMismatch = (got: Float64Array) =>
+          got.findIndex((v, i) => !Object.is(v, expected[i]));
+        for (const [i, be] of backends.entries()) {
+          const where = `${r}×${c}, backend ${i}`;
+          const X = be.upload(x, [r, c]);
+          const Y = be.upload(y, [r, c]);
+          const Z = be.axpby(alpha, X, beta, Y);
+          expect(firstMismatch(await be.read(Z)), `axpby ${where}`).toBe(-1);
+          be.assign(Y, Z);
+          expect(firstMismatch(await be.read(Y)), `assign ${where}`).toBe(-1);
+          for (const t of [X, Y, Z]) be.dispose(t);
+        }
+      }
+    } finally {
+      for (const be of backends) be.destroy();
+    }
+  });
 });
