@@ -197,23 +197,27 @@ export class WasmBackend implements Backend {
     this.name = options.name ?? "wasm";
     this.dual = options.dual ?? "auto";
     this.matmulThreshold = options.tfjsMatmulThreshold ?? TFJS_MATMUL_MIN;
-    this.capabilities = {
-      device: "wasm",
-      maxTensorElements: 2 ** 28,
-      // The heap the runtime started with, in floats: a tensor that size makes it grow, and
-      // every view of it taken before the growth is detached. (Not the heap as it is now: that
-      // depends on what ran before in the process, and grows past what a check can afford.)
-      sizeBoundaries: [rt.initialHeapBytes / 4],
-      threads: {
-        count: rt.pool?.size ?? 1,
-        ...(threadsNote !== undefined ? { note: threadsNote } : {}),
-      },
-    };
     this.pool = rt.pool;
     this.parallelMinWork = options.parallelMinWork ?? PARALLEL_MIN_WORK;
     this.parallelMinLoss = options.parallelMinWork ?? PARALLEL_MIN_LOSS;
     this.parallelMinGemm = options.parallelMinWork ?? PARALLEL_MIN_GEMM;
     this.parallelMinElements = options.parallelMinWork ?? PARALLEL_MIN_ELEMENTS;
+    this.capabilities = {
+      device: "wasm",
+      maxTensorElements: 2 ** 28,
+      sizeBoundaries: [
+        // The heap the runtime started with, in floats: a tensor that size makes it grow, and
+        // every view of it taken before the growth is detached. (Not the heap as it is now: that
+        // depends on what ran before in the process, and grows past what a check can afford.)
+        rt.initialHeapBytes / 4,
+        // Where `axpby` and `assign` go over to the threads.
+        ...(rt.pool && this.parallelMinElements > 1 ? [this.parallelMinElements] : []),
+      ],
+      threads: {
+        count: rt.pool?.size ?? 1,
+        ...(threadsNote !== undefined ? { note: threadsNote } : {}),
+      },
+    };
     this.shapePtr = this.alloc(24);
     this.fused = {
       linearSgd: (spec) => this.linearSgd(spec),

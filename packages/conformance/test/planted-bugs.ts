@@ -7,6 +7,7 @@ import { MinimalBackend } from "@wdecay/conformance/minimal-backend";
 import {
   type Axis,
   type Backend,
+  type BackendCapabilities,
   type BinaryOp,
   composeLinearSgd,
   type FusedKernels,
@@ -288,6 +289,34 @@ class SevenRowBatch extends MinimalBackend {
   };
 }
 
+/**
+ * A backend that declares where it hands large copies to another path (threads, say), and whose
+ * other path leaves each part's last value out: right below its declared size, wrong from it on.
+ */
+class SplitCopyDropsLast extends MinimalBackend {
+  static readonly BOUNDARY = 4096;
+  override readonly capabilities: BackendCapabilities = {
+    device: "cpu",
+    maxTensorElements: 2 ** 26,
+    sizeBoundaries: [SplitCopyDropsLast.BOUNDARY],
+  };
+  override assign(target: Tensor, source: Tensor): void {
+    const T = this.storage(target, "assign target");
+    if (T.length < SplitCopyDropsLast.BOUNDARY) {
+      super.assign(target, source);
+      return;
+    }
+    const S = this.storage(source, "assign source");
+    const half = T.length >> 1;
+    for (const [lo, hi] of [
+      [0, half],
+      [half, T.length],
+    ] as const) {
+      for (let i = lo; i < hi - 1; i++) T[i] = S[i] as number;
+    }
+  }
+}
+
 export const PLANTED_BUGS: readonly PlantedBug[] = [
   {
     id: "transposed-matmul",
@@ -384,5 +413,11 @@ export const PLANTED_BUGS: readonly PlantedBug[] = [
     bug: "the fused SGD step drops the last row of a batch of exactly 7 rows",
     caughtBy: ["size-linear-sgd-batches"],
     create: () => new SevenRowBatch("seven-row-batch"),
+  },
+  {
+    id: "split-copy-drops-last",
+    bug: "assign from its declared size on drops the last value of each of two parts",
+    caughtBy: ["size-declared"],
+    create: () => new SplitCopyDropsLast("split-copy-drops-last"),
   },
 ];

@@ -150,7 +150,7 @@ export const sizeElementwise = defineProperty({
 
 export const sizeDeclared = defineProperty({
   id: "size-declared",
-  name: "an elementwise op, a sum and a gather just below, at and above every size the backend declares (capabilities.sizeBoundaries)",
+  name: "an elementwise op just below, at and above every size the backend declares (capabilities.sizeBoundaries), an assign at and above it, a sum and a gather just above",
   source: "Backend capabilities.sizeBoundaries; size tiers",
   // One run covers every declared size: they are few, and each may be large.
   cost: 1000,
@@ -165,6 +165,9 @@ export const sizeDeclared = defineProperty({
         if (count < 1 || count > backend.capabilities.maxTensorElements) continue;
         await scoped(backend, async (keep) => {
           await checkElementwise(backend, keep, meter, op, count, 1, seed);
+          // A copy at and above each size, whatever op was drawn: a backend that hands large work
+          // to another path from there (threads, a second pass) hands its copies too.
+          if (count >= boundary) await checkAssign(backend, keep, meter, count, seed);
           // The sum and the gather only just above: that is where a second pass, a second
           // block or a grid-stride step begins, and below it they run the paths the smaller
           // tiers reach. (All three at multi-million-element boundaries cost a software GPU
@@ -216,6 +219,30 @@ async function checkSum(
     const tol = exact && abs < 2 ** 24 ? 0 : sumTolerance(backend.precision, terms, abs);
     meter.value(got[k] as number, value, tol, `${what}: lane ${k}`);
   }
+}
+
+/** `assign` of a count×1 tensor onto one holding other values: exact, every value. */
+async function checkAssign(
+  backend: Backend,
+  keep: Keep,
+  meter: Meter,
+  count: number,
+  seed: number,
+): Promise<void> {
+  const values = storedArray(seededValues(seed + 2, count), backend.precision);
+  const target = keep(backend.upload(seededValues(seed + 3, count), [count, 1]));
+  backend.assign(target, keep(backend.upload(values, [count, 1])));
+  const got = await backend.read(target);
+  const worst = new Worst();
+  for (let t = 0; t < count; t++) {
+    worst.value(
+      got[t] as number,
+      values[t] as number,
+      0,
+      () => `assign of ${count} values: value ${t}`,
+    );
+  }
+  worst.into(meter);
 }
 
 /** Gathers every row of a count×1 tensor in reverse order: the output is as large as the input. */
