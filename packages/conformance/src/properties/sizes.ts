@@ -233,15 +233,25 @@ async function checkAssign(
   const target = keep(backend.upload(seededValues(seed + 3, count), [count, 1]));
   backend.assign(target, keep(backend.upload(values, [count, 1])));
   const got = await backend.read(target);
+  meter.holds(got.length === count, `assign of ${count} values: ${got.length} values`);
+  meterExact(
+    meter,
+    got,
+    (t) => values[t] as number,
+    (t) => `assign of ${count} values: value ${t}`,
+  );
+}
+
+/** Each of `got`'s values exactly `expected(t)`; the meter gets the worst. */
+function meterExact(
+  meter: Meter,
+  got: Float64Array,
+  expected: (t: number) => number,
+  where: (t: number) => string,
+): void {
   const worst = new Worst();
-  for (let t = 0; t < count; t++) {
-    worst.value(
-      got[t] as number,
-      values[t] as number,
-      0,
-      () => `assign of ${count} values: value ${t}`,
-    );
-  }
+  for (let t = 0; t < got.length; t++)
+    worst.value(got[t] as number, expected(t), 0, () => where(t));
   worst.into(meter);
 }
 
@@ -263,16 +273,13 @@ async function checkGatherAll(
     ),
   );
   const got = await backend.read(keep(backend.gatherRows(source, order, 0, count)));
-  const worst = new Worst();
-  for (let t = 0; t < count; t++) {
-    worst.value(
-      got[t] as number,
-      values[count - 1 - t] as number,
-      0,
-      () => `gather of all ${count} rows: row ${t}`,
-    );
-  }
-  worst.into(meter);
+  meter.holds(got.length === count, `gather of all ${count} rows: ${got.length} values`);
+  meterExact(
+    meter,
+    got,
+    (t) => values[count - 1 - t] as number,
+    (t) => `gather of all ${count} rows: row ${t}`,
+  );
 }
 
 export const sizeSum = defineProperty({
