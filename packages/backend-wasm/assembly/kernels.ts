@@ -1122,6 +1122,34 @@ export function copy(out: usize, src: usize, bytes: usize): void {
   copyBytes(out, src, bytes);
 }
 
+/**
+ * out (cols f32) = the column sums of x (rows × cols f32): each column summed in f64 from row 0
+ * on, in order, and rounded once on the store (a layer's bias gradient). Four columns at a time,
+ * in two f64x2 sums kept in `acc` (cols f64 of scratch): each column's additions are the same,
+ * in the same order, as a scalar loop's.
+ */
+export function sumRows(out: usize, x: usize, rows: i32, cols: i32, acc: usize): void {
+  memory.fill(acc, 0, <usize>cols << 3);
+  const rowBytes = <usize>cols << 2;
+  for (let i = 0; i < rows; i++) {
+    const row = x + <usize>i * rowBytes;
+    let j = 0;
+    for (; j + 4 <= cols; j += 4) {
+      const v = v128.load(row + ((<usize>j) << 2));
+      const a = acc + ((<usize>j) << 3);
+      v128.store(a, f64x2.add(v128.load(a), f64x2.promote_low_f32x4(v)));
+      v128.store(a, f64x2.add(v128.load(a, 16), f64x2.promote_low_f32x4(v128.shuffle<u32>(v, v, 2, 3, 0, 1))), 16);
+    }
+    for (; j < cols; j++) {
+      const a = acc + ((<usize>j) << 3);
+      store<f64>(a, load<f64>(a) + <f64>load<f32>(row + ((<usize>j) << 2)));
+    }
+  }
+  for (let j = 0; j < cols; j++) {
+    store<f32>(out + ((<usize>j) << 2), <f32>load<f64>(acc + ((<usize>j) << 3)));
+  }
+}
+
 /** Copies f32 w (d×L) to f64 W₀. */
 export function widen(W0: usize, w: usize, count: i32): void {
   for (let i = 0; i < count; i++) {

@@ -583,9 +583,17 @@ export class WasmBackend implements Backend {
     checkSumAxis(axis);
     const [r, c] = A.shape;
     const out = this.make(axis === undefined ? [1, 1] : axis === 0 ? [1, c] : [r, 1]);
+    // Accumulated in float64 and rounded once on the store.
+    if (axis === 0 && A.dtype === "float") {
+      // A layer's bias gradient, every training step: the kernel's column sums, added in the
+      // same order as the loop below (64 × 256: 4 µs against 66 in a loop over heap views).
+      const acc = this.alloc(c * 8);
+      this.kernels.sumRows(out.ptr, A.ptr, r, c, acc);
+      this.free(acc);
+      return out;
+    }
     const x = this.view(A);
     const o = this.view(out);
-    // Accumulated in float64 and rounded once on the store.
     if (axis === undefined) {
       let s = 0;
       for (let i = 0; i < x.length; i++) s += x[i] as number;

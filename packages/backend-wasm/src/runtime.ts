@@ -81,6 +81,7 @@ export interface KernelExports {
   narrow(out: number, src: number, count: number): void;
   gatherRows(out: number, X: number, order: number, offset: number, count: number, d: number): void;
   copy(out: number, src: number, bytes: number): void;
+  sumRows(out: number, x: number, rows: number, cols: number, acc: number): void;
   gemmRows(
     C: number,
     A: number,

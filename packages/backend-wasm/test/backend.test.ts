@@ -597,6 +597,41 @@ describe("threads", () => {
     }
   });
 
+  // The column sums (a layer's bias gradient) run in a kernel: each column summed in float64 in
+  // row order and rounded once, which the host computes here the same way, so every bit must
+  // match. Widths past whole vectors of 4, one row, one column, and each shape summed twice (the
+  // second sum's scratch is the first one's block, holding its sums).
+  it("column sums equal the host's float64 sums, rounded once, bit for bit", async () => {
+    const be = await createWasmBackend({ threads: 1 });
+    try {
+      const rng = new Rng(13);
+      for (const [r, c] of [
+        [64, 256],
+        [7, 13],
+        [1, 5],
+        [300, 3],
+        [5, 1],
+      ] as const) {
+        const a = randomMatrix(rng, r, c).map((v, i) => (i % 3 === 0 ? v * 1e6 : v));
+        const expected = new Float64Array(c);
+        for (let j = 0; j < c; j++) {
+          let s = 0;
+          for (let i = 0; i < r; i++) s += Math.fround(a[i * c + j] as number);
+          expected[j] = Math.fround(s);
+        }
+        const A = be.upload(a, [r, c]);
+        for (const pass of [1, 2]) {
+          const S = be.sum(A, 0);
+          expect(await be.read(S), `${r}×${c}, pass ${pass}`).toEqual(expected);
+          be.dispose(S);
+        }
+        be.dispose(A);
+      }
+    } finally {
+      be.destroy();
+    }
+  });
+
   // Threads split matrices by rows; a tensor sharing a cache line with another would pass that
   // line between cores. Odd sizes, so that malloc's own 8-byte alignment would show.
   it("every tensor starts on a 64-byte cache line and no two overlap", async () => {
