@@ -229,9 +229,9 @@ export class WasmBackend implements Backend {
 
   /**
    * @internal Runs a job that splits its output by rows (a product, the dual form's Grams, X·W₀
-   * and weights: each row is one thread's whole work, so the split changes no bit) on the pool
-   * from `min` (default `PARALLEL_MIN_GEMM`) multiply-adds of `work`; else `alone()` on this
-   * thread.
+   * and weights, `axpby` and `assign`: each row is one thread's whole work, so the split changes
+   * no bit) on the pool from `work` ≥ `min` (multiply-adds, `PARALLEL_MIN_GEMM` by default; for
+   * `axpby` and `assign`, elements); else `alone()` on this thread.
    */
   runRows(
     job: number,
