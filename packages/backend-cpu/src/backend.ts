@@ -33,16 +33,9 @@ import {
   matmulDims,
 } from "@wdecay/core";
 import { type Access, DualSgd } from "./dual.js";
-import {
-  type AnyArray,
-  type FloatArray,
-  linearLoss,
-  linearLossL1,
-  linearSgdStep,
-  linearSgdStepL1,
-  matmulImpl,
-  softThresholdInPlace,
-} from "./kernels.js";
+import * as kernels32 from "./kernels.f32.js";
+import type { AnyArray, FloatArray } from "./kernels.js";
+import * as kernels64 from "./kernels.js";
 
 /** Options of {@link createCpuBackend}. */
 export interface CpuBackendOptions {
@@ -89,6 +82,8 @@ export class CpuBackend implements Backend {
   private live = 0;
   private destroyed = false;
   private readonly Float: Float64ArrayConstructor | Float32ArrayConstructor;
+  /** This precision's copy of the kernels (see scripts/specialize-kernels.mjs for why two). */
+  private readonly k: typeof kernels64;
   private readonly dual: "auto" | "always" | "never";
   /** Live dual SGD programs: every op tells them which tensor it touches and how. */
   private readonly duals = new Set<DualSgd>();
@@ -100,6 +95,7 @@ export class CpuBackend implements Backend {
     }
     this.name = options.name ?? (this.precision === "float64" ? "cpu" : "cpu-f32");
     this.Float = this.precision === "float64" ? Float64Array : Float32Array;
+    this.k = this.precision === "float64" ? kernels64 : kernels32;
     this.dual = options.dual ?? "auto";
     this.fused =
       options.fused === false
@@ -188,7 +184,17 @@ export class CpuBackend implements Backend {
     const [br, bc] = B.shape;
     const { m, n } = matmulDims(A.shape, B.shape, transposeA, transposeB);
     const out = this.make([m, n]);
-    matmulImpl(out.data as FloatArray, A.data, ar, ac, B.data, br, bc, transposeA, transposeB);
+    this.k.matmulImpl(
+      out.data as FloatArray,
+      A.data,
+      ar,
+      ac,
+      B.data,
+      br,
+      bc,
+      transposeA,
+      transposeB,
+    );
     return out;
   }
 
@@ -373,13 +379,14 @@ export class CpuBackend implements Backend {
     };
     // One column (the chapter) gets its own small kernel, chosen once here rather than per step.
     if (L === 1) {
+      const { linearSgdStepL1: stepL1, softThresholdInPlace } = this.k;
       const [p, dw, db] = [penalty[0] as number, decay[0] as number, biasDecay[0] as number];
       if (l1) {
         const t1 = l1[0] as number;
         return {
           step: (offset, count, lr) => {
             check(offset, count);
-            linearSgdStepL1(X, y, order, w, b, d, offset, count, lr, p, dw, db, g);
+            stepL1(X, y, order, w, b, d, offset, count, lr, p, dw, db, g);
             softThresholdInPlace(w, d, lr * t1);
           },
           dispose: () => {
@@ -390,7 +397,7 @@ export class CpuBackend implements Backend {
       return {
         step: (offset, count, lr) => {
           check(offset, count);
-          linearSgdStepL1(X, y, order, w, b, d, offset, count, lr, p, dw, db, g);
+          stepL1(X, y, order, w, b, d, offset, count, lr, p, dw, db, g);
         },
         dispose: () => {
           disposed = true;
@@ -433,7 +440,7 @@ export class CpuBackend implements Backend {
     return {
       step: (offset, count, lr) => {
         check(offset, count);
-        linearSgdStep(
+        this.k.linearSgdStep(
           X,
           y,
           order,
@@ -482,8 +489,8 @@ export class CpuBackend implements Backend {
       this.float(b, "b"),
     ];
     const out = this.make([1, L]);
-    if (L === 1) out.data[0] = linearLossL1(Xd, yd, wd, bd[0] as number, d);
-    else linearLoss(out.data as FloatArray, Xd, yd, wd, bd, d, L, yCols);
+    if (L === 1) out.data[0] = this.k.linearLossL1(Xd, yd, wd, bd[0] as number, d);
+    else this.k.linearLoss(out.data as FloatArray, Xd, yd, wd, bd, d, L, yCols);
     return out;
   }
 }
