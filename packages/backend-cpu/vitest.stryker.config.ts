@@ -7,7 +7,12 @@ import { defineConfig } from "vitest/config";
  * runs it from a copy of this package.
  */
 export default defineConfig({
-  resolve: { conditions: ["@wdecay/source"] },
+  resolve: {
+    conditions: ["@wdecay/source"],
+    // Both precisions run the mutated kernels.ts, as they do once its float32 copy is rewritten
+    // (`pnpm specialize`; a unit test fails until it is): a bug in the kernels is a bug in both.
+    alias: [{ find: /^\.\/kernels\.f32\.js$/, replacement: "./kernels.js" }],
+  },
   ssr: { resolve: { conditions: ["@wdecay/source"] } },
   test: {
     include: ["test/conformance.test.ts"],
