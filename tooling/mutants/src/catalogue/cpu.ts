@@ -14,11 +14,19 @@ const DUAL = "packages/backend-cpu/src/dual.ts";
 export const CPU_MUTANTS: readonly Mutant[] = [
   // --- primitives -------------------------------------------------------------------------------
   {
-    id: "cpu-matmul-zero-ends-row",
-    bug: "matmul's skip of a zero factor leaves the whole row (break instead of continue)",
+    id: "cpu-matmul-block-second-row-zero-test",
+    bug: "matmul's 2×4 block tests the first row's factor for zero before adding the second row's terms (a copy-paste slip): where op(A)'s first row of the pair has a 0 at p and the second does not, the second row's entries lose that term",
     file: KERNELS,
-    find: "      if (aip === 0) continue;",
-    replace: "      if (aip === 0) break;",
+    find: "        if (z !== 0) {",
+    replace: "        if (x !== 0) {",
+    backends: ["cpu", "cpu-f32"],
+  },
+  {
+    id: "cpu-matmul-edge-entry-skips-negative",
+    bug: "matmul's entries outside the 2×4 blocks (the last row of an odd m, the last n mod 4 columns) skip every negative factor of op(A) instead of only the zeros",
+    file: KERNELS,
+    find: "    if (x !== 0) c += x * (b[bj + p * bp] as number);",
+    replace: "    if (x > 0) c += x * (b[bj + p * bp] as number);",
     backends: ["cpu", "cpu-f32"],
   },
   {
