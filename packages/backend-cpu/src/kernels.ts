@@ -12,11 +12,13 @@ export type AnyArray = FloatArray | Int32Array;
  * C (m×n) = op(A)·op(B), with A stored ar×ac and B br×bc row-major.
  *
  * Each entry is Σₚ op(A)[i][p]·op(B)[p][j] summed from 0 in p order in a float64 number and
- * rounded once on the store, and a term whose op(A) value is 0 is skipped (so 0·∞ adds nothing).
- * Two rows × four columns of C are summed at a time in local variables, so each value of B read
- * serves two rows and each value of A four columns; the order of each entry's sum is that of one
- * entry alone (`productEntry`), whatever the blocking. A 64×784·784×256 product in float64 takes
- * 8 ms where one row at a time into a float64 row buffer took 21 (BENCH.md, "Networks").
+ * rounded once on the store, every term included (0·∞ is NaN, as in the wasm backend and IEEE
+ * arithmetic). Two rows × four columns of C are summed at a time in local variables, so each
+ * value of B read serves two rows and each value of A four columns; the order of each entry's sum
+ * is that of one entry alone (`productEntry`), whatever the blocking. A 64×784·784×256 product in
+ * float64 takes 6.4 ms where one row at a time into a float64 row buffer took 21.5 (BENCH.md,
+ * "Networks"). Skipping the zero factors of op(A) (ReLU's) was slower in the blocked loop, even
+ * with 90% of them zero (6.9 against 6.2 ms for a 784×64·64×256 weight gradient).
  */
 export function matmulImpl(
   out: FloatArray,
@@ -62,19 +64,15 @@ export function matmulImpl(
         const y2 = b[b2 + q] as number;
         const y3 = b[b3 + q] as number;
         const x = a[a0 + p * ap] as number;
-        if (x !== 0) {
-          c0 += x * y0;
-          c1 += x * y1;
-          c2 += x * y2;
-          c3 += x * y3;
-        }
         const z = a[a1 + p * ap] as number;
-        if (z !== 0) {
-          d0 += z * y0;
-          d1 += z * y1;
-          d2 += z * y2;
-          d3 += z * y3;
-        }
+        c0 += x * y0;
+        c1 += x * y1;
+        c2 += x * y2;
+        c3 += x * y3;
+        d0 += z * y0;
+        d1 += z * y1;
+        d2 += z * y2;
+        d3 += z * y3;
       }
       const o = i * n + j;
       out[o] = c0;
@@ -96,7 +94,7 @@ export function matmulImpl(
   }
 }
 
-/** One entry of a product: Σₚ a[ai + p·ap]·b[bj + p·bp] in p order, zero terms of A skipped. */
+/** One entry of a product: Σₚ a[ai + p·ap]·b[bj + p·bp] in p order. */
 function productEntry(
   a: AnyArray,
   ai: number,
@@ -107,10 +105,7 @@ function productEntry(
   k: number,
 ): number {
   let c = 0;
-  for (let p = 0; p < k; p++) {
-    const x = a[ai + p * ap] as number;
-    if (x !== 0) c += x * (b[bj + p * bp] as number);
-  }
+  for (let p = 0; p < k; p++) c += (a[ai + p * ap] as number) * (b[bj + p * bp] as number);
   return c;
 }
 

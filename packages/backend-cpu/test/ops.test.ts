@@ -34,7 +34,7 @@ function naiveMatmul(
 const value = fc.double({ min: -1, max: 1, noNaN: true });
 const matrix = (rows: number, cols: number) =>
   fc.array(value, { minLength: rows * cols, maxLength: rows * cols });
-/** Entries of which about a third are 0, as in a ReLU layer's activations (the kernel skips them). */
+/** Entries of which about a third are 0, as in a ReLU layer's activations. */
 const sparseMatrix = (rows: number, cols: number) =>
   fc.array(fc.oneof(fc.constant(0), value, value), {
     minLength: rows * cols,
@@ -77,6 +77,36 @@ for (const precision of ["float64", "float32"] as const) {
         ),
         { numRuns: 60 },
       );
+    });
+
+    // The kernel adds every term, as the wasm backend and IEEE arithmetic do: a 0 of A against
+    // ∞ in B makes NaN in both rows of the 2×4 block (entries (0,0) and (1,2)), in its edge
+    // column (0,4) and in the leftover row (2,0), (2,4). Skipping A's zeros would make them finite.
+    it("matmul adds 0·∞ as NaN in every part of the blocked kernel, with every transpose", async () => {
+      const a = [0, 1, 2, 0, 0, 3]; // 3×2
+      const b = [Infinity, 1, 2, 3, Infinity, 4, 5, Infinity, 7, 8]; // 2×5
+      const transpose = (v: number[], r: number, c: number) =>
+        Array.from({ length: r * c }, (_, i) => v[(i % r) * c + Math.floor(i / r)] as number);
+      for (const tA of [false, true]) {
+        for (const tB of [false, true]) {
+          const aShape: Shape = tA ? [2, 3] : [3, 2];
+          const bShape: Shape = tB ? [5, 2] : [2, 5];
+          const A = backend.upload(tA ? transpose(a, 3, 2) : a, aShape);
+          const B = backend.upload(tB ? transpose(b, 2, 5) : b, bShape);
+          const C = backend.matmul(A, B, tA, tB);
+          const expected = naiveMatmul(
+            Array.from(await backend.read(A)),
+            aShape,
+            Array.from(await backend.read(B)),
+            bShape,
+            tA,
+            tB,
+          );
+          expect(expected.filter(Number.isNaN)).toHaveLength(5);
+          expect(Array.from(await backend.read(C))).toEqual(expected);
+          for (const t of [A, B, C]) backend.dispose(t);
+        }
+      }
     });
 
     it("broadcasts binary ops over rows, columns and scalars", async () => {

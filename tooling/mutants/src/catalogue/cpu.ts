@@ -14,19 +14,20 @@ const DUAL = "packages/backend-cpu/src/dual.ts";
 export const CPU_MUTANTS: readonly Mutant[] = [
   // --- primitives -------------------------------------------------------------------------------
   {
-    id: "cpu-matmul-block-second-row-zero-test",
-    bug: "matmul's 2×4 block tests the first row's factor for zero before adding the second row's terms (a copy-paste slip): where op(A)'s first row of the pair has a 0 at p and the second does not, the second row's entries lose that term",
+    id: "cpu-matmul-block-second-row-reads-first",
+    bug: "matmul's 2×4 block reads the pair's first row of op(A) for its second row too (a copy-paste slip): every second row of a product inside the blocks repeats the first",
     file: KERNELS,
-    find: "        if (z !== 0) {",
-    replace: "        if (x !== 0) {",
+    find: "        const z = a[a1 + p * ap] as number;",
+    replace: "        const z = a[a0 + p * ap] as number;",
     backends: ["cpu", "cpu-f32"],
   },
   {
-    id: "cpu-matmul-edge-entry-skips-negative",
-    bug: "matmul's entries outside the 2×4 blocks (the last row of an odd m, the last n mod 4 columns) skip every negative factor of op(A) instead of only the zeros",
+    id: "cpu-matmul-edge-entry-drops-first-term",
+    bug: "matmul's entries outside the 2×4 blocks (the last row of an odd m, the last n mod 4 columns) start their sum at p = 1, leaving out the first term",
     file: KERNELS,
-    find: "    if (x !== 0) c += x * (b[bj + p * bp] as number);",
-    replace: "    if (x > 0) c += x * (b[bj + p * bp] as number);",
+    find: "  for (let p = 0; p < k; p++) c += (a[ai + p * ap] as number) * (b[bj + p * bp] as number);",
+    replace:
+      "  for (let p = 1; p < k; p++) c += (a[ai + p * ap] as number) * (b[bj + p * bp] as number);",
     backends: ["cpu", "cpu-f32"],
   },
   {
