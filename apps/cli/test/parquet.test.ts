@@ -52,6 +52,7 @@ import { type CsvBlock, DataFileError } from "@wdecay/core";
 import fc from "fast-check";
 import { type AsyncBuffer, type CompressionCodec, parquetMetadata } from "hyparquet";
 import { parquetHeader } from "hyparquet/src/column.js";
+import { readRleBitPackedHybrid } from "hyparquet/src/encoding.js";
 // hyparquet-writer depends on an older hyparquet: its schema type is its own.
 import { type ColumnSource, parquetWriteBuffer, type SchemaElement } from "hyparquet-writer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -910,6 +911,19 @@ describe("fuzz", () => {
       ),
       { numRuns: runs(400) },
     );
+  });
+
+  // hyparquet 1.33.0 repeated an RLE run `count` times whatever room was left, and a damaged
+  // varint can make count 2³¹: one edit of the DuckDB fixture's data pages took 0.7 s, and a CI
+  // run of the property below spent over 30 s in one case. patches/hyparquet@1.33.0.patch stops
+  // the run at the output's end; without it this 3-value output grows to 2²⁰ entries.
+  it("a damaged RLE run length stops at the output's end (the hyparquet patch)", () => {
+    // RLE header: count 2²⁰ (LEB128 of count << 1), then the repeated value in one byte.
+    const bytes = Uint8Array.from([0x80, 0x80, 0x80, 0x01, 1]);
+    const reader = { view: new DataView(bytes.buffer), offset: 0 };
+    const output: number[] = new Array(3).fill(0);
+    readRleBitPackedHybrid(reader, 1, output, bytes.length);
+    expect(output).toEqual([1, 1, 1]);
   });
 
   it("edits of the data pages only (footer intact) never crash or hang", async () => {
