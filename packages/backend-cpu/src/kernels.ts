@@ -17,8 +17,8 @@ export type AnyArray = FloatArray | Int32Array;
  * value of B read serves two rows and each value of A four columns; the order of each entry's sum
  * is that of one entry alone (`productEntry`), whatever the blocking. A 64×784·784×256 product in
  * float64 takes 6.4 ms where one row at a time into a float64 row buffer took 21.5 (BENCH.md,
- * "Networks"). Skipping the zero factors of op(A) (ReLU's) was slower in the blocked loop, even
- * with 90% of them zero (6.9 against 6.2 ms for a 784×64·64×256 weight gradient).
+ * "Networks"). Skipping the zero factors of op(A) (ReLU's) was slower in the blocked loop: 8.2
+ * against 6.9 ms for a 784×64·64×256 weight gradient with half of them zero.
  */
 export function matmulImpl(
   out: FloatArray,
